@@ -1,0 +1,400 @@
+"""Frozen value objects shared by every stage: desired state (policy), live state (site), and sources.
+
+Vocabulary (STYLE.md): **desired** comes from the policy, **live** from the site; an **assignment** is
+(space, principal, role); a **grant** is (space, principal, permission) on legacy sites.
+
+Identity rules, decided once here:
+
+- A user is identified by its Atlassian ``accountId``; the policy's people handle is only a label.
+- A group is identified by its **name** (what admins write and read); the site's group id is looked up by
+  the fetch stage and kept in ``LiveState.group_ids`` for writes.  A group id seen on the site whose name
+  cannot be found is kept as ``Principal(GROUP, "<id>", unknown=True)`` so drift can report it.
+- An access class is identified by its API id (``anonymous-users``, ...).
+- Roles are identified by **name**; live role ids live in ``LiveRole``.
+"""
+
+from __future__ import annotations
+
+import enum
+import fnmatch
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+
+ACCESS_CLASSES: tuple[str, ...] = (
+    "anonymous-users",
+    "authenticated-users",
+    "all-licensed-users",
+    "all-product-admins",
+    "jsm-project-admins",
+)
+DEFAULT_ROLES: tuple[str, ...] = ("Admin", "Manager", "Collaborator", "Viewer")
+ADMIN_ROLE = "Admin"
+NONE_ROLE = "none"  # the policy's way of saying "remove this principal's access"
+READ_SPACE = "read/space"
+ADMINISTER_SPACE = "administer/space"
+
+
+class PrincipalKind(enum.StrEnum):
+    USER = "user"
+    GROUP = "group"
+    CLASS = "class"
+
+    @property
+    def api_type(self) -> str:
+        """The v2 role-assignment ``principalType``."""
+        return {"user": "USER", "group": "GROUP", "class": "ACCESS_CLASS"}[self.value]
+
+    @classmethod
+    def from_api_type(cls, value: str) -> PrincipalKind:
+        """From a v2 ``principalType`` (``USER``, ``GROUP``, ``ACCESS_CLASS``) or ``principal.type``."""
+        mapping = {"USER": cls.USER, "GROUP": cls.GROUP, "ACCESS_CLASS": cls.CLASS}
+        return mapping[value.upper().replace("-", "_")]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Principal:
+    """Who is granted access: ``user:<accountId>``, ``group:<name>`` or ``class:<access class id>``."""
+
+    kind: PrincipalKind
+    id: str
+    label: str | None = field(default=None, compare=False, hash=False)  # people handle, for display
+    unknown: bool = field(default=False, compare=False, hash=False)  # seen live, not resolvable
+
+    @property
+    def ref(self) -> str:
+        """The stable reference used in plan files and fingerprints: ``user:5b10...``."""
+        return f"{self.kind.value}:{self.id}"
+
+    @property
+    def display(self) -> str:
+        """What reports show: the handle for people the policy knows, else the reference."""
+        return f"{self.kind.value}:{self.label}" if self.label else self.ref
+
+    def __str__(self) -> str:
+        return self.display
+
+    @classmethod
+    def parse_ref(cls, ref: str) -> Principal:
+        """Parse ``kind:id`` (already resolved; handles are resolved by the policy stage)."""
+        kind, _, ident = ref.partition(":")
+        return cls(PrincipalKind(kind), ident)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Source:
+    """Where a desired fact was declared."""
+
+    file: str
+    line: int
+    column: int = 1
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}"
+
+
+class Authority(enum.StrEnum):
+    EXACT = "exact"  # the policy is the whole truth for the space: unlisted principals are removed
+    ADDITIVE = "additive"  # the policy only adds and changes; it removes only what is set to none
+
+
+class SiteModel(enum.StrEnum):
+    ROLES = "roles"
+    LEGACY = "legacy"
+    AUTO = "auto"
+
+
+class RoleMode(enum.StrEnum):
+    """``GET /wiki/api/v2/space-role-mode``."""
+
+    PRE_ROLES = "PRE_ROLES"
+    ROLES_TRANSITION = "ROLES_TRANSITION"
+    ROLES = "ROLES"
+
+    @property
+    def has_roles(self) -> bool:
+        return self is not RoleMode.PRE_ROLES
+
+    @property
+    def has_legacy(self) -> bool:
+        return self is not RoleMode.ROLES
+
+
+# ---------------------------------------------------------------------------------------------- desired
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    handle: str
+    account_id: str
+    guest: bool
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class RoleDef:
+    """A role as the policy declares it (custom) or as the tool knows it (the four defaults)."""
+
+    name: str
+    description: str
+    permissions: frozenset[str]
+    source: Source | None = None
+    system: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredAssignment:
+    """One principal's desired role in a space; ``role is None`` means ``none`` (remove)."""
+
+    principal: Principal
+    role: str | None
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredGrant:
+    """One principal's desired legacy permissions in a space; an empty set means ``none`` (revoke all)."""
+
+    principal: Principal
+    permissions: frozenset[str]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceSelector:
+    """A ``defaults`` selector: key globs, excluded globs, space types (empty = any type)."""
+
+    keys: tuple[str, ...]
+    exclude: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+
+    def matches(self, key: str, space_type: str) -> bool:
+        if self.types and space_type not in self.types:
+            return False
+        if not any(fnmatch.fnmatchcase(key, pattern) for pattern in self.keys):
+            return False
+        return not any(fnmatch.fnmatchcase(key, pattern) for pattern in self.exclude)
+
+
+@dataclass(frozen=True, slots=True)
+class DefaultRule:
+    name: str
+    selector: SpaceSelector
+    assignments: tuple[DesiredAssignment, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredSpace:
+    key: str
+    authority: Authority
+    assignments: tuple[DesiredAssignment, ...]
+    grants: tuple[DesiredGrant, ...]
+    apps_blocked: bool
+    owners: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSettings:
+    url: str
+    model: SiteModel
+    custom_role_limit: int
+    actor: Principal
+    default_authority: Authority
+    owners: tuple[str, ...] = ()  # owners of files outside policies/spaces/ (CODEOWNERS)
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SafetySettings:
+    max_removal_fraction: float = 0.25
+    min_admins_per_space: int = 1
+    protected: tuple[Principal, ...] = ()
+
+
+class AppBlockMode(enum.StrEnum):
+    ALL = "all"  # block every eligible app
+    ONLY = "only"  # blocklist: block only the listed apps
+    ALL_EXCEPT = "all_except"  # allowlist: block all apps except the listed ones
+
+
+@dataclass(frozen=True, slots=True)
+class AppAccessRule:
+    name: str
+    mode: AppBlockMode
+    apps: tuple[str, ...]
+    spaces: tuple[str, ...]
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class AppAccess:
+    org_id: str
+    rules: tuple[AppAccessRule, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DriftIgnore:
+    space: str
+    principal: Principal
+    reason: str
+    until: date
+    source: Source
+
+
+@dataclass(frozen=True, slots=True)
+class DesiredState:
+    """The whole policy directory, validated and resolved (defaults not yet applied to spaces)."""
+
+    site: SiteSettings
+    safety: SafetySettings
+    people: Mapping[str, Person]  # handle -> person
+    roles: Mapping[str, RoleDef]  # custom roles by name
+    defaults: tuple[DefaultRule, ...]
+    spaces: Mapping[str, DesiredSpace]  # key -> space entry
+    app_access: AppAccess | None
+    guest_max_role: str | None
+    drift_ignore: tuple[DriftIgnore, ...]
+    digest: str  # sha256 of the policy files' bytes, in path order
+    policy_dir: str = "policies"
+
+    @property
+    def guests(self) -> frozenset[str]:
+        """Account ids of people marked ``guest: true``."""
+        return frozenset(p.account_id for p in self.people.values() if p.guest)
+
+    def label_for(self, account_id: str) -> str | None:
+        for person in self.people.values():
+            if person.account_id == account_id:
+                return person.handle
+        return None
+
+
+# ------------------------------------------------------------------------------------------------- live
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class SpaceInfo:
+    """A space as ``GET /wiki/api/v2/spaces`` lists it (ids are strings, as in v2 JSON)."""
+
+    key: str
+    id: str
+    name: str
+    type: str  # global | collaboration | knowledge_base | personal | ...
+    status: str = "current"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveRole:
+    id: str
+    name: str
+    type: str  # SYSTEM | CUSTOM
+    description: str
+    permissions: frozenset[str]
+
+    @property
+    def system(self) -> bool:
+        return self.type == "SYSTEM"
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSpace:
+    """What one space holds now.
+
+    ``assignments``: principal -> role name (roles and transition sites).
+    ``grants``: principal -> {permission id ``key/target`` -> v1 permission id} (legacy and transition).
+    """
+
+    info: SpaceInfo
+    assignments: Mapping[Principal, str] = field(default_factory=dict)
+    grants: Mapping[Principal, Mapping[str, int]] = field(default_factory=dict)
+
+    @property
+    def key(self) -> str:
+        return self.info.key
+
+
+@dataclass(frozen=True, slots=True)
+class AppPolicy:
+    """An org data security policy with an app access rule covering Confluence spaces."""
+
+    name: str
+    mode: AppBlockMode
+    apps: tuple[str, ...]
+    spaces: tuple[str, ...]  # space keys, sorted
+    coverage: str = "CONTAINER"
+    id: str | None = None  # live policy id
+    source: Source | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class LiveState:
+    """The live state of the managed scope, read all-or-nothing."""
+
+    mode: RoleMode
+    roles: Mapping[str, LiveRole]  # by name, system and custom
+    permissions: frozenset[str]  # the site's permission catalogue (``key/target`` ids)
+    spaces: Mapping[str, LiveSpace]  # managed spaces by key
+    group_ids: Mapping[str, str]  # group name -> group id, for the groups seen or referenced
+    unmanaged: tuple[SpaceInfo, ...] = ()  # spaces on the site matched by nothing in the policy
+    missing: tuple[str, ...] = ()  # policy space keys the site does not show (404)
+    app_policies: tuple[AppPolicy, ...] | None = None  # None: app access not in scope
+
+
+# ------------------------------------------------------------------------------------- permission facts
+
+# The permission ids the tool knows offline: the documented v1 key/target pairs (confluence-api.md §2.2),
+# which are also the RBAC catalogue ids' spelling. The live catalogue (GET /wiki/api/v2/space-permissions)
+# is authoritative when the tool is online; this list is for offline validation only.
+KNOWN_PERMISSIONS: tuple[str, ...] = (
+    "read/space",
+    "create/page",
+    "create/blogpost",
+    "create/comment",
+    "create/attachment",
+    "delete/page",
+    "delete/blogpost",
+    "delete/comment",
+    "delete/attachment",
+    "delete/space",
+    "archive/page",
+    "export/space",
+    "restrict_content/space",
+    "administer/space",
+)
+
+# Permissions that change content or settings; anonymous users and guests may not hold them.
+# Commenting is deliberately not "write" here: public spaces commonly allow anonymous comments.
+WRITE_PERMISSIONS: frozenset[str] = frozenset(KNOWN_PERMISSIONS) - {
+    "read/space", "create/comment", "export/space",
+}
+
+# What a guest may never hold (confluence-api.md §6.4): space admin, export space, restrictions.
+GUEST_FORBIDDEN: frozenset[str] = frozenset({"administer/space", "export/space", "restrict_content/space"})
+
+# Permission sets of the four default roles, as the sandbox seeds them and as offline checks assume.
+# UNVERIFIED against a live site (confluence-api.md "Default role UUIDs"): the live role list wins online.
+DEFAULT_ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
+    "Viewer": frozenset({"read/space", "create/comment"}),
+    "Collaborator": frozenset(
+        {
+            "read/space", "create/comment", "create/page", "create/blogpost", "create/attachment",
+            "delete/space",
+        }
+    ),
+    "Manager": frozenset(
+        {
+            "read/space", "create/comment", "create/page", "create/blogpost", "create/attachment",
+            "delete/space", "delete/page", "delete/blogpost", "delete/comment", "delete/attachment",
+            "archive/page", "export/space", "restrict_content/space",
+        }
+    ),
+    "Admin": frozenset(KNOWN_PERMISSIONS),
+}
+DEFAULT_ROLE_DESCRIPTIONS: Mapping[str, str] = {
+    "Admin": "Manages everything in the space",
+    "Manager": "Manages people and content but not settings",
+    "Collaborator": "Adds and edits content",
+    "Viewer": "Views and comments",
+}
