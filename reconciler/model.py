@@ -271,6 +271,22 @@ class DesiredState:
         return None
 
 
+@dataclass(frozen=True, slots=True)
+class EffectiveSpace:
+    """The desired state of one managed space after merging ``defaults`` under its ``spaces:`` entry.
+
+    The space entry wins for every principal it names; ``source`` on each fact says which file and line.
+    """
+
+    key: str
+    authority: Authority
+    assignments: Mapping[Principal, DesiredAssignment]
+    grants: Mapping[Principal, DesiredGrant]
+    apps_blocked: bool
+    declared_at: Source | None  # the spaces: entry, None when only defaults match
+    defaults: tuple[str, ...] = ()  # names of the defaults rules that matched
+
+
 # ------------------------------------------------------------------------------------------------- live
 
 
