@@ -1,0 +1,367 @@
+"""The one seam to Confluence: an httpx client with auth, retries, pagination and a read-only mode.
+
+Every httpx error and every non-2xx response is translated here, once, into the project's errors
+(``ApiError`` and its subclasses) naming the method, the path (never the query), the status, the site's
+own error detail and the space concerned. Nothing above this module catches ``httpx.*``.
+
+Paths are given from ``/wiki`` on (``/wiki/api/v2/spaces``); the base URL is the site
+(``https://acme.atlassian.net``) or the API gateway (``https://api.atlassian.com/ex/confluence/<cloudId>``).
+Credentials are held by the httpx client and never appear in errors, logs or ``repr``.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconciler import __version__
+from reconciler.confluence import errordetail
+from reconciler.confluence.retry import (
+    RetryPolicy,
+    parse_retry_after,
+    request_was_sent,
+    status_is_retryable,
+    transport_error_is_retryable,
+)
+from reconciler.errors import (
+    ApiError,
+    AuthError,
+    NotFoundError,
+    ReadOnlyViolationError,
+    TransportError,
+)
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
+Params = Mapping[str, Any]
+
+USER_AGENT = f"reconciler/{__version__}"
+DEFAULT_CONCURRENCY = 8
+
+
+class ConfluenceClient:
+    """One httpx client for every call to one Confluence site (thread-safe for concurrent reads)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        read_only: bool = False,
+        retry: RetryPolicy | None = None,
+        concurrency: int = DEFAULT_CONCURRENCY,
+        timeout: float = 30.0,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        rng: random.Random | None = None,
+        auth_hint: str = "",
+        secrets: Sequence[str] = (),
+    ) -> None:
+        self._base_url = base_url.rstrip("/")
+        self._read_only = read_only
+        self._retry = retry or RetryPolicy()
+        self._concurrency = max(1, concurrency)
+        self._sleep = sleep
+        self._clock = clock
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
+        self._auth_hint = auth_hint
+        self._secrets = tuple(s for s in secrets if s)
+        self._counts: dict[str, int] = {}
+        self._lock = threading.Lock()
+        self._http = httpx.Client(
+            base_url=self._base_url,
+            auth=auth,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=self._concurrency + 4),
+            follow_redirects=False,
+        )
+
+    # ------------------------------------------------------------------------------------ properties
+
+    @property
+    def base_url(self) -> str:
+        return self._base_url
+
+    @property
+    def read_only(self) -> bool:
+        return self._read_only
+
+    @property
+    def concurrency(self) -> int:
+        return self._concurrency
+
+    @property
+    def request_count(self) -> int:
+        """HTTP requests sent so far (each retry counts), all methods together."""
+        with self._lock:
+            return sum(self._counts.values())
+
+    @property
+    def request_counts(self) -> Mapping[str, int]:
+        """HTTP requests sent so far, per method (``{"GET": 12}``)."""
+        with self._lock:
+            return dict(self._counts)
+
+    def __repr__(self) -> str:
+        return f"ConfluenceClient({self._base_url!r}, read_only={self._read_only})"
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ConfluenceClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------------------------ public API
+
+    def get_json(self, path: str, params: Params | None = None, *, space: str | None = None) -> Any:
+        response = self._request("GET", path, params=params, space=space)
+        return self._decode(response, "GET", path, space)
+
+    def post_json(self, path: str, body: Any, *, space: str | None = None) -> Any:
+        response = self._request("POST", path, body=body, space=space)
+        return self._decode(response, "POST", path, space)
+
+    def put_json(self, path: str, body: Any, *, space: str | None = None) -> Any:
+        response = self._request("PUT", path, body=body, space=space)
+        return self._decode(response, "PUT", path, space)
+
+    def delete(self, path: str, *, space: str | None = None) -> None:
+        self._request("DELETE", path, space=space)
+
+    def paginate(
+        self, path: str, params: Params | None = None, *, space: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a v2 list, following the cursor in ``_links.next`` (or the ``Link`` header)."""
+        url: str = path
+        query: Params | None = params
+        seen: set[str] = set()
+        while True:
+            response = self._request("GET", url, params=query, space=space)
+            page = self._decode(response, "GET", path, space)
+            yield from _results(page, "GET", path, space)
+            link = _next_link(page, response)
+            if not link:
+                return
+            url, query = _relative_path(link), None
+            if url in seen:
+                raise ApiError("GET", _display(path), response.status_code, "pagination did not advance",
+                               space=space)
+            seen.add(url)
+
+    def paginate_v1(
+        self, path: str, params: Params | None = None, *, space: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of a v1 list, by offset (``start``/``limit``/``size``/``_links.next``)."""
+        query = dict(params or {})
+        start = int(query.pop("start", 0))
+        limit = query.get("limit")
+        while True:
+            page = self.get_json(path, {**query, "start": start}, space=space)
+            results = _results(page, "GET", path, space)
+            yield from results
+            size = int(page.get("size", len(results)))
+            links = page.get("_links")
+            if size == 0 or not results:
+                return
+            if isinstance(links, dict) and not links.get("next"):
+                return
+            if links is None and limit is not None and size < int(limit):
+                return
+            start = int(page.get("start", start)) + size
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(x) for x in items]`` on at most ``concurrency`` threads; the first error stops the rest."""
+        work = list(items)
+        if len(work) <= 1 or self._concurrency <= 1:
+            return [fn(item) for item in work]
+        stop = threading.Event()
+
+        def guarded(item: T) -> R:
+            if stop.is_set():
+                raise _SkippedError
+            try:
+                return fn(item)
+            except BaseException:
+                stop.set()
+                raise
+
+        pool = ThreadPoolExecutor(max_workers=min(self._concurrency, len(work)),
+                                  thread_name_prefix="reconciler-read")
+        try:
+            futures = [pool.submit(guarded, item) for item in work]
+            wait(futures, return_when=FIRST_EXCEPTION)
+            error = _first_error(futures)
+            if error is not None:
+                raise error
+            return [future.result() for future in futures]
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    # ------------------------------------------------------------------------------------ internals
+
+    def _count(self, method: str) -> None:
+        with self._lock:
+            self._counts[method] = self._counts.get(method, 0) + 1
+
+    def _request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Params | None = None,
+        body: Any = None,
+        space: str | None = None,
+    ) -> httpx.Response:
+        shown = _display(path)
+        if self._read_only and method != "GET":
+            where = f" (space {space})" if space else ""
+            raise ReadOnlyViolationError(
+                f"refused {method} {shown}{where}: the client is read-only (plan and drift never write)"
+            )
+        retries = 0
+        waited = 0.0
+        while True:
+            self._count(method)
+            try:
+                response = self._http.request(method, path, params=params, json=body)
+            except httpx.TransportError as exc:
+                if transport_error_is_retryable(method, exc):
+                    delay = self._backoff_delay(retries + 1, None, waited)
+                    if delay is not None:
+                        retries, waited = retries + 1, waited + self._wait(delay, method, shown, "error")
+                        continue
+                raise self._transport_error(method, shown, exc, space, retries) from None
+            except httpx.HTTPError as exc:
+                raise self._transport_error(method, shown, exc, space, retries) from None
+            log.debug("%s %s -> %s", method, shown, response.status_code)
+            if response.is_success:
+                return response
+            if status_is_retryable(method, response.status_code):
+                hinted = parse_retry_after(response.headers.get("Retry-After"))
+                delay = self._backoff_delay(retries + 1, hinted, waited)
+                if delay is not None:
+                    retries, waited = retries + 1, waited + self._wait(delay, method, shown,
+                                                                      str(response.status_code))
+                    continue
+            raise self._status_error(method, shown, response, space, retries)
+
+    def _backoff_delay(self, retry: int, hinted: float | None, waited: float) -> float | None:
+        """The wait before this retry, or None when the retry budget (count or time) is spent."""
+        if retry > self._retry.max_retries:
+            return None
+        delay = hinted if hinted is not None else self._retry.backoff(retry, self._rng)
+        if waited + delay > self._retry.max_total_seconds:
+            return None
+        return delay
+
+    def _wait(self, delay: float, method: str, shown: str, why: str) -> float:
+        log.info("%s %s: %s, retrying in %.1fs", method, shown, why, delay)
+        self._sleep(delay)
+        return delay
+
+    def _decode(self, response: httpx.Response, method: str, path: str, space: str | None) -> Any:
+        if response.status_code == 204 or not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError:
+            raise ApiError(method, _display(path), response.status_code,
+                           "the response is not JSON", space=space) from None
+
+    def _status_error(
+        self, method: str, shown: str, response: httpx.Response, space: str | None, retries: int
+    ) -> ApiError:
+        status = response.status_code
+        detail = errordetail.describe(response, self._secrets)
+        if retries:
+            detail += f" (after {retries + 1} attempts)"
+        if status == 401 and self._auth_hint:
+            detail += f"; {self._auth_hint}"
+        cls: type[ApiError] = ApiError
+        if status in (401, 403):
+            cls = AuthError
+        elif status == 404:
+            cls = NotFoundError
+        return cls(method, shown, status, detail, space=space)
+
+    def _transport_error(
+        self, method: str, shown: str, exc: httpx.HTTPError, space: str | None, retries: int
+    ) -> TransportError:
+        host = urlsplit(self._base_url).netloc or self._base_url
+        reason = errordetail.redact(str(exc).strip() or type(exc).__name__, self._secrets)
+        reason = " ".join(reason.split())
+        if isinstance(exc, httpx.TransportError) and not request_was_sent(exc):
+            detail = f"cannot reach {host}: {reason}"
+        elif isinstance(exc, httpx.TimeoutException):
+            detail = f"{host} did not answer in time: {reason}"
+        else:
+            detail = f"the connection to {host} failed: {reason}"
+        if method != "GET" and isinstance(exc, httpx.TransportError) and request_was_sent(exc):
+            detail += " (the outcome of this write is unknown: re-read before retrying)"
+        if retries:
+            detail += f" (after {retries + 1} attempts)"
+        return TransportError(method, shown, None, detail, space=space)
+
+
+class _SkippedError(Exception):
+    """Raised in a worker that started after another worker failed."""
+
+
+def _first_error(futures: Sequence[Future[Any]]) -> BaseException | None:
+    for future in futures:
+        if future.done() and not future.cancelled():
+            error = future.exception()
+            if error is not None and not isinstance(error, _SkippedError):
+                return error
+    return None
+
+
+def _display(path: str) -> str:
+    """The path as errors show it: no scheme, host or query string (cursors, filters)."""
+    parts = urlsplit(path)
+    return parts.path or path
+
+
+def _results(page: Any, method: str, path: str, space: str | None) -> list[dict[str, Any]]:
+    results = page.get("results") if isinstance(page, dict) else None
+    if not isinstance(results, list):
+        raise ApiError(method, _display(path), 200, "the response has no 'results' list", space=space)
+    return results
+
+
+def _next_link(page: Mapping[str, Any], response: httpx.Response) -> str | None:
+    links = page.get("_links")
+    if isinstance(links, dict):
+        nxt = links.get("next")
+        if isinstance(nxt, str) and nxt:
+            return nxt
+    header = response.links.get("next", {}).get("url")
+    return header or None
+
+
+def _relative_path(link: str) -> str:
+    """A next link as a path from ``/wiki`` on, whatever form the site gave it in."""
+    parts = urlsplit(link)
+    path = parts.path
+    index = path.find("/wiki/")
+    if index > 0:
+        path = path[index:]
+    elif index < 0 and path.startswith(("/api/v2/", "/rest/api/")):
+        path = "/wiki" + path
+    return f"{path}?{parts.query}" if parts.query else path

@@ -1,0 +1,91 @@
+"""When to retry a request, and how long to wait first.
+
+The policy (docs/configuration.md):
+
+- A ``GET`` is retried on 429, 500, 502, 503, 504 and on any transport error: a read has no side effect.
+- A write (``POST``, ``PUT``, ``DELETE``) is retried only when it certainly had no effect: a 429 (the site
+  refused it before doing anything) or a connection that could not be opened (nothing was sent). A 5xx,
+  a timeout or a dropped connection after sending leaves the outcome unknown: the error is raised and the
+  caller re-reads the live state instead of repeating the write.
+- The wait is the ``Retry-After`` header when there is one (seconds or an HTTP date), otherwise an
+  exponential backoff with jitter. Retries are bounded in count and in total time: a wait that would go
+  past the budget ends the retries and raises the last error.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+
+import httpx
+
+READ_RETRY_STATUSES: frozenset[int] = frozenset({429, 500, 502, 503, 504})
+WRITE_RETRY_STATUSES: frozenset[int] = frozenset({429})
+
+# Transport errors raised before any byte of the request reached the site.
+_NOT_SENT: tuple[type[httpx.TransportError], ...] = (
+    httpx.ConnectError,
+    httpx.ConnectTimeout,
+    httpx.PoolTimeout,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Bounds for retries; every field can be set from the environment (see ``session.open_client``)."""
+
+    max_retries: int = 5  # retries after the first attempt
+    max_total_seconds: float = 120.0  # total time spent waiting between attempts, at most
+    base_delay: float = 0.5  # first backoff delay without Retry-After
+    max_delay: float = 30.0  # cap of one backoff delay without Retry-After
+    jitter: tuple[float, float] = (0.7, 1.3)  # multiplier range applied to a backoff delay
+
+    def backoff(self, retry: int, rng: random.Random) -> float:
+        """The delay before retry number ``retry`` (1-based) when the site gave no Retry-After."""
+        delay = min(self.max_delay, self.base_delay * 2.0 ** (retry - 1))
+        low, high = self.jitter
+        return delay * rng.uniform(low, high)
+
+
+NO_RETRIES = RetryPolicy(max_retries=0)
+
+
+def is_idempotent(method: str) -> bool:
+    return method.upper() in {"GET", "HEAD", "OPTIONS"}
+
+
+def status_is_retryable(method: str, status: int) -> bool:
+    allowed = READ_RETRY_STATUSES if is_idempotent(method) else WRITE_RETRY_STATUSES
+    return status in allowed
+
+
+def transport_error_is_retryable(method: str, exc: httpx.TransportError) -> bool:
+    return is_idempotent(method) or isinstance(exc, _NOT_SENT)
+
+
+def request_was_sent(exc: httpx.TransportError) -> bool:
+    """False when the connection could not even be opened: the site never saw the request."""
+    return not isinstance(exc, _NOT_SENT)
+
+
+def parse_retry_after(value: str | None, *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value: delta-seconds or an HTTP date (RFC 9110)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if not text:
+        return None
+    try:
+        return max(0.0, float(text))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    current = now or datetime.now(UTC)
+    return max(0.0, (when - current).total_seconds())

@@ -1,0 +1,221 @@
+"""Open a ``ConfluenceClient`` from a site URL and the environment (DESIGN.md §7, docs/configuration.md).
+
+Credentials come only from the environment and never appear in a message:
+
+- ``CONFLUENCE_URL`` overrides ``site.url``;
+- ``CONFLUENCE_EMAIL`` + ``CONFLUENCE_API_TOKEN``: Basic auth (site URL, or a scoped token on the gateway);
+- ``CONFLUENCE_BEARER_TOKEN``: Bearer auth (OAuth 2.0 / service account, through the gateway);
+- ``ATLASSIAN_ADMIN_API_KEY``: the org Admin API (``admin=True``), ``ATLASSIAN_ADMIN_URL`` overrides its host.
+
+``sandbox:<name>`` runs against the in-process sandbox site; without credentials in the environment it
+uses the sandbox's own admin account.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Generator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+
+from reconciler.confluence.client import DEFAULT_CONCURRENCY, ConfluenceClient
+from reconciler.confluence.retry import RetryPolicy
+from reconciler.errors import UsageError
+
+ACCEPTED_FORMS = (
+    "https://<site>.atlassian.net, https://api.atlassian.com/ex/confluence/<cloudId> or sandbox:<name>"
+)
+ADMIN_API_URL = "https://api.atlassian.com"
+SANDBOX_BASE_URL = "https://sandbox.invalid"
+_LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+
+
+@dataclass(frozen=True, slots=True)
+class SiteUrl:
+    """A parsed site URL: the base to prefix ``/wiki/...`` paths with, and which form it is."""
+
+    base: str
+    form: str  # "site" | "gateway" | "sandbox"
+    sandbox_name: str = ""
+
+
+def parse_site_url(url: str) -> SiteUrl:
+    text = url.strip()
+    if text.startswith("sandbox:"):
+        name = text.removeprefix("sandbox:").strip()
+        if not name:
+            raise UsageError(f"site URL 'sandbox:' has no sandbox name; accepted forms: {ACCEPTED_FORMS}")
+        return SiteUrl(SANDBOX_BASE_URL, "sandbox", name)
+    parts = urlsplit(text)
+    if parts.username or parts.password:
+        raise UsageError(
+            "the site URL must not contain credentials; set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN "
+            "(or CONFLUENCE_BEARER_TOKEN) instead"
+        )
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host:
+        raise UsageError(f"unsupported site URL {text!r}; accepted forms: {ACCEPTED_FORMS}")
+    if parts.scheme == "http" and host not in _LOOPBACK:
+        raise UsageError(f"site URL {text!r} must use https (http is only for 127.0.0.1 and localhost)")
+    origin = f"{parts.scheme}://{parts.netloc}"
+    path = parts.path.rstrip("/")
+    segments = [s for s in path.split("/") if s]
+    if path in ("", "/wiki"):
+        return SiteUrl(origin, "site")
+    if len(segments) >= 3 and segments[:2] == ["ex", "confluence"] and segments[3:] in ([], ["wiki"]):
+        return SiteUrl(f"{origin}/ex/confluence/{segments[2]}", "gateway")
+    raise UsageError(f"unsupported site URL {text!r}; accepted forms: {ACCEPTED_FORMS}")
+
+
+def open_client(
+    site_url: str,
+    *,
+    read_only: bool,
+    env: Mapping[str, str] = os.environ,
+    admin: bool = False,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> ConfluenceClient:
+    """A client for the site (or, with ``admin=True``, for the org Admin API of that site's org).
+
+    ``transport`` replaces the network (tests); ``state_dir`` is where sandbox sites are kept
+    (default ``RECONCILER_SANDBOX_DIR`` or ``.reconciler/sandbox``).
+    """
+    url = _clean(env.get("CONFLUENCE_URL")) or site_url
+    site = parse_site_url(url)
+    sandbox_dir = state_dir or Path(_clean(env.get("RECONCILER_SANDBOX_DIR")) or ".reconciler/sandbox")
+    if site.form == "sandbox" and transport is None:
+        transport = _sandbox_transport(site.sandbox_name, sandbox_dir)
+    auth, hint, secrets = (
+        _admin_auth(site, env, sandbox_dir) if admin else _site_auth(site, env, sandbox_dir)
+    )
+    base = _admin_base(site, env) if admin else site.base
+    return ConfluenceClient(
+        base,
+        auth=auth,
+        transport=transport,
+        read_only=read_only,
+        retry=_retry_policy(env),
+        concurrency=_int_knob(env, "RECONCILER_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 64),
+        timeout=_float_knob(env, "RECONCILER_TIMEOUT", 30.0, 1.0, 600.0),
+        auth_hint=hint,
+        secrets=secrets,
+    )
+
+
+_Auth = tuple[httpx.Auth, str, tuple[str, ...]]
+
+
+def _site_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Auth:
+    email = _clean(env.get("CONFLUENCE_EMAIL"))
+    token = _clean(env.get("CONFLUENCE_API_TOKEN"))
+    bearer = _clean(env.get("CONFLUENCE_BEARER_TOKEN"))
+    basic_hint = "check CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN"
+    bearer_hint = "check CONFLUENCE_BEARER_TOKEN (it must be valid for this site and its scopes)"
+    if bearer and (site.form == "gateway" or not (email and token)):
+        return _BearerAuth(bearer), bearer_hint, (bearer,)
+    if email and token:
+        return httpx.BasicAuth(email, token), basic_hint, (token,)
+    if site.form == "sandbox" and not (email or token):
+        from reconciler.sandbox import default_credentials  # noqa: PLC0415 - only sandbox: URLs need it
+
+        sb_email, sb_token = default_credentials(site.sandbox_name, state_dir=sandbox_dir)
+        return httpx.BasicAuth(sb_email, sb_token), "the sandbox refused its default credentials", (
+            sb_token,
+        )
+    missing = [name for name, value in (("CONFLUENCE_EMAIL", email), ("CONFLUENCE_API_TOKEN", token))
+               if not value]
+    raise UsageError(
+        f"no Confluence credentials: set {' and '.join(missing)} "
+        f"(or CONFLUENCE_BEARER_TOKEN) for {site.base if site.form != 'sandbox' else 'the sandbox'}"
+    )
+
+
+def _admin_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Auth:
+    key = _clean(env.get("ATLASSIAN_ADMIN_API_KEY"))
+    hint = "check ATLASSIAN_ADMIN_API_KEY"
+    if key:
+        return _BearerAuth(key), hint, (key,)
+    if site.form == "sandbox":
+        from reconciler.sandbox import default_credentials  # noqa: PLC0415 - only sandbox: URLs need it
+
+        _, sb_token = default_credentials(site.sandbox_name, state_dir=sandbox_dir)
+        return _BearerAuth(sb_token), "the sandbox refused its default credentials", (sb_token,)
+    raise UsageError(
+        "no Admin API key: set ATLASSIAN_ADMIN_API_KEY (an org API key from admin.atlassian.com)"
+    )
+
+
+def _admin_base(site: SiteUrl, env: Mapping[str, str]) -> str:
+    override = _clean(env.get("ATLASSIAN_ADMIN_URL"))
+    if override:
+        return override.rstrip("/")
+    if site.form == "sandbox":
+        return SANDBOX_BASE_URL
+    host = urlsplit(site.base).hostname or ""
+    if host in _LOOPBACK:  # `reconciler sandbox serve` serves the Admin API on the same origin
+        parts = urlsplit(site.base)
+        return f"{parts.scheme}://{parts.netloc}"
+    return ADMIN_API_URL
+
+
+def _sandbox_transport(name: str, state_dir: Path) -> httpx.BaseTransport:
+    from reconciler.sandbox.transport import open_sandbox_transport  # noqa: PLC0415 - lazy, as above
+
+    return open_sandbox_transport(name, state_dir)
+
+
+class _BearerAuth(httpx.Auth):
+    """``Authorization: Bearer <token>``; the token is kept out of ``repr``."""
+
+    def __init__(self, token: str) -> None:
+        self._header = f"Bearer {token}"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["Authorization"] = self._header
+        yield request
+
+    def __repr__(self) -> str:
+        return "_BearerAuth(***)"
+
+
+def _retry_policy(env: Mapping[str, str]) -> RetryPolicy:
+    default = RetryPolicy()
+    return RetryPolicy(
+        max_retries=_int_knob(env, "RECONCILER_MAX_RETRIES", default.max_retries, 0, 20),
+        max_total_seconds=_float_knob(env, "RECONCILER_RETRY_BUDGET", default.max_total_seconds,
+                                      0.0, 3600.0),
+    )
+
+
+def _clean(value: str | None) -> str:
+    return (value or "").strip()
+
+
+def _int_knob(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:
+    raw = _clean(env.get(name))
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise UsageError(f"{name} must be a whole number from {low} to {high}, not {raw!r}")
+    return value
+
+
+def _float_knob(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = _clean(env.get(name))
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise UsageError(f"{name} must be a number of seconds from {low:g} to {high:g}, not {raw!r}")
+    return value
