@@ -1,0 +1,111 @@
+"""Apply a plan: refuse a stale or unsafe plan, write in the plan's order, isolate failures, verify.
+
+The engine talks to the site through two narrow seams, so tests can use fakes and the sandbox alike:
+
+- a ``Reader`` re-reads live state (the plan's scope, one space, the role list);
+- a ``Writer`` performs single writes with ids already resolved (``reconciler.confluence.write``).
+
+Steps (docs/apply.md):
+
+1. Re-read the plan's scope; refuse a stale plan (fingerprint differs) and re-check safety.
+2. Roles created and updated; then per space the grants (``read/space`` first) and ONE role-assignment POST
+   carrying every assign, reassign and unassign of that space; then app policies; then per space the
+   revokes (``read/space`` last); then roles deleted.
+3. A write whose outcome is unknown (no response, 5xx) is never repeated blindly: the space is re-read and
+   only the planned changes not yet visible are written again (``reconciler.apply_exec``).
+4. The touched spaces are re-read with bounded polling until every done change is visible.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+from reconciler.apply_exec import Run, execute_plan
+from reconciler.apply_ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
+from reconciler.apply_result import ApplyResult, ChangeResult, NotConverged, Status
+from reconciler.apply_verify import verify
+from reconciler.errors import StalePlanError, UnsafePlanError
+from reconciler.model import DesiredState, LiveState
+from reconciler.plan.changes import Plan, SafetyFinding
+
+__all__ = [
+    "AppPolicyWriter",
+    "ApplyResult",
+    "ChangeResult",
+    "NotConverged",
+    "Reader",
+    "RoleEntry",
+    "Status",
+    "Subject",
+    "Writer",
+    "apply_plan",
+]
+
+STALE_MESSAGE = "the live state changed since this plan was made; run `reconciler plan` again"
+DEFAULT_SETTLE = 0.5  # seconds to wait before re-reading a space after an unknown outcome
+DEFAULT_VERIFY_DELAYS = (0.2, 0.4, 0.8, 1.6, 3.2)  # verification polling: at most ~6 s of waiting
+
+
+def apply_plan(
+    plan: Plan,
+    desired: DesiredState,
+    *,
+    reader: Reader,
+    writer: Writer,
+    app_writer: AppPolicyWriter | None = None,
+    allow_unsafe: bool = False,
+    live: LiveState | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+    settle: float = DEFAULT_SETTLE,
+    verify_delays: Sequence[float] = DEFAULT_VERIFY_DELAYS,
+    progress: Callable[[str], None] | None = None,
+) -> ApplyResult:
+    """Apply ``plan``; ``live``, when given, is a read of the plan's scope made just now (skips the re-read).
+
+    Raises ``StalePlanError`` or ``UnsafePlanError`` before writing anything; write failures are reported
+    in the result, never raised.
+    """
+    if live is None:
+        live = reader.read(plan.scope)
+    check_fresh(plan, live)
+    check_safe(plan, desired, live, allow_unsafe=allow_unsafe)
+    run = Run(
+        plan=plan, live=live, reader=reader, writer=writer, app_writer=app_writer,
+        sleep=sleep, settle=settle, progress=progress or (lambda _msg: None),
+    )
+    results = execute_plan(run)
+    not_converged, rounds = verify(run, results, verify_delays)
+    return ApplyResult(
+        site=plan.site,
+        mode=plan.mode,
+        results=tuple(results),
+        not_converged=tuple(not_converged),
+        writes=sum(run.writes_by_space.values()),
+        writes_by_space=dict(run.writes_by_space),
+        rereads=run.rereads,
+        verify_rounds=rounds,
+    )
+
+
+def check_fresh(plan: Plan, live: LiveState) -> None:
+    from reconciler.plan.planfile import fingerprint  # noqa: PLC0415 - the planfile module is helper L's
+
+    if fingerprint(live) != plan.fingerprint:
+        raise StalePlanError(STALE_MESSAGE)
+
+
+def check_safe(plan: Plan, desired: DesiredState, live: LiveState, *, allow_unsafe: bool) -> None:
+    from reconciler.plan.safety import check_plan  # noqa: PLC0415 - the safety module is helper L's
+
+    findings = check_plan(plan, desired, live)
+    if findings and not allow_unsafe:
+        raise UnsafePlanError(unsafe_message(findings))
+
+
+def unsafe_message(findings: Sequence[SafetyFinding]) -> str:
+    head = (f"the plan fails {len(findings)} safety check(s); nothing was written "
+            f"(pass {SafetyFinding.OVERRIDE} to apply it anyway):")
+    lines = [head]
+    lines += [f"  - {finding.message}" for finding in findings]
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""The narrow seams of apply (re-exported by ``reconciler.apply``): a reader, a writer, an app-policy writer.
+
+The writer takes ids already resolved (group names to ids, role names to ids) and does one write per call;
+``reconciler.confluence.write`` implements it over HTTP, tests implement it over a fake site.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from reconciler.model import LiveRole, LiveState, Principal, RoleDef, SpaceInfo
+from reconciler.plan.changes import Change
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEntry:
+    """One entry of a role-assignment POST: ``role_id`` None removes the principal's assignment."""
+
+    principal: Principal
+    principal_id: str  # accountId, group id, or access class id
+    role_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A v1 permission subject: ``user`` (accountId, or ``anonymous``) or ``group`` (group id)."""
+
+    type: str
+    identifier: str
+
+
+class Writer(Protocol):
+    """Single writes with ids resolved. Raises ``ApiError`` subclasses; never retries after sending."""
+
+    def create_role(self, role: RoleDef) -> str:
+        """Create a custom role; return its id (from the 201 response)."""
+        ...
+
+    def update_role(self, role_id: str, role: RoleDef) -> None: ...
+
+    def delete_role(self, role_id: str) -> None: ...
+
+    def set_role_assignments(self, space: SpaceInfo, entries: Sequence[RoleEntry]) -> int:
+        """Set assignments in one POST (split only to stay under 5 MB); return the requests made."""
+        ...
+
+    def add_permission(self, space: SpaceInfo, subject: Subject, permission: str) -> int:
+        """v1 add; return the new permission id."""
+        ...
+
+    def delete_permission(self, space: SpaceInfo, permission_id: int) -> None: ...
+
+
+class Reader(Protocol):
+    """Re-reads of live state, all-or-nothing, as the plan was read."""
+
+    def read(self, spaces: Sequence[str]) -> LiveState:
+        """The live state of these spaces (empty: the whole scope of the policy)."""
+        ...
+
+    def read_roles(self) -> Mapping[str, LiveRole]:
+        """The site's roles by name."""
+        ...
+
+
+class AppPolicyWriter(Protocol):
+    """Executes one app-policy change (CREATE/UPDATE/DELETE_APP_POLICY) against the org."""
+
+    def apply_change(self, change: Change) -> None: ...
