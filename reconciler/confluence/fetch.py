@@ -1,0 +1,409 @@
+"""Read the live state of the managed scope, all or nothing (DESIGN.md §2, §4).
+
+Calls, with ``limit=250`` everywhere (confluence-api.md §3):
+
+1. ``GET /wiki/api/v2/space-role-mode``; on sites with roles, every page of ``/space-roles`` and of the
+   permission catalogue ``/space-permissions``.
+2. The spaces in scope: the policy's keys through ``/spaces?keys=`` in batches of 250, or, when a
+   ``defaults`` selector exists, every current space (``/spaces?status=current``) selected locally.
+3. The v1 group list (``/wiki/rest/api/group``), to name the group ids the v2 reads return.
+4. Per managed space, concurrently: ``/spaces/{id}/role-assignments`` (sites with roles) and
+   ``/spaces/{id}/permissions`` (sites with individual permissions). On a ``ROLES_TRANSITION`` site a
+   principal's individual permissions count as grants only when it holds no role ("custom access").
+
+Any failed read raises, naming the space; a partly read state never leaves this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
+
+from reconciler.confluence.wire import (
+    CataloguePermissionWire,
+    GroupWire,
+    RoleAssignmentWire,
+    RoleModeWire,
+    RoleWire,
+    SpacePermissionWire,
+    SpaceWire,
+    WireError,
+    WireModel,
+    principal_kind,
+)
+from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, UsageError
+from reconciler.model import (
+    DesiredState,
+    LiveRole,
+    LiveSpace,
+    LiveState,
+    Principal,
+    PrincipalKind,
+    RoleMode,
+    SiteModel,
+    SpaceInfo,
+)
+
+log = logging.getLogger(__name__)
+
+V2 = "/wiki/api/v2"
+V1 = "/wiki/rest/api"
+PAGE = 250  # v2 maximum page size
+V1_GROUP_PAGE = 200  # v1 group list maximum
+KEYS_BATCH = 250  # /spaces?keys= accepts at most 250 keys
+
+T = TypeVar("T")
+R = TypeVar("R")
+W = TypeVar("W", bound=WireModel)
+Progress = Callable[[str], None]
+_Ref = tuple[PrincipalKind, str]  # (kind, raw id as the API gives it: accountId, group id, class id)
+
+
+class Reader(Protocol):
+    """What fetch needs from ``ConfluenceClient``: reads only."""
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Any: ...
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
+                    space: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
+
+
+class SpaceNotFoundError(NotFoundError):
+    """Policy spaces the site does not show: deleted, or hidden from the account the tool runs as."""
+
+    def _message(self) -> str:
+        noun = "spaces" if self.space and "," in self.space else "space"
+        return f"{noun} {self.space}: not found: deleted, or hidden from the account the tool runs as"
+
+
+def fetch_live(
+    client: Reader,
+    desired: DesiredState,
+    *,
+    spaces: Sequence[str] = (),
+    progress: Progress | None = None,
+    allow_missing: bool = False,
+    list_all: bool = False,
+) -> LiveState:
+    """The live state of the policy's managed spaces (or of ``spaces`` only).
+
+    ``allow_missing``: policy spaces the site does not show go to ``LiveState.missing`` instead of
+    raising ``SpaceNotFoundError`` (drift). ``list_all``: list every current space even without a
+    ``defaults`` selector, so ``LiveState.unmanaged`` is complete (drift).
+    """
+    say = progress or _quiet
+    say("reading the site's role mode")
+    mode = fetch_mode(client, desired)
+    roles = fetch_roles(client) if mode.has_roles else {}
+    catalogue = fetch_catalogue(client) if mode.has_roles else frozenset()
+    scope = _fetch_scope(client, desired, spaces, list_all=list_all or bool(desired.defaults), say=say)
+    if scope.missing and not allow_missing:
+        raise SpaceNotFoundError("GET", f"{V2}/spaces", 404, space=", ".join(scope.missing))
+    say("reading groups")
+    group_names = fetch_group_names(client)
+    raw = _fetch_spaces(client, scope.managed, mode, {r.id: r.name for r in roles.values()}, say)
+    named = _name_groups(client, raw, group_names)
+    live_spaces = {s.info.key: _to_live_space(s, named, _labels(desired)) for s in raw}
+    return LiveState(
+        mode=mode,
+        roles=roles,
+        permissions=catalogue,
+        spaces=live_spaces,
+        group_ids=_group_ids(desired, raw, named, group_names),
+        unmanaged=tuple(scope.unmanaged),
+        missing=tuple(scope.missing),
+    )
+
+
+# ------------------------------------------------------------------------------------ site-wide reads
+
+
+def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:
+    """The site's role mode, checked against ``site.model``."""
+    path = f"{V2}/space-role-mode"
+    try:
+        data = client.get_json(path)
+    except NotFoundError:
+        if desired.site.model is SiteModel.LEGACY:
+            return RoleMode.PRE_ROLES  # a site without the roles API at all
+        raise
+    mode = _parse(RoleModeWire, data, path, None).to_model()
+    _check_model(desired, mode)
+    return mode
+
+
+def _check_model(desired: DesiredState, mode: RoleMode) -> None:
+    model = desired.site.model
+    if model is SiteModel.ROLES and not mode.has_roles:
+        message = (f"site.model is 'roles' but the site is in {mode.value} mode (individual space "
+                   "permissions only): set site.model to legacy or auto")
+    elif model is SiteModel.LEGACY and not mode.has_legacy:
+        message = (f"site.model is 'legacy' but the site is in {mode.value} mode (roles only, individual "
+                   "permissions cannot be read or written): set site.model to roles or auto")
+    else:
+        return
+    source = desired.site.source
+    if source is None:
+        raise UsageError(message)
+    raise PolicyError([Problem(source.file, source.line, source.column, message, path="site.model")])
+
+
+def fetch_roles(client: Reader) -> dict[str, LiveRole]:
+    """Every space role (system and custom), by name."""
+    path = f"{V2}/space-roles"
+    roles = [_parse(RoleWire, item, path, None).to_model() for item in client.paginate(path, {"limit": PAGE})]
+    return {role.name: role for role in sorted(roles, key=lambda r: r.name)}
+
+
+def fetch_catalogue(client: Reader) -> frozenset[str]:
+    """The ids of the site's space permissions (``read/space``, ...)."""
+    path = f"{V2}/space-permissions"
+    items = client.paginate(path, {"limit": PAGE})
+    return frozenset(_parse(CataloguePermissionWire, item, path, None).id for item in items)
+
+
+def fetch_group_names(client: Reader) -> dict[str, str]:
+    """Group id -> name, for every group the v1 group list shows."""
+    path = f"{V1}/group"
+    items = client.paginate_v1(path, {"limit": V1_GROUP_PAGE})
+    groups = [_parse(GroupWire, item, path, None) for item in items]
+    return {group.id: group.name for group in groups}
+
+
+# ------------------------------------------------------------------------------------------ the scope
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    managed: list[SpaceInfo]
+    unmanaged: list[SpaceInfo] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+
+
+def _fetch_scope(
+    client: Reader, desired: DesiredState, spaces: Sequence[str], *, list_all: bool, say: Progress
+) -> _Scope:
+    say("listing spaces")
+    if spaces:
+        return _requested_scope(client, desired, sorted(set(spaces)))
+    explicit = sorted(desired.spaces)
+    if not list_all:
+        found = {info.key: info for info in fetch_spaces_by_keys(client, explicit)}
+        return _Scope([found[k] for k in explicit if k in found], [], [k for k in explicit if k not in found])
+    listed = {info.key: info for info in fetch_all_spaces(client)}
+    unlisted = [key for key in explicit if key not in listed]  # archived, or hidden from the caller
+    listed.update((info.key, info) for info in fetch_spaces_by_keys(client, unlisted))
+    managed_keys = _managed_keys(desired, listed.values())
+    return _Scope(
+        managed=[listed[k] for k in sorted(managed_keys) if k in listed],
+        unmanaged=[listed[k] for k in sorted(listed) if k not in managed_keys],
+        missing=[k for k in explicit if k not in listed],
+    )
+
+
+def _requested_scope(client: Reader, desired: DesiredState, wanted: list[str]) -> _Scope:
+    found = {info.key: info for info in fetch_spaces_by_keys(client, wanted)}
+    unknown = [k for k in wanted if k not in found and k not in desired.spaces]
+    if unknown:
+        raise UsageError(
+            f"--space {unknown[0]}: no such space on the site, and the policy does not declare it"
+        )
+    managed = _managed_keys(desired, found.values())
+    unmanaged = [k for k in wanted if k in found and k not in managed]
+    if unmanaged:
+        raise UsageError(f"--space {unmanaged[0]}: the policy does not manage this space "
+                         "(no spaces: entry and no defaults selector matches it)")
+    return _Scope([found[k] for k in wanted if k in found], [], [k for k in wanted if k not in found])
+
+
+def _managed_keys(desired: DesiredState, infos: Iterable[SpaceInfo]) -> set[str]:
+    """Policy keys plus the listed spaces a ``defaults`` selector matches."""
+    infos = list(infos)
+    try:
+        from reconciler.policy.resolve import managed_keys  # noqa: PLC0415 - helper P's; may not exist yet
+    except ImportError:
+        return {i.key for i in infos if i.key in desired.spaces
+                or any(rule.selector.matches(i.key, i.type) for rule in desired.defaults)}
+    return set(managed_keys(desired, infos)) | {i.key for i in infos if i.key in desired.spaces}
+
+
+def fetch_spaces_by_keys(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
+    """The spaces with these keys that the site shows, through ``keys=`` in batches of 250."""
+    path = f"{V2}/spaces"
+    found: list[SpaceInfo] = []
+    for start in range(0, len(keys), KEYS_BATCH):
+        batch = keys[start : start + KEYS_BATCH]
+        params = {"keys": ",".join(batch), "limit": PAGE}
+        found.extend(_parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params))
+    return found
+
+
+def fetch_all_spaces(client: Reader) -> list[SpaceInfo]:
+    path = f"{V2}/spaces"
+    items = client.paginate(path, {"status": "current", "limit": PAGE})
+    return [_parse(SpaceWire, item, path, None).to_model() for item in items]
+
+
+# ------------------------------------------------------------------------------------ per-space reads
+
+
+@dataclass(frozen=True, slots=True)
+class _RawSpace:
+    info: SpaceInfo
+    assignments: dict[_Ref, str]  # -> role name
+    grants: dict[_Ref, dict[str, int]]  # -> permission id -> v1 permission id
+
+
+def _fetch_spaces(
+    client: Reader, infos: list[SpaceInfo], mode: RoleMode, role_names: Mapping[str, str], say: Progress
+) -> list[_RawSpace]:
+    lock = threading.Lock()
+    done = [0]
+    say(f"reading {len(infos)} spaces")
+
+    def read(info: SpaceInfo) -> _RawSpace:
+        space = fetch_space(client, info, mode, role_names)
+        with lock:
+            done[0] += 1
+            say(f"read {done[0]}/{len(infos)} spaces")
+        return space
+
+    return client.map_concurrently(read, infos)
+
+
+def fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Mapping[str, str]) -> _RawSpace:
+    """One space's role assignments and/or individual permissions (1 call, 2 on transition sites)."""
+    assignments: dict[_Ref, str] = {}
+    grants: dict[_Ref, dict[str, int]] = {}
+    if mode.has_roles:
+        path = f"{V2}/spaces/{info.id}/role-assignments"
+        for item in client.paginate(path, {"limit": PAGE}, space=info.key):
+            wire = _parse(RoleAssignmentWire, item, path, info.key)
+            ref = (_kind(wire.principal.principal_type, path, info.key), wire.principal.principal_id)
+            assignments[ref] = role_names.get(wire.role_id, wire.role_id)
+    if mode.has_legacy:
+        path = f"{V2}/spaces/{info.id}/permissions"
+        for item in client.paginate(path, {"limit": PAGE}, space=info.key):
+            perm = _parse(SpacePermissionWire, item, path, info.key)
+            held = _permission_ref(perm)
+            if held is None or held in assignments:
+                continue  # a role's own entry, or a principal that holds a role
+            grants.setdefault(held, {})[perm.permission] = _numeric(perm, path, info.key)
+    return _RawSpace(info, assignments, grants)
+
+
+def _permission_ref(perm: SpacePermissionWire) -> _Ref | None:
+    kind_text = perm.principal.type.lower()
+    if kind_text == "role":
+        return None
+    if kind_text == "anonymous":
+        return (PrincipalKind.CLASS, "anonymous-users")
+    try:
+        kind = principal_kind(kind_text)
+    except WireError:
+        log.warning("ignoring a space permission of unknown principal type %r", perm.principal.type)
+        return None
+    if not perm.principal.id:
+        return None
+    return (kind, perm.principal.id)
+
+
+# --------------------------------------------------------------------------------------- conversion
+
+
+def _name_groups(client: Reader, raw: list[_RawSpace], listed: Mapping[str, str]) -> dict[str, str | None]:
+    """Every group id seen -> its name, or None when the site cannot name it (a deleted group)."""
+    seen = sorted({ident for space in raw for (kind, ident) in [*space.assignments, *space.grants]
+                   if kind is PrincipalKind.GROUP})
+    names: dict[str, str | None] = {ident: listed[ident] for ident in seen if ident in listed}
+    unnamed = [ident for ident in seen if ident not in listed]
+    for ident, name in zip(unnamed, client.map_concurrently(lambda i: _group_by_id(client, i), unnamed),
+                           strict=True):
+        names[ident] = name
+    return names
+
+
+def _group_by_id(client: Reader, ident: str) -> str | None:
+    path = f"{V1}/group/by-id"
+    try:
+        data = client.get_json(path, {"id": ident})
+    except NotFoundError:
+        return None
+    return str(_parse(GroupWire, data, path, None).name)
+
+
+def _to_live_space(raw: _RawSpace, groups: Mapping[str, str | None], labels: Mapping[str, str]) -> LiveSpace:
+    def principal(ref: _Ref) -> Principal:
+        kind, ident = ref
+        if kind is PrincipalKind.GROUP:
+            name = groups.get(ident)
+            return Principal(kind, name) if name else Principal(kind, ident, unknown=True)
+        if kind is PrincipalKind.USER:
+            return Principal(kind, ident, label=labels.get(ident))
+        return Principal(kind, ident)
+
+    return LiveSpace(
+        info=raw.info,
+        assignments={principal(ref): role for ref, role in sorted(raw.assignments.items())},
+        grants={principal(ref): dict(sorted(perms.items())) for ref, perms in sorted(raw.grants.items())},
+    )
+
+
+def _group_ids(
+    desired: DesiredState, raw: list[_RawSpace], named: Mapping[str, str | None], listed: Mapping[str, str]
+) -> dict[str, str]:
+    """Group name -> id for the groups seen live or referenced by the policy."""
+    ids = {name: ident for ident, name in named.items() if name}
+    referenced = _referenced_groups(desired)
+    ids.update((name, ident) for ident, name in listed.items() if name in referenced)
+    return dict(sorted(ids.items()))
+
+
+def _referenced_groups(desired: DesiredState) -> set[str]:
+    principals: list[Principal] = [*desired.safety.protected]
+    for space in desired.spaces.values():
+        principals += [a.principal for a in space.assignments] + [g.principal for g in space.grants]
+    for rule in desired.defaults:
+        principals += [a.principal for a in rule.assignments]
+    return {p.id for p in principals if p.kind is PrincipalKind.GROUP}
+
+
+def _labels(desired: DesiredState) -> dict[str, str]:
+    return {person.account_id: handle for handle, person in desired.people.items()}
+
+
+# ------------------------------------------------------------------------------------------ helpers
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def _parse(model: type[W], data: Any, path: str, space: str | None) -> W:
+    try:
+        return cast(W, model.parse(data))
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None
+
+
+def _kind(api_type: str, path: str, space: str) -> PrincipalKind:
+    try:
+        return principal_kind(api_type)
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None
+
+
+def _numeric(perm: SpacePermissionWire, path: str, space: str) -> int:
+    try:
+        return perm.numeric_id()
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None
