@@ -142,6 +142,9 @@ class Plan:
     findings: tuple[SafetyFinding, ...] = ()
     live_assignments: int = 0  # live assignments + grants in scope, the removal fraction's denominator
     scope: tuple[str, ...] = field(default=())  # --space filter, empty = whole policy
+    # Changes the policy asked for but the plan withheld because they would remove or downgrade a
+    # protected principal or the actor; each ``reason`` says why. Shown in reports, never applied.
+    held: tuple[Change, ...] = ()
 
     @property
     def safe(self) -> bool:

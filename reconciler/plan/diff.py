@@ -1,0 +1,244 @@
+"""The diff: desired state (policy) against live state (site) -> an ordered, pure ``Plan``.
+
+Rules (DESIGN.md §4, §5; decisions written down in docs/safety.md):
+
+- Roles sites: per space and principal one of ASSIGN, REASSIGN (one change, never remove + add) or
+  UNASSIGN. ``exact`` spaces remove principals the policy does not list; ``additive`` spaces remove only
+  what the policy sets to ``none``.
+- Legacy and transition sites: GRANT / REVOKE per permission. A principal's listed permissions are the
+  whole truth for that principal under either authority (like a role); ``exact`` also revokes everything of
+  principals listed neither in ``grants`` nor in ``assign``.
+- ``safety.protected`` principals and ``site.actor`` are never removed or downgraded: such changes are
+  withheld into ``Plan.held`` with the reason.
+- Custom roles: CREATE_ROLE / UPDATE_ROLE / DELETE_ROLE (only for a role the policy declares ``none``).
+- App access policies: delegated to ``reconciler.plan.app_access`` when app access is in scope.
+- With a ``scope`` (``--space``), site-level changes are limited to creating and updating the custom
+  roles the scoped spaces assign; role deletions and app policies are left to an unscoped plan.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Collection, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+
+from reconciler.errors import UsageError
+from reconciler.model import (
+    Authority,
+    DesiredState,
+    EffectiveSpace,
+    LiveRole,
+    LiveSpace,
+    LiveState,
+    Principal,
+    RoleDef,
+    Source,
+    SpaceInfo,
+)
+from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace, ordered
+from reconciler.plan.planfile import fingerprint
+from reconciler.plan.safety import Guard
+
+REASON_NONE = "set to none in policy"
+REASON_EXACT = "not in policy; space is exact"
+REASON_NOT_LISTED = "not among the policy's permissions for this principal"
+
+AppDiffer = Callable[[DesiredState, LiveState], list[Change]]
+
+
+def _app_differ() -> AppDiffer | None:
+    """``reconciler.plan.app_access.diff_app_policies`` when that module is installed (helper A's)."""
+    try:
+        module = importlib.import_module("reconciler.plan.app_access")
+    except ImportError:
+        return None
+    differ: AppDiffer = module.diff_app_policies
+    return differ
+
+
+def build_plan(desired: DesiredState, live: LiveState, *, scope: Collection[str] = ()) -> Plan:
+    """The plan that makes the live state in scope match the policy. Pure: no IO."""
+    from reconciler.policy.resolve import effective_spaces  # noqa: PLC0415 - TODO: top-level once P lands
+
+    effective = effective_spaces(desired, [space.info for space in live.spaces.values()])
+    return plan_from_effective(desired, live, effective, scope=scope)
+
+
+def plan_from_effective(
+    desired: DesiredState,
+    live: LiveState,
+    effective: Mapping[str, EffectiveSpace],
+    *,
+    scope: Collection[str] = (),
+    app_differ: AppDiffer | None = None,
+) -> Plan:
+    """``build_plan`` once defaults are merged: the seam the table-driven tests use."""
+    keys = _scoped_keys(effective, live, scope)
+    guard = Guard.of(desired, live)
+    out = _Out()
+    for key in keys:
+        _diff_space(effective[key], live.spaces[key], live, guard, out)
+    referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
+    out.changes += _diff_roles(desired, live, only=referenced if scope else None)
+    differ = app_differ or _app_differ()
+    if not scope and differ is not None and live.app_policies is not None:
+        out.changes += differ(desired, live)
+    return Plan(
+        site=desired.site.url,
+        mode=live.mode.value,
+        policy_digest=desired.digest,
+        fingerprint=fingerprint(live, scope=keys),
+        spaces=tuple(_planned(effective[k], live.spaces[k].info) for k in keys),
+        changes=ordered(out.changes),
+        live_assignments=sum(_live_count(live.spaces[k], live) for k in keys),
+        scope=tuple(sorted(scope)),
+        held=ordered(out.held),
+    )
+
+
+def _scoped_keys(
+    effective: Mapping[str, EffectiveSpace], live: LiveState, scope: Collection[str]
+) -> list[str]:
+    unknown = sorted(set(scope) - set(effective))
+    if unknown:
+        raise UsageError(f"--space {', '.join(unknown)}: not a space the policy manages")
+    unread = sorted(k for k in effective if k not in live.spaces and (not scope or k in scope))
+    if unread:
+        # fetch is all-or-nothing; a managed space without a live read is a caller bug, never a removal
+        raise UsageError(f"no live state read for managed space(s) {', '.join(unread)}")
+    return sorted(k for k in effective if not scope or k in scope)
+
+
+def _planned(space: EffectiveSpace, info: SpaceInfo) -> PlannedSpace:
+    return PlannedSpace(
+        key=space.key, id=info.id, authority=space.authority, declared_at=space.declared_at,
+        defaults=space.defaults,
+    )
+
+
+def _live_count(space: LiveSpace, live: LiveState) -> int:
+    roles = len(space.assignments) if live.mode.has_roles else 0
+    grants = sum(len(p) for p in space.grants.values()) if live.mode.has_legacy else 0
+    return roles + grants
+
+
+@dataclass
+class _Out:
+    changes: list[Change] = field(default_factory=list)
+    held: list[Change] = field(default_factory=list)
+
+
+def _diff_space(
+    space: EffectiveSpace, live_space: LiveSpace, live: LiveState, guard: Guard, out: _Out
+) -> None:
+    if live.mode.has_roles:
+        _diff_assignments(space, live_space, guard, out)
+    if live.mode.has_legacy:
+        _diff_grants(space, live_space, guard, out)
+
+
+def _emit(change: Change, guard: Guard, out: _Out, *, losing: bool) -> None:
+    """Record a change, or withhold it when it takes access from the actor or a protected principal."""
+    assert change.principal is not None
+    why = guard.why_kept(change.principal) if losing else None
+    if why is None:
+        out.changes.append(change)
+    else:
+        out.held.append(_with_reason(change, why))
+
+
+def _with_reason(change: Change, reason: str) -> Change:
+    return replace(change, reason=reason)
+
+
+def _diff_assignments(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out: _Out) -> None:
+    key, current = space.key, live_space.assignments
+    for principal, want in space.assignments.items():
+        have = current.get(principal)
+        if want.role is None:
+            if have is not None:
+                change = Change(ChangeKind.UNASSIGN, key, principal, None, have, source=want.source,
+                                reason=REASON_NONE)
+                _emit(change, guard, out, losing=True)
+        elif have is None:
+            out.changes.append(Change(ChangeKind.ASSIGN, key, principal, want.role, source=want.source))
+        elif have != want.role:
+            change = Change(ChangeKind.REASSIGN, key, principal, want.role, have, source=want.source)
+            _emit(change, guard, out, losing=guard.is_downgrade(have, want.role))
+    if space.authority is Authority.EXACT:
+        for principal, have in current.items():
+            if principal not in space.assignments:
+                change = Change(ChangeKind.UNASSIGN, key, principal, None, have, reason=REASON_EXACT)
+                _emit(change, guard, out, losing=True)
+
+
+def _diff_grants(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out: _Out) -> None:
+    key, current = space.key, live_space.grants
+    for principal, want in space.grants.items():
+        have = current.get(principal, {})
+        for permission in sorted(want.permissions - set(have)):
+            out.changes.append(
+                Change(ChangeKind.GRANT, key, principal, permission=permission, source=want.source)
+            )
+        reason = REASON_NONE if not want.permissions else REASON_NOT_LISTED
+        extra = {p: i for p, i in have.items() if p not in want.permissions}
+        _revoke_all(key, principal, permissions=extra, reason=reason, source=want.source, guard=guard,
+                    out=out)
+    if space.authority is Authority.EXACT:
+        for principal, have in current.items():
+            if principal not in space.grants and principal not in space.assignments:
+                _revoke_all(key, principal, permissions=have, reason=REASON_EXACT, source=None, guard=guard,
+                            out=out)
+
+
+def _revoke_all(
+    key: str,
+    principal: Principal,
+    *,
+    permissions: Mapping[str, int],
+    reason: str,
+    source: Source | None,
+    guard: Guard,
+    out: _Out,
+) -> None:
+    for permission, permission_id in sorted(permissions.items()):
+        change = Change(ChangeKind.REVOKE, key, principal, permission=permission,
+                        permission_id=permission_id, source=source, reason=reason)
+        _emit(change, guard, out, losing=True)
+
+
+def _diff_roles(desired: DesiredState, live: LiveState, *, only: Iterable[str] | None) -> list[Change]:
+    if not live.mode.has_roles:
+        return []
+    wanted = set(only) if only is not None else None
+    changes: list[Change] = []
+    for name, role in sorted(desired.roles.items()):
+        if wanted is not None and name not in wanted:
+            continue
+        if name in deleted_roles(desired):
+            continue
+        existing = live.roles.get(name)
+        if existing is None:
+            changes.append(Change(ChangeKind.CREATE_ROLE, role_def=role, source=role.source))
+        elif not existing.system and (
+            existing.description != role.description or existing.permissions != role.permissions
+        ):
+            changes.append(Change(ChangeKind.UPDATE_ROLE, role_def=role, old_role_def=_as_def(existing),
+                                  role_id=existing.id, source=role.source))
+    if wanted is None:
+        for name, source in sorted(deleted_roles(desired).items()):
+            existing = live.roles.get(name)
+            if existing is not None and not existing.system:
+                changes.append(Change(ChangeKind.DELETE_ROLE, old_role_def=_as_def(existing),
+                                      role_id=existing.id, source=source, reason=REASON_NONE))
+    return changes
+
+
+def _as_def(role: LiveRole) -> RoleDef:
+    return RoleDef(role.name, role.description, role.permissions, system=role.system)
+
+
+def deleted_roles(desired: DesiredState) -> Mapping[str, Source | None]:
+    """Custom roles the policy declares ``none`` (to delete), by name, with where that was declared."""
+    marked: Mapping[str, Source | None] = getattr(desired, "deleted_roles", {})
+    return marked

@@ -1,0 +1,290 @@
+"""The saved plan: a fingerprint of the live state, and the plan as versioned JSON (``format_version: 1``).
+
+The JSON holds what the plan was computed from (site, role mode, policy digest, live fingerprint, scope),
+the spaces in scope with their authority, every change with its source ``file:line`` and reason, a summary
+and the safety findings. It never holds a secret: nothing from the environment goes into a plan.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from reconciler.errors import PlanFileError
+from reconciler.model import AppBlockMode, AppPolicy, Authority, LiveState, Principal, RoleDef, Source
+from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding
+
+FORMAT_VERSION = 1
+
+# ------------------------------------------------------------------------------------------ fingerprint
+
+
+def fingerprint(live: LiveState, *, scope: Collection[str] = ()) -> str:
+    """``sha256:<hex>`` of a canonical, sorted serialisation of the live state in scope.
+
+    Covers the role mode, the roles, the permission catalogue, each space in scope (id, assignments,
+    grants with their ids), the group ids and, when in scope, the app policies. Display-only data
+    (people handles) is left out, so the value is stable across runs and machines.
+    """
+    keys = sorted(k for k in live.spaces if not scope or k in scope)
+    state = {
+        "mode": live.mode.value,
+        "roles": sorted(
+            [r.name, r.id, r.type, r.description, sorted(r.permissions)] for r in live.roles.values()
+        ),
+        "permissions": sorted(live.permissions),
+        "spaces": [_space_fact(live, k) for k in keys],
+        "group_ids": sorted(live.group_ids.items()),
+        "missing": sorted(live.missing),
+        "app_policies": None
+        if live.app_policies is None
+        else sorted(json.dumps(_app_policy(p), sort_keys=True) for p in live.app_policies),
+    }
+    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _space_fact(live: LiveState, key: str) -> list[Any]:
+    space = live.spaces[key]
+    return [
+        key,
+        space.info.id,
+        sorted([p.ref, role] for p, role in space.assignments.items()),
+        sorted([p.ref, perm, pid] for p, perms in space.grants.items() for perm, pid in perms.items()),
+    ]
+
+
+# ------------------------------------------------------------------------------------------------- dump
+
+
+def dump_plan(plan: Plan) -> str:
+    """The plan file's text: indented JSON with sorted keys, ending in a newline."""
+    doc = {
+        "format_version": FORMAT_VERSION,
+        "site": plan.site,
+        "mode": plan.mode,
+        "policy_digest": plan.policy_digest,
+        "fingerprint": plan.fingerprint,
+        "scope": list(plan.scope),
+        "live_assignments": plan.live_assignments,
+        "summary": {kind.name.lower(): plan.counts.get(kind, 0) for kind in ChangeKind},
+        "safe": plan.safe,
+        "findings": [_finding(f) for f in plan.findings],
+        "spaces": [_space(s) for s in plan.spaces],
+        "changes": [_change(c) for c in plan.changes],
+        "held": [_change(c) for c in plan.held],
+    }
+    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def _source(source: Source | None) -> dict[str, Any] | None:
+    if source is None:
+        return None
+    return {"file": source.file, "line": source.line, "column": source.column, "at": str(source)}
+
+
+def _principal(principal: Principal) -> dict[str, Any]:
+    out: dict[str, Any] = {"ref": principal.ref}
+    if principal.label:
+        out["label"] = principal.label
+    if principal.unknown:
+        out["unknown"] = True
+    return out
+
+
+def _role_def(role: RoleDef) -> dict[str, Any]:
+    return {
+        "name": role.name,
+        "description": role.description,
+        "permissions": sorted(role.permissions),
+        "source": _source(role.source),
+        "system": role.system,
+    }
+
+
+def _app_policy(policy: AppPolicy) -> dict[str, Any]:
+    return {
+        "name": policy.name,
+        "mode": policy.mode.value,
+        "apps": list(policy.apps),
+        "spaces": list(policy.spaces),
+        "coverage": policy.coverage,
+        "id": policy.id,
+        "source": _source(policy.source),
+    }
+
+
+def _change(change: Change) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": change.kind.name.lower(), "symbol": change.kind.symbol}
+    fields: Mapping[str, Any] = {
+        "space": change.space,
+        "principal": _principal(change.principal) if change.principal else None,
+        "role": change.role,
+        "old_role": change.old_role,
+        "permission": change.permission,
+        "permission_id": change.permission_id,
+        "role_def": _role_def(change.role_def) if change.role_def else None,
+        "old_role_def": _role_def(change.old_role_def) if change.old_role_def else None,
+        "role_id": change.role_id,
+        "app_policy": _app_policy(change.app_policy) if change.app_policy else None,
+        "old_app_policy": _app_policy(change.old_app_policy) if change.old_app_policy else None,
+        "source": _source(change.source),
+    }
+    out.update({k: v for k, v in fields.items() if v is not None})
+    if change.reason:
+        out["reason"] = change.reason
+    return out
+
+
+def _space(space: PlannedSpace) -> dict[str, Any]:
+    return {
+        "key": space.key,
+        "id": space.id,
+        "authority": space.authority.value,
+        "declared_at": _source(space.declared_at),
+        "defaults": list(space.defaults),
+    }
+
+
+def _finding(finding: SafetyFinding) -> dict[str, Any]:
+    return {"check": finding.check.value, "space": finding.space, "message": finding.message}
+
+
+# ------------------------------------------------------------------------------------------------- load
+
+
+def load_plan(text: str) -> Plan:
+    """Parse a plan file; anything wrong with it is one ``PlanFileError`` line."""
+    try:
+        doc = json.loads(text)
+    except ValueError as err:
+        raise PlanFileError(f"plan file is not valid JSON: {err}") from None
+    r = _Reader(doc, "plan")
+    version = r.get("format_version", int)
+    if version != FORMAT_VERSION:
+        raise PlanFileError(
+            f"plan file has format_version {version}; this reconciler reads format_version {FORMAT_VERSION}"
+        )
+    try:
+        return Plan(
+            site=r.get("site", str),
+            mode=r.get("mode", str),
+            policy_digest=r.get("policy_digest", str),
+            fingerprint=r.get("fingerprint", str),
+            scope=tuple(r.strs("scope")),
+            live_assignments=r.get("live_assignments", int),
+            findings=tuple(_load_finding(x) for x in r.items("findings")),
+            spaces=tuple(_load_space(x) for x in r.items("spaces")),
+            changes=tuple(_load_change(x) for x in r.items("changes")),
+            held=tuple(_load_change(x) for x in r.items("held")),
+        )
+    except (KeyError, ValueError) as err:  # an enum value or principal kind this version does not know
+        raise PlanFileError(f"plan file: unknown value {err}") from None
+
+
+class _Reader:
+    """Typed access to one JSON object, with the dotted path in every error."""
+
+    def __init__(self, doc: Any, path: str) -> None:
+        if not isinstance(doc, dict):
+            raise PlanFileError(f"plan file: {path}: expected an object")
+        self.doc: dict[str, Any] = doc
+        self.path = path
+
+    def get(self, key: str, kind: type[Any]) -> Any:
+        if key not in self.doc:
+            raise PlanFileError(f"plan file: {self.path}.{key}: missing")
+        return self.check(key, self.doc[key], kind)
+
+    def opt(self, key: str, kind: type[Any]) -> Any:
+        value = self.doc.get(key)
+        return None if value is None else self.check(key, value, kind)
+
+    def check(self, key: str, value: Any, kind: type[Any]) -> Any:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise PlanFileError(f"plan file: {self.path}.{key}: expected {kind.__name__}")
+        return value
+
+    def items(self, key: str) -> list[_Reader]:
+        return [_Reader(x, f"{self.path}.{key}[{i}]") for i, x in enumerate(self.get(key, list))]
+
+    def strs(self, key: str) -> list[str]:
+        return [self.check(f"{key}[{i}]", x, str) for i, x in enumerate(self.get(key, list))]
+
+    def sub(self, key: str) -> _Reader | None:
+        value = self.doc.get(key)
+        return None if value is None else _Reader(value, f"{self.path}.{key}")
+
+
+def _load_source(r: _Reader | None) -> Source | None:
+    if r is None:
+        return None
+    return Source(r.get("file", str), r.get("line", int), r.get("column", int))
+
+
+def _load_principal(r: _Reader | None) -> Principal | None:
+    if r is None:
+        return None
+    parsed = Principal.parse_ref(r.get("ref", str))
+    return Principal(parsed.kind, parsed.id, r.opt("label", str), bool(r.opt("unknown", bool)))
+
+
+def _load_role_def(r: _Reader | None) -> RoleDef | None:
+    if r is None:
+        return None
+    return RoleDef(
+        name=r.get("name", str),
+        description=r.get("description", str),
+        permissions=frozenset(r.strs("permissions")),
+        source=_load_source(r.sub("source")),
+        system=r.get("system", bool),
+    )
+
+
+def _load_app_policy(r: _Reader | None) -> AppPolicy | None:
+    if r is None:
+        return None
+    return AppPolicy(
+        name=r.get("name", str),
+        mode=AppBlockMode(r.get("mode", str)),
+        apps=tuple(r.strs("apps")),
+        spaces=tuple(r.strs("spaces")),
+        coverage=r.get("coverage", str),
+        id=r.opt("id", str),
+        source=_load_source(r.sub("source")),
+    )
+
+
+def _load_change(r: _Reader) -> Change:
+    return Change(
+        kind=ChangeKind[r.get("kind", str).upper()],
+        space=r.opt("space", str),
+        principal=_load_principal(r.sub("principal")),
+        role=r.opt("role", str),
+        old_role=r.opt("old_role", str),
+        permission=r.opt("permission", str),
+        permission_id=r.opt("permission_id", int),
+        role_def=_load_role_def(r.sub("role_def")),
+        old_role_def=_load_role_def(r.sub("old_role_def")),
+        role_id=r.opt("role_id", str),
+        app_policy=_load_app_policy(r.sub("app_policy")),
+        old_app_policy=_load_app_policy(r.sub("old_app_policy")),
+        source=_load_source(r.sub("source")),
+        reason=r.opt("reason", str) or "",
+    )
+
+
+def _load_space(r: _Reader) -> PlannedSpace:
+    return PlannedSpace(
+        key=r.get("key", str),
+        id=r.get("id", str),
+        authority=Authority(r.get("authority", str)),
+        declared_at=_load_source(r.sub("declared_at")),
+        defaults=tuple(r.strs("defaults")),
+    )
+
+
+def _load_finding(r: _Reader) -> SafetyFinding:
+    return SafetyFinding(Check(r.get("check", str)), r.get("message", str), r.opt("space", str))

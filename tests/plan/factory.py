@@ -1,0 +1,123 @@
+"""Small builders for desired and live states, so plan tests read like the cases they describe."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from reconciler.model import (
+    Authority,
+    DesiredAssignment,
+    DesiredGrant,
+    DesiredState,
+    EffectiveSpace,
+    LiveRole,
+    LiveSpace,
+    LiveState,
+    Principal,
+    RoleDef,
+    RoleMode,
+    SafetySettings,
+    SiteModel,
+    SiteSettings,
+    Source,
+    SpaceInfo,
+)
+from reconciler.plan.changes import Change, ChangeKind
+
+ACTOR = Principal.parse_ref("user:svc")
+ADMINS = Principal.parse_ref("group:confluence-administrators")
+SRC = Source("policies/spaces/ENG.yaml", 7, 5)
+
+SYSTEM_ROLES = {
+    name: LiveRole(f"r-{name.lower()}", name, "SYSTEM", "", perms)
+    for name, perms in {
+        "Admin": frozenset({"read/space", "administer/space"}),
+        "Manager": frozenset({"read/space", "create/page", "delete/page"}),
+        "Collaborator": frozenset({"read/space", "create/page"}),
+        "Viewer": frozenset({"read/space"}),
+    }.items()
+}
+
+
+def p(ref: str) -> Principal:
+    return Principal.parse_ref(ref)
+
+
+def desired(
+    *,
+    roles: Mapping[str, RoleDef] | None = None,
+    protected: tuple[str, ...] = ("group:confluence-administrators",),
+    max_removal_fraction: float = 0.25,
+    min_admins: int = 1,
+) -> DesiredState:
+    return DesiredState(
+        site=SiteSettings("sandbox:test", SiteModel.AUTO, 10, ACTOR, Authority.EXACT),
+        safety=SafetySettings(max_removal_fraction, min_admins, tuple(p(r) for r in protected)),
+        people={},
+        roles=dict(roles or {}),
+        defaults=(),
+        spaces={},
+        app_access=None,
+        guest_max_role=None,
+        drift_ignore=(),
+        digest="sha256:policy",
+    )
+
+
+def space(
+    key: str = "ENG",
+    authority: Authority = Authority.EXACT,
+    assign: Mapping[str, str | None] | None = None,
+    grants: Mapping[str, tuple[str, ...]] | None = None,
+) -> EffectiveSpace:
+    return EffectiveSpace(
+        key=key,
+        authority=authority,
+        assignments={p(r): DesiredAssignment(p(r), role, SRC) for r, role in (assign or {}).items()},
+        grants={p(r): DesiredGrant(p(r), frozenset(perms), SRC) for r, perms in (grants or {}).items()},
+        apps_blocked=False,
+        declared_at=Source(f"policies/spaces/{key}.yaml", 3),
+    )
+
+
+def live_space(
+    key: str = "ENG",
+    assign: Mapping[str, str] | None = None,
+    grants: Mapping[str, tuple[str, ...]] | None = None,
+) -> LiveSpace:
+    ids = iter(range(1000, 100000))
+    return LiveSpace(
+        SpaceInfo(key, f"id-{key}", key, "global"),
+        assignments={p(r): role for r, role in (assign or {}).items()},
+        grants={p(r): {perm: next(ids) for perm in perms} for r, perms in (grants or {}).items()},
+    )
+
+
+def live(
+    *spaces: LiveSpace,
+    mode: RoleMode = RoleMode.ROLES,
+    roles: Mapping[str, LiveRole] | None = None,
+) -> LiveState:
+    return LiveState(
+        mode=mode,
+        roles={**SYSTEM_ROLES, **(roles or {})},
+        permissions=frozenset({"read/space", "create/page", "administer/space"}),
+        spaces={s.key: s for s in spaces},
+        group_ids={},
+    )
+
+
+def describe(change: Change) -> str:
+    """One readable line per change, for exact comparisons."""
+    kind = change.kind.name.lower()
+    who = change.principal.ref if change.principal else ""
+    if change.kind in (ChangeKind.GRANT, ChangeKind.REVOKE):
+        what = f"{change.permission}"
+    elif change.kind in (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE):
+        role = change.role_def or change.old_role_def
+        assert role is not None
+        return f"{kind} {role.name}" + (f" ({change.reason})" if change.reason else "")
+    else:
+        what = f"{change.old_role or ''}->{change.role or ''}"
+    reason = f" ({change.reason})" if change.reason else ""
+    return f"{kind} {change.space} {who} {what}{reason}"
