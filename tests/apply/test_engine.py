@@ -111,7 +111,9 @@ def test_legacy_site_grants_read_space_first_and_revokes_it_last() -> None:
         f"delete_permission OPS {changes[2].permission_id}",
     ]
     grants = {p.ref: sorted(held) for p, held in site.spaces["OPS"].grants.items()}
-    assert grants == {ACTOR.ref: ["administer/space", "read/space"], "group:contractors": ["create/page", "read/space"]}
+    assert grants == {
+        ACTOR.ref: ["administer/space", "read/space"], "group:contractors": ["create/page", "read/space"],
+    }
 
 
 def test_stale_plan_is_refused_before_any_write() -> None:
@@ -131,7 +133,8 @@ def test_unsafe_plan_is_refused_and_the_message_names_allow_unsafe() -> None:
         apply_plan(plan, desired_state(), reader=site, writer=site, sleep=lambda _s: None)
     message = str(exc.value)
     assert message.startswith(
-        "the plan fails 3 safety check(s); nothing was written (pass --allow-unsafe to apply it anyway):\n  - "
+        "the plan fails 3 safety check(s); nothing was written "
+        "(pass --allow-unsafe to apply it anyway):\n  - "
     )
     assert "space HR: the actor user:svc-reconciler would not hold Admin after this plan" in message
     assert site.writes == []
@@ -155,7 +158,8 @@ def test_one_rejected_principal_fails_alone_and_the_rest_of_the_space_is_written
     ])
     assert statuses(result) == [
         ("done", ""),
-        ("failed", "POST /wiki/api/v2/spaces/1/role-assignments (space ENG): 400: invalid principal gid-ghosts"),
+        ("failed",
+         "POST /wiki/api/v2/spaces/1/role-assignments (space ENG): 400: invalid principal gid-ghosts"),
         ("done", ""),
     ]
     assert not result.ok
@@ -285,7 +289,8 @@ def test_space_that_never_shows_the_write_is_reported_not_converged() -> None:
     result = apply_plan(plan, desired_state(), reader=reader, writer=site,  # type: ignore[arg-type]
                         sleep=lambda _s: None, verify_delays=(0.1, 0.1))
     assert [(nc.space, len(nc.changes)) for nc in result.not_converged] == [("HR", 1)]
-    assert result.done and not result.ok
+    assert result.done
+    assert not result.ok
     assert result.verify_rounds == 3
 
 
@@ -307,7 +312,8 @@ def test_principal_kinds_map_to_v1_subjects() -> None:
     everyone = Principal(PrincipalKind.CLASS, "all-licensed-users")
     result = run(site, [grant("PUB", anonymous, "read/space"), grant("PUB", everyone, "read/space")])
     assert statuses(result) == [
-        ("failed", "class:all-licensed-users cannot hold individual permissions (only class:anonymous-users can)"),
+        ("failed",
+         "class:all-licensed-users cannot hold individual permissions (only class:anonymous-users can)"),
         ("done", ""),
     ]
     assert list(site.spaces["PUB"].grants[anonymous]) == ["read/space"]
