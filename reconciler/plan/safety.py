@@ -124,19 +124,19 @@ def _protected(plan: Plan, guard: Guard) -> list[SafetyFinding]:
             who = "the actor" if change.principal == guard.actor else "protected principal"
             findings.append(SafetyFinding(
                 Check.PROTECTED,
-                f"space {change.space}: the plan would {_verb(change)} {who} {change.principal.display} "
+                f"space {change.space}: the plan would {_verb(change, f'{who} {change.principal.display}')} "
                 f"({REFUSAL})",
                 change.space,
             ))
     return findings
 
 
-def _verb(change: Change) -> str:
+def _verb(change: Change, who: str) -> str:
     if change.kind is ChangeKind.REASSIGN:
-        return f"downgrade from {change.old_role} to {change.role}"
+        return f"downgrade {who} from {change.old_role} to {change.role}"
     if change.kind is ChangeKind.REVOKE:
-        return f"revoke {change.permission} from"
-    return f"remove {change.old_role} from"
+        return f"revoke {change.permission} from {who}"
+    return f"remove {who} ({change.old_role})"
 
 
 def _after(plan: Plan, live: LiveState, key: str) -> frozenset[Principal]:

@@ -1,0 +1,123 @@
+"""The saved plan: round trip, stable fingerprint, one-line errors for bad files."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from reconciler.errors import PlanFileError
+from reconciler.model import AppBlockMode, AppPolicy, Authority, Principal, PrincipalKind, RoleDef, Source
+from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding
+from reconciler.plan.planfile import dump_plan, fingerprint, load_plan
+from tests.plan.factory import live, live_space
+
+text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
+sources = st.none() | st.builds(Source, text, st.integers(1, 9999), st.integers(1, 200))
+principals = st.builds(
+    Principal, st.sampled_from(PrincipalKind), text.filter(bool), st.none() | text.filter(bool), st.booleans()
+)
+role_defs = st.builds(
+    RoleDef, text, text, st.frozensets(st.sampled_from(["read/space", "create/page"])), sources, st.booleans()
+)
+app_policies = st.builds(
+    AppPolicy, text, st.sampled_from(AppBlockMode), st.tuples(text), st.tuples(text), text, st.none() | text,
+    sources,
+)
+changes = st.builds(
+    Change,
+    kind=st.sampled_from(ChangeKind),
+    space=st.none() | text,
+    principal=st.none() | principals,
+    role=st.none() | text,
+    old_role=st.none() | text,
+    permission=st.none() | text,
+    permission_id=st.none() | st.integers(0, 2**40),
+    role_def=st.none() | role_defs,
+    old_role_def=st.none() | role_defs,
+    role_id=st.none() | text,
+    app_policy=st.none() | app_policies,
+    old_app_policy=st.none() | app_policies,
+    source=sources,
+    reason=text,
+)
+plans = st.builds(
+    Plan,
+    site=text,
+    mode=text,
+    policy_digest=text,
+    fingerprint=text,
+    spaces=st.tuples(
+        st.builds(PlannedSpace, text, text, st.sampled_from(Authority), sources, st.tuples(text))
+    ),
+    changes=st.lists(changes, max_size=4).map(tuple),
+    findings=st.lists(st.builds(SafetyFinding, st.sampled_from(Check), text, st.none() | text)).map(tuple),
+    live_assignments=st.integers(0, 10**6),
+    scope=st.lists(text).map(tuple),
+    held=st.lists(changes, max_size=2).map(tuple),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans)
+def test_any_plan_survives_a_round_trip(plan: Plan) -> None:
+    loaded = load_plan(dump_plan(plan))
+    assert loaded == plan
+    assert [c.principal.label if c.principal else None for c in loaded.changes] == [
+        c.principal.label if c.principal else None for c in plan.changes
+    ]
+
+
+def test_plan_file_carries_version_summary_and_sources() -> None:
+    plan = Plan(
+        "sandbox:demo", "ROLES", "sha256:p", "sha256:f",
+        (PlannedSpace("ENG", "1", Authority.EXACT, Source("policies/spaces/ENG.yaml", 3)),),
+        (Change(ChangeKind.ASSIGN, "ENG", Principal(PrincipalKind.GROUP, "eng"), "Viewer",
+                source=Source("policies/spaces/ENG.yaml", 7, 7)),),
+    )
+    doc = json.loads(dump_plan(plan))
+    assert doc["format_version"] == 1
+    assert doc["summary"]["assign"] == 1
+    assert doc["changes"] == [{
+        "kind": "assign", "symbol": "+", "space": "ENG", "principal": {"ref": "group:eng"}, "role": "Viewer",
+        "source": {
+            "file": "policies/spaces/ENG.yaml", "line": 7, "column": 7, "at": "policies/spaces/ENG.yaml:7",
+        },
+    }]
+
+
+def test_fingerprint_is_stable_and_sensitive_to_the_scope_only() -> None:
+    a = live(live_space("ENG", assign={"user:1": "Admin", "group:b": "Viewer"}), live_space("OPS"))
+    b = live(live_space("OPS"), live_space("ENG", assign={"group:b": "Viewer", "user:1": "Admin"}))
+    changed = live(live_space("ENG", assign={"user:1": "Admin"}), live_space("OPS"))
+    assert fingerprint(a) == fingerprint(b)
+    assert fingerprint(a) != fingerprint(changed)
+    assert fingerprint(a, scope=["OPS"]) == fingerprint(changed, scope=["OPS"])
+    assert fingerprint(a) == "sha256:" + fingerprint(a).removeprefix("sha256:")
+
+
+BAD = {
+    "not json": ("{", ("plan file is not valid JSON: Expecting property name enclosed in double quotes: "
+                      "line 1 column 2 (char 1)")),
+    "other version": ('{"format_version": 2}',
+                      "plan file has format_version 2; this reconciler reads format_version 1"),
+    "missing field": ('{"format_version": 1}', "plan file: plan.site: missing"),
+    "not an object": ("[]", "plan file: plan: expected an object"),
+}
+
+
+@pytest.mark.parametrize(("text_", "message"), BAD.values(), ids=BAD.keys())
+def test_bad_plan_file_is_one_line_error(text_: str, message: str) -> None:
+    with pytest.raises(PlanFileError) as exc:
+        load_plan(text_)
+    assert str(exc.value) == message
+
+
+def test_unknown_change_kind_is_one_line_error() -> None:
+    doc = json.loads(dump_plan(Plan("s", "ROLES", "d", "f", (), (Change(ChangeKind.ASSIGN, "ENG"),))))
+    doc["changes"][0]["kind"] = "explode"
+    with pytest.raises(PlanFileError) as exc:
+        load_plan(json.dumps(doc))
+    assert str(exc.value) == "plan file: unknown value 'EXPLODE'"

@@ -1,0 +1,102 @@
+"""Safety checks: each failure is one finding whose whole message names the override."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from reconciler.model import Authority, EffectiveSpace, LiveSpace, Principal, RoleMode
+from reconciler.plan.changes import Change, ChangeKind, Check
+from reconciler.plan.diff import plan_from_effective
+from reconciler.plan.safety import check_plan
+from tests.plan.factory import desired, live, live_space, p, space
+
+REFUSE = "apply refuses this plan without --allow-unsafe"
+ACTOR_LOST = (
+    "actor_admin: space ENG: the actor user:svc would not hold Admin after this plan, so the tool could "
+    f"no longer manage the space; assign it Admin in the policy ({REFUSE})"
+)
+
+
+def _findings(want: EffectiveSpace, have: LiveSpace, mode: RoleMode = RoleMode.ROLES) -> list[str]:
+    state, site = desired(), live(have, mode=mode)
+    plan = plan_from_effective(state, site, {want.key: want})
+    return [f"{f.check.value}: {f.message}" for f in check_plan(plan, state, site)]
+
+
+def _many(n: int) -> dict[str, str]:
+    return {f"group:g{i:02d}": "Viewer" for i in range(n)}
+
+
+CASES = {
+    "removes 30% of 20 assignments": (
+        space(assign={"user:svc": "Admin", **_many(13)}),
+        live_space(assign={"user:svc": "Admin", **_many(19)}),
+        [(f"removal_fraction: the plan removes 6 of 20 live assignments and grants in scope (30%), more than "
+         f"safety.max_removal_fraction 25% ({REFUSE})")],
+    ),
+    "removes 25% exactly is allowed": (
+        space(assign={"user:svc": "Admin", **_many(14)}),
+        live_space(assign={"user:svc": "Admin", **_many(19)}),
+        [],
+    ),
+    "removes everything below the floor of 10": (
+        space(assign={"user:svc": "Admin"}),
+        live_space(assign={"user:svc": "Admin", **_many(8)}),
+        [],
+    ),
+    "exact space left without admins": (
+        space(assign={"user:svc": "Viewer", "group:eng": "Collaborator"}),
+        live_space(assign={"user:svc": "Viewer", "group:boss": "Admin"}),
+        [(f"min_admins: space ENG: 0 admin(s) after this plan, fewer than safety.min_admins_per_space 1 "
+         f"({REFUSE})"),
+         ACTOR_LOST],
+    ),
+    "additive space is not held to minimum admins but forgot the actor": (
+        space(authority=Authority.ADDITIVE, assign={"group:eng": "Viewer"}),
+        live_space(assign={"group:eng": "Viewer"}),
+        [ACTOR_LOST],
+    ),
+    "legacy admin counts through administer/space": (
+        space(grants={"user:svc": ("read/space", "administer/space")}),
+        live_space(grants={"user:svc": ("read/space", "administer/space")}),
+        [],
+    ),
+}
+
+
+@pytest.mark.parametrize(("want", "have", "expected"), CASES.values(), ids=CASES.keys())
+def test_safety(want: EffectiveSpace, have: LiveSpace, expected: list[str]) -> None:
+    mode = RoleMode.PRE_ROLES if want.grants else RoleMode.ROLES
+    assert _findings(want, have, mode) == expected
+
+
+def test_a_plan_that_removes_a_protected_principal_is_unsafe() -> None:
+    state = desired()
+    site = live(live_space(assign={"user:svc": "Admin", "group:confluence-administrators": "Admin"}))
+    plan = plan_from_effective(state, site, {"ENG": space(assign={"user:svc": "Admin"})})
+    assert plan.changes == ()  # the diff withholds it ...
+    forced = replace(plan, changes=(
+        Change(ChangeKind.UNASSIGN, "ENG", p("group:confluence-administrators"), None, "Admin"),
+        Change(ChangeKind.REASSIGN, "ENG", Principal.parse_ref("user:svc"), "Viewer", "Admin"),
+    ))
+    findings = check_plan(forced, state, site)  # ... and a plan that carries it anyway is refused
+    assert [(f.check, f.message) for f in findings if f.check is Check.PROTECTED] == [
+        (Check.PROTECTED, (f"space ENG: the plan would remove protected principal "
+                          f"group:confluence-administrators (Admin) ({REFUSE})")),
+        (Check.PROTECTED, (f"space ENG: the plan would downgrade the actor user:svc from Admin to Viewer "
+                          f"({REFUSE})")),
+    ]
+
+
+def test_revoking_read_space_drops_administer_space_for_the_admin_count() -> None:
+    state = desired()
+    have = live_space(grants={"user:svc": ("read/space", "administer/space"), "group:a": ("read/space",)})
+    site = live(have, mode=RoleMode.PRE_ROLES)
+    want = space(grants={"user:svc": ("read/space", "administer/space")})
+    plan = plan_from_effective(state, site, {"ENG": want})
+    revoke = Change(ChangeKind.REVOKE, "ENG", p("user:svc"), permission="read/space")
+    forced = replace(plan, changes=(revoke,))
+    checks = [f.check for f in check_plan(forced, state, site)]
+    assert checks == [Check.MIN_ADMINS, Check.PROTECTED, Check.ACTOR_ADMIN]
