@@ -1,0 +1,247 @@
+"""Classify where the live site differs from the policy (``reconciler drift``). Pure: no IO.
+
+The differences are the plan's own changes (``reconciler.plan.diff.build_plan``, including the changes it
+holds back for protected principals and the actor), read the other way round: a change the plan would make
+is a difference the site has. So drift follows the plan's authority rules exactly:
+
+- ``exact`` space: access the policy does not list is drift (it would be removed);
+- ``additive`` space: extra access is **not** drift (the policy does not claim to know all of it), only
+  what the policy sets to ``none``, and what it asks for but the site lacks or holds differently.
+
+Each change becomes one item of a :class:`DriftKind`; legacy grants are folded into one item per space
+and principal. Policy spaces the site does not show are items too; unmanaged spaces are only counted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import date
+
+from reconciler.drift.acknowledge import acknowledge
+from reconciler.drift.findings import DriftItem, DriftKind, DriftReport, Remedy
+from reconciler.drift.migrate import CustomAccess, MigrationPlan, propose_roles
+from reconciler.drift.remedy import RemedyContext, permissions_text
+from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.diff import build_plan
+from reconciler.policy.resolve import effective_spaces
+
+_ASSIGNMENT_KINDS = {ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN}
+_GRANT_KINDS = {ChangeKind.GRANT, ChangeKind.REVOKE}
+_ROLE_KINDS = {ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE}
+SITE = ""  # the "space" of site-wide items (custom roles, app access policies)
+
+
+def detect_drift(desired: DesiredState, live: LiveState, *, today: date) -> DriftReport:
+    """Every difference between ``desired`` and ``live``, classified and matched against ``drift.ignore``."""
+    in_view = dataclasses.replace(
+        desired, spaces={k: s for k, s in desired.spaces.items() if k not in live.missing}
+    )
+    effective = effective_spaces(in_view, [space.info for space in live.spaces.values()])
+    plan = build_plan(in_view, live)
+    ctx = _Context(desired, live, effective)
+    items = [
+        *_from_changes(plan.changes + plan.held, ctx),
+        *(_missing(key, ctx) for key in sorted(live.missing)),
+    ]
+    acknowledged, unused = acknowledge(items, desired.drift_ignore, today)
+    return DriftReport(
+        site=desired.site.url,
+        mode=live.mode.value,
+        today=today,
+        policy_dir=desired.policy_dir,
+        managed=tuple(sorted(effective)),
+        items=tuple(sorted(acknowledged, key=lambda i: i.sort_key)),
+        unmanaged=tuple(sorted(live.unmanaged)),
+        unused_acknowledgements=unused,
+        migration=migration_plan(desired, live, effective),
+    )
+
+
+def custom_access(live: LiveState, keys: Iterable[str]) -> list[CustomAccess]:
+    """Principals on individual permissions (no role) in these spaces, on a roles or transition site."""
+    if not live.mode.has_roles:
+        return []
+    found = []
+    for key in keys:
+        space = live.spaces[key]
+        for principal, grants in space.grants.items():
+            if principal not in space.assignments and grants:
+                found.append(CustomAccess(key, principal, frozenset(grants)))
+    return sorted(found)
+
+
+def migration_plan(
+    desired: DesiredState, live: LiveState, effective: Mapping[str, EffectiveSpace]
+) -> MigrationPlan | None:
+    found = custom_access(live, sorted(k for k in effective if k in live.spaces))
+    if not found:
+        return None
+    roles = {name: role.permissions for name, role in live.roles.items()}
+    return propose_roles(found, roles, custom_role_limit=desired.site.custom_role_limit)
+
+
+class _Context:
+    def __init__(self, desired: DesiredState, live: LiveState, effective: Mapping[str, EffectiveSpace]):
+        self.desired = desired
+        self.live = live
+        self.effective = effective
+        self.remedy = RemedyContext.of(desired, effective.values())
+        self.people = frozenset(p.account_id for p in desired.people.values())
+
+    def unknown_live(self, principal: Principal) -> str | None:
+        """Why a principal seen on the site is unknown to the policy, or None."""
+        if principal.unknown:
+            return f"{principal.kind.value} {principal.id} cannot be resolved on the site (deleted?)"
+        if principal.kind is PrincipalKind.USER and principal.id not in self.people:
+            return f"account {principal.id} is not in the policy's people"
+        return None
+
+    def unknown_desired(self, principal: Principal) -> str | None:
+        """Why a principal the policy names is not on the site, or None."""
+        if principal.kind is PrincipalKind.GROUP and principal.id not in self.live.group_ids:
+            return f"group '{principal.id}' is not on the site (deleted, or renamed)"
+        return None
+
+
+def _from_changes(changes: Iterable[Change], ctx: _Context) -> Iterator[DriftItem]:
+    grants: dict[tuple[str, Principal], list[Change]] = {}
+    for change in changes:
+        if change.kind in _ASSIGNMENT_KINDS:
+            yield _assignment_item(change, ctx)
+        elif change.kind in _GRANT_KINDS:
+            assert change.space is not None
+            assert change.principal is not None
+            grants.setdefault((change.space, change.principal), []).append(change)
+        elif change.kind in _ROLE_KINDS:
+            yield _role_item(change, ctx)
+        else:
+            yield _app_item(change, ctx)
+    for (key, principal), group in sorted(grants.items(), key=lambda kv: (kv[0][0], kv[0][1].ref)):
+        yield _grant_item(key, principal, group, ctx)
+
+
+def _assignment_item(change: Change, ctx: _Context) -> DriftItem:
+    assert change.space is not None
+    assert change.principal is not None
+    key, principal, r = change.space, change.principal, ctx.remedy
+    src = change.source
+    if change.kind is ChangeKind.UNASSIGN:
+        live_role = change.old_role or ""
+        unknown = ctx.unknown_live(principal)
+        if unknown and principal.unknown:
+            return _item(DriftKind.UNKNOWN_PRINCIPAL, change, unknown, None, r.apply())
+        kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.ADDED
+        detail = unknown or (
+            "set to none in the policy, but assigned on the site" if src is not None
+            else "assigned on the site, not in the policy (space is exact)"
+        )
+        return _item(kind, change, detail, r.set_line(key, principal, live_role, src), r.apply())
+    unknown = ctx.unknown_desired(principal)
+    if change.kind is ChangeKind.ASSIGN:
+        kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.REMOVED
+        detail = unknown or "in the policy, not assigned on the site"
+        return _item(kind, change, detail, r.delete_line(key, principal, change.role or "", src), r.apply())
+    detail = f"the policy says {change.role}, the site has {change.old_role}"
+    adopt = r.set_line(key, principal, change.old_role or "", src)
+    return _item(DriftKind.ROLE_CHANGED, change, detail, adopt, r.apply())
+
+
+def _item(kind: DriftKind, change: Change, detail: str, adopt: Remedy | None, revert: Remedy) -> DriftItem:
+    assert change.space is not None
+    return DriftItem(kind, change.space, change.principal, change.role, change.old_role, detail, adopt,
+                     revert, source=change.source)
+
+
+def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Context) -> DriftItem:
+    space = ctx.effective[key]
+    want = space.grants.get(principal)
+    desired = frozenset(want.permissions) if want is not None else frozenset()
+    live = frozenset(ctx.live.spaces[key].grants.get(principal, {}))
+    source = want.source if want is not None else None
+    desired_text = permissions_text(desired) if want is not None else None
+    live_text = permissions_text(live) if live else None
+    r = ctx.remedy
+    unknown = ctx.unknown_live(principal) if live and not desired else ctx.unknown_desired(principal)
+    if unknown:
+        kind, detail = DriftKind.UNKNOWN_PRINCIPAL, unknown
+        value = live_text or "none"
+        adopt = None if principal.unknown else r.set_line(key, principal, value, source, "grants")
+    elif not live:
+        kind, detail = DriftKind.REMOVED, "individual permissions in the policy, not on the site"
+        adopt = r.delete_line(key, principal, desired_text or "none", source, "grants")
+    elif not desired:
+        on_roles = ctx.live.mode.has_roles and principal not in ctx.live.spaces[key].assignments
+        kind = DriftKind.CUSTOM_ACCESS if on_roles else DriftKind.ADDED
+        detail = ("on individual permissions (custom access), not in the policy" if on_roles
+                  else "individual permissions on the site, not in the policy")
+        adopt = r.set_line(key, principal, permissions_text(live), source, "grants")
+    else:
+        gained = sorted(live - desired)
+        lost = sorted(desired - live)
+        kind = DriftKind.ROLE_CHANGED
+        detail = "permissions differ:" + (f" site adds {', '.join(gained)}" if gained else "") + (
+            f"{';' if gained else ''} site lacks {', '.join(lost)}" if lost else "")
+        adopt = r.set_line(key, principal, permissions_text(live), source, "grants")
+    return DriftItem(kind, key, principal, desired_text, live_text, detail, adopt, r.apply(), source=source)
+
+
+def _role_item(change: Change, ctx: _Context) -> DriftItem:
+    role = change.role_def or change.old_role_def
+    assert role is not None
+    src = change.source
+    file = src.file if src else f"{ctx.desired.policy_dir}/roles.yaml"
+    new, old = change.role_def, change.old_role_def
+    if change.kind is ChangeKind.CREATE_ROLE:
+        detail = f"custom role '{role.name}' is in the policy, not on the site"
+        adopt = Remedy(f"delete role '{role.name}'" + (f" at line {src.line}" if src else ""), file=file,
+                       where="roles")
+    elif change.kind is ChangeKind.UPDATE_ROLE:
+        assert new is not None
+        assert old is not None
+        detail = f"custom role '{role.name}' differs: the site has {permissions_text(old.permissions)}"
+        adopt = Remedy(f"change role '{role.name}'" + (f" at line {src.line}" if src else "") + " to",
+                       file=file, where=f"roles.{role.name}",
+                       yaml=f"permissions: {permissions_text(old.permissions)}")
+    else:
+        detail = f"custom role '{role.name}' is set to none in the policy, but exists on the site"
+        adopt = Remedy("declare it instead of none" + (f" at line {src.line}" if src else ""), file=file,
+                       where=f"roles.{role.name}",
+                       yaml=f"permissions: {permissions_text(old.permissions if old else ())}")
+    return DriftItem(
+        DriftKind.ROLE_DEFINITION, SITE, None,
+        permissions_text(new.permissions) if new else None,
+        permissions_text(old.permissions) if old else None,
+        detail, adopt, ctx.remedy.apply(), source=src,
+    )
+
+
+def _app_item(change: Change, ctx: _Context) -> DriftItem:
+    policy = change.app_policy or change.old_app_policy
+    name = policy.name if policy else "?"
+    detail = {
+        ChangeKind.CREATE_APP_POLICY: f"app access policy '{name}' is in the policy, not on the org",
+        ChangeKind.DELETE_APP_POLICY: f"app access policy '{name}' is on the org, not in the policy",
+    }.get(change.kind, f"app access policy '{name}' differs on the org")
+    src = change.source
+    adopt = Remedy("edit app_access" + (f" at line {src.line}" if src else ""),
+                   file=src.file if src else f"{ctx.desired.policy_dir}/app-access.yaml", where="app_access")
+    return DriftItem(DriftKind.APP_POLICY, SITE, None, None, None, detail, adopt, ctx.remedy.apply(),
+                     source=src)
+
+
+def _missing(key: str, ctx: _Context) -> DriftItem:
+    space = ctx.desired.spaces.get(key)
+    src = space.source if space else None
+    adopt = Remedy(
+        f"delete the spaces.{key} entry" + (f" (line {src.line})" if src else ""),
+        file=src.file if src else ctx.remedy.space_file(key), where=f"spaces.{key}",
+    )
+    revert = Remedy(f"restore space {key}, or let the account the tool runs as view it "
+                    "(space settings, permissions)")
+    return DriftItem(
+        DriftKind.SPACE_MISSING, key, None, None, None,
+        "the site does not show this space: deleted, or hidden from the account the tool runs as",
+        adopt, revert, source=src,
+    )

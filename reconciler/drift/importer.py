@@ -1,0 +1,199 @@
+"""Policy files written from a live site (``reconciler import``). Pure: a snapshot in, file texts out.
+
+The files are sorted and stable (the same site gives the same bytes), carry the schema comment, and
+describe the site exactly: every space ``authority: exact`` with its assignments and individual
+permissions, so the result validates and plans to zero changes against the site it came from.
+
+- ``people.yaml``: every user seen in an assignment or grant, plus the actor; handles derived from display
+  names (lower case, ASCII, ``-`` between words; ``-2``, ``-3`` on collisions in account id order), the
+  account id when there is no usable name; ``guest: true`` for guests.
+- ``roles.yaml``: the site's custom roles; with proposals, suggested new roles as comments.
+- ``spaces/<KEY>.yaml``: one per space; with proposals, each principal on custom access gets a comment
+  naming the proposed role.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+import yaml
+
+from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
+from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, LiveSpace, LiveState, Principal, PrincipalKind
+
+SCHEMA_TOP = "# yaml-language-server: $schema=../schemas/policy.schema.json"
+SCHEMA_SPACES = "# yaml-language-server: $schema=../../schemas/policy.schema.json"
+
+
+@dataclass(frozen=True, slots=True)
+class SiteUser:
+    account_id: str
+    display_name: str
+    guest: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class SiteSnapshot:
+    """Everything import reads: the live state of the imported spaces, the users seen, the actor."""
+
+    url: str
+    live: LiveState
+    users: Mapping[str, SiteUser]  # account id -> user (display name may be empty when unknown)
+    actor: str  # account id of the account the tool runs as
+
+
+def scalar(value: str) -> str:
+    """A YAML scalar, quoted only when it must be."""
+    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
+    return text.removesuffix("\n...\n").removesuffix("\n")
+
+
+def flow(values: Iterable[str]) -> str:
+    return "[" + ", ".join(scalar(v) for v in sorted(values)) + "]"
+
+
+def derive_handles(users: Iterable[SiteUser]) -> dict[str, str]:
+    """Account id -> handle, deterministic: collisions numbered in account id order."""
+    taken: dict[str, int] = {}
+    handles: dict[str, str] = {}
+    for user in sorted(users, key=lambda u: u.account_id):
+        base = _slug(user.display_name) or user.account_id
+        count = taken.get(base, 0) + 1
+        taken[base] = count
+        handles[user.account_id] = base if count == 1 else f"{base}-{count}"
+    # a numbered handle may collide with a plain one ("ann-2" the person): keep account ids unique
+    seen: set[str] = set()
+    for account_id in sorted(handles):
+        if handles[account_id] in seen:
+            handles[account_id] = account_id
+        seen.add(handles[account_id])
+    return handles
+
+
+def _slug(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug if slug and not slug.isdigit() else ""
+
+
+def render_import(snapshot: SiteSnapshot, *, proposals: MigrationPlan | None = None) -> dict[str, str]:
+    """Relative path -> file text for the whole policy directory."""
+    live = snapshot.live
+    seen = sorted({p.id for s in live.spaces.values() for p in [*s.assignments, *s.grants]
+                   if p.kind is PrincipalKind.USER and not p.unknown} | {snapshot.actor})
+    users = [snapshot.users.get(a, SiteUser(a, "")) for a in seen]
+    handles = derive_handles(users)
+    by_space: dict[str, dict[Principal, RoleProposal]] = {}
+    for proposal in proposals.proposals if proposals else ():
+        by_space.setdefault(proposal.space, {})[proposal.principal] = proposal
+    files = {
+        "site.yaml": _site(snapshot, handles[snapshot.actor]),
+        "people.yaml": _people(users, handles),
+        "roles.yaml": _roles(live, proposals),
+    }
+    for key, space in sorted(live.spaces.items()):
+        files[f"spaces/{key}.yaml"] = _space(space, snapshot.url, handles, by_space.get(key, {}))
+    return files
+
+
+def _site(snapshot: SiteSnapshot, actor: str) -> str:
+    lines = [
+        SCHEMA_TOP,
+        f"# Imported from {snapshot.url} by `reconciler import`: every space exact, as the site holds it.",
+        "version: 1",
+        "site:",
+        f"  url: {scalar(snapshot.url)}",
+        "  model: auto",
+        "  custom_role_limit: 10",
+        f"  actor: {scalar(actor)}",
+        "  default_authority: exact",
+    ]
+    without_admin = [k for k, s in sorted(snapshot.live.spaces.items()) if not _has_admin(s)]
+    if without_admin:
+        lines += [
+            "safety:",
+            f"  # lowered by import: no admin on the site in {', '.join(without_admin)}",
+            "  min_admins_per_space: 0",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _has_admin(space: LiveSpace) -> bool:
+    return ADMIN_ROLE in space.assignments.values() or any(
+        ADMINISTER_SPACE in perms for perms in space.grants.values()
+    )
+
+
+def _people(users: list[SiteUser], handles: Mapping[str, str]) -> str:
+    lines = [SCHEMA_TOP, "# Users seen in the imported spaces; handles derived from display names.",
+             "people:"]
+    for user in sorted(users, key=lambda u: handles[u.account_id]):
+        handle, account = scalar(handles[user.account_id]), scalar(user.account_id)
+        comment = f"  # {user.display_name}" if user.display_name and _slug(user.display_name) != handle \
+            else ""
+        if user.guest:
+            lines.append(f"  {handle}: {{account_id: {account}, guest: true}}{comment}")
+        else:
+            lines.append(f"  {handle}: {account}{comment}")
+    if len(lines) == 3:
+        lines[-1] = "people: {}"
+    return "\n".join(lines) + "\n"
+
+
+def _roles(live: LiveState, proposals: MigrationPlan | None) -> str:
+    custom = sorted((r for r in live.roles.values() if not r.system), key=lambda r: r.name)
+    lines = [SCHEMA_TOP, "# The site's custom roles (Admin, Manager, Collaborator and Viewer are built in)."]
+    lines.append("roles:" if custom else "roles: {}")
+    for role in custom:
+        lines += [f"  {scalar(role.name)}:", f"    description: {scalar(role.description)}",
+                  f"    permissions: {flow(role.permissions)}"]
+    if proposals and proposals.new_roles:
+        lines += ["", "# Proposed custom roles for principals on custom access (uncomment to adopt; the",
+                  "# spaces' files name who would get them). See docs/drift.md."]
+        for new in proposals.new_roles:
+            lines += [f"#  {scalar(new.name)}:", f"#    description: {scalar(new.description)}",
+                      f"#    permissions: {flow(new.permissions)}"]
+    if proposals and proposals.left_out:
+        lines.append(f"# Not proposed, the custom role limit ({proposals.custom_role_limit}) is reached:")
+        lines += [f"#   {flow(perms)}" for perms in proposals.left_out]
+    return "\n".join(lines) + "\n"
+
+
+def _ref(principal: Principal, handles: Mapping[str, str]) -> str:
+    if principal.kind is PrincipalKind.USER:
+        return f"user:{handles.get(principal.id, principal.id)}"
+    return principal.ref
+
+
+def _space(space: LiveSpace, url: str, handles: Mapping[str, str],
+           proposals: Mapping[Principal, RoleProposal]) -> str:
+    info = space.info
+    lines = [SCHEMA_SPACES, f"# {info.name} ({info.type}), imported from {url}", "spaces:",
+             f"  {scalar(info.key)}:", "    authority: exact"]
+    skipped = sorted(p.ref for p in [*space.assignments, *space.grants] if p.unknown)
+    assign = sorted((_ref(p, handles), role) for p, role in space.assignments.items() if not p.unknown)
+    if assign:
+        lines.append("    assign:")
+        lines += [f"      {scalar(ref)}: {scalar(role)}" for ref, role in assign]
+    grants = sorted((_ref(p, handles), p, perms) for p, perms in space.grants.items() if not p.unknown)
+    if grants:
+        lines.append("    grants:")
+        for ref, principal, perms in grants:
+            proposal = proposals.get(principal)
+            note = f"  # {_proposal_note(proposal)}" if proposal else ""
+            lines.append(f"      {scalar(ref)}: {flow(perms)}{note}")
+    lines += [f"    # not imported: {ref} cannot be named on the site (deleted?)" for ref in skipped]
+    return "\n".join(lines) + "\n"
+
+
+def _proposal_note(proposal: RoleProposal) -> str:
+    if proposal.kind is ProposalKind.EXACT:
+        return f"proposed role: {proposal.role} (exact match)"
+    if proposal.kind is ProposalKind.NEW_ROLE:
+        return f"proposed role: {proposal.role} (new custom role, see roles.yaml)"
+    parts = [f"gains {', '.join(proposal.gained)}" if proposal.gained else "",
+             f"loses {', '.join(proposal.lost)}" if proposal.lost else ""]
+    return f"proposed role: {proposal.role} (nearest; {'; '.join(p for p in parts if p)})"
