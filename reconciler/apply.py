@@ -91,7 +91,7 @@ def apply_plan(
 def check_fresh(plan: Plan, live: LiveState) -> None:
     from reconciler.plan.planfile import fingerprint  # noqa: PLC0415 - the planfile module is helper L's
 
-    if fingerprint(live) != plan.fingerprint:
+    if fingerprint(live, scope=[space.key for space in plan.spaces]) != plan.fingerprint:
         raise StalePlanError(STALE_MESSAGE)
 
 

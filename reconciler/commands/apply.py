@@ -1,19 +1,118 @@
-"""`reconciler apply`: not built yet (placeholder until its issue lands)."""
+"""`reconciler apply [PLAN_FILE | POLICY_DIR]`: apply a saved plan, or plan a policy directory and apply it.
+
+A ``.json`` file is a saved plan: exactly that plan is applied, refused if the live state (or the policy)
+changed since. A directory is planned, the plan printed, and confirmation asked on a terminal; without a
+terminal ``--auto-approve`` is required, otherwise nothing is written. Exit 0 when every change is done and
+verified, 1 when anything failed, was skipped or did not converge (docs/commands/apply.md).
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ExitCode
+from reconciler.apply import apply_plan, check_safe
+from reconciler.apply_pipeline import (
+    ApplySession,
+    load_saved_plan,
+    needs_app_writer,
+    open_apply,
+    plan_for_apply,
+)
+from reconciler.errors import ExitCode, UsageError
+from reconciler.model import LiveState
+from reconciler.plan.changes import Plan
+from reconciler.report.apply_render import FORMATS, render_apply
+
+DEFAULT_POLICY_DIR = "policies"
+NEEDS_APPROVAL = (
+    "stdin is not a terminal, so apply cannot ask for confirmation: pass --auto-approve to apply "
+    "without asking; nothing was written"
+)
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("apply", help="(not built yet)", description="(not built yet)")
+    parser = sub.add_parser(
+        "apply",
+        help="apply a saved plan, or plan a policy directory and apply it",
+        description=(
+            "Apply a saved plan (PLAN_FILE, a .json from `reconciler plan --out`; refused if the site "
+            "changed since) or plan POLICY_DIR, show the plan and apply it after confirmation."
+        ),
+    )
+    parser.add_argument("target", nargs="?", default=DEFAULT_POLICY_DIR, metavar="PLAN_FILE | POLICY_DIR",
+                        help="a saved plan (.json) or a policy directory (default: policies)")
+    parser.add_argument("--policy-dir", default=None, metavar="DIR",
+                        help="with a PLAN_FILE: the policy directory it was made from (default: policies)")
+    parser.add_argument("--auto-approve", action="store_true",
+                        help="apply a policy directory's plan without asking (required without a terminal)")
+    parser.add_argument("--allow-unsafe", action="store_true",
+                        help="apply a plan that fails the safety checks")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="apply report format (default: text)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("reconciler apply: not built yet\n")
-    return int(ExitCode.ERROR)
+    target = Path(args.target)
+    progress = _progress(args)
+    saved = target.suffix == ".json" or target.is_file()
+    if not saved and not target.is_dir():
+        raise UsageError(f"{target}: neither a plan file (.json) nor a policy directory")
+    session = open_apply(args.policy_dir or (DEFAULT_POLICY_DIR if saved else target), progress=progress)
+    try:
+        if saved:
+            plan, live = load_saved_plan(target, session.desired), None
+        else:
+            prepared = _plan_and_confirm(session, args)
+            if isinstance(prepared, int):
+                return prepared
+            live, plan = prepared
+        app_writer = session.app_writer_factory() if needs_app_writer(plan) else None
+        result = apply_plan(
+            plan, session.desired, reader=session.reader, writer=session.writer, app_writer=app_writer,
+            allow_unsafe=args.allow_unsafe, live=live, progress=progress,
+        )
+    finally:
+        session.close()
+    sys.stdout.write(render_apply(result, args.format))
+    return int(ExitCode.OK if result.ok else ExitCode.ERROR)
+
+
+def _plan_and_confirm(session: ApplySession, args: argparse.Namespace) -> tuple[LiveState | None, Plan] | int:
+    """Plan, print the plan, ask; the live read to reuse (None when time passed at a prompt), or an exit code."""
+    from reconciler.report.render import render_plan  # noqa: PLC0415 - helper L's renderer
+
+    live, plan = plan_for_apply(session)
+    out = sys.stdout if args.format == "text" else sys.stderr  # keep a json/markdown report parseable
+    out.write(render_plan(plan, "text"))
+    if not plan.changes:
+        return live, plan  # an empty apply report, so scripts always get one
+    check_safe(plan, session.desired, live, allow_unsafe=args.allow_unsafe)
+    if args.auto_approve:
+        return live, plan
+    if not sys.stdin.isatty():
+        sys.stderr.write(f"error: {NEEDS_APPROVAL}\n")
+        return int(ExitCode.ERROR)
+    count = len(plan.changes)
+    sys.stderr.write(f"\nApply these {count} changes? Only 'yes' is accepted: ")
+    sys.stderr.flush()
+    answer = sys.stdin.readline().strip()
+    if answer != "yes":
+        sys.stderr.write("Apply cancelled; nothing was written.\n")
+        return int(ExitCode.ERROR)
+    return None, plan
+
+
+def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
+    if args.no_progress or os.environ.get("NO_COLOR") or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"  {message}\n")
+
+    return say

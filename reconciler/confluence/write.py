@@ -21,13 +21,13 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
 from reconciler.apply_ports import RoleEntry, Subject
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.wire import RoleWire, WireError
+from reconciler.confluence.fetch import fetch_live, fetch_roles
 from reconciler.errors import ApiError
 from reconciler.model import DesiredState, LiveRole, LiveState, RoleDef, SpaceInfo
 
@@ -128,21 +128,19 @@ class ConfluenceWriter:
 class ConfluenceReader:
     """The ``Reader`` of ``reconciler.apply``: the plan's own fetch, plus the role list."""
 
-    def __init__(self, client: ConfluenceClient, desired: DesiredState) -> None:
+    def __init__(
+        self,
+        client: ConfluenceClient,
+        desired: DesiredState,
+        *,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self._client = client
         self._desired = desired
+        self._progress = progress
 
     def read(self, spaces: Sequence[str]) -> LiveState:
-        from reconciler.confluence.fetch import fetch_live  # noqa: PLC0415 - fetch imports this package
-
-        return fetch_live(self._client, self._desired, spaces=tuple(spaces))
+        return fetch_live(self._client, self._desired, spaces=tuple(spaces), progress=self._progress)
 
     def read_roles(self) -> Mapping[str, LiveRole]:
-        roles: dict[str, LiveRole] = {}
-        for item in self._client.paginate(ROLES_PATH, {"limit": 250}):
-            try:
-                role = RoleWire.parse(item).to_model()
-            except WireError as err:
-                raise ApiError("GET", ROLES_PATH, 200, str(err)) from None
-            roles[role.name] = role
-        return roles
+        return fetch_roles(self._client)

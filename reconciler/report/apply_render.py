@@ -1,0 +1,91 @@
+"""The apply report in text, Markdown or JSON.
+
+Text and Markdown lay out a view model built here (templates hold no logic); JSON comes from the result
+dataclasses (``reconciler.apply_result.result_to_dict``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from functools import cache
+
+import jinja2
+
+from reconciler.apply_result import ApplyResult, ChangeResult, describe, result_to_dict
+from reconciler.errors import UsageError
+
+FORMATS = ("text", "markdown", "json")
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    symbol: str
+    text: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Unconverged:
+    space: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ApplyView:
+    site: str
+    mode: str
+    summary: str
+    verdict: str
+    done: tuple[Line, ...]
+    failed: tuple[Line, ...]
+    skipped: tuple[Line, ...]
+    not_converged: tuple[Unconverged, ...]
+
+
+def build_view(result: ApplyResult) -> ApplyView:
+    def lines(results: tuple[ChangeResult, ...]) -> tuple[Line, ...]:
+        return tuple(Line(r.change.kind.symbol, describe(r.change), r.reason) for r in results)
+
+    counts = (f"{len(result.done)} done, {len(result.failed)} failed, {len(result.skipped)} skipped, "
+              f"{len(result.not_converged)} space(s) not converged; {result.writes} write(s)")
+    if not result.results:
+        verdict = "Nothing to apply: the site already matches the plan."
+    elif result.ok:
+        verdict = "Apply complete: every change is written and verified."
+    else:
+        verdict = "Apply incomplete: fix the failures above and run apply again (it converges)."
+    return ApplyView(
+        site=result.site,
+        mode=result.mode,
+        summary=counts,
+        verdict=verdict,
+        done=lines(result.done),
+        failed=lines(result.failed),
+        skipped=lines(result.skipped),
+        not_converged=tuple(
+            Unconverged(nc.space, tuple(describe(c) for c in nc.changes)) for nc in result.not_converged
+        ),
+    )
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("reconciler.report", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - plain text and Markdown, never HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render_apply(result: ApplyResult, fmt: str) -> str:
+    """The apply report in ``fmt`` (text, markdown or json), ending with a newline."""
+    if fmt == "json":
+        return json.dumps(result_to_dict(result), indent=2) + "\n"
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    template = _environment().get_template("apply.txt.j2" if fmt == "text" else "apply.md.j2")
+    return template.render(view=build_view(result))
