@@ -52,7 +52,8 @@ def register(sub: Any) -> None:
                         help="apply a policy directory's plan without asking (required without a terminal)")
     parser.add_argument("--allow-unsafe", action="store_true",
                         help="apply a plan that fails the safety checks")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="apply report format (default: text)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="apply report format (default: text)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
@@ -83,8 +84,10 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK if result.ok else ExitCode.ERROR)
 
 
-def _plan_and_confirm(session: ApplySession, args: argparse.Namespace) -> tuple[LiveState | None, Plan] | int:
-    """Plan, print the plan, ask; the live read to reuse (None when time passed at a prompt), or an exit code."""
+def _plan_and_confirm(
+    session: ApplySession, args: argparse.Namespace
+) -> tuple[LiveState | None, Plan] | int:
+    """Plan, print it, ask: the live read to reuse (None after a prompt) and the plan, or an exit code."""
     from reconciler.report.render import render_plan  # noqa: PLC0415 - helper L's renderer
 
     live, plan = plan_for_apply(session)
