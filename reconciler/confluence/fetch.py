@@ -46,6 +46,7 @@ from reconciler.model import (
     SiteModel,
     SpaceInfo,
 )
+from reconciler.policy.resolve import managed_keys
 
 log = logging.getLogger(__name__)
 
@@ -228,12 +229,7 @@ def _requested_scope(client: Reader, desired: DesiredState, wanted: list[str]) -
 def _managed_keys(desired: DesiredState, infos: Iterable[SpaceInfo]) -> set[str]:
     """Policy keys plus the listed spaces a ``defaults`` selector matches."""
     infos = list(infos)
-    try:
-        from reconciler.policy.resolve import managed_keys  # noqa: PLC0415 - helper P's; may not exist yet
-    except ImportError:
-        return {i.key for i in infos if i.key in desired.spaces
-                or any(rule.selector.matches(i.key, i.type) for rule in desired.defaults)}
-    return set(managed_keys(desired, infos)) | {i.key for i in infos if i.key in desired.spaces}
+    return managed_keys(desired, infos) | {i.key for i in infos if i.key in desired.spaces}
 
 
 def fetch_spaces_by_keys(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
