@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyResult, ChangeResult, NotConverged, Status
+from reconciler.apply_exec import CONFIRMED
 from reconciler.errors import UsageError
 from reconciler.model import RoleDef
 from reconciler.plan.changes import Change, ChangeKind
@@ -38,7 +39,7 @@ def mixed_result() -> ApplyResult:
             ChangeResult(assign, Status.DONE),
             ChangeResult(ghost, Status.FAILED,
                          "POST /wiki/api/v2/spaces/1/role-assignments (space ENG): 400: invalid principal"),
-            ChangeResult(change, Status.DONE, "confirmed by a re-read after a write whose outcome was unknown"),
+            ChangeResult(change, Status.DONE, CONFIRMED),
             ChangeResult(skipped, Status.SKIPPED, "skipped: creating role 'Reviewer' failed"),
             ChangeResult(grant, Status.DONE),
             ChangeResult(revoke, Status.DONE, "already revoked"),
