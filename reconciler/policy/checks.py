@@ -1,0 +1,258 @@
+"""The semantic checks of DESIGN.md §3, run on the merged policy (after the per-file schema checks).
+
+Each check returns ``Problem``s at a key or value of the file that declared the offending thing; names
+that look misspelt get a "did you mean". ``check_policy`` runs them all; nothing stops at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from reconciler.errors import Problem, Severity
+from reconciler.model import (
+    ADMINISTER_SPACE,
+    DEFAULT_ROLES,
+    KNOWN_PERMISSIONS,
+    NONE_ROLE,
+    Principal,
+    SpaceSelector,
+)
+from reconciler.policy.access import check_access
+from reconciler.policy.context import Context, role_permissions
+from reconciler.policy.document import Entry, Merged, did_you_mean
+from reconciler.policy.resolve import PrincipalRefError, parse_principal, person_account
+from reconciler.policy.schema import MAX_APPS_PER_RULE, SpaceSpec
+
+_URL = re.compile(r"^(?:https?://[^\s/]+(?:/[^\s]*)?|sandbox:[A-Za-z0-9][A-Za-z0-9=,:._-]*)$")
+_OWNER = re.compile(r"^(?:@[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
+_HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def check_policy(merged: Merged, *, today: dt.date) -> list[Problem]:
+    """Every semantic problem of the merged policy (errors and warnings)."""
+    ctx = Context.of(merged)
+    problems = list(_required(merged))
+    for check in (_site, _safety, _people, _roles, _spaces, _defaults, _min_admins, _app_access,
+                  check_access):
+        problems.extend(check(ctx))
+    problems.extend(_drift(ctx, today))
+    return problems
+
+
+def _required(merged: Merged) -> Iterator[Problem]:
+    if merged.version is None and merged.files:
+        yield Problem(merged.policy_dir, 1, 1, "no file declares 'version: 1'")
+    if merged.site is None and merged.files:
+        yield Problem(merged.policy_dir, 1, 1,
+                      "no file declares 'site:' (url, actor and default_authority are required)")
+
+
+def _site(ctx: Context) -> Iterator[Problem]:
+    entry = ctx.merged.site
+    if entry is None:
+        return
+    site = entry.value
+    if not _URL.match(site.url):
+        yield entry.problem(("url",), "expected https://<site>.atlassian.net, "
+                            "https://api.atlassian.com/ex/confluence/<cloudId> or sandbox:<name>, "
+                            f"got '{site.url}'", at="value")
+    if site.actor not in ctx.accounts:
+        hint = did_you_mean(site.actor, ctx.accounts)
+        yield entry.problem(("actor",), f"unknown person '{site.actor}'{hint}; the actor must be listed "
+                            "under people:", at="value")
+    yield from _owners(entry, site.owners)
+
+
+def _owners(entry: Entry[Any], owners: list[str]) -> Iterator[Problem]:
+    for i, owner in enumerate(owners):
+        if not _OWNER.match(owner):
+            yield entry.problem(("owners", i), f"owner '{owner}' is not @user, @org/team or an email address",
+                                at="value")
+
+
+def _principal_problem(ctx: Context, entry: Entry[Any], sub: tuple[str | int, ...], ref: str,
+                       *, at_key: bool) -> Iterator[Problem]:
+    try:
+        parse_principal(ref, ctx.accounts)
+    except PrincipalRefError as err:
+        if at_key:
+            yield entry.problem(sub, str(err), parent=True)
+        else:
+            yield entry.problem(sub, str(err), at="value")
+
+
+def _safety(ctx: Context) -> Iterator[Problem]:
+    entry = ctx.merged.safety
+    if entry is None:
+        return
+    for i, ref in enumerate(entry.value.protected):
+        yield from _principal_problem(ctx, entry, ("protected", i), ref, at_key=False)
+
+
+def _people(ctx: Context) -> Iterator[Problem]:
+    owner_of: dict[str, tuple[str, Entry[Any]]] = {}
+    for handle, entry in ctx.merged.people.items():
+        if not _HANDLE.match(handle):
+            yield entry.problem((), f"handle '{handle}' may use only letters, digits, '.', '_' and '-'",
+                                parent=True)
+        account_id = person_account(entry.value)[0]
+        if account_id in owner_of:
+            first, first_entry = owner_of[account_id]
+            yield entry.problem((), f"account id '{account_id}' is already used by '{first}' at "
+                                f"{first_entry.where()}", at="value")
+        else:
+            owner_of[account_id] = (handle, entry)
+
+
+def _permission_list(entry: Entry[Any], sub: tuple[str | int, ...], perms: list[str]) -> Iterator[Problem]:
+    seen: set[str] = set()
+    for i, perm in enumerate(perms):
+        if perm not in KNOWN_PERMISSIONS:
+            hint = did_you_mean(perm, KNOWN_PERMISSIONS)
+            yield entry.problem((*sub, i), f"unknown permission '{perm}'{hint}", at="value")
+        elif perm in seen:
+            yield entry.problem((*sub, i), f"permission '{perm}' is listed twice", at="value")
+        seen.add(perm)
+
+
+def _roles(ctx: Context) -> Iterator[Problem]:
+    limit = ctx.merged.site.value.custom_role_limit if ctx.merged.site else 10
+    ordered = sorted(ctx.merged.roles.items(), key=lambda item: item[1].doc.source(item[1].path))
+    count = 0
+    for name, entry in ordered:
+        if name in DEFAULT_ROLES or name == NONE_ROLE:
+            yield entry.problem((), f"'{name}' is a built-in role name; default roles are never declared",
+                                parent=True)
+            continue
+        if isinstance(entry.value, str):  # none: delete this custom role
+            continue
+        yield from _permission_list(entry, ("permissions",), entry.value.permissions)
+        count += 1
+        if count == limit + 1:
+            yield entry.problem((), f"custom role '{name}' is one more than site.custom_role_limit ({limit})",
+                                parent=True)
+
+
+def _assign(ctx: Context, entry: Entry[Any], refs: Mapping[str, str]) -> Iterator[Problem]:
+    """Principals and role names of one ``assign:`` mapping."""
+    seen: dict[Principal, str] = {}
+    for ref, role in refs.items():
+        sub = ("assign", ref)
+        yield from _principal_problem(ctx, entry, sub, ref, at_key=True)
+        principal = ctx.principal(ref)
+        if principal is not None and principal in seen:
+            first = seen[principal]
+            yield entry.problem(sub, f"{ref} is the same as {first} at {entry.where('assign', first)}",
+                                parent=True)
+        elif principal is not None:
+            seen[principal] = ref
+        yield from _role_name(ctx, entry, sub, role)
+
+
+def _role_name(ctx: Context, entry: Entry[Any], sub: tuple[str | int, ...], role: str,
+               *, allow_none: bool = True) -> Iterator[Problem]:
+    if role == NONE_ROLE and allow_none:
+        return
+    if role in ctx.deleted:
+        yield entry.problem(sub, f"role '{role}' is set to none under roles: (to be deleted) and cannot be "
+                            "assigned", at="value", parent=True)
+    elif role not in ctx.roles:
+        options = [*ctx.roles, NONE_ROLE] if allow_none else list(ctx.roles)
+        hint = did_you_mean(role, options)
+        yield entry.problem(sub, f"unknown role '{role}'{hint}", at="value", parent=True)
+
+
+def _spaces(ctx: Context) -> Iterator[Problem]:
+    model = ctx.merged.site.value.model if ctx.merged.site else "auto"
+    for entry in ctx.merged.spaces.values():
+        spec = entry.value
+        yield from _owners(entry, spec.owners)
+        yield from _assign(ctx, entry, spec.assign)
+        if spec.grants and model == "roles":
+            yield entry.problem(("grants",), "grants (individual permissions) need a site on legacy "
+                                "permissions; site.model is 'roles'", parent=True)
+        for ref, perms in spec.grants.items():
+            yield from _principal_problem(ctx, entry, ("grants", ref), ref, at_key=True)
+            if perms != NONE_ROLE:
+                yield from _permission_list(entry, ("grants", ref), list(perms))
+
+
+def _defaults(ctx: Context) -> Iterator[Problem]:
+    for entry in ctx.merged.defaults:
+        yield from _assign(ctx, entry, entry.value.assign)
+
+
+def _min_admins(ctx: Context) -> Iterator[Problem]:
+    """Declared spaces under exact authority: own admins plus admins from defaults whose keys match."""
+    if ctx.merged.site is None:
+        return
+    minimum = ctx.merged.safety.value.min_admins_per_space if ctx.merged.safety else 1
+    default_authority = ctx.merged.site.value.default_authority
+    for key, entry in ctx.merged.spaces.items():
+        spec = entry.value
+        if (spec.authority or default_authority) != "exact" or minimum == 0:
+            continue
+        admins = _admins(ctx, key, spec)
+        if len(admins) < minimum:
+            yield entry.problem((), f"space '{key}' has {len(admins)} admin(s) under exact authority, fewer "
+                                f"than safety.min_admins_per_space ({minimum})", parent=True)
+
+
+def _admins(ctx: Context, key: str, spec: SpaceSpec) -> set[Principal]:
+    roles: dict[Principal, str] = {}
+    for rule in ctx.merged.defaults:  # the space type is unknown offline: only keys and exclude count
+        selector = SpaceSelector(tuple(rule.value.spaces.keys), tuple(rule.value.spaces.exclude))
+        if selector.matches(key, ""):
+            roles.update(_resolved(ctx, rule.value.assign))
+    roles.update(_resolved(ctx, spec.assign))
+    admins = {p for p, role in roles.items() if ADMINISTER_SPACE in role_permissions(ctx, role)}
+    for ref, perms in spec.grants.items():
+        principal = ctx.principal(ref)
+        if principal is not None and perms != NONE_ROLE and ADMINISTER_SPACE in perms:
+            admins.add(principal)
+    return admins
+
+
+def _resolved(ctx: Context, refs: Mapping[str, str]) -> Iterator[tuple[Principal, str]]:
+    for ref, role in refs.items():
+        principal = ctx.principal(ref)
+        if principal is not None:
+            yield principal, role
+
+
+def _app_access(ctx: Context) -> Iterator[Problem]:
+    entry = ctx.merged.app_access
+    if entry is None:
+        for space in ctx.merged.spaces.values():
+            if space.value.apps == "blocked":
+                yield space.problem(("apps",), "apps: blocked needs an app_access: section with the "
+                                    "organisation's org_id", at="value")
+        return
+    names: dict[str, int] = {}
+    for i, rule in enumerate(entry.value.rules):
+        if rule.name in names:
+            yield entry.problem(("rules", i, "name"), f"app access rule '{rule.name}' is already declared at "
+                                f"{entry.where('rules', names[rule.name], 'name')}", at="value")
+        names.setdefault(rule.name, i)
+        if rule.block != "all":
+            field = "only" if rule.block.only is not None else "all_except"
+            apps = rule.block.only if rule.block.only is not None else rule.block.all_except or []
+            if len(apps) > MAX_APPS_PER_RULE:
+                yield entry.problem(("rules", i, "block", field), f"lists {len(apps)} apps; an app access "
+                                    f"rule allows at most {MAX_APPS_PER_RULE}", at="value")
+
+
+def _drift(ctx: Context, today: dt.date) -> Iterator[Problem]:
+    entry = ctx.merged.drift
+    if entry is None:
+        return
+    for i, item in enumerate(entry.value.ignore):
+        yield from _principal_problem(ctx, entry, ("ignore", i, "principal"), item.principal, at_key=False)
+        if item.until < today:
+            yield entry.problem(("ignore", i, "until"), f"acknowledged drift of {item.principal} in "
+                                f"{item.space} expired on {item.until.isoformat()}; remove the entry or "
+                                "extend 'until'", at="value", severity=Severity.WARNING)
+

@@ -1,0 +1,238 @@
+"""Load a policy directory: read every ``*.yaml``/``*.yml``, check and merge, resolve to a ``DesiredState``.
+
+All problems of all files are gathered and raised together as one ``PolicyError``, sorted by file and
+position. Warnings (an empty file, an expired drift acknowledgement) do not fail the load; they come back
+from ``load_policy_with_warnings``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from reconciler.errors import PolicyError, Problem, Severity, UsageError
+from reconciler.model import DesiredState
+from reconciler.policy.checks import check_policy
+from reconciler.policy.document import Doc, Entry, Merged, did_you_mean
+from reconciler.policy.resolve import resolve
+from reconciler.policy.schema import TOP_LEVEL_KEYS, DefaultSpec, PolicyFile
+from reconciler.policy.translate import problems_from_validation
+from reconciler.policy.yamlpos import Mark, parse_yaml
+
+MAX_FILE_BYTES = 1024 * 1024
+SPACES_DIR = "spaces"
+_SINGULAR = ("site", "safety", "app_access", "guests", "drift")
+_NAMED = {"people": "person", "roles": "role", "spaces": "space"}
+
+
+def load_policy(policy_dir: Path | str, *, today: dt.date | None = None) -> DesiredState:
+    """The validated, resolved policy; raises ``PolicyError`` with every problem found."""
+    desired, _warnings = load_policy_with_warnings(policy_dir, today=today)
+    return desired
+
+
+def load_policy_with_warnings(
+    policy_dir: Path | str, *, today: dt.date | None = None
+) -> tuple[DesiredState, list[Problem]]:
+    """Like ``load_policy``, also returning the warnings (sorted)."""
+    root = Path(policy_dir)
+    merged, problems, digest = read_policy(root)
+    problems.extend(check_policy(merged, today=today or dt.datetime.now(dt.UTC).date()))
+    problems.sort(key=lambda p: p.sort_key)
+    if any(p.severity is Severity.ERROR for p in problems):
+        raise PolicyError(problems)
+    return resolve(merged, digest), problems
+
+
+def policy_files(root: Path) -> list[Path]:
+    """The policy files under ``root``, relative, in path order; hidden files and folders are skipped."""
+    found = []
+    for path in root.rglob("*"):
+        rel = path.relative_to(root)
+        hidden = any(p.startswith(".") for p in rel.parts)
+        if path.suffix in (".yaml", ".yml") and not hidden and path.is_file():
+            found.append(rel)
+    return sorted(found, key=lambda p: p.as_posix())
+
+
+def read_policy(root: Path) -> tuple[Merged, list[Problem], str]:
+    """Read and merge every file; returns the merged policy, the problems so far and the digest."""
+    if not root.is_dir():
+        what = "is not a directory" if root.exists() else "does not exist"
+        raise UsageError(f"policy directory '{root}' {what}")
+    files = policy_files(root)
+    merged = Merged(policy_dir=root.as_posix(), files=tuple((root / rel).as_posix() for rel in files))
+    problems: list[Problem] = []
+    if not files:
+        problems.append(Problem(root.as_posix(), 1, 1, "no policy files (*.yaml, *.yml) found"))
+    digest = hashlib.sha256()
+    for rel in files:
+        display = (root / rel).as_posix()
+        raw = _read_bytes(root / rel, display, problems)
+        if raw is None:
+            continue
+        digest.update(rel.as_posix().encode() + b"\0" + raw + b"\0")
+        doc = _read_document(raw, rel, display, problems)
+        if doc is not None:
+            _merge(merged, *doc, problems)
+    return merged, problems, digest.hexdigest()
+
+
+def _read_bytes(path: Path, display: str, problems: list[Problem]) -> bytes | None:
+    try:
+        size = path.stat().st_size
+        if size > MAX_FILE_BYTES:
+            problems.append(Problem(display, 1, 1, f"file is larger than 1 MiB ({size} bytes); split it"))
+            return None
+        return path.read_bytes()
+    except OSError as err:
+        problems.append(Problem(display, 1, 1, f"cannot read file: {err.strerror or err}"))
+        return None
+
+
+def _decode(raw: bytes, display: str) -> str:
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        before = raw[: err.start]
+        line = before.count(b"\n") + 1
+        column = err.start - (before.rfind(b"\n") + 1) + 1
+        byte = raw[err.start]
+        raise PolicyError([Problem(display, line, column,
+                                   f"not valid UTF-8 (byte 0x{byte:02x}); save the file as UTF-8")]) from None
+    for number, line_text in enumerate(text.splitlines(), start=1):
+        stripped = line_text.lstrip(" \t")
+        indent = line_text[: len(line_text) - len(stripped)]
+        if "\t" in indent and stripped:
+            column = indent.index("\t") + 1
+            raise PolicyError([Problem(display, number, column,
+                                       "tab character in indentation; indent with spaces")])
+    return text
+
+
+def _read_document(
+    raw: bytes, rel: Path, display: str, problems: list[Problem]
+) -> tuple[PolicyFile, Doc, list[int]] | None:
+    try:
+        data, positions = parse_yaml(_decode(raw, display), display)
+    except PolicyError as err:
+        problems.extend(err.problems)
+        return None
+    doc = Doc(display, positions)
+    if data is None:
+        problems.append(Problem(display, 1, 1, "empty file", severity=Severity.WARNING))
+        return None
+    if not isinstance(data, dict):
+        kind = "a list" if isinstance(data, list) else "a single value"
+        mark = positions.values.get((), Mark(1, 1))
+        keys = ", ".join(TOP_LEVEL_KEYS)
+        problems.append(Problem(display, mark.line, mark.column,
+                                f"expected a mapping of top-level keys ({keys}), got {kind}"))
+        return None
+    if rel.parts[0] == SPACES_DIR and len(rel.parts) > 1:
+        data = _spaces_file_rule(data, rel, doc, problems)
+    spec, default_indexes = _validate(data, doc, problems)
+    return spec, doc, default_indexes
+
+
+def _spaces_file_rule(data: dict[str, Any], rel: Path, doc: Doc, problems: list[Problem]) -> dict[str, Any]:
+    """Files under spaces/ declare only ``spaces:`` and only the space named like the file."""
+    kept: dict[str, Any] = {}
+    stem = rel.stem
+    for key, value in data.items():
+        if key != "spaces":
+            problems.append(doc.problem((key,), f"files under {SPACES_DIR}/ may only declare 'spaces:', "
+                                        f"not '{key}'", shown=()))
+            continue
+        if not isinstance(value, dict):
+            kept[key] = value
+            continue
+        kept[key] = {}
+        for space in value:
+            if space == stem:
+                kept[key][space] = value[space]
+            else:
+                problems.append(doc.problem((key, space), f"{SPACES_DIR}/{rel.name} may only declare space "
+                                            f"'{stem}', not '{space}'", shown=(key,)))
+    return kept
+
+
+def _validate(data: dict[str, Any], doc: Doc, problems: list[Problem]) -> tuple[PolicyFile, list[int]]:
+    """Validate section by section (and entry by entry), so one bad entry hides nothing else.
+
+    Returns the valid part and the original indexes of the valid ``defaults`` items.
+    """
+    good: dict[str, Any] = {}
+    indexes: list[int] = []
+    for key, value in data.items():
+        if key not in TOP_LEVEL_KEYS:
+            problems.append(doc.problem((key,), f"unknown top-level key '{key}'"
+                                        f"{did_you_mean(key, TOP_LEVEL_KEYS)}", shown=()))
+        elif key in _NAMED and isinstance(value, dict):
+            good[key] = {name: item for name, item in value.items()
+                         if _valid({key: {name: item}}, doc, problems)}
+        elif key == "defaults" and isinstance(value, list):
+            indexes = [i for i, item in enumerate(value) if _valid_default(item, i, doc, problems)]
+            good[key] = [value[i] for i in indexes]
+        elif _valid({key: value}, doc, problems):
+            good[key] = value
+    return PolicyFile.model_validate(good), indexes
+
+
+def _valid(data: dict[str, Any], doc: Doc, problems: list[Problem]) -> bool:
+    try:
+        PolicyFile.model_validate(data)
+    except ValidationError as err:
+        problems.extend(problems_from_validation(err, doc))
+        return False
+    return True
+
+
+def _valid_default(item: Any, index: int, doc: Doc, problems: list[Problem]) -> bool:
+    try:
+        DefaultSpec.model_validate(item)
+    except ValidationError as err:
+        problems.extend(problems_from_validation(err, doc, prefix=("defaults", index)))
+        return False
+    return True
+
+
+def _merge(merged: Merged, spec: PolicyFile, doc: Doc, indexes: list[int], problems: list[Problem]) -> None:
+    if spec.version is not None and merged.version is None:
+        merged.version = Entry(spec.version, doc, ("version",))
+    for section in _SINGULAR:
+        value = getattr(spec, section)
+        if value is None:
+            continue
+        first = getattr(merged, section)
+        if first is not None:
+            problems.append(doc.problem((section,), f"'{section}' is already declared at {first.where()}",
+                                        shown=()))
+            continue
+        setattr(merged, section, Entry(value, doc, (section,)))
+    for section, noun in _NAMED.items():
+        target: dict[str, Entry[Any]] = getattr(merged, section)
+        for name, value in (getattr(spec, section) or {}).items():
+            if name in target:
+                problems.append(doc.problem((section, name), f"{noun} '{name}' is already declared at "
+                                            f"{target[name].where()}", shown=(section,)))
+                continue
+            target[name] = Entry(value, doc, (section, name))
+    _merge_defaults(merged, spec, doc, indexes, problems)
+
+
+def _merge_defaults(merged: Merged, spec: PolicyFile, doc: Doc, indexes: list[int],
+                    problems: list[Problem]) -> None:
+    seen = {entry.value.name: entry for entry in merged.defaults}
+    for index, rule in zip(indexes, spec.defaults or [], strict=True):
+        entry = Entry(rule, doc, ("defaults", index))
+        if rule.name in seen:
+            problems.append(entry.problem(("name",), f"defaults rule '{rule.name}' is already declared at "
+                                          f"{seen[rule.name].where('name')}", at="value"))
+            continue
+        seen[rule.name] = entry
+        merged.defaults.append(entry)

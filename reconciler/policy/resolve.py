@@ -1,0 +1,228 @@
+"""Resolve the merged, checked policy into frozen domain objects, and apply it to a list of spaces.
+
+- ``resolve(merged, digest)``: ``DesiredState`` with principals parsed, people handles turned into
+  account ids (the handle kept as the label), and ``defaults`` kept as selectors.
+- ``effective_spaces(desired, infos)``: for each live space, the ``defaults`` rules that match it merged
+  under its ``spaces:`` entry (the entry wins for every principal it names); spaces matched by nothing are
+  unmanaged and left out.
+- ``managed_keys(desired, infos)``: the keys of those spaces.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from reconciler.model import (
+    ACCESS_CLASSES,
+    AppAccess,
+    AppAccessRule,
+    AppBlockMode,
+    Authority,
+    DefaultRule,
+    DesiredAssignment,
+    DesiredGrant,
+    DesiredSpace,
+    DesiredState,
+    DriftIgnore,
+    EffectiveSpace,
+    Person,
+    Principal,
+    PrincipalKind,
+    RoleDef,
+    SafetySettings,
+    SiteModel,
+    SiteSettings,
+    Source,
+    SpaceInfo,
+    SpaceSelector,
+)
+from reconciler.policy.document import Entry, Merged, closest, did_you_mean
+from reconciler.policy.schema import AppRuleSpec, DefaultSpec, PersonSpec, SpaceSpec
+
+# Atlassian account ids: 24 hex digits (older accounts) or "<number>:<uuid>".
+ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|[0-9]+:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
+PRINCIPAL_KINDS = tuple(kind.value for kind in PrincipalKind)
+
+
+class PrincipalRefError(ValueError):
+    """A principal reference that cannot be resolved; ``str()`` is the message."""
+
+
+def person_account(value: str | PersonSpec) -> tuple[str, bool]:
+    """(account id, guest) of a ``people:`` value."""
+    if isinstance(value, PersonSpec):
+        return value.account_id, value.guest
+    return value, False
+
+
+def parse_principal(ref: str, accounts: Mapping[str, str]) -> Principal:
+    """``user:<handle|accountId>``, ``group:<name>`` or ``class:<id>``; ``accounts``: handle -> id."""
+    kind, sep, rest = ref.partition(":")
+    if not sep or kind not in PRINCIPAL_KINDS:
+        match = closest(kind, PRINCIPAL_KINDS) if sep else None
+        hint = f" (did you mean '{match}:{rest}'?)" if match else ""
+        raise PrincipalRefError(f"invalid principal '{ref}': expected user:<handle or account id>, "
+                                f"group:<name> or class:<access class>{hint}")
+    if not rest.strip():
+        raise PrincipalRefError(f"invalid principal '{ref}': nothing after '{kind}:'")
+    if kind == PrincipalKind.USER:
+        if rest in accounts:
+            return Principal(PrincipalKind.USER, accounts[rest], label=rest)
+        if ACCOUNT_ID.match(rest):
+            handle = next((h for h, a in accounts.items() if a == rest), None)
+            return Principal(PrincipalKind.USER, rest, label=handle)
+        raise PrincipalRefError(f"unknown person '{rest}'{did_you_mean(rest, accounts)}")
+    if kind == PrincipalKind.CLASS:
+        if rest not in ACCESS_CLASSES:
+            raise PrincipalRefError(f"unknown access class '{rest}'{did_you_mean(rest, ACCESS_CLASSES)}")
+        return Principal(PrincipalKind.CLASS, rest)
+    return Principal(PrincipalKind.GROUP, rest)
+
+
+def accounts_of(merged: Merged) -> dict[str, str]:
+    return {handle: person_account(entry.value)[0] for handle, entry in merged.people.items()}
+
+
+def resolve(merged: Merged, digest: str) -> DesiredState:
+    """The checked policy as frozen domain objects (call only when ``check_policy`` found no errors)."""
+    accounts = accounts_of(merged)
+    if merged.site is None:  # check_policy reports a missing site first
+        raise ValueError("resolve() needs a policy with a site: section")
+    site = merged.site.value
+    default_authority = Authority(site.default_authority)
+    people = {}
+    for handle, entry in merged.people.items():
+        account_id, guest = person_account(entry.value)
+        people[handle] = Person(handle, account_id, guest, entry.source())
+    roles = {name: RoleDef(name, e.value.description, frozenset(e.value.permissions), e.source())
+             for name, e in merged.roles.items() if e.value != "none"}
+    deleted = {name: e.source() for name, e in merged.roles.items() if e.value == "none"}
+    safety = merged.safety.value if merged.safety else None
+    return DesiredState(
+        site=SiteSettings(
+            url=site.url,
+            model=SiteModel(site.model),
+            custom_role_limit=site.custom_role_limit,
+            actor=parse_principal(f"user:{site.actor}", accounts),
+            default_authority=default_authority,
+            owners=tuple(site.owners),
+            source=merged.site.source(),
+        ),
+        safety=SafetySettings(
+            max_removal_fraction=safety.max_removal_fraction,
+            min_admins_per_space=safety.min_admins_per_space,
+            protected=tuple(parse_principal(ref, accounts) for ref in safety.protected),
+        ) if safety else SafetySettings(),
+        people=people,
+        roles=roles,
+        defaults=tuple(_default_rule(entry, accounts) for entry in merged.defaults),
+        spaces={key: _space(key, entry, accounts, default_authority)
+                for key, entry in sorted(merged.spaces.items())},
+        app_access=_app_access(merged),
+        guest_max_role=merged.guests.value.max_role if merged.guests else None,
+        drift_ignore=tuple(
+            DriftIgnore(item.space, parse_principal(item.principal, accounts), item.reason, item.until,
+                        merged.drift.source("ignore", i))
+            for i, item in enumerate(merged.drift.value.ignore)
+        ) if merged.drift else (),
+        digest=digest,
+        policy_dir=merged.policy_dir,
+        deleted_roles=deleted,
+    )
+
+
+def _assignments(entry: Entry[Any], refs: Mapping[str, str],
+                 accounts: Mapping[str, str]) -> tuple[DesiredAssignment, ...]:
+    result = [
+        DesiredAssignment(parse_principal(ref, accounts), None if role == "none" else role,
+                          entry.source("assign", ref))
+        for ref, role in refs.items()
+    ]
+    return tuple(sorted(result, key=lambda a: a.principal))
+
+
+def _default_rule(entry: Entry[DefaultSpec], accounts: Mapping[str, str]) -> DefaultRule:
+    rule = entry.value
+    selector = SpaceSelector(tuple(rule.spaces.keys), tuple(rule.spaces.exclude), tuple(rule.spaces.type))
+    return DefaultRule(rule.name, selector, _assignments(entry, rule.assign, accounts),
+                       entry.source())
+
+
+def _space(key: str, entry: Entry[SpaceSpec], accounts: Mapping[str, str],
+           default: Authority) -> DesiredSpace:
+    spec = entry.value
+    grants = [
+        DesiredGrant(parse_principal(ref, accounts), frozenset() if perms == "none" else frozenset(perms),
+                     entry.source("grants", ref))
+        for ref, perms in spec.grants.items()
+    ]
+    return DesiredSpace(
+        key=key,
+        authority=Authority(spec.authority) if spec.authority else default,
+        assignments=_assignments(entry, spec.assign, accounts),
+        grants=tuple(sorted(grants, key=lambda g: g.principal)),
+        apps_blocked=spec.apps == "blocked",
+        owners=tuple(spec.owners),
+        source=entry.source(),
+    )
+
+
+def _app_access(merged: Merged) -> AppAccess | None:
+    if merged.app_access is None:
+        return None
+    spec = merged.app_access.value
+    return AppAccess(spec.org_id, tuple(_app_rule(rule, merged.app_access.source("rules", i))
+                                        for i, rule in enumerate(spec.rules)))
+
+
+def _app_rule(rule: AppRuleSpec, source: Source) -> AppAccessRule:
+    apps: tuple[str, ...] = ()
+    if rule.block == "all":
+        mode = AppBlockMode.ALL
+    elif rule.block.only is not None:
+        mode, apps = AppBlockMode.ONLY, tuple(rule.block.only)
+    else:
+        mode, apps = AppBlockMode.ALL_EXCEPT, tuple(rule.block.all_except or ())
+    return AppAccessRule(rule.name, mode, apps, tuple(rule.spaces), source)
+
+
+# ------------------------------------------------------------------------------ applying to live spaces
+
+
+def effective_space(desired: DesiredState, info: SpaceInfo) -> EffectiveSpace | None:
+    """The desired state of one space, or None when nothing in the policy matches it."""
+    declared = desired.spaces.get(info.key)
+    rules = [rule for rule in desired.defaults if rule.selector.matches(info.key, info.type)]
+    if declared is None and not rules:
+        return None
+    assignments: dict[Principal, DesiredAssignment] = {}
+    for rule in rules:  # a later rule wins over an earlier one for the same principal
+        assignments.update((a.principal, a) for a in rule.assignments)
+    if declared is not None:  # the space entry wins for every principal it names
+        assignments.update((a.principal, a) for a in declared.assignments)
+    return EffectiveSpace(
+        key=info.key,
+        authority=declared.authority if declared else desired.site.default_authority,
+        assignments=dict(sorted(assignments.items())),
+        grants={g.principal: g for g in declared.grants} if declared else {},
+        apps_blocked=declared.apps_blocked if declared else False,
+        declared_at=declared.source if declared else None,
+        defaults=tuple(rule.name for rule in rules),
+    )
+
+
+def effective_spaces(desired: DesiredState, infos: Iterable[SpaceInfo]) -> dict[str, EffectiveSpace]:
+    """The managed spaces among ``infos`` by key (sorted): declared in ``spaces:`` or matched by defaults."""
+    result = {}
+    for info in sorted(infos, key=lambda i: i.key):
+        space = effective_space(desired, info)
+        if space is not None:
+            result[info.key] = space
+    return result
+
+
+def managed_keys(desired: DesiredState, infos: Iterable[SpaceInfo]) -> set[str]:
+    """Keys of the spaces among ``infos`` that the policy manages."""
+    return set(effective_spaces(desired, infos))
