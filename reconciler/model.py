@@ -258,6 +258,8 @@ class DesiredState:
     drift_ignore: tuple[DriftIgnore, ...]
     digest: str  # sha256 of the policy files' bytes, in path order
     policy_dir: str = "policies"
+    # custom roles the policy sets to ``none`` under ``roles:`` (delete from the site), name -> where
+    deleted_roles: Mapping[str, Source] = field(default_factory=dict)
 
     @property
     def guests(self) -> frozenset[str]:
