@@ -23,6 +23,7 @@ from reconciler.drift.findings import DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.drift.migrate import CustomAccess, MigrationPlan, propose_roles
 from reconciler.drift.remedy import RemedyContext, permissions_text
 from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.plan.app_access import AppPolicyDrift, app_policy_drift
 from reconciler.plan.changes import Change, ChangeKind
 from reconciler.plan.diff import build_plan
 from reconciler.policy.resolve import effective_spaces
@@ -43,6 +44,7 @@ def detect_drift(desired: DesiredState, live: LiveState, *, today: date) -> Drif
     ctx = _Context(desired, live, effective)
     items = [
         *_from_changes(plan.changes + plan.held, ctx),
+        *(_app_item(entry, ctx) for entry in app_policy_drift(in_view, live)),
         *(_missing(key, ctx) for key in sorted(live.missing)),
     ]
     acknowledged, unused = acknowledge(items, desired.drift_ignore, today)
@@ -116,8 +118,6 @@ def _from_changes(changes: Iterable[Change], ctx: _Context) -> Iterator[DriftIte
             grants.setdefault((change.space, change.principal), []).append(change)
         elif change.kind in _ROLE_KINDS:
             yield _role_item(change, ctx)
-        else:
-            yield _app_item(change, ctx)
     for (key, principal), group in sorted(grants.items(), key=lambda kv: (kv[0][0], kv[0][1].ref)):
         yield _grant_item(key, principal, group, ctx)
 
@@ -213,22 +213,20 @@ def _role_item(change: Change, ctx: _Context) -> DriftItem:
         DriftKind.ROLE_DEFINITION, SITE, None,
         permissions_text(new.permissions) if new else None,
         permissions_text(old.permissions) if old else None,
-        detail, adopt, ctx.remedy.apply(), source=src,
+        detail, adopt, ctx.remedy.apply(), source=src, subject=role.name,
     )
 
 
-def _app_item(change: Change, ctx: _Context) -> DriftItem:
-    policy = change.app_policy or change.old_app_policy
-    name = policy.name if policy else "?"
-    detail = {
-        ChangeKind.CREATE_APP_POLICY: f"app access policy '{name}' is in the policy, not on the org",
-        ChangeKind.DELETE_APP_POLICY: f"app access policy '{name}' is on the org, not in the policy",
-    }.get(change.kind, f"app access policy '{name}' differs on the org")
-    src = change.source
+def _app_item(entry: AppPolicyDrift, ctx: _Context) -> DriftItem:
+    src = entry.source
     adopt = Remedy("edit app_access" + (f" at line {src.line}" if src else ""),
                    file=src.file if src else f"{ctx.desired.policy_dir}/app-access.yaml", where="app_access")
-    return DriftItem(DriftKind.APP_POLICY, SITE, None, None, None, detail, adopt, ctx.remedy.apply(),
-                     source=src)
+    return DriftItem(
+        DriftKind.APP_POLICY, SITE, None, ", ".join(entry.desired.spaces) if entry.desired else None,
+        ", ".join(entry.live.spaces) if entry.live else None, f"{entry.kind}: {entry.detail}",
+        adopt if entry.counts else None, ctx.remedy.apply() if entry.counts else None, source=src,
+        subject=entry.name, informational=not entry.counts,
+    )
 
 
 def _missing(key: str, ctx: _Context) -> DriftItem:

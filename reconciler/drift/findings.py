@@ -88,11 +88,20 @@ class DriftItem:
     revert: Remedy | None
     source: Source | None = None
     ack: Acknowledgement | None = None
+    subject: str = ""  # what a site-wide item is about: a custom role or app access policy name
+    informational: bool = False  # shown, never counted (e.g. an app policy the tool does not own)
 
     @property
     def counts(self) -> bool:
         """Whether this item is drift (not acknowledged, or acknowledged and expired)."""
+        if self.informational:
+            return False
         return self.ack is None or self.ack.status is AckStatus.EXPIRED
+
+    @property
+    def who(self) -> str:
+        """The principal as reports show it, or the subject of a site-wide item."""
+        return str(self.principal) if self.principal is not None else self.subject
 
     @property
     def sort_key(self) -> tuple[str, int, str]:
@@ -130,7 +139,7 @@ class DriftReport:
 
     @property
     def acknowledged(self) -> tuple[DriftItem, ...]:
-        return tuple(item for item in self.items if not item.counts)
+        return tuple(i for i in self.items if i.ack is not None and i.ack.status is AckStatus.ACKNOWLEDGED)
 
     @property
     def expired(self) -> tuple[DriftItem, ...]:

@@ -1,0 +1,318 @@
+"""The drift report in text, Markdown (a GitHub issue body) or JSON.
+
+Text and Markdown lay out a view model built here (the templates hold no logic); JSON comes from the
+report's dataclasses (:func:`report_to_dict`). The Markdown stays under GitHub's 65,535-character limit
+for an issue body: when the full list would not fit, later items are left out and the report says how
+many (the JSON has them all).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+import json
+from collections import Counter
+from collections.abc import Mapping
+from datetime import date
+from functools import cache
+from typing import Any
+
+import jinja2
+
+from reconciler.drift.findings import AckStatus, DriftItem, DriftKind, DriftReport, Remedy
+from reconciler.drift.migrate import MigrationPlan, ProposalKind
+from reconciler.errors import UsageError
+from reconciler.model import Principal, Source
+
+FORMATS = ("text", "markdown", "json")
+MARKDOWN_LIMIT = 60_000  # GitHub allows 65,535 characters; leave room for a workflow's own lines
+FORMAT_VERSION = 1
+SYMBOLS: Mapping[DriftKind, str] = {
+    DriftKind.ADDED: "+", DriftKind.REMOVED: "-", DriftKind.ROLE_CHANGED: "~",
+    DriftKind.UNKNOWN_PRINCIPAL: "?", DriftKind.CUSTOM_ACCESS: "*", DriftKind.SPACE_MISSING: "!",
+    DriftKind.ROLE_DEFINITION: "~", DriftKind.APP_POLICY: "~",
+}
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ItemView:
+    symbol: str
+    who: str
+    value: str  # "Viewer", "Collaborator -> Admin" (policy -> site), or ""
+    label: str
+    detail: str
+    source: str
+    ack: str  # "", "acknowledged until ...", "acknowledgement expired on ..."
+    adopt: RemedyView | None
+    revert: RemedyView | None
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RemedyView:
+    action: str
+    file: str
+    yaml: str
+    command: str
+
+    @property
+    def text(self) -> str:
+        """One line for the text report."""
+        if self.command:
+            return self.command
+        where = f"{self.file}: {self.action}" if self.file else self.action
+        return f"{where}: {self.yaml}" if self.yaml else where
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SpaceView:
+    title: str
+    items: tuple[ItemView, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class ProposalView:
+    space: str
+    who: str
+    holds: str
+    role: str
+    how: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MigrationView:
+    proposals: tuple[ProposalView, ...]
+    new_roles: tuple[tuple[str, str, int], ...]  # name, permissions, holders
+    left_out: tuple[str, ...]
+    limit_note: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DriftView:
+    headline: str
+    site: str
+    mode: str
+    today: str
+    managed: str  # "3 managed spaces"
+    unmanaged: str
+    policy_dir: str
+    counts: tuple[tuple[str, int], ...]  # label -> number, counted items only
+    acknowledged: int
+    expired: int
+    spaces: tuple[SpaceView, ...]
+    left_out: int
+    unused_acks: tuple[str, ...]
+    migration: MigrationView | None
+    guest_reach: tuple[str, ...]
+
+
+def render_drift(report: DriftReport, fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps(report_to_dict(report), indent=2, sort_keys=False) + "\n"
+    if fmt == "text":
+        return _template("drift.txt.j2").render(v=build_view(report))
+    if fmt == "markdown":
+        return render_markdown(report)
+    raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def render_markdown(report: DriftReport, limit: int = MARKDOWN_LIMIT) -> str:
+    """The issue body; items are dropped from the end until it fits under ``limit`` characters."""
+    shown = len(report.items)
+    while True:
+        text = _template("drift.md.j2").render(v=build_view(report, max_items=shown))
+        if len(text) <= limit or shown == 0:
+            return text
+        shown = shown * 3 // 4
+
+
+def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftView:
+    items = report.items if max_items is None else report.items[:max_items]
+    spaces: dict[str, list[ItemView]] = {}
+    for item in items:
+        spaces.setdefault(item.space, []).append(_item_view(item))
+    counts = Counter(item.kind for item in report.drift)
+    return DriftView(
+        headline=headline(report),
+        site=report.site,
+        mode=report.mode,
+        today=report.today.isoformat(),
+        managed=_n(len(report.managed), "managed space"),
+        unmanaged=f"{len(report.unmanaged)} unmanaged",
+        policy_dir=report.policy_dir,
+        counts=tuple((kind.label, counts[kind]) for kind in DriftKind if counts[kind]),
+        acknowledged=len(report.acknowledged),
+        expired=len(report.expired),
+        spaces=tuple(SpaceView(key or "Site-wide", tuple(views)) for key, views in spaces.items()),
+        left_out=len(report.items) - len(items),
+        unused_acks=tuple(f"{u.space} {u.principal} (until {u.until.isoformat()}, {u.source})"
+                          for u in report.unused_acknowledgements),
+        migration=_migration_view(report.migration),
+        guest_reach=_guest_lines(report.guest_reach),
+    )
+
+
+def headline(report: DriftReport) -> str:
+    drift = report.drift
+    if not drift:
+        managed = len(report.managed)
+        text = f"No drift: {_n(managed, 'managed space')} match{'es' if managed == 1 else ''} the policy"
+    else:
+        spaces = len({i.space for i in drift})
+        counts = Counter(i.kind for i in drift)
+        parts = ", ".join(f"{counts[k]} {k.label}" for k in DriftKind if counts[k])
+        text = (f"Drift: {_n(len(drift), 'difference')} in {_n(spaces, 'place')} ({parts})")
+    extras = []
+    if report.acknowledged:
+        extras.append(f"{len(report.acknowledged)} acknowledged")
+    if report.expired:
+        extras.append(f"{_n(len(report.expired), 'expired acknowledgement')}")
+    extras.append(f"{_n(len(report.unmanaged), 'unmanaged space')}")
+    return f"{text}; {'; '.join(extras)}"
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _item_view(item: DriftItem) -> ItemView:
+    if item.desired and item.live:
+        value = f"{item.desired} -> {item.live}"
+    else:
+        value = item.live or item.desired or ""
+    ack = ""
+    if item.ack is not None:
+        verb = ("acknowledged until" if item.ack.status is AckStatus.ACKNOWLEDGED
+                else "acknowledgement expired on")
+        ack = f"{verb} {item.ack.until.isoformat()}: {item.ack.reason} ({item.ack.source})"
+    return ItemView(
+        symbol=SYMBOLS[item.kind],
+        who=item.who or "space",
+        value=value,
+        label=item.kind.label,
+        detail=item.detail,
+        source=str(item.source) if item.source else "",
+        ack=ack,
+        adopt=_remedy_view(item.adopt),
+        revert=_remedy_view(item.revert),
+    )
+
+
+def _remedy_view(remedy: Remedy | None) -> RemedyView | None:
+    if remedy is None:
+        return None
+    return RemedyView(remedy.action, remedy.file or "", remedy.yaml or "", remedy.command or "")
+
+
+def _migration_view(plan: MigrationPlan | None) -> MigrationView | None:
+    if plan is None:
+        return None
+    proposals = []
+    for p in plan.proposals:
+        if p.kind is ProposalKind.EXACT:
+            how = "exact match"
+        elif p.kind is ProposalKind.NEW_ROLE:
+            how = "new custom role"
+        else:
+            parts = [f"gains {', '.join(p.gained)}" if p.gained else "",
+                     f"loses {', '.join(p.lost)}" if p.lost else ""]
+            how = "nearest: " + "; ".join(x for x in parts if x)
+        proposals.append(ProposalView(p.space, str(p.principal), ", ".join(p.permissions), p.role, how))
+    note = ""
+    if plan.left_out:
+        note = (f"The custom role limit ({plan.custom_role_limit}, {plan.existing_custom} in use) leaves "
+                f"{_n(len(plan.left_out), 'shared permission set')} without a new role.")
+    return MigrationView(
+        proposals=tuple(proposals),
+        new_roles=tuple((r.name, ", ".join(r.permissions), r.holders) for r in plan.new_roles),
+        left_out=tuple(", ".join(perms) for perms in plan.left_out),
+        limit_note=note,
+    )
+
+
+def _guest_lines(section: object) -> tuple[str, ...]:
+    """Guest reach, rendered as given: a sequence of lines, or anything with ``lines()``."""
+    if section is None:
+        return ()
+    lines = getattr(section, "lines", None)
+    if callable(lines):
+        return tuple(str(line) for line in lines())
+    if isinstance(section, list | tuple):
+        return tuple(str(line) for line in section)
+    return (str(section),)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    return jinja2.Environment(
+        loader=jinja2.PackageLoader("reconciler.report", "templates"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,  # noqa: S701 - plain text and Markdown, never HTML
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def _template(name: str) -> jinja2.Template:
+    return _environment().get_template(name)
+
+
+# ------------------------------------------------------------------------------------------------ JSON
+
+
+def report_to_dict(report: DriftReport) -> dict[str, Any]:
+    counts = Counter(item.kind.slug for item in report.drift)
+    return {
+        "format_version": FORMAT_VERSION,
+        "site": report.site,
+        "mode": report.mode,
+        "today": report.today.isoformat(),
+        "policy_dir": report.policy_dir,
+        "drift": report.has_drift,
+        "summary": {
+            "differences": len(report.drift),
+            "by_kind": {kind.slug: counts[kind.slug] for kind in DriftKind if counts[kind.slug]},
+            "acknowledged": len(report.acknowledged),
+            "expired": len(report.expired),
+            "managed_spaces": len(report.managed),
+            "unmanaged_spaces": len(report.unmanaged),
+        },
+        "items": [_item_dict(item) for item in report.items],
+        "managed": list(report.managed),
+        "unmanaged": [_plain(info) for info in report.unmanaged],
+        "unused_acknowledgements": [_plain(u) for u in report.unused_acknowledgements],
+        "migration": _plain(report.migration),
+        "guest_reach": list(_guest_lines(report.guest_reach)) or None,
+    }
+
+
+def _item_dict(item: DriftItem) -> dict[str, Any]:
+    data = {field.name: _plain(getattr(item, field.name)) for field in dataclasses.fields(item)}
+    data["kind"] = item.kind.slug
+    data["label"] = item.kind.label
+    data["who"] = item.who
+    data["counts"] = item.counts
+    return data
+
+
+def _plain(value: Any) -> Any:
+    """Dataclasses, enums, dates, principals and sources as JSON values (sets sorted)."""
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, Principal):
+        return value.ref
+    if isinstance(value, Source):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value if isinstance(value.value, str) else value.name.lower()
+    if isinstance(value, date):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, frozenset | set):
+        return sorted(_plain(v) for v in value)
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    return str(value)
