@@ -75,13 +75,15 @@ def test_plan_comment_without_a_plan_says_why(tmp_path: Path) -> None:
 
 def test_an_oversized_plan_comment_is_cut_below_the_limit_and_points_to_the_artifact(tmp_path: Path) -> None:
     lines = [f"- `ENG` group:team-{n:05d} Viewer → none" for n in range(4000)]
-    (tmp_path / "plan.md").write_text("### Plan: 4000 to remove\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    plan = "### Plan: 4000 to remove\n" + "\n".join(lines) + "\n"
+    (tmp_path / "plan.md").write_text(plan, encoding="utf-8")
     assert _run(PLAN_BODY_STEP, tmp_path)[0] == 0
     body = (tmp_path / "plan-comment.md").read_text(encoding="utf-8")
     assert len(body) < 65_535
-    assert body.startswith("<!-- reconciler-plan -->\n### Plan: 4000 to remove\n- `ENG` group:team-00000 Viewer")
+    assert body.startswith("<!-- reconciler-plan -->\n### Plan: 4000 to remove\n- `ENG` group:team-00000")
     assert body.endswith(
-        f"\n\n**Cut to fit a comment.** The full plan is in the policy-plan artifact of [this run]({RUN_URL}).\n"
+        "\n\n**Cut to fit a comment.** The full plan is in the policy-plan artifact of "
+        f"[this run]({RUN_URL}).\n"
     )
     kept = [line for line in body.splitlines() if line.startswith("- ")]
     assert kept == lines[: len(kept)], "the cut falls between lines, never inside one"
@@ -97,7 +99,9 @@ def test_an_oversized_plan_comment_is_cut_below_the_limit_and_points_to_the_arti
     ],
     ids=["a plan comment exists: updated in place", "no plan comment yet: created"],
 )
-def test_the_plan_comment_is_sticky(tmp_path: Path, found: str, expected_call: list[str], message: str) -> None:
+def test_the_plan_comment_is_sticky(
+    tmp_path: Path, found: str, expected_call: list[str], message: str
+) -> None:
     (tmp_path / "plan-comment.md").write_text("<!-- reconciler-plan -->\nthe plan\n", encoding="utf-8")
     env_found = {"FAKE_GH_FOUND": found}
     doc_step = step(workflow(STICKY_STEP[0]), STICKY_STEP[1], STICKY_STEP[2])
@@ -141,7 +145,8 @@ BODY = "<!-- reconciler-drift -->\ndrift\n"
         ("2", "", [["issue", "create", "--title", "Confluence permissions drift", "--label", "drift",
                     "--body-file", "drift-issue.md"]], ""),
         ("2", "17", [["issue", "edit", "17", "--body-file", "drift-issue.md"]], "updated drift issue #17\n"),
-        ("0", "17", [["issue", "close", "17", "--comment", f"No drift found by [this run]({RUN_URL}): closing."]],
+        ("0", "17", [["issue", "close", "17", "--comment",
+                      f"No drift found by [this run]({RUN_URL}): closing."]],
          "closed drift issue #17\n"),
         ("0", "", [], "no drift, no open drift issue\n"),
     ],
