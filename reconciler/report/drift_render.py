@@ -297,16 +297,6 @@ def _item_dict(item: DriftItem) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Dataclasses, enums, dates, principals and sources as JSON values (sets sorted)."""
-    if value is None or isinstance(value, str | int | float | bool):
-        return value
-    if isinstance(value, Principal):
-        return value.ref
-    if isinstance(value, Source):
-        return str(value)
-    if isinstance(value, enum.Enum):
-        return value.value if isinstance(value.value, str) else value.name.lower()
-    if isinstance(value, date):
-        return value.isoformat()
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, frozenset | set):
@@ -315,4 +305,18 @@ def _plain(value: Any) -> Any:
         return {str(k): _plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
+    return _scalar(value)
+
+
+def _scalar(value: Any) -> Any:
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    if isinstance(value, enum.Enum):
+        return value.value if isinstance(value.value, str) else value.name.lower()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Principal):
+        return value.ref
+    if isinstance(value, Source):
+        return str(value)
     return str(value)

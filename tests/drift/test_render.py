@@ -27,7 +27,8 @@ TODAY = date(2026, 11, 23)
 def scenario() -> DriftReport:
     """One of each: added, removed, role changed, unknown, custom access, missing, acknowledged, expired."""
     policy = desired(
-        space("ENG", {"group:engineering": "Collaborator", "user:alice": "Manager", "group:eng-leads": "Admin"}),
+        space("ENG", {"group:engineering": "Collaborator", "user:alice": "Manager",
+                      "group:eng-leads": "Admin"}),
         space("OPS", {"group:ops": "Admin"}),
         space("PUBLIC", {"class:anonymous-users": "Viewer"}, authority=Authority.ADDITIVE),
         space("GONE", {"group:ops": "Viewer"}),
@@ -95,7 +96,8 @@ def test_markdown_leaves_items_out_to_stay_under_the_issue_limit() -> None:
     full = render_markdown(report)
     cut = render_markdown(report, limit=len(full) - 1)
     assert len(cut) < len(full)
-    assert "more differences are not shown to fit an issue; the JSON report (`--format json`) has them all" in cut
+    assert ("more differences are not shown to fit an issue; "
+            "the JSON report (`--format json`) has them all") in cut
 
 
 def test_unknown_format_is_a_usage_error() -> None:
