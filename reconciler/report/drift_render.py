@@ -297,6 +297,8 @@ def _item_dict(item: DriftItem) -> dict[str, Any]:
 
 def _plain(value: Any) -> Any:
     """Dataclasses, enums, dates, principals and sources as JSON values (sets sorted)."""
+    if isinstance(value, Principal | Source):
+        return _scalar(value)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {f.name: _plain(getattr(value, f.name)) for f in dataclasses.fields(value)}
     if isinstance(value, frozenset | set):
