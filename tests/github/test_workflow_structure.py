@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import re
+import shlex
 from typing import Any
 
 import pytest
+import yaml
 
+from reconciler.cli import build_parser
 from tests.github.workflows import (
     ACTION,
     ALL_WORKFLOWS,
     POLICY_WORKFLOWS,
+    REPO,
     WORKFLOWS,
     load,
     step,
@@ -189,3 +193,19 @@ def test_each_policy_step_runs_the_intended_reconciler_command(
     item = step(workflow(name), job, step_name)
     assert item["uses"] == "./"
     assert (item["with"]["command"], item["with"]["args"]) == (command, args)
+
+
+def test_pre_commit_hooks_run_real_commands_on_policy_files() -> None:
+    hooks = yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text(encoding="utf-8"))
+    assert [(h["id"], h["entry"], h["args"]) for h in hooks] == [
+        ("reconciler-validate", "reconciler validate", ["policies"]),
+        ("reconciler-codeowners", "reconciler codeowners --check", ["policies"]),
+    ]
+    parser = build_parser()
+    for hook in hooks:
+        assert hook["language"] == "python"
+        assert hook["pass_filenames"] is False
+        assert re.match(hook["files"], "policies/spaces/ENG.yaml")
+        assert not re.match(hook["files"], "README.md")
+        args = parser.parse_args([*shlex.split(hook["entry"])[1:], *hook["args"]])
+        assert args.policy_dir == "policies"
