@@ -59,6 +59,7 @@ KEYS_BATCH = 250  # /spaces?keys= accepts at most 250 keys
 T = TypeVar("T")
 R = TypeVar("R")
 W = TypeVar("W", bound=WireModel)
+V = TypeVar("V")
 Progress = Callable[[str], None]
 _Ref = tuple[PrincipalKind, str]  # (kind, raw id as the API gives it: accountId, group id, class id)
 
@@ -349,9 +350,13 @@ def _to_live_space(raw: _RawSpace, groups: Mapping[str, str | None], labels: Map
 
     return LiveSpace(
         info=raw.info,
-        assignments={principal(ref): role for ref, role in sorted(raw.assignments.items())},
-        grants={principal(ref): dict(sorted(perms.items())) for ref, perms in sorted(raw.grants.items())},
+        assignments=_by_principal((principal(ref), role) for ref, role in raw.assignments.items()),
+        grants=_by_principal((principal(ref), dict(sorted(held.items()))) for ref, held in raw.grants.items()),
     )
+
+
+def _by_principal(pairs: Iterable[tuple[Principal, V]]) -> dict[Principal, V]:
+    return dict(sorted(pairs, key=lambda pair: pair[0]))
 
 
 def _group_ids(

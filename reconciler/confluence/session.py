@@ -140,10 +140,10 @@ def _admin_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Au
     if key:
         return _BearerAuth(key), hint, (key,)
     if site.form == "sandbox":
-        from reconciler.sandbox import default_credentials  # noqa: PLC0415 - only sandbox: URLs need it
+        from reconciler.sandbox import default_admin_api_key  # noqa: PLC0415 - only sandbox: URLs need it
 
-        _, sb_token = default_credentials(site.sandbox_name, state_dir=sandbox_dir)
-        return _BearerAuth(sb_token), "the sandbox refused its default credentials", (sb_token,)
+        sb_key = default_admin_api_key(site.sandbox_name, state_dir=sandbox_dir)
+        return _BearerAuth(sb_key), "the sandbox refused its default Admin API key", (sb_key,)
     raise UsageError(
         "no Admin API key: set ATLASSIAN_ADMIN_API_KEY (an org API key from admin.atlassian.com)"
     )
