@@ -39,7 +39,8 @@ def _max_role(ctx: Context) -> Generator[Problem, None, str | None]:
         hint = did_you_mean(role, ctx.roles)
         yield entry.problem(("max_role",), f"unknown role '{role}'{hint}", at="value")
         return None
-    bad = role_permissions(ctx, role) & (GUEST_FORBIDDEN | WRITE_PERMISSIONS)
+    perms = role_permissions(ctx, role)
+    bad = perms & GUEST_FORBIDDEN or perms & WRITE_PERMISSIONS
     if bad:
         yield entry.problem(("max_role",), f"{role} includes {_listed(bad)}, which guests may never hold",
                             at="value")

@@ -43,9 +43,9 @@ def check_policy(merged: Merged, *, today: dt.date) -> list[Problem]:
 
 
 def _required(merged: Merged) -> Iterator[Problem]:
-    if merged.version is None and merged.files:
+    if "version" not in merged.seen and merged.files:
         yield Problem(merged.policy_dir, 1, 1, "no file declares 'version: 1'")
-    if merged.site is None and merged.files:
+    if "site" not in merged.seen and merged.files:
         yield Problem(merged.policy_dir, 1, 1,
                       "no file declares 'site:' (url, actor and default_authority are required)")
 

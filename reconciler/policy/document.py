@@ -123,6 +123,7 @@ class Merged:
 
     policy_dir: str
     files: tuple[str, ...] = ()
+    seen: set[str] = field(default_factory=set)  # top-level keys written anywhere, valid or not
     version: Entry[int] | None = None
     site: Entry[SiteSpec] | None = None
     safety: Entry[SafetySpec] | None = None

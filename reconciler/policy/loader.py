@@ -76,7 +76,7 @@ def read_policy(root: Path) -> tuple[Merged, list[Problem], str]:
         if raw is None:
             continue
         digest.update(rel.as_posix().encode() + b"\0" + raw + b"\0")
-        doc = _read_document(raw, rel, display, problems)
+        doc = _read_document(raw, rel, display, problems, merged.seen)
         if doc is not None:
             _merge(merged, *doc, problems)
     return merged, problems, digest.hexdigest()
@@ -115,7 +115,7 @@ def _decode(raw: bytes, display: str) -> str:
 
 
 def _read_document(
-    raw: bytes, rel: Path, display: str, problems: list[Problem]
+    raw: bytes, rel: Path, display: str, problems: list[Problem], seen: set[str]
 ) -> tuple[PolicyFile, Doc, list[int]] | None:
     try:
         data, positions = parse_yaml(_decode(raw, display), display)
@@ -135,7 +135,7 @@ def _read_document(
         return None
     if rel.parts[0] == SPACES_DIR and len(rel.parts) > 1:
         data = _spaces_file_rule(data, rel, doc, problems)
-    spec, default_indexes = _validate(data, doc, problems)
+    spec, default_indexes = _validate(data, doc, problems, seen)
     return spec, doc, default_indexes
 
 
@@ -161,13 +161,15 @@ def _spaces_file_rule(data: dict[str, Any], rel: Path, doc: Doc, problems: list[
     return kept
 
 
-def _validate(data: dict[str, Any], doc: Doc, problems: list[Problem]) -> tuple[PolicyFile, list[int]]:
+def _validate(data: dict[str, Any], doc: Doc, problems: list[Problem],
+              seen: set[str]) -> tuple[PolicyFile, list[int]]:
     """Validate section by section (and entry by entry), so one bad entry hides nothing else.
 
     Returns the valid part and the original indexes of the valid ``defaults`` items.
     """
     good: dict[str, Any] = {}
     indexes: list[int] = []
+    seen.update(data)
     for key, value in data.items():
         if key not in TOP_LEVEL_KEYS:
             problems.append(doc.problem((key,), f"unknown top-level key '{key}'"

@@ -42,9 +42,9 @@ def _one(error: Any, path: Path, tags: list[Any], doc: Doc) -> Problem:
         alt = " or a list of permission ids" if len(path) >= 2 and path[-2] == "grants" else " or a mapping"
     message = _MESSAGES.get(kind)
     if kind == "literal_error":
-        options = _literal_options(path) or [str(ctx.get("expected", ""))]
-        expected = " or ".join(f"'{o}'" for o in options)
-        hint = did_you_mean(str(value), options) if isinstance(value, str) else ""
+        options = _literal_options(path)
+        expected = _one_of(options) if options else str(ctx.get("expected", ""))
+        hint = did_you_mean(str(value), [str(o) for o in options]) if isinstance(value, str) else ""
         text = f"expected {expected}{alt}, got {describe(value)}{hint}"
     elif kind == "value_error":
         text = str(error["msg"]).removeprefix("Value error, ")
@@ -140,9 +140,15 @@ def _allowed_keys(path: Path) -> list[str]:
     return keys
 
 
-def _literal_options(path: Path) -> list[str]:
-    options: list[str] = []
+def _literal_options(path: Path) -> list[Any]:
+    options: list[Any] = []
     for member in _members(_type_at(path)):
         if get_origin(member) is Literal:
-            options.extend(str(arg) for arg in get_args(member))
+            options.extend(get_args(member))
     return options
+
+
+def _one_of(options: list[Any]) -> str:
+    """``'a' or 'b'``; ``'a', 'b' or 'c'``; numbers unquoted."""
+    shown = [f"'{o}'" if isinstance(o, str) else str(o) for o in options]
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
