@@ -1,19 +1,150 @@
-"""`reconciler sandbox`: not built yet (placeholder until its issue lands)."""
+"""`reconciler sandbox serve|reset|show`: run, reset and inspect simulated Confluence Cloud sites.
+
+See docs/commands/sandbox.md and docs/sandbox.md.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ExitCode
+from reconciler.errors import ExitCode, UsageError
+from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
+from reconciler.sandbox.faults import FAULT_KINDS, Knobs
+from reconciler.sandbox.seeds import seed_state
+from reconciler.sandbox.server import start_server
+from reconciler.sandbox.site import Site
+from reconciler.sandbox.store import DEFAULT_STATE_DIR, open_site, reset_site, state_path
+from reconciler.sandbox.summary import summarize
+
+_SEED_HELP = "demo (default) or synthetic:spaces=N,per_space=M,seed=S"
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("sandbox", help="(not built yet)", description="(not built yet)")
-    parser.set_defaults(func=run)
+    parser = sub.add_parser(
+        "sandbox",
+        help="run, reset or show a simulated Confluence Cloud site",
+        description="Run a simulated Confluence Cloud site on loopback, or reset/show a persisted one "
+        "(the sites that site.url: sandbox:<name> uses, kept in .reconciler/sandbox/<name>.json).",
+    )
+    actions = sub_actions(parser)
+    serve = actions.add_parser("serve", help="serve a sandbox site over HTTP on 127.0.0.1")
+    serve.add_argument("--port", type=int, default=8089, help="TCP port (0 = any free port; default 8089)")
+    serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    serve.add_argument("--seed", default="demo", help=_SEED_HELP)
+    serve.add_argument(
+        "--name",
+        help="serve the persisted site NAME (created from --seed if new) and "
+        "save every write to it; default: a fresh in-memory site",
+    )
+    serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="where persisted sites live")
+    serve.add_argument(
+        "--admin-email", help="email of the admin account (default svc-reconciler@acme.example)"
+    )
+    serve.add_argument("--admin-token", help="API token of the admin account")
+    serve.add_argument("--latency-ms", type=float, default=0.0, help="added latency per request")
+    serve.add_argument("--rate-limit", type=float, default=0.0, help="requests/second before 429 (0 = off)")
+    serve.add_argument("--burst", type=int, help="token bucket size (default: the rate, at least 1)")
+    serve.add_argument("--retry-after", type=int, help="Retry-After seconds on 429/503 (default: computed)")
+    serve.add_argument("--fault-rate", type=float, default=0.0, help="share of requests that fail (0..1)")
+    serve.add_argument("--fault-seed", type=int, default=0, help="seed of the fault sequence")
+    serve.add_argument(
+        "--fault-kinds",
+        default=",".join(FAULT_KINDS),
+        help=f"comma-separated faults to draw from (default {','.join(FAULT_KINDS)})",
+    )
+    serve.add_argument("--slow-ms", type=float, default=1000.0, help="extra delay of a 'slow' fault")
+    serve.add_argument("--read-lag-ms", type=float, default=0.0, help="read-after-write lag")
+    serve.add_argument(
+        "--hide-space",
+        action="append",
+        default=[],
+        metavar="KEY",
+        help="hide a space from every caller (repeatable)",
+    )
+    serve.set_defaults(func=run, action="serve")
+    reset = actions.add_parser("reset", help="recreate a persisted site from its seed")
+    reset.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
+    reset.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    reset.set_defaults(func=run, action="reset")
+    show = actions.add_parser("show", help="summarize a persisted site: spaces, assignments, grants, roles")
+    show.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
+    show.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    show.set_defaults(func=run, action="show")
+    parser.set_defaults(func=_missing_action)
+
+
+def sub_actions(parser: argparse.ArgumentParser) -> Any:
+    return parser.add_subparsers(dest="action", metavar="ACTION", parser_class=type(parser))
+
+
+def _missing_action(args: argparse.Namespace) -> int:
+    raise UsageError("reconciler sandbox: choose an action: serve, reset or show")
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("reconciler sandbox: not built yet\n")
-    return int(ExitCode.ERROR)
+    try:
+        if args.action == "serve":
+            return _serve(args)
+        if args.action == "reset":
+            path = reset_site(args.name, args.state_dir)
+            sys.stdout.write(f"reset sandbox '{args.name}' from its seed ({path})\n")
+            return int(ExitCode.OK)
+        path = state_path(args.name, args.state_dir)
+        site = open_site(args.name, args.state_dir) if path.exists() else Site(seed_state(args.name))
+        sys.stdout.write(summarize(site.state))
+        return int(ExitCode.OK)
+    except ValueError as err:
+        raise UsageError(str(err)) from err
+
+
+def _knobs(args: argparse.Namespace) -> Knobs:
+    kinds = tuple(k for k in args.fault_kinds.split(",") if k)
+    unknown = sorted(set(kinds) - set(FAULT_KINDS))
+    if unknown:
+        raise UsageError(
+            f"--fault-kinds: unknown fault(s) {', '.join(unknown)}; known: {', '.join(FAULT_KINDS)}"
+        )
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise UsageError("--fault-rate must be between 0 and 1")
+    return Knobs(
+        latency_ms=args.latency_ms,
+        rate_limit=args.rate_limit,
+        burst=args.burst,
+        retry_after_s=args.retry_after,
+        fault_rate=args.fault_rate,
+        fault_seed=args.fault_seed,
+        fault_kinds=kinds,
+        slow_ms=args.slow_ms,
+        read_lag_ms=args.read_lag_ms,
+        hidden_spaces=frozenset(args.hide_space),
+    )
+
+
+def _serve(args: argparse.Namespace) -> int:
+    knobs = _knobs(args)
+    site = open_site(args.name, args.state_dir, knobs) if args.name else Site(seed_state(args.seed), knobs)
+    admin = site.state.users[SVC_ACCOUNT_ID]
+    if args.admin_email:
+        admin.email = args.admin_email
+    if args.admin_token:
+        admin.api_token = args.admin_token
+    server = start_server(site, args.host, args.port)
+    out = sys.stdout
+    out.write(f"sandbox '{site.name}' serving at {server.url}  (Ctrl-C to stop)\n")
+    out.write(f"  CONFLUENCE_URL={server.url}\n")
+    out.write(f"  CONFLUENCE_EMAIL={admin.email}\n")
+    out.write(f"  CONFLUENCE_API_TOKEN={admin.api_token}   (a fake sandbox token, not a secret)\n")
+    out.write(f"  gateway (Bearer): {server.url}/ex/confluence/{site.state.cloud_id}\n")
+    out.write(f"  ATLASSIAN_ADMIN_API_KEY={site.state.admin_api_key}   (org {site.state.org_id})\n")
+    out.write(f"  counters: {server.url}/_sandbox/counters\n")
+    out.flush()
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        out.write("stopping\n")
+    finally:
+        server.stop()
+    return int(ExitCode.OK)

@@ -1,0 +1,114 @@
+"""The sandbox's knobs: latency, a token-bucket rate limit, injected faults by seed, read lag, hidden spaces.
+
+Faults are data (:class:`Knobs`), decided per request by :class:`FaultInjector` from a seeded
+``random.Random``, so a sequential client sees the same faults on every run with the same seed.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+FAULT_KINDS: tuple[str, ...] = ("500", "502", "503", "drop", "slow")
+Clock = Callable[[], float]
+
+
+@dataclass
+class Knobs:
+    """Per-site behaviour settings (not persisted: they belong to the running site, not its data)."""
+
+    latency_ms: float = 0.0  # added to every API request
+    rate_limit: float = 0.0  # requests per second (token bucket); 0 = unlimited
+    burst: int | None = None  # bucket capacity; default max(1, rate_limit)
+    retry_after_s: int | None = None  # override the Retry-After seconds of 429 and 503 (0 allowed)
+    fault_rate: float = 0.0  # share of API requests that fail (0..1)
+    fault_seed: int = 0
+    fault_kinds: tuple[str, ...] = FAULT_KINDS  # which faults to draw from
+    slow_ms: float = 1000.0  # extra delay of a "slow" fault
+    read_lag_ms: float = 0.0  # reads see the state as it was this long ago (read-after-write lag)
+    hidden_spaces: frozenset[str] = field(default_factory=frozenset)  # keys hidden from every caller
+
+    def describe(self) -> dict[str, object]:
+        return {
+            "latency_ms": self.latency_ms,
+            "rate_limit": self.rate_limit,
+            "burst": self.burst,
+            "retry_after_s": self.retry_after_s,
+            "fault_rate": self.fault_rate,
+            "fault_seed": self.fault_seed,
+            "fault_kinds": list(self.fault_kinds),
+            "slow_ms": self.slow_ms,
+            "read_lag_ms": self.read_lag_ms,
+            "hidden_spaces": sorted(self.hidden_spaces),
+        }
+
+
+class RateLimiter:
+    """A token bucket.  A request made while blocked is refused again with the remaining wait."""
+
+    def __init__(self, rate: float, burst: int | None = None, clock: Clock = time.monotonic) -> None:
+        self.rate = rate
+        self.capacity = float(burst if burst is not None else max(1, math.ceil(rate)))
+        self.tokens = self.capacity
+        self.clock = clock
+        self.stamp = clock()
+        self.blocked_until = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float | None:
+        """Take a token: ``None`` when allowed, else the seconds until the next request may succeed."""
+        with self._lock:
+            now = self.clock()
+            if now < self.blocked_until:
+                return self.blocked_until - now
+            self.tokens = min(self.capacity, self.tokens + (now - self.stamp) * self.rate)
+            self.stamp = now
+            if self.tokens >= 1.0:
+                self.tokens -= 1.0
+                return None
+            wait = (1.0 - self.tokens) / self.rate
+            self.blocked_until = now + wait
+            return wait
+
+    @property
+    def near_limit(self) -> bool:
+        return self.tokens < 0.2 * self.capacity
+
+    @property
+    def remaining(self) -> int:
+        return int(self.tokens)
+
+
+class FaultInjector:
+    """Draws a fault (or none) per request from a seeded generator."""
+
+    def __init__(self, rate: float, seed: int, kinds: tuple[str, ...] = FAULT_KINDS) -> None:
+        unknown = set(kinds) - set(FAULT_KINDS)
+        if unknown:
+            raise ValueError(f"unknown fault kinds: {', '.join(sorted(unknown))}")
+        self.rate = rate
+        self.kinds = kinds
+        self._random = random.Random(seed)  # noqa: S311 - reproducible faults, not security
+        self._lock = threading.Lock()
+
+    def draw(self) -> str | None:
+        if self.rate <= 0 or not self.kinds:
+            return None
+        with self._lock:
+            roll = self._random.random()
+            kind = self._random.choice(self.kinds)
+        return kind if roll < self.rate else None
+
+
+def retry_after_seconds(wait: float, override: int | None) -> int:
+    return override if override is not None else max(1, math.ceil(wait))
+
+
+def rate_limit_reset(seconds: int) -> str:
+    """``X-RateLimit-Reset``: ISO 8601 ``yyyy-MM-ddTHH:mmZ`` = now + Retry-After."""
+    return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%MZ")
