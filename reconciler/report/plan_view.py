@@ -1,0 +1,217 @@
+"""The plan's view model: everything the text and Markdown templates show, computed here (no logic there).
+
+The summary line reads like Terraform's: ``Plan: 3 to assign, 1 to change, 2 to remove in 4 spaces; 1 custom
+role to create``. Removals are listed first in PR comments: unassigns, revokes, role deletions and app
+policy changes that loosen app access.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from reconciler.model import AppPolicy, RoleDef, Source
+from reconciler.plan.app_access import describe_rule, loosens_access
+from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace
+
+ACCESS_KINDS = (ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN, ChangeKind.GRANT,
+                ChangeKind.REVOKE)
+ROLE_KINDS = (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE)
+APP_KINDS = (ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY)
+_ACCESS = frozenset(ACCESS_KINDS)
+_ROLE = frozenset(ROLE_KINDS)
+_APP = frozenset(APP_KINDS)
+_REMOVES = frozenset({ChangeKind.UNASSIGN, ChangeKind.REVOKE, ChangeKind.DELETE_ROLE})
+_SYMBOL = {kind: kind.symbol for kind in ChangeKind}
+_TABLE_ORDER = ACCESS_KINDS + ROLE_KINDS + APP_KINDS
+TABLE_LABELS = {
+    ChangeKind.ASSIGN: "Assign a role", ChangeKind.REASSIGN: "Change a role",
+    ChangeKind.UNASSIGN: "Remove a role", ChangeKind.GRANT: "Grant a permission",
+    ChangeKind.REVOKE: "Revoke a permission", ChangeKind.CREATE_ROLE: "Create a custom role",
+    ChangeKind.UPDATE_ROLE: "Update a custom role", ChangeKind.DELETE_ROLE: "Delete a custom role",
+    ChangeKind.CREATE_APP_POLICY: "Create an app access policy",
+    ChangeKind.UPDATE_APP_POLICY: "Update an app access policy",
+    ChangeKind.DELETE_APP_POLICY: "Delete an app access policy",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One change: ``symbol subject detail`` plus where it was declared and why."""
+
+    symbol: str
+    subject: str  # principal, role name or app policy name
+    detail: str  # "Viewer", "Viewer -> Manager", "read/space", ...
+    source: str  # "policies/spaces/ENG.yaml:7" or ""
+    reason: str
+    space: str
+
+
+@dataclass(frozen=True, slots=True)
+class SpaceView:
+    key: str
+    authority: str
+    declared_at: str
+    defaults: str  # "admins-everywhere, staff-can-read" or ""
+    counts: str  # "2 to assign, 1 to remove"
+    lines: tuple[Line, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PlanView:
+    summary: str
+    site: str
+    mode: str
+    policy_digest: str
+    fingerprint: str
+    scope: str
+    in_scope: int
+    findings: tuple[str, ...]
+    table: tuple[tuple[str, str, int], ...]  # (symbol, label, count)
+    roles: tuple[Line, ...]
+    apps: tuple[Line, ...]
+    removals: tuple[Line, ...]
+    spaces: tuple[SpaceView, ...]
+    quiet: str  # spaces in scope without changes, "DOCS, PUBLIC" (shortened when long)
+    quiet_count: int
+    held: tuple[Line, ...]
+
+
+def summary_line(plan: Plan) -> str:
+    counts = plan.counts
+    if not plan.changes:
+        verb = "matches" if len(plan.spaces) == 1 else "match"
+        return f"No changes: the {_n(len(plan.spaces), 'space')} in scope {verb} the policy."
+    access = [f"{counts[ChangeKind.ASSIGN]} to assign", f"{counts[ChangeKind.REASSIGN]} to change",
+              f"{counts[ChangeKind.UNASSIGN]} to remove"]
+    access += [f"{counts[k]} {k.noun}" for k in (ChangeKind.GRANT, ChangeKind.REVOKE) if counts[k]]
+    touched = len({c.space for c in plan.changes if c.kind in ACCESS_KINDS})
+    parts = [f"{', '.join(access)} in {_n(touched, 'space')}"]
+    for kind, verb in ((ChangeKind.CREATE_ROLE, "create"), (ChangeKind.UPDATE_ROLE, "update"),
+                       (ChangeKind.DELETE_ROLE, "delete")):
+        if counts[kind]:
+            parts.append(f"{_n(counts[kind], 'custom role')} to {verb}")
+    for kind, verb in ((ChangeKind.CREATE_APP_POLICY, "create"), (ChangeKind.UPDATE_APP_POLICY, "update"),
+                       (ChangeKind.DELETE_APP_POLICY, "delete")):
+        if counts[kind]:
+            parts.append(f"{_n(counts[kind], 'app policy', 'app policies')} to {verb}")
+    return "Plan: " + "; ".join(parts)
+
+
+def _n(count: int, one: str, many: str | None = None) -> str:
+    return f"{count} {one if count == 1 else many or one + 's'}"
+
+
+def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
+    lines = {id(c): _line(c) for c in plan.changes}
+    by_space: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        if change.kind in _ACCESS and change.space:
+            by_space.setdefault(change.space, []).append(change)
+    spaces = tuple(_space_view(s, by_space[s.key], lines) for s in plan.spaces if s.key in by_space)
+    quiet = [s.key for s in plan.spaces if s.key not in by_space]
+    more = len(quiet) - quiet_limit
+    shown = ", ".join(quiet[:quiet_limit]) + (f" and {more} more" if more > 0 else "")
+    counts = plan.counts
+    removals = sorted((c for c in plan.changes if _removes(c)), key=_removal_order)
+    return PlanView(
+        summary=summary_line(plan),
+        site=plan.site,
+        mode=plan.mode,
+        policy_digest=_short(plan.policy_digest),
+        fingerprint=_short(plan.fingerprint),
+        scope=", ".join(plan.scope),
+        in_scope=len(plan.spaces),
+        findings=tuple(f.message for f in plan.findings),
+        table=tuple((k.symbol, TABLE_LABELS[k], counts[k]) for k in _TABLE_ORDER if counts[k]),
+        roles=tuple(lines[id(c)] for c in plan.changes if c.kind in ROLE_KINDS),
+        apps=tuple(lines[id(c)] for c in plan.changes if c.kind in APP_KINDS),
+        removals=tuple(lines[id(c)] for c in removals),
+        spaces=spaces,
+        quiet=shown,
+        quiet_count=len(quiet),
+        held=tuple(_line(c) for c in plan.held),
+    )
+
+
+def _removal_order(change: Change) -> tuple[int, str]:
+    group = 0 if change.kind in ACCESS_KINDS else 1 if change.kind in ROLE_KINDS else 2
+    return group, change.space or ""
+
+
+def _short(digest: str) -> str:
+    algo, _, value = digest.partition(":")
+    return f"{algo}:{value[:12]}" if value else digest[:19]
+
+
+def _removes(change: Change) -> bool:
+    if change.kind in _REMOVES:
+        return True
+    return change.kind in _APP and loosens_access(change)
+
+
+def _space_view(space: PlannedSpace, changes: Sequence[Change], lines: Mapping[int, Line]) -> SpaceView:
+    counts = Counter(c.kind for c in changes)
+    return SpaceView(
+        key=space.key,
+        authority=space.authority.value,
+        declared_at=_src(space.declared_at),
+        defaults=", ".join(space.defaults),
+        counts=", ".join(f"{counts[k]} {k.noun}" for k in ACCESS_KINDS if counts[k]),
+        lines=tuple(lines[id(c)] for c in changes),
+    )
+
+
+def _src(source: Source | None) -> str:
+    return str(source) if source else ""
+
+
+def _line(change: Change) -> Line:
+    subject, detail = _subject_detail(change)
+    source = f"{change.source.file}:{change.source.line}" if change.source else ""
+    return Line(_SYMBOL[change.kind], subject, detail, source, change.reason, change.space or "")
+
+
+def _subject_detail(change: Change) -> tuple[str, str]:
+    kind = change.kind
+    principal = change.principal
+    if principal is not None:
+        who = f"{principal.kind.value}:{principal.label or principal.id}"
+        if kind is ChangeKind.ASSIGN:
+            detail = f"{change.role}"
+        elif kind is ChangeKind.UNASSIGN:
+            detail = f"{change.old_role} -> none"
+        elif kind is ChangeKind.REASSIGN:
+            detail = f"{change.old_role} -> {change.role}"
+        else:
+            detail = f"{change.permission}"
+        return who, detail
+    if kind in _ROLE:
+        return _role_detail(change.role_def, change.old_role_def)
+    if kind in _APP:
+        return _app_detail(change.app_policy, change.old_app_policy)
+    return "", ""
+
+
+def _role_detail(new: RoleDef | None, old: RoleDef | None) -> tuple[str, str]:
+    if new is None:
+        return (old.name if old else "?"), "custom role"
+    if old is None:
+        return new.name, ", ".join(sorted(new.permissions))
+    pieces = [f"+{p}" for p in sorted(new.permissions - old.permissions)]
+    pieces += [f"-{p}" for p in sorted(old.permissions - new.permissions)]
+    if new.description != old.description:
+        pieces.append("description")
+    return new.name, " ".join(pieces)
+
+
+def _app_detail(new: AppPolicy | None, old: AppPolicy | None) -> tuple[str, str]:
+    policy = new or old
+    if policy is None:
+        return "?", ""
+    return policy.name, f"{describe_rule(policy.mode, policy.apps)} in {_keys(policy.spaces)}"
+
+
+def _keys(keys: Iterable[str]) -> str:
+    return ", ".join(sorted(keys)) or "no spaces"

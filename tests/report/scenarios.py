@@ -1,0 +1,194 @@
+"""Plans to render, built by hand so the golden files do not depend on the diff or the policy loader."""
+
+from __future__ import annotations
+
+from reconciler.model import AppBlockMode, AppPolicy, Authority, Principal, PrincipalKind, RoleDef, Source
+from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding, ordered
+
+K = ChangeKind
+ALICE = Principal(PrincipalKind.USER, "5b10ac8d82e05b22cc7d4ef5", "alice")
+SVC = Principal(PrincipalKind.USER, "712020:5f0c", "svc-reconciler")
+ENGINEERING = Principal(PrincipalKind.GROUP, "engineering")
+ADMINS = Principal(PrincipalKind.GROUP, "confluence-administrators")
+ANON = Principal(PrincipalKind.CLASS, "anonymous-users")
+GHOST = Principal(PrincipalKind.GROUP, "9f3c-0001", unknown=True)
+
+
+def src(file: str, line: int) -> Source:
+    return Source(f"policies/{file}", line, 7)
+
+
+def _space(key: str, authority: Authority, *, declared: bool = True) -> PlannedSpace:
+    return PlannedSpace(
+        key,
+        f"9830{len(key)}",
+        authority,
+        src(f"spaces/{key}.yaml", 3) if declared else None,
+        ("admins-everywhere", "staff-can-read"),
+    )
+
+
+SPACES = (
+    _space("DOCS", Authority.ADDITIVE),
+    _space("ENG", Authority.EXACT),
+    _space("FIN", Authority.EXACT),
+    _space("OPS", Authority.EXACT),
+    _space("TEAM", Authority.ADDITIVE, declared=False),
+)
+
+REVIEWER = RoleDef(
+    "Legal Reviewer",
+    "Reads everything and comments on drafts",
+    frozenset({"read/space", "create/comment", "export/space"}),
+    src("roles.yaml", 4),
+)
+RELEASE = RoleDef(
+    "Release Manager",
+    "Publishes release notes",
+    frozenset({"read/space", "create/page"}),
+    src("roles.yaml", 8),
+)
+CONFIDENTIAL = AppPolicy(
+    "Confidential spaces", AppBlockMode.ALL, (), ("ENG", "FIN"), source=src("app-access.yaml", 5)
+)
+
+CHANGES = (
+    Change(K.CREATE_ROLE, role_def=RELEASE, source=RELEASE.source),
+    Change(
+        K.UPDATE_ROLE,
+        role_def=REVIEWER,
+        role_id="r-1",
+        source=REVIEWER.source,
+        old_role_def=RoleDef("Legal Reviewer", "old", frozenset({"read/space", "delete/page"})),
+    ),
+    Change(
+        K.DELETE_ROLE,
+        old_role_def=RoleDef("Old Auditor", "", frozenset({"read/space"})),
+        role_id="r-2",
+        source=src("roles.yaml", 12),
+        reason="set to none in policy",
+    ),
+    Change(K.ASSIGN, "ENG", ENGINEERING, "Collaborator", source=src("spaces/ENG.yaml", 6)),
+    Change(K.ASSIGN, "ENG", ALICE, "Release Manager", source=src("spaces/ENG.yaml", 8)),
+    Change(K.REASSIGN, "DOCS", ENGINEERING, "Collaborator", "Viewer", source=src("spaces/DOCS.yaml", 5)),
+    Change(
+        K.UNASSIGN,
+        "ENG",
+        ANON,
+        None,
+        "Viewer",
+        source=src("spaces/ENG.yaml", 10),
+        reason="set to none in policy",
+    ),
+    Change(K.UNASSIGN, "FIN", GHOST, None, "Viewer", reason="not in policy; space is exact"),
+    Change(
+        K.GRANT,
+        "OPS",
+        Principal(PrincipalKind.GROUP, "contractors"),
+        permission="read/space",
+        source=src("legacy.yaml", 9),
+    ),
+    Change(
+        K.REVOKE,
+        "OPS",
+        Principal(PrincipalKind.GROUP, "temps"),
+        permission="create/page",
+        permission_id=77,
+        reason="not in policy; space is exact",
+    ),
+    Change(K.CREATE_APP_POLICY, app_policy=CONFIDENTIAL, source=CONFIDENTIAL.source),
+    Change(
+        K.DELETE_APP_POLICY,
+        old_app_policy=AppPolicy("Old block", AppBlockMode.ALL, (), ("HR",), id="p-9"),
+        reason="loosens app access: no rule asks for it any more",
+    ),
+)
+
+HELD = (
+    Change(
+        K.UNASSIGN,
+        "ENG",
+        ADMINS,
+        None,
+        "Admin",
+        reason="kept: protected principal (safety.protected) is never removed or downgraded",
+    ),
+)
+
+
+def demo() -> Plan:
+    return Plan(
+        "sandbox:demo",
+        "ROLES_TRANSITION",
+        "sha256:" + "ab" * 32,
+        "sha256:" + "cd" * 32,
+        SPACES,
+        ordered(CHANGES),
+        live_assignments=40,
+        held=HELD,
+    )
+
+
+def unsafe() -> Plan:
+    findings = (
+        SafetyFinding(
+            Check.REMOVAL_FRACTION,
+            "the plan removes 12 of 40 live assignments and grants in scope "
+            "(30%), more than safety.max_removal_fraction 25% (apply refuses this plan without "
+            "--allow-unsafe)",
+        ),
+        SafetyFinding(
+            Check.ACTOR_ADMIN,
+            "space FIN: the actor user:svc-reconciler would not hold Admin after "
+            "this plan, so the tool could no longer manage the space; assign it Admin in the policy "
+            "(apply refuses this plan without --allow-unsafe)",
+            "FIN",
+        ),
+    )
+    return Plan(
+        "sandbox:demo",
+        "ROLES",
+        "sha256:" + "ab" * 32,
+        "sha256:" + "cd" * 32,
+        SPACES[1:3],
+        ordered([c for c in CHANGES if c.space in ("ENG", "FIN")]),
+        findings,
+        40,
+        scope=("ENG", "FIN"),
+    )
+
+
+def no_changes() -> Plan:
+    return Plan(
+        "https://acme.atlassian.net", "ROLES", "sha256:" + "ab" * 32, "sha256:" + "cd" * 32, SPACES, ()
+    )
+
+
+def huge(spaces: int = 2_000, per_space: int = 50) -> Plan:
+    """A plan of spaces x per_space changes (half assigns, half removals), for size and speed checks."""
+    planned, changes = [], []
+    for s in range(spaces):
+        key = f"S{s:05d}"
+        planned.append(PlannedSpace(key, str(s), Authority.EXACT, src(f"spaces/{key}.yaml", 3)))
+        for i in range(per_space):
+            who = Principal(PrincipalKind.USER, f"acct-{s:05d}-{i:03d}")
+            if i % 2:
+                changes.append(
+                    Change(K.UNASSIGN, key, who, None, "Viewer", reason="not in policy; space is exact")
+                )
+            else:
+                changes.append(
+                    Change(K.ASSIGN, key, who, "Collaborator", source=src(f"spaces/{key}.yaml", 5 + i))
+                )
+    return Plan(
+        "sandbox:big",
+        "ROLES",
+        "sha256:" + "ab" * 32,
+        "sha256:" + "cd" * 32,
+        tuple(planned),
+        ordered(changes),
+        live_assignments=spaces * per_space,
+    )
+
+
+SCENARIOS = {"demo": demo, "unsafe": unsafe, "no_changes": no_changes}
