@@ -263,3 +263,14 @@ def add_policy(state: SiteState, policy: AppPolicy) -> str:
     policy_id = _new_id(state)
     state.org_policies[policy_id] = _stored(policy_id, document["data"]["attributes"])
     return policy_id
+
+
+# ----------------------------------------------------------------------------------------- tenant info
+
+TENANT_INFO = "/_edge/tenant_info"
+
+
+def tenant_info(site: Site) -> Response:
+    """``GET /_edge/tenant_info`` (unauthenticated on Cloud): the site's cloud id (confluence-api.md §1)."""
+    with site.reading() as state:
+        return Response.json(200, {"cloudId": state.cloud_id})

@@ -1,0 +1,261 @@
+"""The Admin API adapter: org data security policies with an app access rule (docs/app-access.md).
+
+Base: ``https://api.atlassian.com/admin/control/v2/orgs/{orgId}`` (confluence-api.md §6.1: the Admin
+Control API is where data security policies live; the older ``/admin/v1/orgs`` Organizations API lists
+only ``ip-allowlist`` and ``data-residency`` policies). ``ATLASSIAN_ADMIN_URL`` overrides the host.
+Auth: ``Authorization: Bearer $ATLASSIAN_ADMIN_API_KEY`` (an org API key with the scopes
+``read:policies:admin``, ``write:policies:admin``, ``delete:policies:admin``); a missing key is a
+``UsageError`` naming the variable. For ``sandbox:<name>`` sites the sandbox's own org key is used when the
+variable is not set.
+
+HTTP, retries and the translation of the JSON:API error envelope into ``ApiError`` are the Confluence
+client's (``ConfluenceClient``, opened by ``session.open_client(admin=True)``); this module adds the
+JSON:API paging (``links.next`` / ``meta.next`` cursor) and the policy semantics. The wire format is
+``dsp_wire``'s alone.
+
+The cloud id (for the space ARIs) comes from ``ATLASSIAN_CLOUD_ID``, else from a gateway site URL
+(``https://api.atlassian.com/ex/confluence/<cloudId>``), else from ``GET <site>/_edge/tenant_info``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import httpx
+
+from reconciler.confluence import dsp_wire
+from reconciler.confluence.client import ConfluenceClient
+from reconciler.confluence.session import open_client, parse_site_url
+from reconciler.errors import ApiError, PolicyError, Problem, UsageError
+from reconciler.model import AppPolicy, DesiredState
+from reconciler.plan.app_access import compile_rules, managed_rule_names, part_of
+from reconciler.plan.changes import Change, ChangeKind
+
+ADMIN_BASE_PATH = "/admin/control/v2/orgs/{org_id}"
+KEY_VARIABLE = "ATLASSIAN_ADMIN_API_KEY"
+CLOUD_ID_VARIABLE = "ATLASSIAN_CLOUD_ID"
+TENANT_INFO_PATH = "/_edge/tenant_info"
+_MAX_PAGES = 1000
+
+
+class AdminApi:
+    """The policies of one org, through a client opened on the Admin API host."""
+
+    def __init__(self, client: ConfluenceClient, org_id: str) -> None:
+        self.client = client
+        self.org_id = org_id
+        self.policies_path = ADMIN_BASE_PATH.format(org_id=org_id) + "/policies"
+
+    def list_policies(self) -> Iterator[dict[str, Any]]:
+        """Every policy of the org, following the JSON:API cursor."""
+        params: dict[str, str] = {}
+        seen: set[str] = set()
+        for _ in range(_MAX_PAGES):
+            page = self.client.get_json(self.policies_path, params or None)
+            data = page.get("data") if isinstance(page, dict) else None
+            if not isinstance(data, list):
+                raise ApiError("GET", self.policies_path, 200, "the response has no 'data' list")
+            yield from data
+            cursor = _next_cursor(page)
+            if not cursor:
+                return
+            if cursor in seen:
+                raise ApiError("GET", self.policies_path, 200, "pagination did not advance")
+            seen.add(cursor)
+            params = {"cursor": cursor}
+        raise ApiError("GET", self.policies_path, 200, f"more than {_MAX_PAGES} pages of policies")
+
+    def create(self, document: Mapping[str, Any]) -> dict[str, Any]:
+        return _data(self.client.post_json(self.policies_path, document), "POST", self.policies_path)
+
+    def update(self, policy_id: str, document: Mapping[str, Any]) -> dict[str, Any]:
+        path = f"{self.policies_path}/{policy_id}"
+        return _data(self.client.put_json(path, document), "PUT", path)
+
+    def delete(self, policy_id: str) -> None:
+        self.client.delete(f"{self.policies_path}/{policy_id}")
+
+
+def _next_cursor(page: Mapping[str, Any]) -> str | None:
+    links = page.get("links")
+    if isinstance(links, Mapping) and isinstance(links.get("next"), str) and links["next"]:
+        query = parse_qs(urlsplit(links["next"]).query)
+        if query.get("cursor"):
+            return query["cursor"][0]
+    meta = page.get("meta")
+    if isinstance(meta, Mapping) and isinstance(meta.get("next"), str) and meta["next"]:
+        return str(meta["next"])
+    return None
+
+
+def _data(body: Any, method: str, path: str) -> dict[str, Any]:
+    data = body.get("data") if isinstance(body, dict) else None
+    if not isinstance(data, dict):
+        raise ApiError(method, path, None, "the response has no 'data' object")
+    return data
+
+
+# ---------------------------------------------------------------------------------------- opening
+
+
+def open_admin_api(
+    site_url: str,
+    org_id: str,
+    *,
+    read_only: bool,
+    env: Mapping[str, str] = os.environ,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> AdminApi:
+    """The org's Admin API; a ``sandbox:<name>`` site uses its sandbox's org key when none is set."""
+    admin_env = dict(env)
+    site = parse_site_url((env.get("CONFLUENCE_URL") or "").strip() or site_url)
+    if site.form == "sandbox" and not (env.get(KEY_VARIABLE) or "").strip():
+        from reconciler.sandbox import default_admin_api_key  # noqa: PLC0415 - sandbox only
+
+        directory = state_dir or Path((env.get("RECONCILER_SANDBOX_DIR") or "").strip()
+                                      or ".reconciler/sandbox")
+        admin_env[KEY_VARIABLE] = default_admin_api_key(site.sandbox_name, directory)
+    client = open_client(site_url, read_only=read_only, env=admin_env, admin=True, transport=transport,
+                         state_dir=state_dir)
+    return AdminApi(client, org_id)
+
+
+def resolve_cloud_id(
+    site_url: str,
+    env: Mapping[str, str] = os.environ,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> str:
+    """The site's cloud id: ``ATLASSIAN_CLOUD_ID``, a gateway URL's, or the site's ``/_edge/tenant_info``."""
+    given = (env.get(CLOUD_ID_VARIABLE) or "").strip()
+    if given:
+        return given
+    site = parse_site_url((env.get("CONFLUENCE_URL") or "").strip() or site_url)
+    if site.form == "gateway":
+        return site.base.rstrip("/").rsplit("/", 1)[-1]
+    with open_client(site_url, read_only=True, env=env, transport=transport, state_dir=state_dir) as client:
+        info = client.get_json(TENANT_INFO_PATH)
+    cloud_id = info.get("cloudId") if isinstance(info, dict) else None
+    if not isinstance(cloud_id, str) or not cloud_id:
+        raise ApiError("GET", TENANT_INFO_PATH, 200, f"no cloudId in the answer; set {CLOUD_ID_VARIABLE}")
+    return cloud_id
+
+
+def _org_id(desired: DesiredState) -> str:
+    if desired.app_access is None or not desired.app_access.org_id:
+        raise UsageError("app access needs app_access.org_id in the policy (the Admin API organisation id)")
+    return desired.app_access.org_id
+
+
+# ------------------------------------------------------------------------------------------ reading
+
+
+def fetch_app_policies(
+    site_url: str,
+    desired: DesiredState,
+    live_space_ids: Mapping[str, str],
+    env: Mapping[str, str] = os.environ,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> tuple[AppPolicy, ...]:
+    """The org's app access policies that concern this policy (read-only), sorted by name and id.
+
+    Returned: every policy whose name is a rule's (bare or numbered: the tool's own), and every other
+    app access policy that covers a space of the policy (reported, never changed). ``live_space_ids``
+    maps space key -> id for the site's spaces (the ones not in it show as ARIs).
+    """
+    api = open_admin_api(site_url, _org_id(desired), read_only=True, env=env, transport=transport,
+                         state_dir=state_dir)
+    cloud_id = resolve_cloud_id(site_url, env, transport=transport, state_dir=state_dir)
+    keys_by_id = {space_id: key for key, space_id in live_space_ids.items()}
+    bases = managed_rule_names(desired)
+    policy_spaces = set(desired.spaces) | {s for rule in compile_rules(desired) for s in rule.spaces}
+    found = []
+    with api.client:
+        for resource in api.list_policies():
+            if not dsp_wire.is_app_access_policy(resource):
+                continue
+            try:
+                policy = dsp_wire.from_wire(resource, keys_by_id, cloud_id=cloud_id)
+            except dsp_wire.WireFormatError as err:
+                raise ApiError("GET", api.policies_path, 200, f"unexpected policy shape: {err}") from None
+            if part_of(policy.name, bases) or set(policy.spaces) & policy_spaces:
+                found.append(policy)
+    return tuple(sorted(found, key=lambda p: (p.name, p.id or "")))
+
+
+# ------------------------------------------------------------------------------------------ writing
+
+
+class AdminWriter:
+    """Executes app-policy changes (CREATE/UPDATE/DELETE_APP_POLICY) against the org (apply's port)."""
+
+    def __init__(self, api: AdminApi, cloud_id: str, space_ids: Mapping[str, str]) -> None:
+        self.api = api
+        self.cloud_id = cloud_id
+        self.space_ids = dict(space_ids)
+
+    def apply_change(self, change: Change) -> None:
+        if change.kind is ChangeKind.CREATE_APP_POLICY and change.app_policy is not None:
+            self.create(change.app_policy)
+        elif change.kind is ChangeKind.UPDATE_APP_POLICY and change.app_policy is not None:
+            self.update(change.app_policy)
+        elif change.kind is ChangeKind.DELETE_APP_POLICY and change.old_app_policy is not None:
+            self.delete(change.old_app_policy)
+        else:
+            raise ValueError(f"not an app policy change: {change.kind.name}")
+
+    def create(self, policy: AppPolicy) -> str:
+        """Create ``policy``; returns the new policy's id."""
+        created = self.api.create(self._document(policy, with_id=False))
+        return str(created.get("id", ""))
+
+    def update(self, policy: AppPolicy) -> None:
+        if policy.id is None:
+            raise ValueError(f"app policy '{policy.name}' has no live id to update")
+        self.api.update(policy.id, self._document(policy, with_id=True))
+
+    def delete(self, policy: AppPolicy) -> None:
+        if policy.id is None:
+            raise ValueError(f"app policy '{policy.name}' has no live id to delete")
+        self.api.delete(policy.id)
+
+    def _document(self, policy: AppPolicy, *, with_id: bool) -> dict[str, Any]:
+        missing = [k for k in policy.spaces if not k.startswith("ari:") and k not in self.space_ids]
+        if missing:
+            src = policy.source
+            raise PolicyError([Problem(
+                src.file if src else "policies", src.line if src else 0, src.column if src else 0,
+                f"app access policy '{policy.name}': space {', '.join(missing)} is not on the site",
+                path="app_access",
+            )])
+        document = dsp_wire.to_wire(policy, self.cloud_id, self.space_ids)
+        if not with_id:
+            document["data"].pop("id", None)
+        return document
+
+    def close(self) -> None:
+        self.api.client.close()
+
+
+def open_admin_writer(
+    site_url: str,
+    desired: DesiredState,
+    live_space_ids: Mapping[str, str],
+    env: Mapping[str, str] = os.environ,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> AdminWriter:
+    """An ``AdminWriter`` for the policy's org (close it when done)."""
+    api = open_admin_api(site_url, _org_id(desired), read_only=False, env=env, transport=transport,
+                         state_dir=state_dir)
+    cloud_id = resolve_cloud_id(site_url, env, transport=transport, state_dir=state_dir)
+    return AdminWriter(api, cloud_id, live_space_ids)

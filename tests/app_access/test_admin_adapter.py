@@ -1,0 +1,134 @@
+"""The Admin API adapter against the sandbox: reading, writing, error mapping, and no key in any message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from reconciler.confluence.admin import AdminWriter, fetch_app_policies, open_admin_writer
+from reconciler.errors import ApiError, AuthError, NotFoundError, PolicyError, UsageError
+from reconciler.model import AppBlockMode, AppPolicy
+from reconciler.plan.changes import Change, ChangeKind
+from reconciler.sandbox.admin_api import add_policy
+from reconciler.sandbox.site import Site
+from reconciler.sandbox.store import open_site
+from reconciler.sandbox.transport import SandboxTransport
+from tests.app_access import builders
+from tests.app_access.sandbox_helpers import CLOUD, KEY, ORG, make_site
+
+SITE = "https://acme.atlassian.net"
+ENV = {"ATLASSIAN_ADMIN_API_KEY": KEY, "CONFLUENCE_EMAIL": "svc@acme.example", "CONFLUENCE_API_TOKEN": "tok"}
+POLICIES = f"/admin/control/v2/orgs/{ORG}/policies"
+
+
+def space_ids(site: Site) -> dict[str, str]:
+    return {space.key: str(space.id) for space in site.state.spaces.values()}
+
+
+def desired(*rules: builders.AppAccessRule, blocked: tuple[str, ...] = ()) -> builders.DesiredState:
+    state = builders.desired(rules, blocked=blocked)
+    assert state.app_access is not None
+    return state
+
+
+def writer(site: Site, env: dict[str, str] = ENV) -> AdminWriter:
+    return open_admin_writer(SITE, desired(), space_ids(site), env, transport=SandboxTransport(site))
+
+
+def test_fetch_returns_managed_policies_and_unmanaged_ones_covering_policy_spaces() -> None:
+    site = make_site()
+    add_policy(site.state, AppPolicy("Confidential spaces (1/2)", AppBlockMode.ALL, (), ("S01", "S02")))
+    add_policy(site.state, AppPolicy("By hand", AppBlockMode.ONLY, ("ai",), ("S02",)))
+    add_policy(site.state, AppPolicy("Elsewhere", AppBlockMode.ALL, (), ("S09",)))
+    for number in range(25):  # more than one page (20 a page)
+        add_policy(site.state, AppPolicy(f"Noise {number:02d}", AppBlockMode.ALL, (), ("S10",)))
+    state = desired(builders.rule("Confidential spaces", ["S01"]), blocked=("S02",))
+    found = fetch_app_policies(SITE, state, space_ids(site), ENV, transport=SandboxTransport(site))
+    assert [(p.name, p.mode, p.apps, p.spaces) for p in found] == [
+        ("By hand", AppBlockMode.ONLY, ("ai",), ("S02",)),
+        ("Confidential spaces (1/2)", AppBlockMode.ALL, (), ("S01", "S02")),
+    ]
+    assert site.counters["GET /admin/control/v2/orgs/{id}/policies"] == 2
+
+
+def test_writer_creates_updates_and_deletes_policies() -> None:
+    site = make_site()
+    with_writer = writer(site)
+    policy_id = with_writer.create(AppPolicy("R", AppBlockMode.ALL, (), ("S01", "S02")))
+    with_writer.apply_change(Change(ChangeKind.UPDATE_APP_POLICY, app_policy=AppPolicy(
+        "R", AppBlockMode.ALL_EXCEPT, ("ok.app",), ("S03",), id=policy_id)))
+    stored = site.state.org_policies[policy_id]["attributes"]
+    assert stored["rule"] == {"appAccess": {"mode": "ALLOWLIST", "apps": ["ok.app"]}}
+    assert stored["resources"] == [{"id": f"ari:cloud:confluence:{CLOUD}:space/1003",
+                                    "applicationStatus": "applied"}]
+    with_writer.apply_change(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=AppPolicy(
+        "R", AppBlockMode.ALL, (), (), id=policy_id)))
+    assert site.state.org_policies == {}
+
+
+def test_deleting_a_policy_that_is_gone_is_not_found() -> None:
+    admin = writer(make_site())
+    with pytest.raises(NotFoundError) as exc:
+        admin.delete(AppPolicy("R", AppBlockMode.ALL, (), (), id="gone"))
+    assert str(exc.value) == f"DELETE {POLICIES}/gone: 404: Not Found: Policy gone not found"
+
+
+def test_limit_refused_by_the_api_is_an_api_error_with_its_detail() -> None:
+    big = AppPolicy("Big", AppBlockMode.ALL, (), tuple(f"S{n:02d}" for n in range(1, 17)))
+    admin = writer(make_site())
+    with pytest.raises(ApiError) as exc:
+        admin.create(big)
+    assert str(exc.value) == (f"POST {POLICIES}: 400: Bad Request: A policy covers at most 15 spaces per "
+                              "product instance; got 16")
+
+
+def test_a_space_not_on_the_site_is_named_before_any_request() -> None:
+    site = make_site()
+    admin = writer(site)
+    with pytest.raises(PolicyError) as exc:
+        admin.create(AppPolicy("R", AppBlockMode.ALL, (), ("NOPE", "S01"),
+                               source=builders.Source("policies/app-access.yaml", 6, 7)))
+    assert str(exc.value) == ("policies/app-access.yaml:6:7: app_access: app access policy 'R': space NOPE "
+                              "is not on the site")
+    assert site.request_count == 0  # the tenant info is not counted; no policy request was sent
+
+
+def test_missing_admin_key_is_a_usage_error_naming_the_variable() -> None:
+    env = {k: v for k, v in ENV.items() if k != "ATLASSIAN_ADMIN_API_KEY"}
+    with pytest.raises(UsageError) as exc:
+        fetch_app_policies(SITE, desired(), {}, env, transport=SandboxTransport(make_site()))
+    assert "ATLASSIAN_ADMIN_API_KEY" in str(exc.value)
+
+
+def test_wrong_admin_key_is_an_auth_error_without_the_key() -> None:
+    secret = "wrong-secret-key-93c1"
+    env = {**ENV, "ATLASSIAN_ADMIN_API_KEY": secret}
+    with pytest.raises(AuthError) as exc:
+        fetch_app_policies(SITE, desired(), {}, env, transport=SandboxTransport(make_site()))
+    assert str(exc.value) == (f"GET {POLICIES}: 401: Unauthorized: The API key is missing or not valid for "
+                              "this organization; check ATLASSIAN_ADMIN_API_KEY")
+    assert secret not in repr(exc.value)
+
+
+def test_missing_org_id_is_a_usage_error() -> None:
+    with pytest.raises(UsageError) as exc:
+        fetch_app_policies(SITE, builders.desired(app_access=False), {}, ENV,
+                           transport=SandboxTransport(make_site()))
+    assert str(exc.value) == ("app access needs app_access.org_id in the policy (the Admin API organisation "
+                              "id)")
+
+
+def test_sandbox_site_uses_its_own_org_key(tmp_path: Path) -> None:
+    state = desired(builders.rule("Confidential spaces", ["FIN"]))
+    demo = open_site("demo", tmp_path)
+    ids = space_ids(demo)
+    found = fetch_app_policies("sandbox:demo", state, ids, {}, state_dir=tmp_path)
+    assert [(p.name, p.spaces, p.coverage) for p in found] == [("Confidential spaces", ("FIN",), "CONTAINER")]
+
+
+def test_cloud_id_from_env_skips_the_tenant_info_request() -> None:
+    site = make_site()
+    env = {**ENV, "ATLASSIAN_CLOUD_ID": CLOUD}
+    fetch_app_policies(SITE, desired(), {}, env, transport=SandboxTransport(site))
+    assert site.request_count == 1
