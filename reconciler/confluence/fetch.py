@@ -146,11 +146,11 @@ def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:
 def _check_model(desired: DesiredState, mode: RoleMode) -> None:
     model = desired.site.model
     if model is SiteModel.ROLES and not mode.has_roles:
-        message = (f"site.model is 'roles' but the site is in {mode.value} mode (individual space "
-                   "permissions only): set site.model to legacy or auto")
+        message = (f"'roles' does not fit this site: it is in {mode.value} mode (individual space "
+                   "permissions only); set site.model to legacy or auto")
     elif model is SiteModel.LEGACY and not mode.has_legacy:
-        message = (f"site.model is 'legacy' but the site is in {mode.value} mode (roles only, individual "
-                   "permissions cannot be read or written): set site.model to roles or auto")
+        message = (f"'legacy' does not fit this site: it is in {mode.value} mode (roles only, individual "
+                   "permissions cannot be read or written); set site.model to roles or auto")
     else:
         return
     source = desired.site.source
@@ -351,7 +351,7 @@ def _to_live_space(raw: _RawSpace, groups: Mapping[str, str | None], labels: Map
     return LiveSpace(
         info=raw.info,
         assignments=_by_principal((principal(ref), role) for ref, role in raw.assignments.items()),
-        grants=_by_principal((principal(ref), dict(sorted(held.items()))) for ref, held in raw.grants.items()),
+        grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in raw.grants.items()),
     )
 
 
