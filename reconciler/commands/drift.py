@@ -1,19 +1,57 @@
-"""`reconciler drift`: not built yet (placeholder until its issue lands)."""
+"""`reconciler drift [POLICY_DIR] [--format text|markdown|json] [--no-progress]`: where the site differs.
+
+Read-only (the same read-only client as plan). Exit 0: no drift; 2: drift found (acknowledged differences
+do not count, expired acknowledgements do); 1: any error. See docs/commands/drift.md and docs/drift.md.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Callable
 from typing import Any
 
 from reconciler.errors import ExitCode
 
+DEFAULT_POLICY_DIR = "policies"
+FORMATS = ("text", "markdown", "json")
+
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("drift", help="(not built yet)", description="(not built yet)")
+    parser = sub.add_parser(
+        "drift",
+        help="report where the live site differs from the policy (read-only; exit 2 on drift)",
+        description=(
+            "Read the site read-only and report, classified, every place where it differs from the "
+            "policy: access added or removed outside the policy, changed roles, unknown principals, "
+            "custom access, policy spaces the tool cannot see, and unmanaged spaces. Exit 0 when there "
+            "is no drift, 2 when there is, 1 on any error."
+        ),
+    )
+    parser.add_argument("policy_dir", nargs="?", default=DEFAULT_POLICY_DIR, metavar="POLICY_DIR",
+                        help="the policy directory (default: policies)")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="report format: text, markdown (a GitHub issue body) or json (default: text)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("reconciler drift: not built yet\n")
-    return int(ExitCode.ERROR)
+    from reconciler.drift.run import run_drift  # noqa: PLC0415 - keeps `--help` light
+    from reconciler.report.drift_render import render_drift  # noqa: PLC0415
+
+    report = run_drift(args.policy_dir, progress=progress_for(args.no_progress))
+    sys.stdout.write(render_drift(report, args.format))
+    return int(ExitCode.CHANGES if report.has_drift else ExitCode.OK)
+
+
+def progress_for(disabled: bool) -> Callable[[str], None] | None:
+    """Progress on stderr, only on a terminal and not in CI or with NO_COLOR / --no-progress."""
+    if disabled or os.environ.get("NO_COLOR") or os.environ.get("CI") or not sys.stderr.isatty():
+        return None
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"  {message}\n")
+
+    return say

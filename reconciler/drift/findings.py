@@ -132,6 +132,7 @@ class DriftReport:
     unused_acknowledgements: tuple[UnusedAcknowledgement, ...] = ()
     migration: MigrationPlan | None = None  # proposals for principals on custom access
     guest_reach: object | None = None  # whatever reconciler.guest_reach computed, rendered as given
+    notes: tuple[str, ...] = ()  # what was not checked, and why
 
     @property
     def drift(self) -> tuple[DriftItem, ...]:

@@ -103,6 +103,7 @@ class DriftView:
     unused_acks: tuple[str, ...]
     migration: MigrationView | None
     guest_reach: tuple[str, ...]
+    notes: tuple[str, ...]
 
 
 def render_drift(report: DriftReport, fmt: str) -> str:
@@ -148,6 +149,7 @@ def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftVie
                           for u in report.unused_acknowledgements),
         migration=_migration_view(report.migration),
         guest_reach=_guest_lines(report.guest_reach),
+        notes=report.notes,
     )
 
 
@@ -230,15 +232,22 @@ def _migration_view(plan: MigrationPlan | None) -> MigrationView | None:
 
 
 def _guest_lines(section: object) -> tuple[str, ...]:
-    """Guest reach, rendered as given: a sequence of lines, or anything with ``lines()``."""
+    """Guest reach as text lines: each entry's ``lines()`` (reconciler.guest_reach), else its text."""
     if section is None:
         return ()
-    lines = getattr(section, "lines", None)
-    if callable(lines):
-        return tuple(str(line) for line in lines())
-    if isinstance(section, list | tuple):
-        return tuple(str(line) for line in section)
-    return (str(section),)
+    entries = section if isinstance(section, list | tuple) else [section]
+    lines: list[str] = []
+    for entry in entries:
+        render = getattr(entry, "lines", None)
+        lines += [str(line) for line in render()] if callable(render) else [str(entry)]
+    return tuple(lines)
+
+
+def _guest_json(section: object) -> list[Any] | None:
+    if section is None:
+        return None
+    entries = section if isinstance(section, list | tuple) else [section]
+    return [e.to_json() if callable(getattr(e, "to_json", None)) else str(e) for e in entries]
 
 
 @cache
@@ -282,7 +291,8 @@ def report_to_dict(report: DriftReport) -> dict[str, Any]:
         "unmanaged": [_plain(info) for info in report.unmanaged],
         "unused_acknowledgements": [_plain(u) for u in report.unused_acknowledgements],
         "migration": _plain(report.migration),
-        "guest_reach": list(_guest_lines(report.guest_reach)) or None,
+        "guest_reach": _guest_json(report.guest_reach),
+        "notes": list(report.notes),
     }
 
 

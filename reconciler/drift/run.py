@@ -1,0 +1,144 @@
+"""The IO around drift and import: load, open a read-only client, read, classify or write files.
+
+``reconciler drift`` calls :func:`run_drift`; ``reconciler import`` calls :func:`run_import`. Both open the
+client read-only: any request other than GET raises before it is sent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from reconciler.confluence.fetch import fetch_live
+from reconciler.confluence.session import open_client
+from reconciler.drift.classify import custom_access, detect_drift
+from reconciler.drift.findings import DriftReport
+from reconciler.drift.importer import SiteSnapshot, render_import
+from reconciler.drift.migrate import MigrationPlan, propose_roles
+from reconciler.drift.site_read import read_site
+from reconciler.errors import UsageError
+from reconciler.model import DesiredState, LiveState
+
+if TYPE_CHECKING:
+    import httpx
+
+Progress = Callable[[str], None]
+ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
+
+
+def today_utc() -> date:
+    return datetime.now(UTC).date()
+
+
+def run_drift(
+    policy_dir: Path | str,
+    *,
+    env: Mapping[str, str] = os.environ,
+    progress: Progress | None = None,
+    today: date | None = None,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> DriftReport:
+    """Load the policy, read the site (read-only; missing policy spaces allowed), classify the drift."""
+    from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `drift --help` light
+
+    desired = load_policy(policy_dir)
+    with open_client(desired.site.url, read_only=True, env=env, transport=transport,
+                     state_dir=state_dir) as client:
+        live = fetch_live(client, desired, progress=progress, allow_missing=True, list_all=True)
+    live, notes = _with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
+    report = detect_drift(desired, live, today=today or today_utc())
+    return dataclasses.replace(report, guest_reach=_guest_reach(desired, live), notes=notes)
+
+
+def _with_app_policies(
+    desired: DesiredState, live: LiveState, env: Mapping[str, str], *,
+    transport: httpx.BaseTransport | None, state_dir: Path | None,
+) -> tuple[LiveState, tuple[str, ...]]:
+    """Add the org's app access policies when the policy has rules and the Admin API can be reached."""
+    if desired.app_access is None:
+        return live, ()
+    url = (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
+    if not url.startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
+        return live, (f"app access policies not checked: set {ADMIN_KEY} to include them",)
+    try:
+        admin = importlib.import_module("reconciler.confluence.admin")
+    except ImportError:
+        return live, ("app access policies not checked: this build has no Admin API support",)
+    ids = {key: space.info.id for key, space in live.spaces.items()}
+    policies = admin.fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
+                                        state_dir=state_dir)
+    return dataclasses.replace(live, app_policies=tuple(policies)), ()
+
+
+def _guest_reach(desired: DesiredState, live: LiveState) -> object | None:
+    """Helper A's guest reach section (``reconciler.guest_reach``), when that module is installed."""
+    try:
+        module = importlib.import_module("reconciler.guest_reach")
+    except ImportError:
+        return None
+    compute = getattr(module, "guest_reach", None) or getattr(module, "compute_guest_reach", None)
+    return compute(desired, live) if callable(compute) else None
+
+
+# ---------------------------------------------------------------------------------------------- import
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    out: Path
+    files: tuple[str, ...]  # relative paths written, sorted
+    spaces: int
+    people: int
+    proposals: MigrationPlan | None
+
+
+def run_import(
+    out: Path,
+    *,
+    site: str | None = None,
+    spaces: Sequence[str] = (),
+    propose_roles_too: bool = False,
+    force: bool = False,
+    actor: str | None = None,
+    env: Mapping[str, str] = os.environ,
+    progress: Progress | None = None,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> ImportResult:
+    """Read the site (read-only) and write a policy directory describing it exactly."""
+    url = (env.get("CONFLUENCE_URL") or "").strip() or (site or "").strip()
+    if not url:
+        raise UsageError("no site to import: set CONFLUENCE_URL or pass --site (e.g. --site sandbox:demo)")
+    _check_out_dir(out, force=force)
+    with open_client(url, read_only=True, env=env, transport=transport, state_dir=state_dir) as client:
+        snapshot = read_site(client, url, spaces=spaces, actor=actor, progress=progress)
+    proposals = import_proposals(snapshot) if propose_roles_too else None
+    files = render_import(snapshot, proposals=proposals)
+    for relative, text in sorted(files.items()):
+        path = out / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    people = len(set(snapshot.users) | {snapshot.actor})
+    return ImportResult(out, tuple(sorted(files)), len(snapshot.live.spaces), people, proposals)
+
+
+def import_proposals(snapshot: SiteSnapshot) -> MigrationPlan | None:
+    found = custom_access(snapshot.live, sorted(snapshot.live.spaces))
+    if not found:
+        return None
+    roles = {name: role.permissions for name, role in snapshot.live.roles.items()}
+    return propose_roles(found, roles)
+
+
+def _check_out_dir(out: Path, *, force: bool) -> None:
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out}: exists and is not a directory")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise UsageError(f"--out {out}: directory is not empty; pass --force to overwrite its files")
