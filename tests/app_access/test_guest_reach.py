@@ -1,0 +1,72 @@
+"""Guest reach: which spaces each guest sees, and through which assignment or access class."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from reconciler.guest_reach import guest_reach
+from reconciler.model import LiveSpace, Person, Principal, PrincipalKind, Source, SpaceInfo
+from tests.app_access.builders import desired, live
+
+GINA = "5b10a2844c20165700ede21a"
+SRC = Source("policies/people.yaml", 9)
+
+
+def user(account: str) -> Principal:
+    return Principal(PrincipalKind.USER, account)
+
+
+def group(name: str) -> Principal:
+    return Principal(PrincipalKind.GROUP, name)
+
+
+def klass(name: str) -> Principal:
+    return Principal(PrincipalKind.CLASS, name)
+
+
+def space(key: str, assignments: dict[Principal, str], grants: dict[Principal, dict[str, int]] | None = None,
+          ) -> LiveSpace:
+    return LiveSpace(SpaceInfo(key, f"{len(key)}00", key, "global"), assignments, grants or {})
+
+
+def state_with(*spaces: LiveSpace):  # type: ignore[no-untyped-def]
+    return replace(live([]), spaces={s.key: s for s in spaces})
+
+
+def test_guest_reach_names_direct_class_and_group_paths() -> None:
+    policy = desired(people=[Person("gina", GINA, True, SRC), Person("alice", "a1", False, SRC)])
+    site = state_with(
+        space("DOCS", {user(GINA): "Viewer", group("engineering"): "Collaborator"}),
+        space("PUBLIC", {klass("anonymous-users"): "Viewer"}),
+        space("WIKI", {klass("all-licensed-users"): "Viewer", klass("all-product-admins"): "Admin"}),
+        space("OPS", {}, {user(GINA): {"read/space": 11, "create/comment": 12}}),
+    )
+    [reach] = guest_reach(policy, site)
+    assert reach.handle == "gina"
+    assert reach.spaces == ("DOCS", "OPS", "PUBLIC")
+    assert reach.possible_spaces == ("WIKI",)
+    assert reach.lines() == [
+        "user:gina: 3 space(s), 1 more possible",
+        "  a single-space guest reaches 3 spaces: DOCS, OPS, PUBLIC",
+        "  DOCS: Viewer directly",
+        "  OPS: create/comment, read/space directly (custom access)",
+        "  PUBLIC: Viewer through class:anonymous-users",
+        ("  possibly (group memberships are not read; undocumented classes): DOCS (group:engineering), "
+        "WIKI (class:all-licensed-users)"),
+    ]
+
+
+def test_a_guest_with_one_space_has_no_warning() -> None:
+    policy = desired(people=[Person("gina", GINA, True, SRC)])
+    [reach] = guest_reach(policy, state_with(space("DOCS", {user(GINA): "Viewer"})))
+    assert reach.warnings == ()
+    assert reach.to_json() == {
+        "guest": "gina", "account_id": GINA, "spaces": ["DOCS"], "possible_spaces": [], "warnings": [],
+        "paths": [{"space": "DOCS", "via": "user", "principal": "user:gina", "access": "Viewer",
+                   "certain": True, "note": ""}],
+    }
+
+
+def test_people_who_are_not_guests_are_not_listed() -> None:
+    policy = desired(people=[Person("alice", "a1", False, SRC)])
+    assert guest_reach(policy, state_with(space("DOCS", {user("a1"): "Admin"}))) == []
