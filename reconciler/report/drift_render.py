@@ -247,7 +247,11 @@ def _guest_json(section: object) -> list[Any] | None:
     if section is None:
         return None
     entries = section if isinstance(section, list | tuple) else [section]
-    return [e.to_json() if callable(getattr(e, "to_json", None)) else str(e) for e in entries]
+    result: list[Any] = []
+    for entry in entries:
+        to_json = getattr(entry, "to_json", None)
+        result.append(to_json() if callable(to_json) else str(entry))
+    return result
 
 
 @cache
