@@ -18,7 +18,6 @@ Rules (DESIGN.md §4, §5; decisions written down in docs/safety.md):
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
@@ -35,9 +34,11 @@ from reconciler.model import (
     Source,
     SpaceInfo,
 )
+from reconciler.plan.app_access import diff_app_policies
 from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace, ordered
 from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import Guard
+from reconciler.policy.resolve import effective_spaces
 
 REASON_NONE = "set to none in policy"
 REASON_EXACT = "not in policy; space is exact"
@@ -46,20 +47,8 @@ REASON_NOT_LISTED = "not among the policy's permissions for this principal"
 AppDiffer = Callable[[DesiredState, LiveState], list[Change]]
 
 
-def _app_differ() -> AppDiffer | None:
-    """``reconciler.plan.app_access.diff_app_policies`` when that module is installed (helper A's)."""
-    try:
-        module = importlib.import_module("reconciler.plan.app_access")
-    except ImportError:
-        return None
-    differ: AppDiffer = module.diff_app_policies
-    return differ
-
-
 def build_plan(desired: DesiredState, live: LiveState, *, scope: Collection[str] = ()) -> Plan:
     """The plan that makes the live state in scope match the policy. Pure: no IO."""
-    from reconciler.policy.resolve import effective_spaces  # noqa: PLC0415 - TODO: top-level once P lands
-
     effective = effective_spaces(desired, [space.info for space in live.spaces.values()])
     return plan_from_effective(desired, live, effective, scope=scope)
 
@@ -80,7 +69,7 @@ def plan_from_effective(
         _diff_space(effective[key], live.spaces[key], live, guard, out)
     referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
     out.changes += _diff_roles(desired, live, only=referenced if scope else None)
-    differ = app_differ or _app_differ()
+    differ = app_differ or diff_app_policies
     if not scope and differ is not None and live.app_policies is not None:
         out.changes += differ(desired, live)
     return Plan(
@@ -215,7 +204,7 @@ def _diff_roles(desired: DesiredState, live: LiveState, *, only: Iterable[str] |
     for name, role in sorted(desired.roles.items()):
         if wanted is not None and name not in wanted:
             continue
-        if name in deleted_roles(desired):
+        if name in desired.deleted_roles:
             continue
         existing = live.roles.get(name)
         if existing is None:
@@ -226,7 +215,7 @@ def _diff_roles(desired: DesiredState, live: LiveState, *, only: Iterable[str] |
             changes.append(Change(ChangeKind.UPDATE_ROLE, role_def=role, old_role_def=_as_def(existing),
                                   role_id=existing.id, source=role.source))
     if wanted is None:
-        for name, source in sorted(deleted_roles(desired).items()):
+        for name, source in sorted(desired.deleted_roles.items()):
             existing = live.roles.get(name)
             if existing is not None and not existing.system:
                 changes.append(Change(ChangeKind.DELETE_ROLE, old_role_def=_as_def(existing),
@@ -238,7 +227,3 @@ def _as_def(role: LiveRole) -> RoleDef:
     return RoleDef(role.name, role.description, role.permissions, system=role.system)
 
 
-def deleted_roles(desired: DesiredState) -> Mapping[str, Source | None]:
-    """Custom roles the policy declares ``none`` (to delete), by name, with where that was declared."""
-    marked: Mapping[str, Source | None] = getattr(desired, "deleted_roles", {})
-    return marked

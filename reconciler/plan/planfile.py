@@ -25,8 +25,9 @@ def fingerprint(live: LiveState, *, scope: Collection[str] = ()) -> str:
     """``sha256:<hex>`` of a canonical, sorted serialisation of the live state in scope.
 
     Covers the role mode, the roles, the permission catalogue, each space in scope (id, assignments,
-    grants with their ids), the group ids and, when in scope, the app policies. Display-only data
-    (people handles) is left out, so the value is stable across runs and machines.
+    grants with their ids) and the group ids: the Confluence site's state, which apply re-reads. The org's
+    app access policies (Admin API) are left out: apply checks each app policy change against the org
+    itself. Display-only data (people handles) is left out too, so the value is stable across runs.
     """
     keys = sorted(k for k in live.spaces if not scope or k in scope)
     state = {
@@ -38,9 +39,6 @@ def fingerprint(live: LiveState, *, scope: Collection[str] = ()) -> str:
         "spaces": [_space_fact(live, k) for k in keys],
         "group_ids": sorted(live.group_ids.items()),
         "missing": sorted(live.missing),
-        "app_policies": None
-        if live.app_policies is None
-        else sorted(json.dumps(_app_policy(p), sort_keys=True) for p in live.app_policies),
     }
     canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
@@ -75,6 +73,7 @@ def dump_plan(plan: Plan) -> str:
         "spaces": [_space(s) for s in plan.spaces],
         "changes": [_change(c) for c in plan.changes],
         "held": [_change(c) for c in plan.held],
+        "notes": list(plan.notes),
     }
     return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
 
@@ -179,6 +178,7 @@ def load_plan(text: str) -> Plan:
             spaces=tuple(_load_space(x) for x in r.items("spaces")),
             changes=tuple(_load_change(x) for x in r.items("changes")),
             held=tuple(_load_change(x) for x in r.items("held")),
+            notes=tuple(r.strs("notes")),
         )
     except (KeyError, ValueError) as err:  # an enum value or principal kind this version does not know
         raise PlanFileError(f"plan file: unknown value {err}") from None

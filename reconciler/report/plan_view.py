@@ -76,6 +76,7 @@ class PlanView:
     quiet: str  # spaces in scope without changes, "DOCS, PUBLIC" (shortened when long)
     quiet_count: int
     held: tuple[Line, ...]
+    notes: tuple[str, ...]
 
 
 def summary_line(plan: Plan) -> str:
@@ -132,6 +133,7 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         quiet=shown,
         quiet_count=len(quiet),
         held=tuple(_line(c) for c in plan.held),
+        notes=plan.notes,
     )
 
 

@@ -49,6 +49,7 @@ def desired(
     protected: tuple[str, ...] = ("group:confluence-administrators",),
     max_removal_fraction: float = 0.25,
     min_admins: int = 1,
+    deleted_roles: Mapping[str, Source] | None = None,
 ) -> DesiredState:
     return DesiredState(
         site=SiteSettings("sandbox:test", SiteModel.AUTO, 10, ACTOR, Authority.EXACT),
@@ -61,6 +62,7 @@ def desired(
         guest_max_role=None,
         drift_ignore=(),
         digest="sha256:policy",
+        deleted_roles=dict(deleted_roles or {}),
     )
 
 

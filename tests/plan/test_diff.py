@@ -80,15 +80,23 @@ CASES = {
         space(assign={"user:svc": "Viewer"}),
         live_space(assign=ADMINS_OK),
         [],
-        held=(("reassign ENG user:svc Admin->Viewer (kept: the actor (site.actor) is never removed or "
-              "downgraded)"),),
+        held=(
+            (
+                "reassign ENG user:svc Admin->Viewer (kept: the actor (site.actor) is never removed or "
+                "downgraded)"
+            ),
+        ),
     ),
     "protected group kept under exact": Case(
         space(assign={"user:svc": "Admin"}),
         live_space(assign={**ADMINS_OK, "group:confluence-administrators": "Admin"}),
         [],
-        held=(("unassign ENG group:confluence-administrators Admin-> (kept: protected principal "
-              "(safety.protected) is never removed or downgraded)"),),
+        held=(
+            (
+                "unassign ENG group:confluence-administrators Admin-> (kept: protected principal "
+                "(safety.protected) is never removed or downgraded)"
+            ),
+        ),
     ),
     "protected group may be upgraded": Case(
         space(assign={"user:svc": "Admin", "group:confluence-administrators": "Admin"}),
@@ -152,16 +160,35 @@ REVIEWER = RoleDef(
 
 def test_custom_role_missing_is_created_and_changed_one_updated() -> None:
     other = RoleDef("Other", "x", frozenset({"read/space"}), Source("policies/roles.yaml", 7))
-    site = live(live_space(assign={"user:svc": "Admin"}),
-                roles={"Other": LiveRole("r-9", "Other", "CUSTOM", "old text", frozenset({"read/space"}))})
+    site = live(
+        live_space(assign={"user:svc": "Admin"}),
+        roles={"Other": LiveRole("r-9", "Other", "CUSTOM", "old text", frozenset({"read/space"}))},
+    )
     assert _plan_roles(desired(roles={"Reviewer": REVIEWER, "Other": other}), site) == [
-        "create_role Reviewer", "update_role Other",
+        "create_role Reviewer",
+        "update_role Other",
+    ]
+
+
+def test_custom_role_declared_none_is_deleted_after_everything_else() -> None:
+    site = live(
+        live_space(assign={"user:svc": "Admin", "group:x": "Viewer"}),
+        roles={"Old": LiveRole("r-9", "Old", "CUSTOM", "", frozenset({"read/space"}))},
+    )
+    state = desired(
+        deleted_roles={"Old": Source("policies/roles.yaml", 12), "Gone": Source("policies/roles.yaml", 13)}
+    )
+    assert _plan_roles(state, site) == [
+        "unassign ENG group:x Viewer-> (not in policy; space is exact)",
+        "delete_role Old (set to none in policy)",
     ]
 
 
 def test_undeclared_custom_role_is_left_alone() -> None:
-    site = live(live_space(assign={"user:svc": "Admin"}),
-                roles={"Old": LiveRole("r-9", "Old", "CUSTOM", "", frozenset({"read/space"}))})
+    site = live(
+        live_space(assign={"user:svc": "Admin"}),
+        roles={"Old": LiveRole("r-9", "Old", "CUSTOM", "", frozenset({"read/space"}))},
+    )
     assert _plan_roles(desired(), site) == []
 
 

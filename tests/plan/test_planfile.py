@@ -57,6 +57,7 @@ plans = st.builds(
     live_assignments=st.integers(0, 10**6),
     scope=st.lists(text).map(tuple),
     held=st.lists(changes, max_size=2).map(tuple),
+    notes=st.lists(text, max_size=2).map(tuple),
 )
 
 

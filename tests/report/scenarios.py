@@ -155,6 +155,7 @@ def unsafe() -> Plan:
         findings,
         40,
         scope=("ENG", "FIN"),
+        notes=("app access policies not planned: a --space plan leaves site-wide app policies out",),
     )
 
 
