@@ -1,0 +1,205 @@
+"""The command lines the policy workflows run, run for real against `sandbox serve` on loopback.
+
+Each step is run the way a runner runs it: the action's own shell step (action.yml) with the inputs the
+workflow passes, the workflow's secrets mapped to the sandbox's credentials, and GITHUB_STEP_SUMMARY,
+GITHUB_OUTPUT and GITHUB_EVENT_PATH pointing at temporary files. GitHub itself (``gh``) is faked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from reconciler.plan.planfile import load_plan
+from reconciler.sandbox import default_admin_api_key, default_credentials
+from reconciler.sandbox.server import RunningServer, start_server
+from reconciler.sandbox.store import open_site
+from tests.github.workflows import (
+    REPO,
+    action_step,
+    gh_calls,
+    install_fake_gh,
+    run_step,
+    runner_env,
+    step,
+    step_env,
+    workflow,
+)
+
+pytestmark = pytest.mark.e2e
+
+RUN_URL = "https://github.com/acme/confluence-policies/actions/runs/7"
+VALIDATE = "Validate policies (annotations on the changed lines)"
+CODEOWNERS = "CODEOWNERS matches owners in policies/spaces/"
+EXPRESSIONS = {"${{ inputs.allow-unsafe && '--allow-unsafe' || '' }}": ""}  # a push: no dispatch inputs
+
+
+@dataclass
+class Runner:
+    """A checked-out policy repository, a sandbox site served on loopback, and GitHub's step files."""
+
+    root: Path
+    server: RunningServer
+    secrets: dict[str, str]
+
+    def outputs(self) -> dict[str, str]:
+        text = (self.root / "github_output.txt").read_text(encoding="utf-8")
+        return dict(line.split("=", 1) for line in text.splitlines())
+
+    def summary(self) -> str:
+        return (self.root / "step_summary.md").read_text(encoding="utf-8")
+
+    def reset_step_files(self) -> None:
+        for name in ("github_output.txt", "step_summary.md"):
+            (self.root / name).write_text("", encoding="utf-8")
+
+    def uses(self, name: str, job: str, step_name: str) -> tuple[int, str, str]:
+        """Run a ``uses: ./`` step: the action's command step with the workflow's inputs and env."""
+        item = step(workflow(name), job, step_name)
+        inputs: dict[str, Any] = {"args": "", "output": "", "ok-exit-codes": "0", **item["with"]}
+        args = str(inputs["args"])
+        for expression, value in EXPRESSIONS.items():
+            args = args.replace(expression, value)
+        assert "${{" not in args, args
+        env = {
+            "RECONCILER_COMMAND": inputs["command"],
+            "RECONCILER_ARGS": args,
+            "RECONCILER_OUTPUT": inputs["output"],
+            "RECONCILER_OK_EXIT_CODES": inputs["ok-exit-codes"],
+            "NO_COLOR": "1",
+        }
+        for var, value in item.get("env", {}).items():
+            secret = re.fullmatch(r"\$\{\{ secrets\.([A-Z_]+) \}\}", value)
+            assert secret, value
+            env[var] = self.secrets.get(secret.group(1), "")  # an unset secret arrives as ""
+        self.reset_step_files()
+        script = action_step("reconciler ${{ inputs.command }}")["run"]
+        result = run_step(script, cwd=self.root, env=runner_env(self.root, env))
+        return result.returncode, result.stdout, result.stderr
+
+    def run(self, name: str, job: str, step_name: str, **values: str) -> tuple[int, str, str]:
+        """Run a ``run:`` step of a workflow with the step's env set from ``values``."""
+        item = step(workflow(name), job, step_name)
+        result = run_step(item["run"], cwd=self.root, env=runner_env(self.root, step_env(item, values)))
+        return result.returncode, result.stdout, result.stderr
+
+
+@pytest.fixture
+def runner(tmp_path: Path) -> Iterator[Runner]:
+    shutil.copytree(REPO / "policies", tmp_path / "policies")
+    (tmp_path / ".github").mkdir()
+    shutil.copy(REPO / ".github" / "CODEOWNERS", tmp_path / ".github" / "CODEOWNERS")
+    install_fake_gh(tmp_path / "bin")
+    state_dir = tmp_path / "sandbox-state"
+    server = start_server(open_site("demo", state_dir))
+    email, token = default_credentials("demo", state_dir)
+    admin_key = default_admin_api_key("demo", state_dir)
+    secrets = {
+        "CONFLUENCE_URL": server.url,
+        "CONFLUENCE_READ_EMAIL": email, "CONFLUENCE_READ_API_TOKEN": token,
+        "ATLASSIAN_ADMIN_READ_API_KEY": admin_key,
+        "CONFLUENCE_EMAIL": email, "CONFLUENCE_API_TOKEN": token, "ATLASSIAN_ADMIN_API_KEY": admin_key,
+    }
+    try:
+        yield Runner(tmp_path, server, secrets)
+    finally:
+        server.stop()
+
+
+def test_pull_request_validates_plans_and_posts_one_comment(runner: Runner) -> None:
+    code, _, stderr = runner.uses("policy-plan.yml", "plan", VALIDATE)
+    assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": ""}), stderr
+
+    code, stdout, stderr = runner.uses("policy-plan.yml", "plan", CODEOWNERS)
+    assert (code, stdout) == (0, ".github/CODEOWNERS is up to date\n"), stderr
+
+    runner.server.site.reset_counters()
+    code, stdout, stderr = runner.uses("policy-plan.yml", "plan", "Plan")
+    assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": "plan.md"}), stderr
+    markdown = (runner.root / "plan.md").read_text(encoding="utf-8")
+    assert markdown.startswith("### Reconciler plan for `sandbox:demo`\n\n**Plan: ")
+    assert stdout == markdown, "the report is also in the job log"
+    plan = load_plan((runner.root / "plan.json").read_text(encoding="utf-8"))
+    assert plan.changes, "the demo policy differs from the demo site"
+    writes = [key for key in runner.server.site.counters if not key.startswith("GET ")]
+    assert runner.server.site.request_count > 0
+    assert writes == [], "plan never writes"
+
+    runner.reset_step_files()
+    assert runner.run("policy-plan.yml", "plan", "Comment body and job summary", PLAN_EXIT_CODE="0",
+                      HEAD_SHA="0123456789abcdef", RUN_URL=RUN_URL) == (0, "", "")
+    comment = (runner.root / "plan-comment.md").read_text(encoding="utf-8")
+    footer = f"<sub>Plan of 0123456789ab · [job log and plan.json artifact]({RUN_URL})</sub>\n"
+    assert comment == f"<!-- reconciler-plan -->\n{markdown}\n{footer}"
+    assert runner.summary() == comment
+
+    assert runner.run("policy-plan.yml", "comment", "Create or update the plan comment",
+                      GH_TOKEN="ghs_fake", PR_NUMBER="42")[:2] == (0, "created the plan comment\n")
+    posted = [call for call in gh_calls(runner.root) if "--method" in call["argv"]]
+    assert [(call["argv"][2], call["body"]) for call in posted] == [("POST", comment)]
+
+
+def _drift(runner: Runner) -> tuple[int, str]:
+    code, _, stderr = runner.uses("policy-drift.yml", "drift", "Drift (read-only)")
+    assert code == 0, stderr
+    exit_code = runner.outputs()["exit-code"]
+    runner.reset_step_files()
+    assert runner.run("policy-drift.yml", "drift", "Issue body and job summary", RUN_URL=RUN_URL)[0] == 0
+    return int(exit_code), (runner.root / "drift-issue.md").read_text(encoding="utf-8")
+
+
+def test_merge_applies_and_the_nightly_drift_issue_opens_then_closes(runner: Runner) -> None:
+    drift_code, body = _drift(runner)
+    assert drift_code == 2, "the demo site drifted from the demo policy"
+    assert body.startswith("<!-- reconciler-drift -->\n")
+    assert runner.summary() == body
+    result = runner.run("policy-drift.yml", "issue", "Sync the drift issue", GH_TOKEN="ghs_fake",
+                        GH_REPO="acme/confluence-policies", DRIFT_EXIT_CODE="2", RUN_URL=RUN_URL)
+    assert result[0] == 0, result[2]
+    created = gh_calls(runner.root)[-1]
+    assert (created["argv"][:2], created["body"]) == (["issue", "create"], body)
+
+    code, stdout, stderr = runner.uses("policy-apply.yml", "apply", "Apply")
+    assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": "apply.md"}), stdout + stderr
+    report = (runner.root / "apply.md").read_text(encoding="utf-8")
+    runner.reset_step_files()
+    assert runner.run("policy-apply.yml", "apply", "Job summary", APPLY_EXIT_CODE="0") == (0, "", "")
+    assert runner.summary() == report
+
+    drift_code, body = _drift(runner)
+    assert drift_code == 0, body
+    (runner.root / "gh_calls.jsonl").unlink()
+    item = step(workflow("policy-drift.yml"), "issue", "Sync the drift issue")
+    values = {"GH_TOKEN": "ghs_fake", "GH_REPO": "acme/confluence-policies", "DRIFT_EXIT_CODE": "0",
+              "RUN_URL": RUN_URL}
+    env = runner_env(runner.root, {**step_env(item, values), "FAKE_GH_FOUND": "5"})
+    result = run_step(item["run"], cwd=runner.root, env=env)
+    assert (result.returncode, result.stdout) == (0, "closed drift issue #5\n"), result.stderr
+    assert gh_calls(runner.root)[-1]["argv"][:3] == ["issue", "close", "5"]
+
+
+def test_a_stale_codeowners_fails_the_pull_request_with_the_command_to_run(runner: Runner) -> None:
+    (runner.root / ".github" / "CODEOWNERS").write_text("# hand-edited\n", encoding="utf-8")
+    code, stdout, stderr = runner.uses("policy-plan.yml", "plan", CODEOWNERS)
+    assert code == 1
+    assert stdout.endswith("::error title=reconciler codeowners::reconciler codeowners exited with code 1\n")
+    assert stderr.endswith(
+        "error: .github/CODEOWNERS is stale: run `reconciler codeowners policies` and commit the result\n"
+    )
+
+
+def test_validate_turns_a_policy_error_into_an_annotation_on_its_file_and_line(runner: Runner) -> None:
+    eng = runner.root / "policies" / "spaces" / "ENG.yaml"
+    text = eng.read_text(encoding="utf-8")
+    eng.write_text(text.replace("Collaborator", "Colaborator", 1), encoding="utf-8")
+    code, stdout, _ = runner.uses("policy-plan.yml", "plan", VALIDATE)
+    assert code == 1
+    assert re.search(r"^::error file=policies/spaces/ENG\.yaml,line=\d+", stdout, re.MULTILINE), stdout
+    assert json.dumps("Colaborator")[1:-1] in stdout
