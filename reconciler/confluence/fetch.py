@@ -18,10 +18,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar
 
+from reconciler.confluence.reader import PAGE, V1, V2, Reader, parse
+from reconciler.confluence.scope import fetch_all_spaces, fetch_scope, fetch_spaces_by_keys
 from reconciler.confluence.wire import (
     CataloguePermissionWire,
     GroupWire,
@@ -29,9 +31,7 @@ from reconciler.confluence.wire import (
     RoleModeWire,
     RoleWire,
     SpacePermissionWire,
-    SpaceWire,
     WireError,
-    WireModel,
     principal_kind,
 )
 from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, UsageError
@@ -46,37 +46,27 @@ from reconciler.model import (
     SiteModel,
     SpaceInfo,
 )
-from reconciler.policy.resolve import managed_keys
 
 log = logging.getLogger(__name__)
 
-V2 = "/wiki/api/v2"
-V1 = "/wiki/rest/api"
-PAGE = 250  # v2 maximum page size
-V1_GROUP_PAGE = 200  # v1 group list maximum
-KEYS_BATCH = 250  # /spaces?keys= accepts at most 250 keys
+__all__ = [
+    "Reader",
+    "SpaceNotFoundError",
+    "fetch_all_spaces",
+    "fetch_catalogue",
+    "fetch_group_names",
+    "fetch_live",
+    "fetch_mode",
+    "fetch_roles",
+    "fetch_space",
+    "fetch_spaces_by_keys",
+]
 
-T = TypeVar("T")
-R = TypeVar("R")
-W = TypeVar("W", bound=WireModel)
+V1_GROUP_PAGE = 200  # v1 group list maximum
+
 V = TypeVar("V")
 Progress = Callable[[str], None]
 _Ref = tuple[PrincipalKind, str]  # (kind, raw id as the API gives it: accountId, group id, class id)
-
-
-class Reader(Protocol):
-    """What fetch needs from ``ConfluenceClient``: reads only."""
-
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
-                 space: str | None = None) -> Any: ...
-
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
-                 space: str | None = None) -> Iterator[dict[str, Any]]: ...
-
-    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
-                    space: str | None = None) -> Iterator[dict[str, Any]]: ...
-
-    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
 
 
 class SpaceNotFoundError(NotFoundError):
@@ -107,7 +97,8 @@ def fetch_live(
     mode = fetch_mode(client, desired)
     roles = fetch_roles(client) if mode.has_roles else {}
     catalogue = fetch_catalogue(client) if mode.has_roles else frozenset()
-    scope = _fetch_scope(client, desired, spaces, list_all=list_all or bool(desired.defaults), say=say)
+    say("listing spaces")
+    scope = fetch_scope(client, desired, spaces, list_all=list_all or bool(desired.defaults))
     if scope.missing and not allow_missing:
         raise SpaceNotFoundError("GET", f"{V2}/spaces", 404, space=", ".join(scope.missing))
     say("reading groups")
@@ -138,7 +129,7 @@ def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:
         if desired.site.model is SiteModel.LEGACY:
             return RoleMode.PRE_ROLES  # a site without the roles API at all
         raise
-    mode = _parse(RoleModeWire, data, path, None).to_model()
+    mode = parse(RoleModeWire, data, path, None).to_model()
     _check_model(desired, mode)
     return mode
 
@@ -162,7 +153,7 @@ def _check_model(desired: DesiredState, mode: RoleMode) -> None:
 def fetch_roles(client: Reader) -> dict[str, LiveRole]:
     """Every space role (system and custom), by name."""
     path = f"{V2}/space-roles"
-    roles = [_parse(RoleWire, item, path, None).to_model() for item in client.paginate(path, {"limit": PAGE})]
+    roles = [parse(RoleWire, item, path, None).to_model() for item in client.paginate(path, {"limit": PAGE})]
     return {role.name: role for role in sorted(roles, key=lambda r: r.name)}
 
 
@@ -170,84 +161,15 @@ def fetch_catalogue(client: Reader) -> frozenset[str]:
     """The ids of the site's space permissions (``read/space``, ...)."""
     path = f"{V2}/space-permissions"
     items = client.paginate(path, {"limit": PAGE})
-    return frozenset(_parse(CataloguePermissionWire, item, path, None).id for item in items)
+    return frozenset(parse(CataloguePermissionWire, item, path, None).id for item in items)
 
 
 def fetch_group_names(client: Reader) -> dict[str, str]:
     """Group id -> name, for every group the v1 group list shows."""
     path = f"{V1}/group"
     items = client.paginate_v1(path, {"limit": V1_GROUP_PAGE})
-    groups = [_parse(GroupWire, item, path, None) for item in items]
+    groups = [parse(GroupWire, item, path, None) for item in items]
     return {group.id: group.name for group in groups}
-
-
-# ------------------------------------------------------------------------------------------ the scope
-
-
-@dataclass(frozen=True, slots=True)
-class _Scope:
-    managed: list[SpaceInfo]
-    unmanaged: list[SpaceInfo] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-
-
-def _fetch_scope(
-    client: Reader, desired: DesiredState, spaces: Sequence[str], *, list_all: bool, say: Progress
-) -> _Scope:
-    say("listing spaces")
-    if spaces:
-        return _requested_scope(client, desired, sorted(set(spaces)))
-    explicit = sorted(desired.spaces)
-    if not list_all:
-        found = {info.key: info for info in fetch_spaces_by_keys(client, explicit)}
-        return _Scope([found[k] for k in explicit if k in found], [], [k for k in explicit if k not in found])
-    listed = {info.key: info for info in fetch_all_spaces(client)}
-    unlisted = [key for key in explicit if key not in listed]  # archived, or hidden from the caller
-    listed.update((info.key, info) for info in fetch_spaces_by_keys(client, unlisted))
-    managed_keys = _managed_keys(desired, listed.values())
-    return _Scope(
-        managed=[listed[k] for k in sorted(managed_keys) if k in listed],
-        unmanaged=[listed[k] for k in sorted(listed) if k not in managed_keys],
-        missing=[k for k in explicit if k not in listed],
-    )
-
-
-def _requested_scope(client: Reader, desired: DesiredState, wanted: list[str]) -> _Scope:
-    found = {info.key: info for info in fetch_spaces_by_keys(client, wanted)}
-    unknown = [k for k in wanted if k not in found and k not in desired.spaces]
-    if unknown:
-        raise UsageError(
-            f"--space {unknown[0]}: no such space on the site, and the policy does not declare it"
-        )
-    managed = _managed_keys(desired, found.values())
-    unmanaged = [k for k in wanted if k in found and k not in managed]
-    if unmanaged:
-        raise UsageError(f"--space {unmanaged[0]}: the policy does not manage this space "
-                         "(no spaces: entry and no defaults selector matches it)")
-    return _Scope([found[k] for k in wanted if k in found], [], [k for k in wanted if k not in found])
-
-
-def _managed_keys(desired: DesiredState, infos: Iterable[SpaceInfo]) -> set[str]:
-    """Policy keys plus the listed spaces a ``defaults`` selector matches."""
-    infos = list(infos)
-    return managed_keys(desired, infos) | {i.key for i in infos if i.key in desired.spaces}
-
-
-def fetch_spaces_by_keys(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
-    """The spaces with these keys that the site shows, through ``keys=`` in batches of 250."""
-    path = f"{V2}/spaces"
-    found: list[SpaceInfo] = []
-    for start in range(0, len(keys), KEYS_BATCH):
-        batch = keys[start : start + KEYS_BATCH]
-        params = {"keys": ",".join(batch), "limit": PAGE}
-        found.extend(_parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params))
-    return found
-
-
-def fetch_all_spaces(client: Reader) -> list[SpaceInfo]:
-    path = f"{V2}/spaces"
-    items = client.paginate(path, {"status": "current", "limit": PAGE})
-    return [_parse(SpaceWire, item, path, None).to_model() for item in items]
 
 
 # ------------------------------------------------------------------------------------ per-space reads
@@ -284,13 +206,13 @@ def fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Map
     if mode.has_roles:
         path = f"{V2}/spaces/{info.id}/role-assignments"
         for item in client.paginate(path, {"limit": PAGE}, space=info.key):
-            wire = _parse(RoleAssignmentWire, item, path, info.key)
+            wire = parse(RoleAssignmentWire, item, path, info.key)
             ref = (_kind(wire.principal.principal_type, path, info.key), wire.principal.principal_id)
             assignments[ref] = role_names.get(wire.role_id, wire.role_id)
     if mode.has_legacy:
         path = f"{V2}/spaces/{info.id}/permissions"
         for item in client.paginate(path, {"limit": PAGE}, space=info.key):
-            perm = _parse(SpacePermissionWire, item, path, info.key)
+            perm = parse(SpacePermissionWire, item, path, info.key)
             held = _permission_ref(perm)
             if held is None or held in assignments:
                 continue  # a role's own entry, or a principal that holds a role
@@ -335,7 +257,7 @@ def _group_by_id(client: Reader, ident: str) -> str | None:
         data = client.get_json(path, {"id": ident})
     except NotFoundError:
         return None
-    return str(_parse(GroupWire, data, path, None).name)
+    return str(parse(GroupWire, data, path, None).name)
 
 
 def _to_live_space(raw: _RawSpace, groups: Mapping[str, str | None], labels: Mapping[str, str]) -> LiveSpace:
@@ -387,13 +309,6 @@ def _labels(desired: DesiredState) -> dict[str, str]:
 
 def _quiet(_message: str) -> None:
     return None
-
-
-def _parse(model: type[W], data: Any, path: str, space: str | None) -> W:
-    try:
-        return cast(W, model.parse(data))
-    except WireError as exc:
-        raise ApiError("GET", path, 200, str(exc), space=space) from None
 
 
 def _kind(api_type: str, path: str, space: str) -> PrincipalKind:

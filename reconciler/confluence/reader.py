@@ -1,0 +1,40 @@
+"""What the read path needs from ``ConfluenceClient`` (a narrow ``Protocol``), and its shared constants."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, Protocol, TypeVar, cast
+
+from reconciler.confluence.wire import WireError, WireModel
+from reconciler.errors import ApiError
+
+V2 = "/wiki/api/v2"
+V1 = "/wiki/rest/api"
+PAGE = 250  # v2 maximum page size
+
+T = TypeVar("T")
+R = TypeVar("R")
+W = TypeVar("W", bound=WireModel)
+
+
+class Reader(Protocol):
+    """Reads only: ``ConfluenceClient`` satisfies it, and so can a test fake."""
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Any: ...
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
+                    space: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
+
+
+def parse(model: type[W], data: Any, path: str, space: str | None) -> W:
+    """A payload as its wire model; a payload of the wrong shape is an ``ApiError`` naming the call."""
+    try:
+        return cast(W, model.parse(data))
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None
