@@ -95,7 +95,11 @@ class _FailError(Exception):
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
     """Parse one document; an empty document gives ``None``. Raises ``PolicyError`` (one problem)."""
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)
+    except yaml.reader.ReaderError as err:
+        raise _error(file, _offset_mark(text, err.position),
+                     f"character #x{err.character:04x} is not allowed in YAML") from None
     try:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
@@ -116,6 +120,11 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
     except _FailError as fail:
         raise _error(file, fail.mark, fail.message) from None
     return value, builder.positions
+
+
+def _offset_mark(text: str, offset: int) -> Mark:
+    before = text[:offset]
+    return Mark(before.count("\n") + 1, offset - (before.rfind("\n") + 1) + 1)
 
 
 def _error(file: str, mark: Mark, message: str) -> PolicyError:

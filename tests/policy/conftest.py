@@ -41,3 +41,13 @@ def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Run in tmp_path so messages show short relative names (``p/site.yaml``)."""
     monkeypatch.chdir(tmp_path)
     return tmp_path
+
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def monkeypatch_repo_root(monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Run in the repository root (for tests of policies/ and schemas/)."""
+    monkeypatch.chdir(REPO_ROOT)
+    return REPO_ROOT
