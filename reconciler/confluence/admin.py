@@ -20,7 +20,7 @@ The cloud id (for the space ARIs) comes from ``ATLASSIAN_CLOUD_ID``, else from a
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -39,6 +39,8 @@ ADMIN_BASE_PATH = "/admin/control/v2/orgs/{org_id}"
 KEY_VARIABLE = "ATLASSIAN_ADMIN_API_KEY"
 CLOUD_ID_VARIABLE = "ATLASSIAN_CLOUD_ID"
 TENANT_INFO_PATH = "/_edge/tenant_info"
+SPACES_PATH = "/wiki/api/v2/spaces"
+BATCH = 250  # v2 /spaces accepts at most 250 keys or ids, and pages of at most 250
 _MAX_PAGES = 1000
 
 
@@ -125,26 +127,79 @@ def open_admin_api(
     return AdminApi(client, org_id)
 
 
-def resolve_cloud_id(
-    site_url: str,
-    env: Mapping[str, str] = os.environ,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    state_dir: Path | None = None,
-) -> str:
-    """The site's cloud id: ``ATLASSIAN_CLOUD_ID``, a gateway URL's, or the site's ``/_edge/tenant_info``."""
-    given = (env.get(CLOUD_ID_VARIABLE) or "").strip()
-    if given:
-        return given
-    site = parse_site_url((env.get("CONFLUENCE_URL") or "").strip() or site_url)
-    if site.form == "gateway":
-        return site.base.rstrip("/").rsplit("/", 1)[-1]
-    with open_client(site_url, read_only=True, env=env, transport=transport, state_dir=state_dir) as client:
-        info = client.get_json(TENANT_INFO_PATH)
-    cloud_id = info.get("cloudId") if isinstance(info, dict) else None
-    if not isinstance(cloud_id, str) or not cloud_id:
-        raise ApiError("GET", TENANT_INFO_PATH, 200, f"no cloudId in the answer; set {CLOUD_ID_VARIABLE}")
-    return cloud_id
+class SiteLookup:
+    """The Confluence-side facts the Admin API needs: the cloud id and space key <-> id (read-only, lazy).
+
+    ``known`` (space key -> id, e.g. from the live state) saves requests; other spaces are looked up with
+    ``GET /wiki/api/v2/spaces?keys=`` or ``?ids=`` in batches of 250.
+    """
+
+    def __init__(
+        self,
+        site_url: str,
+        env: Mapping[str, str],
+        known: Mapping[str, str] | None = None,
+        *,
+        transport: httpx.BaseTransport | None = None,
+        state_dir: Path | None = None,
+    ) -> None:
+        self._site_url = site_url
+        self._env = env
+        self._transport = transport
+        self._state_dir = state_dir
+        self._client: ConfluenceClient | None = None
+        self._cloud_id: str | None = None
+        self.ids: dict[str, str] = dict(known or {})
+
+    def _site(self) -> ConfluenceClient:
+        if self._client is None:
+            self._client = open_client(self._site_url, read_only=True, env=self._env,
+                                       transport=self._transport, state_dir=self._state_dir)
+        return self._client
+
+    def cloud_id(self) -> str:
+        """``ATLASSIAN_CLOUD_ID``, a gateway URL's cloud id, or the site's ``/_edge/tenant_info``."""
+        if self._cloud_id is None:
+            self._cloud_id = self._resolve_cloud_id()
+        return self._cloud_id
+
+    def _resolve_cloud_id(self) -> str:
+        given = (self._env.get(CLOUD_ID_VARIABLE) or "").strip()
+        if given:
+            return given
+        site = parse_site_url((self._env.get("CONFLUENCE_URL") or "").strip() or self._site_url)
+        if site.form == "gateway":
+            return site.base.rstrip("/").rsplit("/", 1)[-1]
+        info = self._site().get_json(TENANT_INFO_PATH)
+        cloud_id = info.get("cloudId") if isinstance(info, dict) else None
+        if not isinstance(cloud_id, str) or not cloud_id:
+            raise ApiError("GET", TENANT_INFO_PATH, 200, f"no cloudId in the answer; set {CLOUD_ID_VARIABLE}")
+        return cloud_id
+
+    def ids_for(self, keys: Iterable[str]) -> dict[str, str]:
+        """Space key -> id for those of ``keys`` the site shows."""
+        keys = list(keys)
+        wanted = sorted({k for k in keys if not k.startswith("ari:")} - set(self.ids))
+        self._look_up("keys", wanted)
+        return {k: self.ids[k] for k in keys if k in self.ids}
+
+    def keys_by_id(self, space_ids: Iterable[str]) -> dict[str, str]:
+        """Space id -> key, looking up the ids not known yet."""
+        space_ids = set(space_ids)
+        self._look_up("ids", sorted(space_ids - set(self.ids.values())))
+        return {space_id: key for key, space_id in self.ids.items()}
+
+    def _look_up(self, by: str, values: list[str]) -> None:
+        for start in range(0, len(values), BATCH):
+            params = {by: ",".join(values[start:start + BATCH]), "limit": BATCH}
+            for item in self._site().paginate(SPACES_PATH, params):
+                key, space_id = item.get("key"), item.get("id")
+                if isinstance(key, str) and space_id is not None:
+                    self.ids[key] = str(space_id)
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
 
 
 def _org_id(desired: DesiredState) -> str:
@@ -169,25 +224,30 @@ def fetch_app_policies(
 
     Returned: every policy whose name is a rule's (bare or numbered: the tool's own), and every other
     app access policy that covers a space of the policy (reported, never changed). ``live_space_ids``
-    maps space key -> id for the site's spaces (the ones not in it show as ARIs).
+    maps space key -> id for spaces already read; other covered spaces are looked up by id (a space the
+    site does not show stays an ARI).
     """
     api = open_admin_api(site_url, _org_id(desired), read_only=True, env=env, transport=transport,
                          state_dir=state_dir)
-    cloud_id = resolve_cloud_id(site_url, env, transport=transport, state_dir=state_dir)
-    keys_by_id = {space_id: key for key, space_id in live_space_ids.items()}
+    lookup = SiteLookup(site_url, env, live_space_ids, transport=transport, state_dir=state_dir)
     bases = managed_rule_names(desired)
     policy_spaces = set(desired.spaces) | {s for rule in compile_rules(desired) for s in rule.spaces}
     found = []
-    with api.client:
-        for resource in api.list_policies():
-            if not dsp_wire.is_app_access_policy(resource):
-                continue
+    try:
+        resources = [r for r in api.list_policies() if dsp_wire.is_app_access_policy(r)]
+        cloud_id = lookup.cloud_id() if resources else ""
+        covered = {i for r in resources for i in dsp_wire.covered_space_ids(r, cloud_id)}
+        keys_by_id = lookup.keys_by_id(covered)
+        for resource in resources:
             try:
                 policy = dsp_wire.from_wire(resource, keys_by_id, cloud_id=cloud_id)
             except dsp_wire.WireFormatError as err:
                 raise ApiError("GET", api.policies_path, 200, f"unexpected policy shape: {err}") from None
             if part_of(policy.name, bases) or set(policy.spaces) & policy_spaces:
                 found.append(policy)
+    finally:
+        api.client.close()
+        lookup.close()
     return tuple(sorted(found, key=lambda p: (p.name, p.id or "")))
 
 
@@ -197,10 +257,9 @@ def fetch_app_policies(
 class AdminWriter:
     """Executes app-policy changes (CREATE/UPDATE/DELETE_APP_POLICY) against the org (apply's port)."""
 
-    def __init__(self, api: AdminApi, cloud_id: str, space_ids: Mapping[str, str]) -> None:
+    def __init__(self, api: AdminApi, lookup: SiteLookup) -> None:
         self.api = api
-        self.cloud_id = cloud_id
-        self.space_ids = dict(space_ids)
+        self.lookup = lookup
 
     def apply_change(self, change: Change) -> None:
         if change.kind is ChangeKind.CREATE_APP_POLICY and change.app_policy is not None:
@@ -228,7 +287,8 @@ class AdminWriter:
         self.api.delete(policy.id)
 
     def _document(self, policy: AppPolicy, *, with_id: bool) -> dict[str, Any]:
-        missing = [k for k in policy.spaces if not k.startswith("ari:") and k not in self.space_ids]
+        ids = self.lookup.ids_for(policy.spaces)
+        missing = [k for k in policy.spaces if not k.startswith("ari:") and k not in ids]
         if missing:
             src = policy.source
             raise PolicyError([Problem(
@@ -236,26 +296,30 @@ class AdminWriter:
                 f"app access policy '{policy.name}': space {', '.join(missing)} is not on the site",
                 path="app_access",
             )])
-        document = dsp_wire.to_wire(policy, self.cloud_id, self.space_ids)
+        document = dsp_wire.to_wire(policy, self.lookup.cloud_id(), ids)
         if not with_id:
             document["data"].pop("id", None)
         return document
 
     def close(self) -> None:
         self.api.client.close()
+        self.lookup.close()
 
 
 def open_admin_writer(
-    site_url: str,
     desired: DesiredState,
-    live_space_ids: Mapping[str, str],
+    live_space_ids: Mapping[str, str] | None = None,
     env: Mapping[str, str] = os.environ,
     *,
+    site_url: str | None = None,
     transport: httpx.BaseTransport | None = None,
     state_dir: Path | None = None,
 ) -> AdminWriter:
-    """An ``AdminWriter`` for the policy's org (close it when done)."""
-    api = open_admin_api(site_url, _org_id(desired), read_only=False, env=env, transport=transport,
+    """An ``AdminWriter`` for the policy's org and site (``site.url``; close it when done).
+
+    ``live_space_ids`` (space key -> id) saves look-ups; spaces not in it are looked up on the site.
+    """
+    url = site_url or desired.site.url
+    api = open_admin_api(url, _org_id(desired), read_only=False, env=env, transport=transport,
                          state_dir=state_dir)
-    cloud_id = resolve_cloud_id(site_url, env, transport=transport, state_dir=state_dir)
-    return AdminWriter(api, cloud_id, live_space_ids)
+    return AdminWriter(api, SiteLookup(url, env, live_space_ids, transport=transport, state_dir=state_dir))

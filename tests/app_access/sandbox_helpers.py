@@ -7,7 +7,7 @@ import httpx
 from reconciler.sandbox import api
 from reconciler.sandbox.http import Request
 from reconciler.sandbox.site import Site
-from reconciler.sandbox.state import SiteState, Space
+from reconciler.sandbox.state import SiteState, Space, User
 
 ORG = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 CLOUD = "11111111-2222-4333-8444-555555555555"
@@ -17,6 +17,7 @@ POLICIES = f"/admin/control/v2/orgs/{ORG}/policies"
 
 def make_site(space_count: int = 20) -> Site:
     state = SiteState("apptest", cloud_id=CLOUD, org_id=ORG, admin_api_key=KEY)
+    state.users["svc"] = User("svc", "Service", "svc@acme.example", "tok", site_admin=True)
     for number in range(1, space_count + 1):
         state.spaces[1000 + number] = Space(1000 + number, f"S{number:02d}", f"Space {number}")
     return Site(state)

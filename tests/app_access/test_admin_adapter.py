@@ -33,7 +33,7 @@ def desired(*rules: builders.AppAccessRule, blocked: tuple[str, ...] = ()) -> bu
 
 
 def writer(site: Site, env: dict[str, str] = ENV) -> AdminWriter:
-    return open_admin_writer(SITE, desired(), space_ids(site), env, transport=SandboxTransport(site))
+    return open_admin_writer(desired(), space_ids(site), env, site_url=SITE, transport=SandboxTransport(site))
 
 
 def test_fetch_returns_managed_policies_and_unmanaged_ones_covering_policy_spaces() -> None:
@@ -91,7 +91,7 @@ def test_a_space_not_on_the_site_is_named_before_any_request() -> None:
                                source=builders.Source("policies/app-access.yaml", 6, 7)))
     assert str(exc.value) == ("policies/app-access.yaml:6:7: app_access: app access policy 'R': space NOPE "
                               "is not on the site")
-    assert site.request_count == 0  # the tenant info is not counted; no policy request was sent
+    assert site.counters == {"GET /wiki/api/v2/spaces": 1}  # the look-up of NOPE; no policy request
 
 
 def test_missing_admin_key_is_a_usage_error_naming_the_variable() -> None:
@@ -132,3 +132,19 @@ def test_cloud_id_from_env_skips_the_tenant_info_request() -> None:
     env = {**ENV, "ATLASSIAN_CLOUD_ID": CLOUD}
     fetch_app_policies(SITE, desired(), {}, env, transport=SandboxTransport(site))
     assert site.request_count == 1
+
+
+def test_writer_looks_up_spaces_it_was_not_given() -> None:
+    site = make_site()
+    admin = open_admin_writer(desired(), {}, ENV, site_url=SITE, transport=SandboxTransport(site))
+    policy_id = admin.create(AppPolicy("R", AppBlockMode.ALL, (), ("S05",)))
+    assert site.state.org_policies[policy_id]["attributes"]["resources"][0]["id"] == (
+        f"ari:cloud:confluence:{CLOUD}:space/1005")
+
+
+def test_fetch_looks_up_covered_spaces_it_was_not_given() -> None:
+    site = make_site()
+    add_policy(site.state, AppPolicy("Confidential spaces", AppBlockMode.ALL, (), ("S01", "S07")))
+    state = desired(builders.rule("Confidential spaces", ["S01"]))
+    [found] = fetch_app_policies(SITE, state, {"S01": "1001"}, ENV, transport=SandboxTransport(site))
+    assert found.spaces == ("S01", "S07")
