@@ -1,19 +1,101 @@
-"""`reconciler plan`: not built yet (placeholder until its issue lands)."""
+"""`reconciler plan [POLICY_DIR]`: read the site (read-only), diff against the policy, check safety, render.
+
+Exit codes (DESIGN.md §5, docs/commands/plan.md): 0 no changes (or changes without
+``--detailed-exitcode``), 2 changes with ``--detailed-exitcode``, 1 any error. An unsafe plan is rendered
+in full (and saved with ``--out``), then the command exits 1 naming ``--allow-unsafe``: like Terraform,
+render first, then fail.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-from typing import Any
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, TextIO
 
-from reconciler.errors import ExitCode
+from reconciler.errors import ExitCode, UsageError
+from reconciler.plan.changes import SafetyFinding
+from reconciler.plan.planfile import dump_plan
+from reconciler.report.render import FORMATS, render_plan
+
+UNSAFE = "the plan fails {n} safety check(s) (listed at the top of the plan); apply refuses it without {flag}"
 
 
 def register(sub: Any) -> None:
-    parser = sub.add_parser("plan", help="(not built yet)", description="(not built yet)")
+    parser = sub.add_parser(
+        "plan",
+        help="show what apply would change (read-only)",
+        description=(
+            "Read the live state of the spaces the policy manages (read-only), compare it with the policy "
+            "and show the changes, with the safety checks. Never writes to the site. Exit 0: no changes "
+            "(or changes without --detailed-exitcode); 2: changes with --detailed-exitcode; 1: an error "
+            "or an unsafe plan (rendered in full first)."
+        ),
+    )
+    parser.add_argument("policy_dir", nargs="?", default="policies", metavar="POLICY_DIR",
+                        help="the policy directory (default: policies)")
+    parser.add_argument("--out", metavar="FILE", default=None,
+                        help="also save the plan as JSON for `reconciler apply FILE`")
+    parser.add_argument("--format", choices=FORMATS, default="text",
+                        help="report on stdout: text (default), markdown (PR comment) or json "
+                        "(the plan file)")
+    parser.add_argument("--detailed-exitcode", action="store_true",
+                        help="exit 2 when the plan has changes (0: none, 1: error)")
+    parser.add_argument("--space", action="append", default=[], metavar="KEY",
+                        help="plan only this space (repeat, or separate keys with commas)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    sys.stderr.write("reconciler plan: not built yet\n")
-    return int(ExitCode.ERROR)
+    from reconciler.pipeline import run_plan  # noqa: PLC0415 - keeps `plan --help` light
+
+    spaces = _space_keys(args.space)
+    _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress_writer(args))
+    if args.out:
+        _save(Path(args.out), dump_plan(plan))
+    sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))
+    sys.stdout.flush()
+    if plan.findings:
+        sys.stderr.write("error: " + UNSAFE.format(n=len(plan.findings), flag=SafetyFinding.OVERRIDE) + "\n")
+        return int(ExitCode.ERROR)
+    if plan.changes and args.detailed_exitcode:
+        return int(ExitCode.CHANGES)
+    return int(ExitCode.OK)
+
+
+def _space_keys(values: list[str]) -> tuple[str, ...]:
+    keys = [key.strip() for value in values for key in value.split(",")]
+    if any(not key for key in keys):
+        raise UsageError("--space needs a space key (e.g. --space ENG)")
+    return tuple(dict.fromkeys(keys))
+
+
+def _save(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"{path}: cannot write the plan file: {err.strerror or err}") from None
+
+
+def quiet(env: Mapping[str, str]) -> bool:
+    """Progress and colour stay off in CI and with NO_COLOR."""
+    return bool(env.get("NO_COLOR") or env.get("CI"))
+
+
+def use_color(fmt: str, stream: TextIO, env: Mapping[str, str]) -> bool:
+    return fmt == "text" and not env.get("NO_COLOR") and stream.isatty()
+
+
+def progress_writer(args: argparse.Namespace) -> Callable[[str], None] | None:
+    """Fetch progress on stderr, only on a terminal and never with --no-progress, NO_COLOR or CI."""
+    if args.no_progress or quiet(os.environ) or not sys.stderr.isatty():
+        return None
+
+    def say(message: str) -> None:
+        sys.stderr.write(f"  {message}\n")
+        sys.stderr.flush()
+
+    return say

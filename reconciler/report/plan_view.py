@@ -143,8 +143,8 @@ def _removal_order(change: Change) -> tuple[int, str]:
 
 
 def _short(digest: str) -> str:
-    algo, _, value = digest.partition(":")
-    return f"{algo}:{value[:12]}" if value else digest[:19]
+    algo, sep, value = digest.partition(":")
+    return f"{algo}:{value[:12]}" if sep else digest[:12]
 
 
 def _removes(change: Change) -> bool:
