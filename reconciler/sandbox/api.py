@@ -44,6 +44,8 @@ class _Target:
 def handle(site: Site, request: Request) -> Response:
     if request.path.startswith("/_sandbox/"):
         return control.handle(site, request)
+    if request.path == admin_api.TENANT_INFO:  # unauthenticated, like the real one (helper A)
+        return admin_api.tenant_info(site)
     target = _resolve(site, request)
     site.count(f"{request.method} {target.template}")
     error = _error_for(target.path)
