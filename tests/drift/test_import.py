@@ -98,7 +98,8 @@ def test_propose_roles_comments_custom_access_and_still_plans_to_zero(tmp_path: 
     result = run_import(out, site=DEMO, propose_roles_too=True, env={}, state_dir=state)
     assert result.proposals is not None
     ops = (out / "spaces" / "OPS.yaml").read_text(encoding="utf-8")
-    assert "      group:contractors: [read/space]  # proposed role: Viewer (nearest; gains create/comment)\n" in ops
+    line = "      group:contractors: [read/space]  # proposed role: Viewer (nearest; gains create/comment)\n"
+    assert line in ops
     _, plan = plan_against_site(out, state)
     assert plan.changes == ()
 
