@@ -239,3 +239,16 @@ def test_the_action_fails_the_step_only_on_exit_codes_not_declared_ok(
     assert (code, outputs) == (step_code, f"exit-code={exit_code}\noutput=\n")
     error = f"::error title=reconciler drift::reconciler drift exited with code {exit_code}\n"
     assert stdout.endswith(error) == (step_code != 0)
+
+
+def test_the_action_installs_once_per_job_and_puts_the_tool_on_path(tmp_path: Path) -> None:
+    venv_bin = tmp_path / "runner_temp" / "reconciler-venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    tool = venv_bin / "reconciler"
+    tool.write_text('#!/bin/sh\necho "reconciler 0.1.0 ($*)"\n', encoding="utf-8")
+    tool.chmod(0o755)
+    doc_step = action_step("Install confluence-reconciler")
+    env = runner_env(tmp_path, {"RECONCILER_VERSION": "", "GITHUB_ACTION_PATH": str(tmp_path / "nowhere")})
+    result = run_step(doc_step["run"], cwd=tmp_path, env=env)
+    assert (result.returncode, result.stdout) == (0, "reconciler 0.1.0 (--version)\n"), result.stderr
+    assert (tmp_path / "github_path.txt").read_text(encoding="utf-8") == f"{venv_bin}\n"
