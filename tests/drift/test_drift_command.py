@@ -1,0 +1,83 @@
+"""`reconciler drift` against the in-process demo site: read-only, exit codes, missing spaces, formats."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from reconciler.cli import main
+from reconciler.drift.run import run_drift, run_import
+from reconciler.sandbox.transport import open_sandbox_transport
+
+REPO = Path(__file__).resolve().parents[2]
+TODAY = date(2026, 11, 23)
+
+
+@pytest.fixture
+def policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    target = tmp_path / "policies"
+    shutil.copytree(REPO / "policies", target)
+    monkeypatch.setenv("RECONCILER_SANDBOX_DIR", str(tmp_path / "sandbox"))
+    for name in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN", "CONFLUENCE_BEARER_TOKEN",
+                 "ATLASSIAN_ADMIN_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    return target
+
+
+def test_drift_sends_only_get_requests(policies: Path, tmp_path: Path) -> None:
+    transport = open_sandbox_transport("demo", tmp_path / "sandbox")
+    report = run_drift(policies, env={}, today=TODAY, transport=transport, state_dir=tmp_path / "sandbox")
+    assert report.has_drift  # the demo site is seeded to differ from the example policy
+    methods = {key.split(" ", 1)[0] for key in transport.site.counters}
+    assert methods == {"GET"}
+
+
+def test_import_sends_only_get_requests(tmp_path: Path) -> None:
+    transport = open_sandbox_transport("demo", tmp_path / "sandbox")
+    run_import(tmp_path / "out", site="sandbox:demo", env={}, transport=transport,
+               state_dir=tmp_path / "sandbox")
+    assert {key.split(" ", 1)[0] for key in transport.site.counters} == {"GET"}
+
+
+def test_a_policy_space_the_site_does_not_show_is_reported_not_fatal(
+    policies: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (policies / "spaces" / "GONE.yaml").write_text(
+        "spaces:\n  GONE:\n    authority: exact\n    assign:\n      group:confluence-administrators: Admin\n",
+        encoding="utf-8",
+    )
+    assert main(["drift", str(policies), "--format", "json", "--no-progress"]) == 2
+    items = json.loads(capsys.readouterr().out)["items"]
+    gone = [i for i in items if i["space"] == "GONE"]
+    assert [(i["kind"], i["detail"], i["source"]) for i in gone] == [
+        ("space_missing",
+         "the site does not show this space: deleted, or hidden from the account the tool runs as",
+         f"{policies / 'spaces' / 'GONE.yaml'}:2"),
+    ]
+
+
+def test_an_invalid_policy_exits_1_without_a_report(
+    policies: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (policies / "spaces" / "ENG.yaml").write_text("spaces:\n  ENG:\n    authority: sideways\n",
+                                                    encoding="utf-8")
+    assert main(["drift", str(policies), "--no-progress"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert "spaces.ENG.authority" in captured.err
+
+
+@pytest.mark.parametrize("fmt", ["text", "markdown", "json"])
+def test_every_format_reports_the_same_drift_and_exit_code(
+    policies: Path, fmt: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["drift", str(policies), "--format", fmt, "--no-progress"]) == 2
+    out = capsys.readouterr().out
+    if fmt == "json":
+        assert json.loads(out)["drift"] is True
+    else:
+        assert out.lstrip("# ").startswith("Drift: ")
