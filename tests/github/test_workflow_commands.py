@@ -124,7 +124,7 @@ def test_pull_request_validates_plans_and_posts_one_comment(runner: Runner) -> N
     code, stdout, stderr = runner.uses("policy-plan.yml", "plan", "Plan")
     assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": "plan.md"}), stderr
     markdown = (runner.root / "plan.md").read_text(encoding="utf-8")
-    assert markdown.startswith("### Reconciler plan for `sandbox:demo`\n\n**Plan: ")
+    assert markdown.startswith(f"### Reconciler plan for `{runner.server.url}`\n\n**Plan: ")
     assert stdout == markdown, "the report is also in the job log"
     plan = load_plan((runner.root / "plan.json").read_text(encoding="utf-8"))
     assert plan.changes, "the demo policy differs from the demo site"
