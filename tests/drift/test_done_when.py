@@ -126,3 +126,4 @@ def test_import_of_the_demo_site_validates_and_plans_to_zero(site: tuple[Path, P
     with open_client(desired.site.url, read_only=True, env={}, state_dir=state) as client:
         live = fetch_live(client, desired)
     assert build_plan(desired, live).changes == ()
+    assert main(["plan", str(out), "--detailed-exitcode", "--no-progress"]) == 0
