@@ -203,3 +203,21 @@ def test_validate_turns_a_policy_error_into_an_annotation_on_its_file_and_line(r
     assert code == 1
     assert re.search(r"^::error file=policies/spaces/ENG\.yaml,line=\d+", stdout, re.MULTILINE), stdout
     assert json.dumps("Colaborator")[1:-1] in stdout
+
+
+def test_an_unsafe_plan_fails_the_check_but_still_reaches_the_comment(runner: Runner) -> None:
+    site = runner.root / "policies" / "site.yaml"
+    site.write_text(site.read_text(encoding="utf-8").replace("max_removal_fraction: 0.25",
+                                                             "max_removal_fraction: 0.01"), encoding="utf-8")
+    code, stdout, stderr = runner.uses("policy-plan.yml", "plan", "Plan")
+    assert (code, runner.outputs()) == (1, {"exit-code": "1", "output": "plan.md"})
+    assert stdout.endswith("::error title=reconciler plan::reconciler plan exited with code 1\n")
+    assert "--allow-unsafe" in stderr
+    markdown = (runner.root / "plan.md").read_text(encoding="utf-8")
+    assert "> **Unsafe plan:** apply refuses it without `--allow-unsafe`." in markdown
+
+    runner.reset_step_files()
+    assert runner.run("policy-plan.yml", "plan", "Comment body and job summary", PLAN_EXIT_CODE="1",
+                      HEAD_SHA="0123456789abcdef", RUN_URL=RUN_URL)[0] == 0
+    comment = (runner.root / "plan-comment.md").read_text(encoding="utf-8")
+    assert comment.startswith(f"<!-- reconciler-plan -->\n{markdown}")
