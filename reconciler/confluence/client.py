@@ -28,6 +28,7 @@ from reconciler.confluence.retry import (
     RetryPolicy,
     parse_retry_after,
     request_was_sent,
+    retry_limit,
     status_is_retryable,
     transport_error_is_retryable,
 )
@@ -242,7 +243,7 @@ class ConfluenceClient:
                 response = self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
                 if transport_error_is_retryable(method, exc):
-                    delay = self._backoff_delay(retries + 1, None, waited)
+                    delay = self._backoff_delay(retries + 1, None, waited, retry_limit(self._retry, exc))
                     if delay is not None:
                         retries, waited = retries + 1, waited + self._wait(delay, method, shown, "error")
                         continue
@@ -254,16 +255,16 @@ class ConfluenceClient:
                 return response
             if status_is_retryable(method, response.status_code):
                 hinted = parse_retry_after(response.headers.get("Retry-After"))
-                delay = self._backoff_delay(retries + 1, hinted, waited)
+                delay = self._backoff_delay(retries + 1, hinted, waited, self._retry.max_retries)
                 if delay is not None:
                     retries, waited = retries + 1, waited + self._wait(delay, method, shown,
                                                                       str(response.status_code))
                     continue
             raise self._status_error(method, shown, response, space, retries)
 
-    def _backoff_delay(self, retry: int, hinted: float | None, waited: float) -> float | None:
+    def _backoff_delay(self, retry: int, hinted: float | None, waited: float, limit: int) -> float | None:
         """The wait before this retry, or None when the retry budget (count or time) is spent."""
-        if retry > self._retry.max_retries:
+        if retry > limit:
             return None
         delay = hinted if hinted is not None else self._retry.backoff(retry, self._rng)
         if waited + delay > self._retry.max_total_seconds:

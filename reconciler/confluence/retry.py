@@ -9,7 +9,9 @@ The policy (docs/configuration.md):
   caller re-reads the live state instead of repeating the write.
 - The wait is the ``Retry-After`` header when there is one (seconds or an HTTP date), otherwise an
   exponential backoff with jitter. Retries are bounded in count and in total time: a wait that would go
-  past the budget ends the retries and raises the last error.
+  past the budget ends the retries and raises the last error. A connection that cannot be opened at all
+  (DNS failure, connection refused) is retried at most ``max_connect_retries`` times, so an unreachable
+  site fails in about a second and a half rather than after the whole budget.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ class RetryPolicy:
     """Bounds for retries; every field can be set from the environment (see ``session.open_client``)."""
 
     max_retries: int = 5  # retries after the first attempt
+    max_connect_retries: int = 2  # retries of a connection that could not be opened (DNS, refused)
     max_total_seconds: float = 120.0  # total time spent waiting between attempts, at most
     base_delay: float = 0.5  # first backoff delay without Retry-After
     max_delay: float = 30.0  # cap of one backoff delay without Retry-After
@@ -63,6 +66,13 @@ def status_is_retryable(method: str, status: int) -> bool:
 
 def transport_error_is_retryable(method: str, exc: httpx.TransportError) -> bool:
     return is_idempotent(method) or isinstance(exc, _NOT_SENT)
+
+
+def retry_limit(policy: RetryPolicy, exc: httpx.TransportError | None) -> int:
+    """How many retries this failure allows: fewer when the site cannot be reached at all."""
+    if exc is not None and isinstance(exc, _NOT_SENT):
+        return min(policy.max_retries, policy.max_connect_retries)
+    return policy.max_retries
 
 
 def request_was_sent(exc: httpx.TransportError) -> bool:

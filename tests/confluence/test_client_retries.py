@@ -186,3 +186,19 @@ def test_an_unreachable_site_is_one_line_naming_the_host(
         "GET /wiki/api/v2/space-role-mode: no response: cannot reach acme.atlassian.net: "
         "[Errno 111] Connection refused (after 2 attempts)"
     )
+
+
+def test_a_site_that_cannot_be_reached_is_retried_only_twice(
+    api: respx.MockRouter, make_client: Callable[..., ConfluenceClient], sleeps: Sleeps
+) -> None:
+    route = api.get(SPACES).mock(side_effect=httpx.ConnectError("Name or service not known"))
+
+    with pytest.raises(TransportError) as exc:
+        make_client(retry=RetryPolicy(max_retries=5)).get_json(SPACES)
+
+    assert route.call_count == 3
+    assert len(sleeps) == 2
+    assert str(exc.value) == (
+        "GET /wiki/api/v2/spaces: no response: cannot reach acme.atlassian.net: Name or service not known "
+        "(after 3 attempts)"
+    )
