@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -30,8 +31,8 @@ import httpx
 from reconciler.confluence import dsp_wire
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.session import open_client, parse_site_url
-from reconciler.errors import ApiError, PolicyError, Problem, UsageError
-from reconciler.model import AppPolicy, DesiredState
+from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, StalePlanError, UsageError
+from reconciler.model import AppPolicy, DesiredState, LiveState
 from reconciler.plan.app_access import compile_rules, managed_rule_names, part_of
 from reconciler.plan.changes import Change, ChangeKind
 
@@ -70,6 +71,10 @@ class AdminApi:
             seen.add(cursor)
             params = {"cursor": cursor}
         raise ApiError("GET", self.policies_path, 200, f"more than {_MAX_PAGES} pages of policies")
+
+    def get(self, policy_id: str) -> dict[str, Any]:
+        path = f"{self.policies_path}/{policy_id}"
+        return _data(self.client.get_json(path), "GET", path)
 
     def create(self, document: Mapping[str, Any]) -> dict[str, Any]:
         return _data(self.client.post_json(self.policies_path, document), "POST", self.policies_path)
@@ -251,6 +256,22 @@ def fetch_app_policies(
     return tuple(sorted(found, key=lambda p: (p.name, p.id or "")))
 
 
+def with_app_policies(
+    desired: DesiredState,
+    live: LiveState,
+    env: Mapping[str, str] = os.environ,
+    *,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+) -> LiveState:
+    """``live`` with ``app_policies`` read from the org (for plan, apply and drift alike)."""
+    ids = {info.key: info.id for info in live.unmanaged}
+    ids.update({key: space.info.id for key, space in live.spaces.items()})
+    policies = fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
+                                  state_dir=state_dir)
+    return replace(live, app_policies=policies)
+
+
 # ------------------------------------------------------------------------------------------ writing
 
 
@@ -272,19 +293,43 @@ class AdminWriter:
             raise ValueError(f"not an app policy change: {change.kind.name}")
 
     def create(self, policy: AppPolicy) -> str:
-        """Create ``policy``; returns the new policy's id."""
-        created = self.api.create(self._document(policy, with_id=False))
-        return str(created.get("id", ""))
+        """Create ``policy``; returns its id. Re-run safe: an equal policy of that name is taken as done."""
+        document = self._document(policy, with_id=False)
+        for resource in self.api.list_policies():
+            if resource.get("attributes", {}).get("name") != policy.name:
+                continue
+            if self._equal(resource, document):
+                return str(resource.get("id", ""))
+            raise StalePlanError(f"app access policy '{policy.name}': a different policy of that name "
+                                 f"exists on the org (id {resource.get('id')}); run `reconciler plan` again")
+        return str(self.api.create(document).get("id", ""))
 
     def update(self, policy: AppPolicy) -> None:
+        """Update ``policy`` (by its live id) unless the org already holds it: checked by a read first."""
         if policy.id is None:
             raise ValueError(f"app policy '{policy.name}' has no live id to update")
-        self.api.update(policy.id, self._document(policy, with_id=True))
+        document = self._document(policy, with_id=True)
+        if not self._equal(self.api.get(policy.id), document):
+            self.api.update(policy.id, document)
 
     def delete(self, policy: AppPolicy) -> None:
+        """Delete the live policy; one that is already gone counts as deleted (re-run safe)."""
         if policy.id is None:
             raise ValueError(f"app policy '{policy.name}' has no live id to delete")
-        self.api.delete(policy.id)
+        try:
+            self.api.delete(policy.id)
+        except NotFoundError:
+            return
+
+    def _equal(self, resource: Mapping[str, Any], document: Mapping[str, Any]) -> bool:
+        """Whether a live policy resource already says what ``document`` would write."""
+        try:
+            live = dsp_wire.from_wire(resource, {}, cloud_id=None)
+            wanted = dsp_wire.from_wire({"id": None, **document["data"]}, {}, cloud_id=None)
+        except dsp_wire.WireFormatError:
+            return False
+        return (live.name, live.mode, live.apps, live.spaces, live.coverage) == (
+            wanted.name, wanted.mode, wanted.apps, wanted.spaces, wanted.coverage)
 
     def _document(self, policy: AppPolicy, *, with_id: bool) -> dict[str, Any]:
         ids = self.lookup.ids_for(policy.spaces)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.confluence.admin import AdminWriter, fetch_app_policies, open_admin_writer
-from reconciler.errors import ApiError, AuthError, NotFoundError, PolicyError, UsageError
+from reconciler.errors import ApiError, AuthError, NotFoundError, PolicyError, StalePlanError, UsageError
 from reconciler.model import AppBlockMode, AppPolicy
 from reconciler.plan.changes import Change, ChangeKind
 from reconciler.sandbox.admin_api import add_policy
@@ -67,11 +67,42 @@ def test_writer_creates_updates_and_deletes_policies() -> None:
     assert site.state.org_policies == {}
 
 
-def test_deleting_a_policy_that_is_gone_is_not_found() -> None:
+def test_deleting_a_policy_that_is_gone_counts_as_done() -> None:
+    site = make_site()
+    writer(site).delete(AppPolicy("R", AppBlockMode.ALL, (), (), id="gone"))
+    assert site.counters == {"DELETE /admin/control/v2/orgs/{id}/policies/gone": 1}
+
+
+def test_updating_a_policy_that_is_gone_is_not_found() -> None:
     admin = writer(make_site())
     with pytest.raises(NotFoundError) as exc:
-        admin.delete(AppPolicy("R", AppBlockMode.ALL, (), (), id="gone"))
-    assert str(exc.value) == f"DELETE {POLICIES}/gone: 404: Not Found: Policy gone not found"
+        admin.update(AppPolicy("R", AppBlockMode.ALL, (), ("S01",), id="gone"))
+    assert str(exc.value) == f"GET {POLICIES}/gone: 404: Not Found: Policy gone not found"
+
+
+def test_create_again_after_a_crash_does_not_duplicate() -> None:
+    site = make_site()
+    policy = AppPolicy("R", AppBlockMode.ALL, (), ("S01",))
+    first = writer(site).create(policy)
+    assert writer(site).create(policy) == first
+    assert list(site.state.org_policies) == [first]
+
+
+def test_create_refuses_when_a_different_policy_has_the_name() -> None:
+    site = make_site()
+    other = add_policy(site.state, AppPolicy("R", AppBlockMode.ALL, (), ("S02",)))
+    admin = writer(site)
+    with pytest.raises(StalePlanError) as exc:
+        admin.create(AppPolicy("R", AppBlockMode.ALL, (), ("S01",)))
+    assert str(exc.value) == (f"app access policy 'R': a different policy of that name exists on the org "
+                              f"(id {other}); run `reconciler plan` again")
+
+
+def test_update_already_applied_sends_no_write() -> None:
+    site = make_site()
+    policy_id = add_policy(site.state, AppPolicy("R", AppBlockMode.ALL, (), ("S01",)))
+    writer(site).update(AppPolicy("R", AppBlockMode.ALL, (), ("S01",), id=policy_id))
+    assert site.counters == {"GET /admin/control/v2/orgs/{id}/policies/{id}": 1}
 
 
 def test_limit_refused_by_the_api_is_an_api_error_with_its_detail() -> None:
