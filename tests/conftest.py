@@ -1,0 +1,44 @@
+"""Shared fixtures.  Sandbox fixtures (owned by the sandbox's tests; others may append fixtures at the end):
+
+- ``sandbox_site``: a fresh in-memory demo site (``reconciler.sandbox.site.Site``), nothing persisted.
+- ``sandbox_server``: a demo site served on a free port of 127.0.0.1 (``RunningServer``: ``url``, ``site``).
+- ``sandbox_admin``: the demo admin's (email, API token), for Basic auth.
+- ``sandbox_state_dir``: an empty directory for persisted sandbox sites (``RECONCILER_SANDBOX_DIR``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
+from reconciler.sandbox.server import RunningServer, start_server
+from reconciler.sandbox.site import Site
+
+
+@pytest.fixture
+def sandbox_site() -> Site:
+    return Site(seed_state("demo"))
+
+
+@pytest.fixture
+def sandbox_server(sandbox_site: Site) -> Iterator[RunningServer]:
+    server = start_server(sandbox_site, "127.0.0.1", 0)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def sandbox_admin() -> tuple[str, str]:
+    return (ADMIN_EMAIL, admin_token("demo"))
+
+
+@pytest.fixture
+def sandbox_state_dir(tmp_path: Path) -> Path:
+    path = tmp_path / "sandbox-state"
+    path.mkdir()
+    return path

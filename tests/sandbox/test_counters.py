@@ -1,0 +1,37 @@
+"""Request counters by method and path template, in-process and over /_sandbox/counters."""
+
+from __future__ import annotations
+
+from reconciler.sandbox.site import Site
+from tests.sandbox.doors import Door
+
+
+def test_counts_requests_by_method_and_path_template(door: Door, sandbox_site: Site) -> None:
+    client = door.client(sandbox_site)
+    client.get("/wiki/api/v2/spaces")
+    client.get("/wiki/api/v2/spaces", params={"cursor": "b2Zmc2V0OjU"})
+    client.get("/wiki/api/v2/spaces/1441793/role-assignments")
+    client.get("/wiki/api/v2/spaces/1474561/role-assignments")
+    client.delete("/wiki/rest/api/space/OPS/permission/424242")
+    expected = {
+        "DELETE /wiki/rest/api/space/{spaceKey}/permission/{id}": 1,
+        "GET /wiki/api/v2/spaces": 2,
+        "GET /wiki/api/v2/spaces/{id}/role-assignments": 2,
+    }
+    assert sandbox_site.counters == expected
+    over_http = client.get("/_sandbox/counters").json()
+    assert over_http == {"counters": expected, "total": 5}
+
+
+def test_reset_counters(door: Door, sandbox_site: Site) -> None:
+    client = door.client(sandbox_site)
+    client.get("/wiki/api/v2/space-role-mode")
+    assert client.post("/_sandbox/reset-counters").status_code == 204
+    assert client.get("/_sandbox/counters").json() == {"counters": {}, "total": 0}
+    assert sandbox_site.request_count == 0
+
+
+def test_admin_api_requests_are_counted_with_ids_templated(door: Door, sandbox_site: Site) -> None:
+    client = door.client(sandbox_site)
+    client.get(f"/admin/control/v2/orgs/{sandbox_site.state.org_id}/policies")
+    assert sandbox_site.counters == {"GET /admin/control/v2/orgs/{id}/policies": 1}
