@@ -21,6 +21,7 @@ from reconciler.plan.planfile import load_plan
 from reconciler.sandbox import default_admin_api_key, default_credentials
 from reconciler.sandbox.server import RunningServer, start_server
 from reconciler.sandbox.store import open_site
+from tests.github.test_workflow_scripts import logged_report
 from tests.github.workflows import (
     REPO,
     action_step,
@@ -125,7 +126,7 @@ def test_pull_request_validates_plans_and_posts_one_comment(runner: Runner) -> N
     assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": "plan.md"}), stderr
     markdown = (runner.root / "plan.md").read_text(encoding="utf-8")
     assert markdown.startswith(f"### Reconciler plan for `{runner.server.url}`\n\n**Plan: ")
-    assert stdout == markdown, "the report is also in the job log"
+    assert logged_report(stdout) == markdown, "the report is also in the job log"
     plan = load_plan((runner.root / "plan.json").read_text(encoding="utf-8"))
     assert plan.changes, "the demo policy differs from the demo site"
     writes = [key for key in runner.server.site.counters if not key.startswith("GET ")]
@@ -211,7 +212,9 @@ def test_an_unsafe_plan_fails_the_check_but_still_reaches_the_comment(runner: Ru
                                                              "max_removal_fraction: 0.01"), encoding="utf-8")
     code, stdout, stderr = runner.uses("policy-plan.yml", "plan", "Plan")
     assert (code, runner.outputs()) == (1, {"exit-code": "1", "output": "plan.md"})
-    assert stdout.endswith("::error title=reconciler plan::reconciler plan exited with code 1\n")
+    error = "::error title=reconciler plan::reconciler plan exited with code 1\n"
+    assert stdout.endswith(error)
+    assert logged_report(stdout.removesuffix(error)) == (runner.root / "plan.md").read_text(encoding="utf-8")
     assert "--allow-unsafe" in stderr
     markdown = (runner.root / "plan.md").read_text(encoding="utf-8")
     assert "> **Unsafe plan:** apply refuses it without `--allow-unsafe`." in markdown

@@ -6,6 +6,7 @@ temporary files. The reconciler commands themselves run for real in test_workflo
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -183,6 +184,13 @@ def test_apply_summary_is_the_apply_report_or_says_nothing_was_applied(tmp_path:
 
 # ------------------------------------------------------------------------------ the composite action
 
+
+def logged_report(stdout: str) -> str:
+    """The report as the action echoes it: between ``::stop-commands::<token>`` and ``::<token>::``."""
+    match = re.fullmatch(r"::stop-commands::([0-9a-f]{32})\n(.*)::\1::\n", stdout, re.DOTALL)
+    assert match, f"the report is not fenced off from workflow commands: {stdout!r}"
+    return match.group(2)
+
 FAKE_RECONCILER = '''\
 import os, sys
 print("argv=" + " ".join(sys.argv[1:]))
@@ -221,8 +229,9 @@ def test_the_action_runs_the_command_with_split_args_and_saves_the_report(tmp_pa
         "argv=plan policies --out plan.json --format markdown\nCONFLUENCE_URL=unset\nCONFLUENCE_EMAIL=set\n"
         "CONFLUENCE_API_TOKEN=set\nNO_COLOR=set\n"
     )
-    assert (code, stdout, outputs) == (0, report, "exit-code=0\noutput=plan.md\n")
+    assert (code, outputs) == (0, "exit-code=0\noutput=plan.md\n")
     assert (tmp_path / "plan.md").read_text(encoding="utf-8") == report
+    assert logged_report(stdout) == report
 
 
 @pytest.mark.parametrize(
