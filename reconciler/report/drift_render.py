@@ -123,7 +123,9 @@ def render_markdown(report: DriftReport, limit: int = MARKDOWN_LIMIT) -> str:
         text = _template("drift.md.j2").render(v=build_view(report, max_items=shown))
         if len(text) <= limit or shown == 0:
             return text
-        shown = shown * 3 // 4
+        # items are of similar length: jump close to the fit, then shrink by a tenth at a time
+        shown = min(shown - 1, int(shown * limit / len(text) * 0.95))
+        shown = max(shown, 0)
 
 
 def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftView:

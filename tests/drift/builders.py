@@ -9,6 +9,7 @@ from reconciler.model import (
     DEFAULT_ROLE_DESCRIPTIONS,
     DEFAULT_ROLE_PERMISSIONS,
     Authority,
+    DefaultRule,
     DesiredAssignment,
     DesiredGrant,
     DesiredSpace,
@@ -27,6 +28,7 @@ from reconciler.model import (
     SiteSettings,
     Source,
     SpaceInfo,
+    SpaceSelector,
 )
 
 PEOPLE = {
@@ -69,7 +71,9 @@ def desired(
     ignore: tuple[tuple[str, str, date], ...] = (),
     roles: Mapping[str, frozenset[str]] | None = None,
     custom_role_limit: int = 10,
+    defaults: Mapping[str, str] | None = None,
 ) -> DesiredState:
+    """``defaults``: one rule matching every space, principal ref -> role (from policies/defaults.yaml)."""
     people = {h: Person(h, a, False, Source("policies/people.yaml", 3 + n)) for n, (h, a) in
               enumerate(PEOPLE.items())}
     return DesiredState(
@@ -79,7 +83,12 @@ def desired(
         people=people,
         roles={name: RoleDef(name, "", perms, Source("policies/roles.yaml", 3 + n))
                for n, (name, perms) in enumerate((roles or {}).items())},
-        defaults=(),
+        defaults=(
+            DefaultRule("everywhere", SpaceSelector(keys=("*",)), tuple(
+                DesiredAssignment(principal(ref), role, Source("policies/defaults.yaml", 6 + n, 7))
+                for n, (ref, role) in enumerate(defaults.items())
+            ), Source("policies/defaults.yaml", 3, 5)),
+        ) if defaults else (),
         spaces={s.key: s for s in spaces},
         app_access=None,
         guest_max_role=None,

@@ -215,3 +215,30 @@ def test_custom_role_changed_on_the_site_is_drift() -> None:
 
 def test_every_kind_has_a_distinct_label() -> None:
     assert len({k.label for k in DriftKind}) == len(DriftKind)
+
+
+def test_removed_access_from_a_defaults_rule_is_adopted_by_none_in_the_space_entry() -> None:
+    policy = desired(eng(), defaults={"group:all-staff": "Viewer"})
+    site = live({"ENG": {"group:engineering": "Collaborator", "user:alice": "Manager"}},
+                groups=("all-staff",))
+    report = detect_drift(policy, site, today=TODAY)
+    assert rows(report.items) == [
+        ("REMOVED", "ENG", "group:all-staff", "Viewer", None, "in the policy, not assigned on the site"),
+    ]
+    assert report.items[0].adopt == Remedy("add under spaces.ENG.assign", file=ENG, where="spaces.ENG.assign",
+                                           yaml="group:all-staff: none")
+    assert str(report.items[0].source) == "policies/defaults.yaml:6"
+
+
+def test_access_added_in_a_space_matched_only_by_defaults_is_adopted_in_a_new_space_file() -> None:
+    policy = desired(defaults={"group:all-staff": "Viewer"})  # default_authority: exact
+    site = live({"TEAM": {"group:all-staff": "Viewer", "group:team": "Collaborator"}})
+    report = detect_drift(policy, site, today=TODAY)
+    assert rows(report.items) == [
+        ("ADDED", "TEAM", "group:team", None, "Collaborator",
+         "assigned on the site, not in the policy (space is exact)"),
+    ]
+    assert report.items[0].adopt == Remedy(
+        "add under spaces.TEAM.assign (a new file)", file="policies/spaces/TEAM.yaml",
+        where="spaces.TEAM.assign", yaml="group:team: Collaborator",
+    )

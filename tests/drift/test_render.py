@@ -103,3 +103,15 @@ def test_markdown_leaves_items_out_to_stay_under_the_issue_limit() -> None:
 def test_unknown_format_is_a_usage_error() -> None:
     with pytest.raises(UsageError, match="unknown format 'html'; choose one of text, markdown, json"):
         render_drift(clean_report(), "html")
+
+
+def test_a_very_large_report_stays_under_the_issue_limit_and_says_what_was_left_out() -> None:
+    policy = desired(space("BIG", {}))
+    site = live({"BIG": {f"group:team-{n:05d}": "Viewer" for n in range(3000)}})
+    report = detect_drift(policy, site, today=TODAY)
+    text = render_markdown(report)
+    assert len(text) <= 60_000
+    shown = text.count("- `+` **group:team-")
+    assert 0 < shown < 3000
+    assert f"_{3000 - shown} more differences are not shown to fit an issue" in text
+    assert text.startswith("### Drift: 3000 differences in 1 place (3000 added outside the policy)")
