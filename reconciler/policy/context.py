@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from reconciler.model import DEFAULT_ROLE_PERMISSIONS, DEFAULT_ROLES, Principal
 from reconciler.policy.document import Merged
-from reconciler.policy.resolve import PrincipalRefError, accounts_of, parse_principal, person_account
+from reconciler.policy.resolve import People, PrincipalRefError, accounts_of, parse_principal, person_account
 
 
 @dataclass(frozen=True, slots=True)
@@ -15,7 +15,7 @@ class Context:
     """What the checks need to know about the whole policy."""
 
     merged: Merged
-    accounts: Mapping[str, str]  # handle -> account id
+    accounts: People  # handle -> account id
     guests: frozenset[str]  # account ids of guests
     roles: Mapping[str, frozenset[str]]  # assignable role name -> permissions
     deleted: frozenset[str]  # custom roles set to none

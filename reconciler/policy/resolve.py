@@ -46,6 +46,16 @@ ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|[0-9]+:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}
 PRINCIPAL_KINDS = tuple(kind.value for kind in PrincipalKind)
 
 
+class People(dict[str, str]):
+    """People handles -> account ids, with the reverse index (account id -> first handle)."""
+
+    def __init__(self, ids: Mapping[str, str]) -> None:
+        super().__init__(ids)
+        self.handles: dict[str, str] = {}
+        for handle, account_id in ids.items():
+            self.handles.setdefault(account_id, handle)
+
+
 class PrincipalRefError(ValueError):
     """A principal reference that cannot be resolved; ``str()`` is the message."""
 
@@ -57,7 +67,7 @@ def person_account(value: str | PersonSpec) -> tuple[str, bool]:
     return value, False
 
 
-def parse_principal(ref: str, accounts: Mapping[str, str]) -> Principal:
+def parse_principal(ref: str, accounts: People) -> Principal:
     """``user:<handle|accountId>``, ``group:<name>`` or ``class:<id>``; ``accounts``: handle -> id."""
     kind, sep, rest = ref.partition(":")
     if not sep or kind not in PRINCIPAL_KINDS:
@@ -71,8 +81,7 @@ def parse_principal(ref: str, accounts: Mapping[str, str]) -> Principal:
         if rest in accounts:
             return Principal(PrincipalKind.USER, accounts[rest], label=rest)
         if ACCOUNT_ID.match(rest):
-            handle = next((h for h, a in accounts.items() if a == rest), None)
-            return Principal(PrincipalKind.USER, rest, label=handle)
+            return Principal(PrincipalKind.USER, rest, label=accounts.handles.get(rest))
         raise PrincipalRefError(f"unknown person '{rest}'{did_you_mean(rest, accounts)}")
     if kind == PrincipalKind.CLASS:
         if rest not in ACCESS_CLASSES:
@@ -81,8 +90,8 @@ def parse_principal(ref: str, accounts: Mapping[str, str]) -> Principal:
     return Principal(PrincipalKind.GROUP, rest)
 
 
-def accounts_of(merged: Merged) -> dict[str, str]:
-    return {handle: person_account(entry.value)[0] for handle, entry in merged.people.items()}
+def accounts_of(merged: Merged) -> People:
+    return People({handle: person_account(entry.value)[0] for handle, entry in merged.people.items()})
 
 
 def resolve(merged: Merged, digest: str) -> DesiredState:
@@ -133,8 +142,9 @@ def resolve(merged: Merged, digest: str) -> DesiredState:
     )
 
 
-def _assignments(entry: Entry[Any], refs: Mapping[str, str],
-                 accounts: Mapping[str, str]) -> tuple[DesiredAssignment, ...]:
+def _assignments(
+    entry: Entry[Any], refs: Mapping[str, str], accounts: People
+) -> tuple[DesiredAssignment, ...]:
     result = [
         DesiredAssignment(parse_principal(ref, accounts), None if role == "none" else role,
                           entry.source("assign", ref))
@@ -143,15 +153,14 @@ def _assignments(entry: Entry[Any], refs: Mapping[str, str],
     return tuple(sorted(result, key=lambda a: a.principal))
 
 
-def _default_rule(entry: Entry[DefaultSpec], accounts: Mapping[str, str]) -> DefaultRule:
+def _default_rule(entry: Entry[DefaultSpec], accounts: People) -> DefaultRule:
     rule = entry.value
     selector = SpaceSelector(tuple(rule.spaces.keys), tuple(rule.spaces.exclude), tuple(rule.spaces.type))
     return DefaultRule(rule.name, selector, _assignments(entry, rule.assign, accounts),
                        entry.source())
 
 
-def _space(key: str, entry: Entry[SpaceSpec], accounts: Mapping[str, str],
-           default: Authority) -> DesiredSpace:
+def _space(key: str, entry: Entry[SpaceSpec], accounts: People, default: Authority) -> DesiredSpace:
     spec = entry.value
     grants = [
         DesiredGrant(parse_principal(ref, accounts), frozenset() if perms == "none" else frozenset(perms),
