@@ -230,37 +230,39 @@ class ConfluenceClient:
         space: str | None = None,
     ) -> httpx.Response:
         shown = _display(path)
-        if self._read_only and method != "GET":
-            where = f" (space {space})" if space else ""
-            raise ReadOnlyViolationError(
-                f"refused {method} {shown}{where}: the client is read-only (plan and drift never write)"
-            )
-        retries = 0
-        waited = 0.0
+        self._refuse_if_read_only(method, shown, space)
+        retries, waited = 0, 0.0
         while True:
             self._count(method)
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
-                if transport_error_is_retryable(method, exc):
-                    delay = self._backoff_delay(retries + 1, None, waited, retry_limit(self._retry, exc))
-                    if delay is not None:
-                        retries, waited = retries + 1, waited + self._wait(delay, method, shown, "error")
-                        continue
-                raise self._transport_error(method, shown, exc, space, retries) from None
+                limit = retry_limit(self._retry, exc) if transport_error_is_retryable(method, exc) else 0
+                delay = self._backoff_delay(retries + 1, None, waited, limit)
+                if delay is None:
+                    raise self._transport_error(method, shown, exc, space, retries) from None
+                why = type(exc).__name__
             except httpx.HTTPError as exc:
                 raise self._transport_error(method, shown, exc, space, retries) from None
-            log.debug("%s %s -> %s", method, shown, response.status_code)
-            if response.is_success:
-                return response
-            if status_is_retryable(method, response.status_code):
+            else:
+                log.debug("%s %s -> %s", method, shown, response.status_code)
+                if response.is_success:
+                    return response
                 hinted = parse_retry_after(response.headers.get("Retry-After"))
-                delay = self._backoff_delay(retries + 1, hinted, waited, self._retry.max_retries)
-                if delay is not None:
-                    retries, waited = retries + 1, waited + self._wait(delay, method, shown,
-                                                                      str(response.status_code))
-                    continue
-            raise self._status_error(method, shown, response, space, retries)
+                limit = self._retry.max_retries if status_is_retryable(method, response.status_code) else 0
+                delay = self._backoff_delay(retries + 1, hinted, waited, limit)
+                if delay is None:
+                    raise self._status_error(method, shown, response, space, retries,
+                                             hinted=hinted, waited=waited)
+                why = str(response.status_code)
+            retries, waited = retries + 1, waited + self._wait(delay, method, shown, why)
+
+    def _refuse_if_read_only(self, method: str, shown: str, space: str | None) -> None:
+        if self._read_only and method != "GET":
+            where = f" (space {space})" if space else ""
+            raise ReadOnlyViolationError(
+                f"refused {method} {shown}{where}: the client is read-only (plan and drift never write)"
+            )
 
     def _backoff_delay(self, retry: int, hinted: float | None, waited: float, limit: int) -> float | None:
         """The wait before this retry, or None when the retry budget (count or time) is spent."""
@@ -286,12 +288,27 @@ class ConfluenceClient:
                            "the response is not JSON", space=space) from None
 
     def _status_error(
-        self, method: str, shown: str, response: httpx.Response, space: str | None, retries: int
+        self,
+        method: str,
+        shown: str,
+        response: httpx.Response,
+        space: str | None,
+        retries: int,
+        *,
+        hinted: float | None = None,
+        waited: float = 0.0,
     ) -> ApiError:
         status = response.status_code
         detail = errordetail.describe(response, self._secrets)
         if retries:
             detail += f" (after {retries + 1} attempts)"
+        if (
+            hinted is not None
+            and status_is_retryable(method, status)
+            and retries < self._retry.max_retries
+            and waited + hinted > self._retry.max_total_seconds
+        ):
+            detail += f" (the site asked to wait {hinted:.0f}s more, past the retry budget)"
         if status == 401 and self._auth_hint:
             detail += f"; {self._auth_hint}"
         cls: type[ApiError] = ApiError

@@ -92,7 +92,10 @@ def test_retries_stop_when_the_next_wait_would_exceed_the_time_budget(
 
     assert sleeps == [50.0, 50.0]
     assert route.call_count == 3
-    assert str(exc.value) == "GET /wiki/api/v2/spaces: 429: Too Many Requests (after 3 attempts)"
+    assert str(exc.value) == (
+        "GET /wiki/api/v2/spaces: 429: Too Many Requests (after 3 attempts) "
+        "(the site asked to wait 50s more, past the retry budget)"
+    )
 
 
 def test_get_is_retried_after_a_dropped_connection(
