@@ -142,6 +142,9 @@ def _assignment_item(change: Change, ctx: _Context) -> DriftItem:
     if change.kind is ChangeKind.ASSIGN:
         kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.REMOVED
         detail = unknown or "in the policy, not assigned on the site"
+        held = ctx.live.spaces[key].grants.get(principal)
+        if held and not unknown:
+            detail += f" (it holds individual permissions instead: {permissions_text(held)})"
         return _item(kind, change, detail, r.delete_line(key, principal, change.role or "", src), r.apply())
     detail = f"the policy says {change.role}, the site has {change.old_role}"
     adopt = r.set_line(key, principal, change.old_role or "", src)
@@ -160,7 +163,7 @@ def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Con
     desired = frozenset(want.permissions) if want is not None else frozenset()
     live = frozenset(ctx.live.spaces[key].grants.get(principal, {}))
     source = want.source if want is not None else None
-    desired_text = permissions_text(desired) if want is not None else None
+    desired_text = None if want is None else permissions_text(desired) if desired else "none"
     live_text = permissions_text(live) if live else None
     r = ctx.remedy
     unknown = ctx.unknown_live(principal) if live and not desired else ctx.unknown_desired(principal)
@@ -176,6 +179,8 @@ def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Con
         kind = DriftKind.CUSTOM_ACCESS if on_roles else DriftKind.ADDED
         detail = ("on individual permissions (custom access), not in the policy" if on_roles
                   else "individual permissions on the site, not in the policy")
+        if want is not None:
+            detail = "set to none in the policy, but held on the site"
         adopt = r.set_line(key, principal, permissions_text(live), source, "grants")
     else:
         gained = sorted(live - desired)

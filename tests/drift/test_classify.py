@@ -242,3 +242,27 @@ def test_access_added_in_a_space_matched_only_by_defaults_is_adopted_in_a_new_sp
         "add under spaces.TEAM.assign (a new file)", file="policies/spaces/TEAM.yaml",
         where="spaces.TEAM.assign", yaml="group:team: Collaborator",
     )
+
+
+def test_a_policy_role_held_as_custom_access_says_so() -> None:
+    site = live({"ENG": {"group:engineering": "Collaborator"}},
+                grants={"ENG": {"user:alice": frozenset({"read/space", "create/comment"})}},
+                mode=RoleMode.ROLES_TRANSITION)
+    report = detect_drift(desired(eng()), site, today=TODAY)
+    assert rows(report.items) == [
+        ("REMOVED", "ENG", "user:alice", "Manager", None,
+         ("in the policy, not assigned on the site "
+          "(it holds individual permissions instead: [create/comment, read/space])")),
+    ]
+
+
+def test_grants_set_to_none_but_held_on_a_legacy_site_are_added_access() -> None:
+    policy = desired(space("OPS", {}, grants={"group:ops": frozenset()}))
+    site = live({}, grants={"OPS": {"group:ops": frozenset({"read/space"})}}, mode=RoleMode.PRE_ROLES)
+    report = detect_drift(policy, site, today=TODAY)
+    assert rows(report.items) == [
+        ("ADDED", "OPS", "group:ops", "none", "[read/space]",
+         "set to none in the policy, but held on the site"),
+    ]
+    assert report.items[0].adopt == Remedy("change line 6 to", file="policies/spaces/OPS.yaml",
+                                           where="spaces.OPS.grants", yaml="group:ops: [read/space]")
