@@ -228,10 +228,14 @@ def _app_item(entry: AppPolicyDrift, ctx: _Context) -> DriftItem:
                    file=src.file if src else f"{ctx.desired.policy_dir}/app-access.yaml", where="app_access")
     return DriftItem(
         DriftKind.APP_POLICY, SITE, None, ", ".join(entry.desired.spaces) if entry.desired else None,
-        ", ".join(entry.live.spaces) if entry.live else None, f"{entry.kind}: {entry.detail}",
+        ", ".join(entry.live.spaces) if entry.live else None, _app_detail(entry),
         adopt if entry.counts else None, ctx.remedy.apply() if entry.counts else None, source=src,
         subject=entry.name, informational=not entry.counts,
     )
+
+
+def _app_detail(entry: AppPolicyDrift) -> str:
+    return entry.detail if entry.detail.startswith(entry.kind) else f"{entry.kind}: {entry.detail}"
 
 
 def _missing(key: str, ctx: _Context) -> DriftItem:
