@@ -13,7 +13,7 @@ import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from reconciler.apply_ports import AppPolicyWriter, Reader, Writer
 from reconciler.confluence.client import ConfluenceClient
@@ -22,6 +22,9 @@ from reconciler.confluence.write import ConfluenceReader, ConfluenceWriter
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.changes import ChangeKind, Plan
+
+if TYPE_CHECKING:
+    import httpx
 
 POLICY_CHANGED = "the policy changed since this plan was made; run `reconciler plan` again"
 APP_KINDS = {ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY}
@@ -44,11 +47,20 @@ def open_apply(
     *,
     env: Mapping[str, str] = os.environ,
     progress: Callable[[str], None] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    client_factory: Callable[[DesiredState], ConfluenceClient] | None = None,
 ) -> ApplySession:
+    """Load the policy and open one read-write client.
+
+    ``transport`` replaces the network, ``client_factory`` the whole client (tests, benchmarks).
+    """
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `apply --help` light
 
     desired = load_policy(policy_dir)
-    client = open_client(desired.site.url, read_only=False, env=env)
+    if client_factory is not None:
+        client = client_factory(desired)
+    else:
+        client = open_client(desired.site.url, read_only=False, env=env, transport=transport)
     reader = ConfluenceReader(client, desired, progress=progress)
     return ApplySession(
         desired=desired,
