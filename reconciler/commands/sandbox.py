@@ -125,7 +125,10 @@ def _knobs(args: argparse.Namespace) -> Knobs:
 
 def _serve(args: argparse.Namespace) -> int:
     knobs = _knobs(args)
-    site = open_site(args.name, args.state_dir, knobs) if args.name else Site(seed_state(args.seed), knobs)
+    if args.name:
+        site = open_site(args.name, args.state_dir, knobs, seed=args.seed)
+    else:
+        site = Site(seed_state(args.seed), knobs)
     admin = site.state.users[SVC_ACCOUNT_ID]
     if args.admin_email:
         admin.email = args.admin_email

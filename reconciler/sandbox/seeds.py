@@ -66,6 +66,7 @@ def _base_state(name: str, cloud_id: str, org_id: str, mode: str) -> SiteState:
         org_id=org_id,
         admin_api_key=f"sandbox-admin-api-key-{'demo' if name == 'demo' else 'synthetic'}",
     )
+    state.seed = name
     for role_name in DEFAULT_ROLES:
         perms = [p for p in KNOWN_PERMISSIONS if p in DEFAULT_ROLE_PERMISSIONS[role_name]]
         role_id = _id(cloud_id, f"system-role:{role_name}")

@@ -173,6 +173,7 @@ class SiteState:
     roles: dict[str, Role] = field(default_factory=dict)  # role id -> role
     spaces: dict[int, Space] = field(default_factory=dict)  # space id -> space
     org_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
+    seed: str = ""  # the seed the site was created from ("demo", "synthetic:..."); "" = built by hand
     _member_of: dict[str, frozenset[str]] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ lookups
@@ -218,6 +219,7 @@ class SiteState:
         return {
             "format": FORMAT_VERSION,
             "name": self.name,
+            "seed": self.seed,
             "mode": self.mode,
             "cloudId": self.cloud_id,
             "orgId": self.org_id,
@@ -247,4 +249,5 @@ class SiteState:
         state.roles = {r["id"]: Role.from_json(r) for r in data["roles"]}
         state.spaces = {int(s["id"]): Space.from_json(s) for s in data["spaces"]}
         state.org_policies = dict(data.get("orgPolicies", {}))
+        state.seed = str(data.get("seed", ""))
         return state

@@ -18,22 +18,30 @@ def state_path(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> Path:
     return Path(state_dir) / f"{name}.json"
 
 
-def open_site(name: str, state_dir: Path | str = DEFAULT_STATE_DIR, knobs: Knobs | None = None) -> Site:
-    """The persisted site ``name`` (created from its seed if new); saved after every write."""
+def open_site(
+    name: str, state_dir: Path | str = DEFAULT_STATE_DIR, knobs: Knobs | None = None, seed: str | None = None
+) -> Site:
+    """The persisted site ``name``, created from ``seed`` (default: the seed named ``name``) if new;
+    saved after every write."""
     path = state_path(name, state_dir)
     if path.exists():
         site = Site(load_state(path), knobs)
     else:
-        site = Site(seed_state(name), knobs)
+        state = seed_state(seed or name)
+        state.name = name
+        site = Site(state, knobs)
         site.save(path)
     site.on_write = lambda s: s.save(path)
     return site
 
 
 def reset_site(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> Path:
-    """Recreate ``name`` from its seed, discarding its persisted state."""
+    """Recreate ``name`` from the seed it was created from (or the seed named ``name``)."""
     path = state_path(name, state_dir)
-    Site(seed_state(name)).save(path)
+    seed = (load_state(path).seed if path.exists() else "") or name
+    state = seed_state(seed)
+    state.name = name
+    Site(state).save(path)
     return path
 
 
