@@ -4,7 +4,8 @@ The spaces are read through ``fetch_live`` with a stand-in policy whose one ``de
 every space (personal spaces only when named with ``--space``), so import sees the site exactly as plan
 and drift will: the same calls, group names, and definition of custom access. Users are named through
 ``GET /wiki/rest/api/user/bulk`` (display name, guest flag); the actor is the account the tool runs as
-(``GET /wiki/rest/api/user/current``), else the user who is Admin in the most spaces, else ``--actor``.
+(``GET /wiki/rest/api/user/current``), else the user who is Admin in the most non-personal spaces, else
+``--actor``.
 """
 
 from __future__ import annotations
@@ -102,8 +103,10 @@ def _current_account(client: ConfluenceClient) -> str | None:
 
 
 def _busiest_admin(live: LiveState) -> str | None:
-    """The user who is Admin in the most imported spaces (ties: the lowest account id)."""
-    admins = Counter(p.id for s in live.spaces.values() for p, role in s.assignments.items()
+    """The user who is Admin in the most imported spaces, personal spaces aside (their owner is Admin
+    there); ties: the lowest account id."""
+    spaces = [s for s in live.spaces.values() if s.info.type != "personal"] or list(live.spaces.values())
+    admins = Counter(p.id for s in spaces for p, role in s.assignments.items()
                      if p.kind is PrincipalKind.USER and role == ADMIN_ROLE)
     if not admins:
         return None

@@ -140,3 +140,16 @@ def test_handles_are_derived_deterministically(names: dict[str, str], handles: d
 )
 def test_scalars_are_quoted_only_when_yaml_needs_it(value: str, text: str) -> None:
     assert scalar(value) == text
+
+
+@pytest.mark.parametrize(
+    ("actor", "handle"),
+    [(None, "reconciler-service"), ("5b10ac8d82e05b22cc7d4ef5", "alice-anders")],
+    ids=["the busiest admin outside personal spaces", "--actor"],
+)
+def test_the_actor_is_the_busiest_admin_unless_given(actor: str | None, handle: str, tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    run_import(out, site=DEMO, spaces=["~5b10ac8d82e05b22cc7d4ef5", "ENG"], actor=actor, env={},
+               state_dir=tmp_path / "sb")
+    assert f"  actor: {handle}\n" in (out / "site.yaml").read_text(encoding="utf-8")
+    assert (out / "spaces" / "~5b10ac8d82e05b22cc7d4ef5.yaml").is_file()
