@@ -1,0 +1,167 @@
+"""`reconciler apply` end to end in-process: saved plans, prompts, approval, refusals, guards."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import reconciler.apply_pipeline as pipeline
+from reconciler.cli import main
+from reconciler.confluence.session import open_client
+from reconciler.plan.planfile import dump_plan
+from reconciler.sandbox.site import Site
+from reconciler.sandbox.store import open_site
+from reconciler.sandbox.transport import open_sandbox_transport
+from tests.apply.sandbox_helpers import SITE, copy_policies, env_for, fresh_plan, summary, writes
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.fixture
+def policies(tmp_path: Path) -> Path:
+    return copy_policies(tmp_path)
+
+
+@pytest.fixture
+def state_dir(tmp_path: Path) -> Path:
+    return tmp_path / "sandbox"
+
+
+@pytest.fixture
+def site(monkeypatch: pytest.MonkeyPatch, state_dir: Path, tmp_path: Path) -> Site:
+    """The demo site the command talks to, with its request counters readable here."""
+    for name in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN", "CONFLUENCE_BEARER_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env_for(state_dir).items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)
+    transport = open_sandbox_transport(SITE, state_dir)
+
+    def client(url: str, **kwargs: Any) -> Any:
+        return open_client(url, **{**kwargs, "transport": transport})
+
+    monkeypatch.setattr(pipeline, "open_client", client)
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    return transport.site
+
+
+def save_plan(policies: Path, state_dir: Path, tmp_path: Path) -> Path:
+    _live, plan = fresh_plan(policies, state_dir)
+    path = tmp_path / "plan.json"
+    path.write_text(dump_plan(plan), encoding="utf-8")
+    return path
+
+
+def test_policy_dir_without_a_terminal_needs_auto_approve_and_writes_nothing(
+    site: Site, policies: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", str(policies)]) == 1
+    err = capsys.readouterr().err
+    assert err == (
+        "error: stdin is not a terminal, so apply cannot ask for confirmation: pass --auto-approve to apply "
+        "without asking; nothing was written\n"
+    )
+    assert writes(site) == {}
+    assert site.request_count > 0
+
+
+def test_policy_dir_with_auto_approve_applies_and_the_next_plan_is_empty(
+    site: Site, policies: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", str(policies), "--auto-approve", "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] is True
+    assert report["summary"]["failed"] == 0
+    assert report["summary"]["done"] == len(report["done"]) > 0
+    assert summary(fresh_plan(policies, state_dir)[1]) == []
+    assert main(["apply", str(policies), "--auto-approve"]) == 0
+    assert capsys.readouterr().out.endswith("Nothing to apply: the site already matches the plan.\n")
+
+
+def test_prompt_accepts_only_yes(
+    site: Site, policies: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr("sys.stdin", Terminal("y\n"))
+    assert main(["apply", str(policies)]) == 1
+    err = capsys.readouterr().err
+    assert "Apply these 10 changes? Only 'yes' is accepted: " in err
+    assert err.endswith("Apply cancelled; nothing was written.\n")
+    assert writes(site) == {}
+
+    monkeypatch.setattr("sys.stdin", Terminal("yes\n"))
+    assert main(["apply", str(policies)]) == 0
+    assert capsys.readouterr().out.endswith("Apply complete: every change is written and verified.\n")
+
+
+def test_saved_plan_is_applied_exactly(
+    site: Site, policies: Path, state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_file = save_plan(policies, state_dir, tmp_path)
+    assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Apply to sandbox:demo (ROLES_TRANSITION): 10 done, 0 failed, 0 skipped")
+    assert summary(fresh_plan(policies, state_dir)[1]) == []
+
+
+def test_stale_saved_plan_is_refused_and_nothing_is_written(
+    site: Site, policies: Path, state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_file = save_plan(policies, state_dir, tmp_path)
+    other = open_site(SITE, state_dir)  # someone changes the site after the plan was made
+    with other.writing() as state:
+        state.mode = "ROLES"
+    site.reset_counters()
+    assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 1
+    assert capsys.readouterr().err == (
+        "error: the live state changed since this plan was made; run `reconciler plan` again\n"
+    )
+    assert writes(site) == {}
+
+
+def test_saved_plan_made_from_another_policy_is_refused(
+    site: Site, policies: Path, state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_file = save_plan(policies, state_dir, tmp_path)
+    with (policies / "spaces" / "HR.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("# reviewed again\n")
+    assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 1
+    assert capsys.readouterr().err == (
+        "error: the policy changed since this plan was made; run `reconciler plan` again\n"
+    )
+    assert writes(site) == {}
+
+
+def test_actor_and_protected_principals_are_never_removed(
+    site: Site, policies: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eng = policies / "spaces" / "ENG.yaml"
+    eng.write_text(
+        eng.read_text(encoding="utf-8").replace(
+            "      class:anonymous-users: none\n",
+            "      class:anonymous-users: none\n      user:svc-reconciler: none\n"
+            "      group:confluence-administrators: Viewer\n",
+        ),
+        encoding="utf-8",
+    )
+    assert main(["apply", str(policies), "--auto-approve", "--allow-unsafe"]) == 0
+    capsys.readouterr()
+    live, _plan = fresh_plan(policies, state_dir)
+    eng_live = {p.ref: role for p, role in live.spaces["ENG"].assignments.items()}
+    assert eng_live["user:712020:5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"] == "Admin"
+    assert eng_live["group:confluence-administrators"] == "Admin"
+
+
+def test_neither_a_plan_file_nor_a_directory_is_a_usage_error(
+    site: Site, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["apply", str(tmp_path / "nowhere")]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {tmp_path / 'nowhere'}: neither a plan file (.json) nor a policy directory\n"
+    )
