@@ -235,7 +235,7 @@ def _app_item(entry: AppPolicyDrift, ctx: _Context) -> DriftItem:
 
 
 def _app_detail(entry: AppPolicyDrift) -> str:
-    return entry.detail if entry.detail.startswith(entry.kind) else f"{entry.kind}: {entry.detail}"
+    return f"{entry.kind}: {entry.detail}"  # kinds: missing, changed, unexpected, coverage, unmanaged
 
 
 def _missing(key: str, ctx: _Context) -> DriftItem:
