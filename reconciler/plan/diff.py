@@ -153,7 +153,8 @@ def _diff_assignments(space: EffectiveSpace, live_space: LiveSpace, guard: Guard
             out.changes.append(Change(ChangeKind.ASSIGN, key, principal, want.role, source=want.source))
         elif have != want.role:
             change = Change(ChangeKind.REASSIGN, key, principal, want.role, have, source=want.source)
-            _emit(change, guard, out, losing=guard.is_downgrade(have, want.role))
+            guarded = guard.why_kept(principal) is not None
+            _emit(change, guard, out, losing=guarded and guard.is_downgrade(have, want.role))
     if space.authority is Authority.EXACT:
         for principal, have in current.items():
             if principal not in space.assignments:

@@ -74,7 +74,15 @@ def check_plan(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[Safe
     """Every safety finding of ``plan``, in a fixed order; empty when the plan is safe."""
     findings: list[SafetyFinding] = []
     findings += _removal_fraction(plan, desired.safety.max_removal_fraction)
-    after = {space.key: _after(plan, live, space.key) for space in plan.spaces if space.key in live.spaces}
+    by_space: dict[str, list[Change]] = {}
+    for change in plan.changes:
+        if change.space is not None:
+            by_space.setdefault(change.space, []).append(change)
+    after = {
+        space.key: _after(by_space.get(space.key, []), live, space.key)
+        for space in plan.spaces
+        if space.key in live.spaces
+    }
     for space in plan.spaces:
         admins = after.get(space.key)
         if admins is not None and space.authority is Authority.EXACT:
@@ -139,14 +147,14 @@ def _verb(change: Change, who: str) -> str:
     return f"remove {who} ({change.old_role})"
 
 
-def _after(plan: Plan, live: LiveState, key: str) -> frozenset[Principal]:
+def _after(changes: list[Change], live: LiveState, key: str) -> frozenset[Principal]:
     """Who holds Admin (the role, or ``administer/space``) in a space once the plan is applied."""
     space = live.spaces[key]
     roles: dict[Principal, str] = dict(space.assignments) if live.mode.has_roles else {}
     grants: dict[Principal, set[str]] = (
         {p: set(perms) for p, perms in space.grants.items()} if live.mode.has_legacy else {}
     )
-    for change in plan.changes_for(key):
+    for change in changes:
         principal = change.principal
         if principal is None:
             continue

@@ -9,9 +9,9 @@ what was left out (the full plan is the JSON artifact).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import cache
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 import jinja2
 
@@ -55,8 +55,7 @@ def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
 # ------------------------------------------------------------------------------------------------- text
 
 
-@dataclass(frozen=True, slots=True)
-class TextLine:
+class TextLine(NamedTuple):
     c: str  # colour start ("" without colour)
     r: str  # colour reset
     symbol: str
@@ -75,18 +74,22 @@ def _text_lines(lines: Sequence[Line], *, color: bool, with_space: bool = False)
     subjects = [f"{ln.space} {ln.subject}" if with_space else ln.subject for ln in lines]
     width = max((len(s) for s in subjects), default=0)
     dwidth = max((len(ln.detail) for ln in lines), default=0)
+    start, reset = "", ""
     out = []
     for subject, line in zip(subjects, lines, strict=True):
-        note = f"  {_note(line)}" if _note(line) else ""
-        out.append(TextLine(
-            _COLORS.get(line.symbol, "") if color else "", _RESET if color else "", line.symbol,
-            subject.ljust(width), line.detail.ljust(dwidth) if note else line.detail, note,
-        ))
+        note = _note(line)
+        if color:
+            start, reset = _COLORS.get(line.symbol, ""), _RESET
+        if note:
+            out.append(TextLine(start, reset, line.symbol, subject.ljust(width), line.detail.ljust(dwidth),
+                                "  " + note))
+        else:
+            out.append(TextLine(start, reset, line.symbol, subject.ljust(width), line.detail, ""))
     return out
 
 
 def _text_view(view: PlanView, *, color: bool) -> dict[str, Any]:
-    held = [replace(ln, symbol="!") for ln in view.held]
+    held = [ln._replace(symbol="!") for ln in view.held]
     return {
         "bold": _COLORS["bold"] if color else "",
         "alarm": _COLORS["!"] if color else "",
