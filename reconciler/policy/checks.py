@@ -228,7 +228,7 @@ def _app_access(ctx: Context) -> Iterator[Problem]:
     if entry is None:
         for space in ctx.merged.spaces.values():
             if space.value.apps == "blocked":
-                yield space.problem(("apps",), "apps: blocked needs an app_access: section with the "
+                yield space.problem(("apps",), "'blocked' needs an app_access: section with the "
                                     "organisation's org_id", at="value")
         return
     names: dict[str, int] = {}

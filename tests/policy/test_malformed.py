@@ -527,7 +527,7 @@ CASES = [
     pytest.param(
         {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    apps: blocked\n'},
         [
-            "p/spaces/ENG.yaml:4:11: spaces.ENG.apps: apps: blocked needs an app_access: section with the organisation's org_id",
+            "p/spaces/ENG.yaml:4:11: spaces.ENG.apps: 'blocked' needs an app_access: section with the organisation's org_id",
         ],
         id='apps blocked without app_access',
     ),
