@@ -39,7 +39,15 @@ from reconciler.model import (
     SpaceSelector,
 )
 from reconciler.policy.document import Entry, Merged, closest, did_you_mean
-from reconciler.policy.schema import AppRuleSpec, DefaultSpec, PersonSpec, SpaceSpec
+from reconciler.policy.schema import (
+    AppRuleSpec,
+    DefaultSpec,
+    DriftSpec,
+    PersonSpec,
+    SafetySpec,
+    SiteSpec,
+    SpaceSpec,
+)
 
 # Atlassian account ids: 24 hex digits (older accounts) or "<number>:<uuid>".
 ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|[0-9]+:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
@@ -99,46 +107,56 @@ def resolve(merged: Merged, digest: str) -> DesiredState:
     accounts = accounts_of(merged)
     if merged.site is None:  # check_policy reports a missing site first
         raise ValueError("resolve() needs a policy with a site: section")
-    site = merged.site.value
-    default_authority = Authority(site.default_authority)
+    site = _site(merged.site, accounts)
     people = {}
     for handle, entry in merged.people.items():
         account_id, guest = person_account(entry.value)
         people[handle] = Person(handle, account_id, guest, entry.source())
     roles = {name: RoleDef(name, e.value.description, frozenset(e.value.permissions), e.source())
-             for name, e in merged.roles.items() if e.value != "none"}
-    deleted = {name: e.source() for name, e in merged.roles.items() if e.value == "none"}
-    safety = merged.safety.value if merged.safety else None
+             for name, e in merged.roles.items() if not isinstance(e.value, str)}
     return DesiredState(
-        site=SiteSettings(
-            url=site.url,
-            model=SiteModel(site.model),
-            custom_role_limit=site.custom_role_limit,
-            actor=parse_principal(f"user:{site.actor}", accounts),
-            default_authority=default_authority,
-            owners=tuple(site.owners),
-            source=merged.site.source(),
-        ),
-        safety=SafetySettings(
-            max_removal_fraction=safety.max_removal_fraction,
-            min_admins_per_space=safety.min_admins_per_space,
-            protected=tuple(parse_principal(ref, accounts) for ref in safety.protected),
-        ) if safety else SafetySettings(),
+        site=site,
+        safety=_safety(merged.safety.value, accounts) if merged.safety else SafetySettings(),
         people=people,
         roles=roles,
         defaults=tuple(_default_rule(entry, accounts) for entry in merged.defaults),
-        spaces={key: _space(key, entry, accounts, default_authority)
+        spaces={key: _space(key, entry, accounts, site.default_authority)
                 for key, entry in sorted(merged.spaces.items())},
         app_access=_app_access(merged),
         guest_max_role=merged.guests.value.max_role if merged.guests else None,
-        drift_ignore=tuple(
-            DriftIgnore(item.space, parse_principal(item.principal, accounts), item.reason, item.until,
-                        merged.drift.source("ignore", i))
-            for i, item in enumerate(merged.drift.value.ignore)
-        ) if merged.drift else (),
+        drift_ignore=_drift_ignore(merged.drift, accounts) if merged.drift else (),
         digest=digest,
         policy_dir=merged.policy_dir,
-        deleted_roles=deleted,
+        deleted_roles={name: e.source() for name, e in merged.roles.items() if isinstance(e.value, str)},
+    )
+
+
+def _site(entry: Entry[SiteSpec], accounts: People) -> SiteSettings:
+    site = entry.value
+    return SiteSettings(
+        url=site.url,
+        model=SiteModel(site.model),
+        custom_role_limit=site.custom_role_limit,
+        actor=parse_principal(f"user:{site.actor}", accounts),
+        default_authority=Authority(site.default_authority),
+        owners=tuple(site.owners),
+        source=entry.source(),
+    )
+
+
+def _safety(safety: SafetySpec, accounts: People) -> SafetySettings:
+    return SafetySettings(
+        max_removal_fraction=safety.max_removal_fraction,
+        min_admins_per_space=safety.min_admins_per_space,
+        protected=tuple(parse_principal(ref, accounts) for ref in safety.protected),
+    )
+
+
+def _drift_ignore(entry: Entry[DriftSpec], accounts: People) -> tuple[DriftIgnore, ...]:
+    return tuple(
+        DriftIgnore(item.space, parse_principal(item.principal, accounts), item.reason, item.until,
+                    entry.source("ignore", i))
+        for i, item in enumerate(entry.value.ignore)
     )
 
 
