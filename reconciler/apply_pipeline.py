@@ -2,18 +2,19 @@
 
 ``reconciler apply`` calls these: ``open_apply`` then either ``plan_for_apply`` (a policy directory) or
 ``load_saved_plan`` (a plan file), then ``reconciler.apply.apply_plan`` with the session's reader and
-writer. App-policy changes go through helper A's ``reconciler.confluence.admin.AdminWriter`` when that
-module is installed and an Admin API client can be opened; otherwise they are reported as skipped.
+writer. Planning mirrors ``reconciler.pipeline.run_plan`` exactly (same reads, same app-policy rule, same
+site display), so a plan saved by ``reconciler plan`` has the fingerprint apply's re-read computes.
+App-policy changes go through helper A's ``reconciler.confluence.admin.AdminWriter``.
 """
 
 from __future__ import annotations
 
-import importlib
+import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from reconciler.apply_ports import AppPolicyWriter, Reader, Writer
 from reconciler.confluence.client import ConfluenceClient
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 POLICY_CHANGED = "the policy changed since this plan was made; run `reconciler plan` again"
 APP_KINDS = {ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY}
+ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
 
 
 @dataclass
@@ -36,9 +38,28 @@ class ApplySession:
     client: ConfluenceClient
     reader: Reader
     writer: Writer
-    app_writer_factory: Callable[[], AppPolicyWriter | None]
+    env: Mapping[str, str]
+    transport: httpx.BaseTransport | None = None
+    state_dir: Path | None = None
+    notes: tuple[str, ...] = ()  # why app policies are not planned, as `reconciler plan` says it
+    _closers: list[Callable[[], None]] = field(default_factory=list)
+
+    def app_writer(self, plan: Plan) -> AppPolicyWriter | None:
+        """Helper A's ``AdminWriter`` when the plan has app-policy changes (they were planned, so the
+        Admin API is reachable); None otherwise."""
+        if not any(change.kind in APP_KINDS for change in plan.changes):
+            return None
+        from reconciler.confluence.admin import open_admin_writer  # noqa: PLC0415 - only with app access
+
+        ids = {space.key: space.id for space in plan.spaces}
+        writer = open_admin_writer(self.desired, ids, self.env, transport=self.transport,
+                                   state_dir=self.state_dir)
+        self._closers.append(writer.close)
+        return writer
 
     def close(self) -> None:
+        for closer in self._closers:
+            closer()
         self.client.close()
 
 
@@ -48,11 +69,13 @@ def open_apply(
     env: Mapping[str, str] = os.environ,
     progress: Callable[[str], None] | None = None,
     transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
     client_factory: Callable[[DesiredState], ConfluenceClient] | None = None,
 ) -> ApplySession:
     """Load the policy and open one read-write client.
 
-    ``transport`` replaces the network, ``client_factory`` the whole client (tests, benchmarks).
+    ``transport``/``state_dir`` replace the network and the sandbox directory, ``client_factory`` the whole
+    client (tests, benchmarks).
     """
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `apply --help` light
 
@@ -60,25 +83,33 @@ def open_apply(
     if client_factory is not None:
         client = client_factory(desired)
     else:
-        client = open_client(desired.site.url, read_only=False, env=env, transport=transport)
-    reader = ConfluenceReader(client, desired, progress=progress)
-    return ApplySession(
-        desired=desired,
-        client=client,
-        reader=reader,
-        writer=ConfluenceWriter(client),
-        app_writer_factory=lambda: _app_writer(desired, env),
-    )
+        client = open_client(desired.site.url, read_only=False, env=env, transport=transport,
+                             state_dir=state_dir)
+    notes = _app_notes(desired, env)
+    whole_scope = None
+    if desired.app_access is not None and not notes:
+        def whole_scope(live: LiveState) -> LiveState:
+            return _with_app_policies(desired, live, env, transport, state_dir)
+
+    reader = ConfluenceReader(client, desired, progress=progress, whole_scope=whole_scope)
+    return ApplySession(desired=desired, client=client, reader=reader, writer=ConfluenceWriter(client),
+                        env=env, transport=transport, state_dir=state_dir, notes=notes)
 
 
 def plan_for_apply(session: ApplySession, *, scope: Sequence[str] = ()) -> tuple[LiveState, Plan]:
-    """Read the live state and plan it, with the safety findings, as ``reconciler plan`` does."""
-    from reconciler.plan.diff import build_plan  # noqa: PLC0415 - plan modules are helper L's
+    """Read the live state and plan it with the safety findings, exactly as ``reconciler plan`` does."""
+    from reconciler.pipeline import NOTE_SCOPED, display_url  # noqa: PLC0415 - helper L's modules
+    from reconciler.plan.diff import build_plan  # noqa: PLC0415
     from reconciler.plan.safety import check_plan  # noqa: PLC0415
 
     live = session.reader.read(scope)
     plan = build_plan(session.desired, live, scope=scope)
-    plan = replace(plan, findings=check_plan(plan, session.desired, live))
+    notes = session.notes
+    if session.desired.app_access is not None and scope:
+        notes = (NOTE_SCOPED,)
+    url = (session.env.get("CONFLUENCE_URL") or "").strip() or session.desired.site.url
+    plan = dataclasses.replace(plan, site=display_url(url), notes=notes,
+                               findings=check_plan(plan, session.desired, live))
     return live, plan
 
 
@@ -96,23 +127,28 @@ def load_saved_plan(path: Path, desired: DesiredState) -> Plan:
     return plan
 
 
-def needs_app_writer(plan: Plan) -> bool:
-    return any(change.kind in APP_KINDS for change in plan.changes)
+def _app_notes(desired: DesiredState, env: Mapping[str, str]) -> tuple[str, ...]:
+    """As ``run_plan``: app policies are read on sandbox sites or with an Admin API key."""
+    from reconciler.pipeline import NOTE_NO_KEY  # noqa: PLC0415
+
+    if desired.app_access is None:
+        return ()
+    url = (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
+    if not url.startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
+        return (NOTE_NO_KEY,)
+    return ()
 
 
-def _app_writer(desired: DesiredState, env: Mapping[str, str]) -> AppPolicyWriter | None:
-    """Helper A's ``AdminWriter`` over an Admin API client, or None when it is not available."""
-    try:
-        module: Any = importlib.import_module("reconciler.confluence.admin")
-    except ImportError:
-        return None
-    factory = getattr(module, "open_admin_writer", None)
-    if factory is not None:
-        writer: AppPolicyWriter | None = factory(desired, env=env)
-        return writer
-    cls = getattr(module, "AdminWriter", None)
-    if cls is None or desired.app_access is None:
-        return None
-    admin_client = open_client(desired.site.url, read_only=False, env=env, admin=True)
-    built: AppPolicyWriter = cls(admin_client, desired.app_access.org_id)
-    return built
+def _with_app_policies(
+    desired: DesiredState,
+    live: LiveState,
+    env: Mapping[str, str],
+    transport: httpx.BaseTransport | None,
+    state_dir: Path | None,
+) -> LiveState:
+    from reconciler.confluence.admin import fetch_app_policies  # noqa: PLC0415 - only with app access
+
+    ids = {key: space.info.id for key, space in live.spaces.items()}
+    policies = fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
+                                  state_dir=state_dir)
+    return dataclasses.replace(live, app_policies=tuple(policies))

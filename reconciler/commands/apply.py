@@ -16,13 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply import apply_plan, check_safe
-from reconciler.apply_pipeline import (
-    ApplySession,
-    load_saved_plan,
-    needs_app_writer,
-    open_apply,
-    plan_for_apply,
-)
+from reconciler.apply_pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
 from reconciler.errors import ExitCode, UsageError
 from reconciler.model import LiveState
 from reconciler.plan.changes import Plan
@@ -73,9 +67,9 @@ def run(args: argparse.Namespace) -> int:
             if isinstance(prepared, int):
                 return prepared
             live, plan = prepared
-        app_writer = session.app_writer_factory() if needs_app_writer(plan) else None
         result = apply_plan(
-            plan, session.desired, reader=session.reader, writer=session.writer, app_writer=app_writer,
+            plan, session.desired, reader=session.reader, writer=session.writer,
+            app_writer=session.app_writer(plan),
             allow_unsafe=args.allow_unsafe, live=live, progress=progress,
         )
     finally:

@@ -134,13 +134,18 @@ class ConfluenceReader:
         desired: DesiredState,
         *,
         progress: Callable[[str], None] | None = None,
+        whole_scope: Callable[[LiveState], LiveState] | None = None,
     ) -> None:
         self._client = client
         self._desired = desired
         self._progress = progress
+        self._whole_scope = whole_scope  # adds what a whole-scope read holds beyond spaces (app policies)
 
     def read(self, spaces: Sequence[str]) -> LiveState:
-        return fetch_live(self._client, self._desired, spaces=tuple(spaces), progress=self._progress)
+        live = fetch_live(self._client, self._desired, spaces=tuple(spaces), progress=self._progress)
+        if not spaces and self._whole_scope is not None:
+            live = self._whole_scope(live)
+        return live
 
     def read_roles(self) -> Mapping[str, LiveRole]:
         return fetch_roles(self._client)

@@ -45,7 +45,7 @@ def open_session(policy_dir: Path, state_dir: Path, knobs: Knobs | None = None) 
             transport=transport, concurrency=1, sleep=lambda s: time.sleep(min(s, 0.02)),
         )
 
-    session = open_apply(policy_dir, env=env_for(state_dir), client_factory=client)
+    session = open_apply(policy_dir, env=env_for(state_dir), state_dir=state_dir, client_factory=client)
     return session, transport.site
 
 

@@ -91,7 +91,7 @@ def test_prompt_accepts_only_yes(
     monkeypatch.setattr("sys.stdin", Terminal("y\n"))
     assert main(["apply", str(policies)]) == 1
     err = capsys.readouterr().err
-    assert "Apply these 10 changes? Only 'yes' is accepted: " in err
+    assert "Apply these 12 changes? Only 'yes' is accepted: " in err
     assert err.endswith("Apply cancelled; nothing was written.\n")
     assert writes(site) == {}
 
@@ -106,7 +106,7 @@ def test_saved_plan_is_applied_exactly(
     plan_file = save_plan(policies, state_dir, tmp_path)
     assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Apply to sandbox:demo (ROLES_TRANSITION): 10 done, 0 failed, 0 skipped")
+    assert out.startswith("Apply to sandbox:demo (ROLES_TRANSITION): 12 done, 0 failed, 0 skipped")
     assert summary(fresh_plan(policies, state_dir)[1]) == []
 
 

@@ -31,7 +31,7 @@ def apply_once(session: ApplySession, *, sleep: object = None) -> ApplyResult:
     live, plan = plan_for_apply(session)
     kwargs = {} if sleep is None else {"sleep": sleep}
     return apply_plan(plan, session.desired, reader=session.reader, writer=session.writer, live=live,
-                      **kwargs)  # type: ignore[arg-type]
+                      app_writer=session.app_writer(plan), **kwargs)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -68,7 +68,7 @@ def test_apply_then_plan_has_no_changes_on_a_roles_site(policies: Path, state_di
     assert result.ok, result
     assert summary(fresh_plan(policies, state_dir)[1]) == []
     # one role-assignment POST per changed space, nothing else per space
-    assert {k: v for k, v in result.writes_by_space.items() if k != "(site)"} == dict.fromkeys(changed, 1)
+    assert {k: v for k, v in result.writes_by_space.items() if k not in ("(site)", "(org)")} == dict.fromkeys(changed, 1)
     assert writes(site)["POST /wiki/api/v2/spaces/{id}/role-assignments"] == len(changed)
 
 
@@ -150,6 +150,7 @@ def test_interrupted_apply_then_second_apply_converges_without_losing_unmanaged_
     kept_before = {fact for fact in assignments(live) if (fact[0], fact[1]) not in removed}
     with pytest.raises(KeyboardInterrupt):
         apply_plan(plan, session.desired, reader=session.reader, live=live,
+                   app_writer=session.app_writer(plan),
                    writer=InterruptingWriter(session.writer, after))  # type: ignore[arg-type]
     session.close()
 
