@@ -102,7 +102,7 @@ class Site:
     # ------------------------------------------------------------------------------ persistence
     def to_json_text(self) -> str:
         with self.lock:
-            return json.dumps(self.state.to_json(), indent=1, sort_keys=False)
+            return json.dumps(self.state.to_json(), separators=(",", ":"))
 
     def save(self, path: Path) -> None:
         """Write atomically (temp file + rename) so a concurrent reader never sees half a file."""
