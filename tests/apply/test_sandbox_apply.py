@@ -68,7 +68,8 @@ def test_apply_then_plan_has_no_changes_on_a_roles_site(policies: Path, state_di
     assert result.ok, result
     assert summary(fresh_plan(policies, state_dir)[1]) == []
     # one role-assignment POST per changed space, nothing else per space
-    assert {k: v for k, v in result.writes_by_space.items() if k not in ("(site)", "(org)")} == dict.fromkeys(changed, 1)
+    per_space = {k: v for k, v in result.writes_by_space.items() if k not in ("(site)", "(org)")}
+    assert per_space == dict.fromkeys(changed, 1)
     assert writes(site)["POST /wiki/api/v2/spaces/{id}/role-assignments"] == len(changed)
 
 
