@@ -1,0 +1,84 @@
+"""The issue's "done when", as separate processes: `apply --auto-approve` then `plan --detailed-exitcode`
+exits 0, on the persisted sandbox site and over HTTP against `sandbox serve --fault-rate 0.05`."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.apply.sandbox_helpers import copy_policies
+
+pytestmark = pytest.mark.e2e
+
+
+def _clean_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("CONFLUENCE_", "ATLASSIAN_", "RECONCILER_"))}
+    env.update(extra)
+    return env
+
+
+def _run(cwd: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "reconciler", *args], env=dict(env), cwd=cwd,
+        capture_output=True, text=True, timeout=180, check=False,
+    )
+
+
+def test_apply_then_plan_exits_0_on_the_persisted_sandbox_site(tmp_path: Path) -> None:
+    copy_policies(tmp_path)
+    env = _clean_env(CI="1")
+    applied = _run(tmp_path, env, "apply", "policies", "--auto-approve")
+    assert applied.returncode == 0, applied.stderr
+    assert applied.stdout.endswith("Apply complete: every change is written and verified.\n")
+    assert (tmp_path / ".reconciler" / "sandbox" / "demo.json").is_file()
+    planned = _run(tmp_path, env, "plan", "policies", "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+
+
+@pytest.fixture
+def faulty_server(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """`reconciler sandbox serve --port 0 --fault-rate 0.05` and the variables it prints."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", "--fault-rate", "0.05",
+         "--fault-seed", "3", "--state-dir", str(tmp_path / "served")],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
+    )
+    assert proc.stdout is not None
+    printed: dict[str, str] = {}
+    for line in proc.stdout:
+        match = re.match(r"\s+([A-Z_]+)=(\S+)", line)
+        if match:
+            printed[match.group(1)] = match.group(2)
+        if line.strip().startswith("counters:"):
+            break
+    try:
+        yield printed
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        proc.stdout.close()
+
+
+def test_apply_then_plan_exits_0_over_http_with_5_percent_faults(
+    tmp_path: Path, faulty_server: dict[str, str]
+) -> None:
+    copy_policies(tmp_path)
+    env = _clean_env(CI="1", **{k: v for k, v in faulty_server.items()
+                               if k.startswith(("CONFLUENCE_", "ATLASSIAN_"))})
+    env.setdefault("ATLASSIAN_ADMIN_URL", faulty_server["CONFLUENCE_URL"])
+    applied = _run(tmp_path, env, "apply", "policies", "--auto-approve", "--format", "json")
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert '"ok": true' in applied.stdout
+    planned = _run(tmp_path, env, "plan", "policies", "--detailed-exitcode")
+    assert planned.returncode == 0, planned.stdout + planned.stderr
+    counters = httpx.get(faulty_server["CONFLUENCE_URL"] + "/_sandbox/counters", timeout=10).json()
+    assert any(key.startswith("POST /wiki/api/v2/spaces/") for key in counters["counters"])
+    assert faulty_server["CONFLUENCE_API_TOKEN"] not in applied.stdout + applied.stderr
