@@ -43,7 +43,8 @@ def detect_drift(desired: DesiredState, live: LiveState, *, today: date) -> Drif
     plan = build_plan(in_view, live)
     ctx = _Context(desired, live, effective)
     items = [
-        *_from_changes(plan.changes + plan.held, ctx),
+        *_from_changes(plan.changes, ctx),
+        *(_held(item, change) for change in plan.held for item in _from_changes([change], ctx)),
         *(_app_item(entry, ctx) for entry in app_policy_drift(in_view, live)),
         *(_missing(key, ctx) for key in sorted(live.missing)),
     ]
@@ -105,6 +106,12 @@ class _Context:
         if principal.kind is PrincipalKind.GROUP and principal.id not in self.live.group_ids:
             return f"group '{principal.id}' is not on the site (deleted, or renamed)"
         return None
+
+
+def _held(item: DriftItem, change: Change) -> DriftItem:
+    """A difference the plan withholds (protected principal, the actor): apply will not revert it."""
+    revert = Remedy(f"{change.reason}: apply will not revert this; change it on the site by hand")
+    return dataclasses.replace(item, revert=revert)
 
 
 def _from_changes(changes: Iterable[Change], ctx: _Context) -> Iterator[DriftItem]:

@@ -266,3 +266,16 @@ def test_grants_set_to_none_but_held_on_a_legacy_site_are_added_access() -> None
     ]
     assert report.items[0].adopt == Remedy("change line 6 to", file="policies/spaces/OPS.yaml",
                                            where="spaces.OPS.grants", yaml="group:ops: [read/space]")
+
+
+def test_extra_access_of_the_actor_is_drift_that_apply_will_not_revert() -> None:
+    site = live({"ENG": {"group:engineering": "Collaborator", "user:alice": "Manager", "user:svc": "Admin"}})
+    report = detect_drift(desired(eng()), site, today=TODAY)
+    assert rows(report.items) == [
+        ("ADDED", "ENG", "user:svc", None, "Admin",
+         "assigned on the site, not in the policy (space is exact)"),
+    ]
+    assert report.items[0].revert == Remedy(
+        "kept: the actor (site.actor) is never removed or downgraded: apply will not revert this; "
+        "change it on the site by hand"
+    )
