@@ -21,7 +21,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from reconciler.apply_exec import Run, execute_plan
+from reconciler.apply_exec import MapSpaces, Run, execute_plan, sequential
 from reconciler.apply_ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
 from reconciler.apply_result import ApplyResult, ChangeResult, NotConverged, Status
 from reconciler.apply_verify import verify
@@ -60,8 +60,12 @@ def apply_plan(
     settle: float = DEFAULT_SETTLE,
     verify_delays: Sequence[float] = DEFAULT_VERIFY_DELAYS,
     progress: Callable[[str], None] | None = None,
+    map_spaces: MapSpaces | None = None,
 ) -> ApplyResult:
     """Apply ``plan``; ``live``, when given, is a read of the plan's scope made just now (skips the re-read).
+
+    ``map_spaces`` runs the per-space work of a phase (e.g. ``ConfluenceClient.map_concurrently``, a bounded
+    pool); spaces are independent, and results are merged in the plan's order whatever the timing.
 
     Raises ``StalePlanError`` or ``UnsafePlanError`` before writing anything; write failures are reported
     in the result, never raised.
@@ -73,6 +77,7 @@ def apply_plan(
     run = Run(
         plan=plan, live=live, reader=reader, writer=writer, app_writer=app_writer,
         sleep=sleep, settle=settle, progress=progress or (lambda _msg: None),
+        map_spaces=map_spaces or sequential,
     )
     results = execute_plan(run)
     not_converged, rounds = verify(run, results, verify_delays)

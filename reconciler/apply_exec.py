@@ -8,9 +8,11 @@ other grants in that space, a failed role creation skips the assignments to that
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from reconciler.apply_ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
 from reconciler.apply_result import ChangeResult, Status
@@ -30,6 +32,11 @@ CONFIRMED = "confirmed by a re-read after a write whose outcome was unknown"
 
 Item = tuple[int, Change]  # position in the plan, change
 Results = dict[int, ChangeResult]
+MapSpaces = Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
+
+
+def sequential(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    return [fn(item) for item in items]
 
 
 class _Unresolved(Exception):  # noqa: N818 - internal signal, never escapes this module
@@ -52,6 +59,8 @@ class Run:
     settle: float
     progress: Callable[[str], None]
     max_rounds: int = 3
+    map_spaces: MapSpaces = sequential  # spaces are independent: the client's bounded pool may run them
+    lock: threading.Lock = field(default_factory=threading.Lock)
     role_ids: dict[str, str] = field(default_factory=dict)
     failed_roles: set[str] = field(default_factory=set)
     blocked: set[tuple[str, str]] = field(default_factory=set)  # (space, principal ref): read/space failed
@@ -60,6 +69,14 @@ class Run:
 
     def __post_init__(self) -> None:
         self.role_ids.update({name: role.id for name, role in self.live.roles.items()})
+
+    def count_write(self, key: str, n: int = 1) -> None:
+        with self.lock:
+            self.writes_by_space[key] += n
+
+    def count_reread(self) -> None:
+        with self.lock:
+            self.rereads += 1
 
 
 def is_unknown_outcome(err: ApiError) -> bool:
@@ -74,17 +91,21 @@ def execute_plan(run: Run) -> list[ChangeResult]:
     for i, change in items:
         if change.kind in (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE):
             results[i] = _role_change(run, change)
-    for key, group in _by_space(items, ADD_PHASE):
-        results.update(_space_phase(run, key, group))
+    _phase(run, results, _by_space(items, ADD_PHASE))
     for i, change in items:
         if change.kind in APP_KINDS:
             results[i] = _app_change(run, change)
-    for key, group in _by_space(items, frozenset({ChangeKind.REVOKE})):
-        results.update(_space_phase(run, key, group))
+    _phase(run, results, _by_space(items, frozenset({ChangeKind.REVOKE})))
     for i, change in items:
         if change.kind is ChangeKind.DELETE_ROLE:
             results[i] = _role_change(run, change)
     return [results[i] for i, _ in items]
+
+
+def _phase(run: Run, results: Results, groups: list[tuple[str, list[Item]]]) -> None:
+    """One phase over every space, concurrently when the run allows it; results merged by plan position."""
+    for done in run.map_spaces(lambda group: _space_phase(run, *group), groups):
+        results.update(done)
 
 
 def _by_space(items: list[Item], kinds: frozenset[ChangeKind]) -> list[tuple[str, list[Item]]]:
@@ -111,7 +132,7 @@ def _role_change(run: Run, change: Change) -> ChangeResult:
             roles = run.reader.read_roles()
         except ApiError as err:
             return _role_failed(run, change, name, f"{outcome}; re-reading the roles failed: {err}")
-        run.rereads += 1
+        run.count_reread()
         if role_satisfied(change, roles):
             if change.kind is ChangeKind.CREATE_ROLE:
                 run.role_ids[name] = roles[name].id
@@ -147,13 +168,13 @@ def _write_role(run: Run, change: Change, name: str) -> None:
     run.progress(f"role {name}: {change.kind.name.lower().replace('_', ' ')}")
     if change.kind is ChangeKind.CREATE_ROLE:
         assert change.role_def is not None
-        run.writes_by_space[SITE] += 1
+        run.count_write(SITE)
         run.role_ids[name] = run.writer.create_role(change.role_def)
         return
     role_id = change.role_id or run.role_ids.get(name)
     if role_id is None:
         raise _Unresolved(Status.FAILED, f"role '{name}' does not exist on the site")
-    run.writes_by_space[SITE] += 1
+    run.count_write(SITE)
     if change.kind is ChangeKind.UPDATE_ROLE:
         assert change.role_def is not None
         run.writer.update_role(role_id, change.role_def)
@@ -178,7 +199,7 @@ def role_satisfied(change: Change, roles: Mapping[str, LiveRole]) -> bool:
 def _app_change(run: Run, change: Change) -> ChangeResult:
     if run.app_writer is None:
         return ChangeResult(change, Status.SKIPPED, NO_ADMIN_API)
-    run.writes_by_space[ORG] += 1
+    run.count_write(ORG)
     try:
         run.app_writer.apply_change(change)
     except ApiError as err:
@@ -225,7 +246,7 @@ def _space_phase(run: Run, key: str, items: list[Item]) -> Results:
             fresh = run.reader.read([key])
         except ApiError as err:
             return _fail_rest(items, results, f"{last}; re-reading the space failed: {err}")
-        run.rereads += 1
+        run.count_reread()
         live_space = fresh.spaces.get(key)
         pending = []
         for i, change in items:
@@ -282,7 +303,7 @@ def _grant(run: Run, info: SpaceInfo, i: int, change: Change, results: Results) 
         return None
     try:
         subject = _subject(run, change.principal)
-        run.writes_by_space[info.key] += 1
+        run.count_write(info.key)
         run.writer.add_permission(info, subject, change.permission)
     except _Unresolved as err:
         results[i] = ChangeResult(change, err.status, err.reason)
@@ -317,7 +338,7 @@ def _revoke(
         results[i] = ChangeResult(change, Status.FAILED, "no permission id in the live read")
         return None
     try:
-        run.writes_by_space[info.key] += 1
+        run.count_write(info.key)
         run.writer.delete_permission(info, permission_id)
     except NotFoundError:
         results[i] = ChangeResult(change, Status.DONE, "already revoked")
@@ -370,9 +391,9 @@ def _post_one_by_one(
 
 
 def _set(run: Run, info: SpaceInfo, entries: list[RoleEntry]) -> None:
-    run.writes_by_space[info.key] += 1  # counted before sending: a failed request is still a request
+    run.count_write(info.key)  # counted before sending: a failed request is still a request
     requests = run.writer.set_role_assignments(info, entries)
-    run.writes_by_space[info.key] += max(0, requests - 1)
+    run.count_write(info.key, max(0, requests - 1))
 
 
 def _role_entry(run: Run, change: Change) -> RoleEntry:

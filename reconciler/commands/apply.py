@@ -71,6 +71,7 @@ def run(args: argparse.Namespace) -> int:
             plan, session.desired, reader=session.reader, writer=session.writer,
             app_writer=session.app_writer(plan),
             allow_unsafe=args.allow_unsafe, live=live, progress=progress,
+            map_spaces=session.client.map_concurrently,
         )
     finally:
         session.close()

@@ -317,3 +317,18 @@ def test_principal_kinds_map_to_v1_subjects() -> None:
         ("done", ""),
     ]
     assert list(site.spaces["PUB"].grants[anonymous]) == ["read/space"]
+
+
+def test_spaces_applied_concurrently_report_in_plan_order() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    site = FakeSite()
+    keys = [f"S{i:02d}" for i in range(12)]
+    for key in keys:
+        site.add_space(key, team="Viewer")
+    changes = [assign(key, group("team"), "Collaborator", old="Viewer") for key in keys]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        result = run(site, changes, map_spaces=lambda fn, items: list(pool.map(fn, items)))
+    assert result.ok
+    assert [r.change.space for r in result.results] == keys
+    assert dict(result.writes_by_space) == dict.fromkeys(keys, 1)
