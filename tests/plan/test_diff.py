@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import UsageError
 from reconciler.model import (
@@ -22,7 +24,7 @@ from reconciler.model import (
 )
 from reconciler.plan.changes import Change, ChangeKind
 from reconciler.plan.diff import plan_from_effective
-from tests.plan.factory import SRC, describe, desired, live, live_space, space
+from tests.plan.factory import SRC, describe, desired, live, live_space, p, space
 
 EXACT, ADDITIVE = Authority.EXACT, Authority.ADDITIVE
 ROLES, TRANSITION, PRE = RoleMode.ROLES, RoleMode.ROLES_TRANSITION, RoleMode.PRE_ROLES
@@ -233,3 +235,43 @@ def test_plan_records_spaces_counts_and_sources() -> None:
     assign = next(c for c in plan.changes if c.kind is ChangeKind.ASSIGN)
     assert assign.source == SRC
     assert plan.fingerprint.startswith("sha256:")
+
+
+ROLE_NAMES = ["Admin", "Manager", "Collaborator", "Viewer"]
+REFS = ["user:svc", "group:confluence-administrators", "group:a", "group:b", "user:c",
+        "class:anonymous-users"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    live_roles=st.dictionaries(st.sampled_from(REFS), st.sampled_from(ROLE_NAMES)),
+    want=st.dictionaries(st.sampled_from(REFS), st.sampled_from([*ROLE_NAMES, None])),
+    authority=st.sampled_from(Authority),
+)
+def test_applying_the_plan_converges_except_for_kept_changes(
+    live_roles: dict[str, str], want: dict[str, str | None], authority: Authority
+) -> None:
+    plan = plan_from_effective(
+        desired(), live(live_space(assign=live_roles)), {"ENG": space(authority=authority, assign=want)}
+    )
+    after = {p(ref): role for ref, role in live_roles.items()}
+    for change in plan.changes:
+        assert change.principal is not None
+        if change.role is None:
+            del after[change.principal]
+        else:
+            after[change.principal] = change.role
+    expected = {p(ref): role for ref, role in live_roles.items()}
+    if authority is Authority.EXACT:
+        expected = {who: role for who, role in expected.items() if who.ref in want}
+    expected.update({p(ref): role for ref, role in want.items() if role is not None})
+    for ref, role in want.items():
+        if role is None:
+            expected.pop(p(ref), None)
+    for kept in plan.held:  # kept changes leave the live role in place
+        assert kept.principal is not None
+        expected[kept.principal] = live_roles[kept.principal.ref]
+    assert after == expected
+    assert all((c.principal and c.principal.ref not in ("user:svc", "group:confluence-administrators"))
+               or c.kind is not ChangeKind.UNASSIGN for c in plan.changes)
+    assert len({c.principal for c in plan.changes}) == len(plan.changes)  # one change per principal
