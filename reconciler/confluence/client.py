@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
@@ -79,6 +80,7 @@ class ConfluenceClient:
         self._auth_hint = auth_hint
         self._secrets = tuple(s for s in secrets if s)
         self._counts: dict[str, int] = {}
+        self._not_before = 0.0  # clock time before which no request starts (the site said Retry-After)
         self._lock = threading.Lock()
         self._http = httpx.Client(
             base_url=self._base_url,
@@ -231,31 +233,66 @@ class ConfluenceClient:
     ) -> httpx.Response:
         shown = _display(path)
         self._refuse_if_read_only(method, shown, space)
-        retries, waited = 0, 0.0
+        tries = _Tries()
         while True:
+            self._await_hold_off()
             self._count(method)
             try:
                 response = self._http.request(method, path, params=params, json=body)
             except httpx.TransportError as exc:
                 limit = retry_limit(self._retry, exc) if transport_error_is_retryable(method, exc) else 0
-                delay = self._backoff_delay(retries + 1, None, waited, limit)
+                delay = self._backoff_delay(tries.errors + 1, None, tries.waited, limit)
                 if delay is None:
-                    raise self._transport_error(method, shown, exc, space, retries) from None
-                why = type(exc).__name__
+                    raise self._transport_error(method, shown, exc, space, tries.retries) from None
+                tries.errors += 1
+                why, shared = type(exc).__name__, False
             except httpx.HTTPError as exc:
-                raise self._transport_error(method, shown, exc, space, retries) from None
+                raise self._transport_error(method, shown, exc, space, tries.retries) from None
             else:
                 log.debug("%s %s -> %s", method, shown, response.status_code)
                 if response.is_success:
                     return response
-                hinted = parse_retry_after(response.headers.get("Retry-After"))
-                limit = self._retry.max_retries if status_is_retryable(method, response.status_code) else 0
-                delay = self._backoff_delay(retries + 1, hinted, waited, limit)
+                delay = self._response_delay(method, response, tries)
                 if delay is None:
-                    raise self._status_error(method, shown, response, space, retries,
-                                             hinted=hinted, waited=waited)
+                    raise self._status_error(method, shown, response, space, tries)
                 why = str(response.status_code)
-            retries, waited = retries + 1, waited + self._wait(delay, method, shown, why)
+                shared = parse_retry_after(response.headers.get("Retry-After")) is not None
+            tries.waited += delay
+            log.info("%s %s: %s, retrying in %.1fs", method, shown, why, delay)
+            if shared:  # the site said when: hold back every request of this client until then
+                self._hold_off(delay)
+            else:
+                self._sleep(delay)
+
+    def _response_delay(self, method: str, response: httpx.Response, tries: _Tries) -> float | None:
+        """The wait before retrying after this response, or None to give up; counts the retry."""
+        status = response.status_code
+        hinted = parse_retry_after(response.headers.get("Retry-After"))
+        retryable = status_is_retryable(method, status)
+        throttled = status == 429
+        if throttled:  # the site pacing us, not failing: its own, larger count
+            count, limit = tries.throttled + 1, self._retry.max_throttled_retries if retryable else 0
+        else:
+            count, limit = tries.errors + 1, self._retry.max_retries if retryable else 0
+        delay = self._backoff_delay(count, hinted, tries.waited, limit)
+        if delay is None:
+            return None
+        if throttled:
+            tries.throttled += 1
+        else:
+            tries.errors += 1
+        return delay
+
+    def _hold_off(self, delay: float) -> None:
+        """The site asked to wait: no request of this client starts before then."""
+        with self._lock:
+            self._not_before = max(self._not_before, self._clock() + delay)
+
+    def _await_hold_off(self) -> None:
+        with self._lock:
+            wait = self._not_before - self._clock()
+        if wait > 0:
+            self._sleep(wait)
 
     def _refuse_if_read_only(self, method: str, shown: str, space: str | None) -> None:
         if self._read_only and method != "GET":
@@ -273,11 +310,6 @@ class ConfluenceClient:
             return None
         return delay
 
-    def _wait(self, delay: float, method: str, shown: str, why: str) -> float:
-        log.info("%s %s: %s, retrying in %.1fs", method, shown, why, delay)
-        self._sleep(delay)
-        return delay
-
     def _decode(self, response: httpx.Response, method: str, path: str, space: str | None) -> Any:
         if response.status_code == 204 or not response.content:
             return None
@@ -288,25 +320,17 @@ class ConfluenceClient:
                            "the response is not JSON", space=space) from None
 
     def _status_error(
-        self,
-        method: str,
-        shown: str,
-        response: httpx.Response,
-        space: str | None,
-        retries: int,
-        *,
-        hinted: float | None = None,
-        waited: float = 0.0,
+        self, method: str, shown: str, response: httpx.Response, space: str | None, tries: _Tries
     ) -> ApiError:
         status = response.status_code
         detail = errordetail.describe(response, self._secrets)
-        if retries:
-            detail += f" (after {retries + 1} attempts)"
+        if tries.retries:
+            detail += f" (after {tries.retries + 1} attempts)"
+        hinted = parse_retry_after(response.headers.get("Retry-After"))
         if (
             hinted is not None
             and status_is_retryable(method, status)
-            and retries < self._retry.max_retries
-            and waited + hinted > self._retry.max_total_seconds
+            and tries.waited + hinted > self._retry.max_total_seconds
         ):
             detail += f" (the site asked to wait {hinted:.0f}s more, past the retry budget)"
         if status == 401 and self._auth_hint:
@@ -335,6 +359,19 @@ class ConfluenceClient:
         if retries:
             detail += f" (after {retries + 1} attempts)"
         return TransportError(method, shown, None, detail, space=space)
+
+
+@dataclass(slots=True)
+class _Tries:
+    """Retries of one request so far."""
+
+    errors: int = 0  # after a 5xx or a transport error
+    throttled: int = 0  # after a 429
+    waited: float = 0.0  # seconds slept before retries
+
+    @property
+    def retries(self) -> int:
+        return self.errors + self.throttled
 
 
 class _SkippedError(Exception):

@@ -8,10 +8,12 @@ The policy (docs/configuration.md):
   a timeout or a dropped connection after sending leaves the outcome unknown: the error is raised and the
   caller re-reads the live state instead of repeating the write.
 - The wait is the ``Retry-After`` header when there is one (seconds or an HTTP date), otherwise an
-  exponential backoff with jitter. Retries are bounded in count and in total time: a wait that would go
-  past the budget ends the retries and raises the last error. A connection that cannot be opened at all
-  (DNS failure, connection refused) is retried at most ``max_connect_retries`` times, so an unreachable
-  site fails in about a second and a half rather than after the whole budget.
+  exponential backoff with jitter. A ``Retry-After`` holds back every request of the client, not only the
+  one refused, so concurrent workers do not all run into the same limit.
+- Retries are bounded in count and in total time: a wait that would go past the budget ends the retries
+  and raises the last error. 429s have their own, larger count (the site pacing us, not failing). A
+  connection that cannot be opened at all (DNS failure, connection refused) is retried at most
+  ``max_connect_retries`` times, so an unreachable site fails in about two seconds.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ class RetryPolicy:
 
     max_retries: int = 5  # retries after the first attempt
     max_connect_retries: int = 2  # retries of a connection that could not be opened (DNS, refused)
+    max_throttled_retries: int = 20  # retries after a 429, counted apart: the site pacing us, not failing
     max_total_seconds: float = 120.0  # total time spent waiting between attempts, at most
     base_delay: float = 0.5  # first backoff delay without Retry-After
     max_delay: float = 30.0  # cap of one backoff delay without Retry-After

@@ -16,10 +16,13 @@ SITE = "https://acme.atlassian.net"
 
 
 class Sleeps(list[float]):
-    """The delays a client asked to sleep, in order."""
+    """The delays a client asked to sleep, in order; ``now`` is a clock that only sleeping advances."""
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
+
+    def now(self) -> float:
+        return 1000.0 + sum(self)
 
 
 @pytest.fixture
@@ -39,6 +42,7 @@ def make_client(sleeps: Sleeps) -> Iterator[Callable[..., ConfluenceClient]]:
 
     def make(base_url: str = SITE, **kwargs: Any) -> ConfluenceClient:
         kwargs.setdefault("sleep", sleeps)
+        kwargs.setdefault("clock", sleeps.now)
         kwargs.setdefault("rng", random.Random(7))
         kwargs.setdefault("retry", RetryPolicy())
         client = ConfluenceClient(base_url, **kwargs)

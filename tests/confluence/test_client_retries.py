@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -205,3 +206,40 @@ def test_a_site_that_cannot_be_reached_is_retried_only_twice(
         "GET /wiki/api/v2/spaces: no response: cannot reach acme.atlassian.net: Name or service not known "
         "(after 3 attempts)"
     )
+
+
+def test_429s_have_their_own_larger_retry_count(
+    api: respx.MockRouter, make_client: Callable[..., ConfluenceClient], sleeps: Sleeps
+) -> None:
+    throttled = httpx.Response(429, headers={"Retry-After": "1"})
+    route = api.get(SPACES).mock(side_effect=[throttled, throttled, throttled, OK])
+
+    assert make_client(retry=RetryPolicy(max_retries=1)).get_json(SPACES) == {"results": []}
+    assert route.call_count == 4
+    assert sleeps == [1.0, 1.0, 1.0]
+
+
+def test_a_retry_after_holds_back_the_clients_other_requests(
+    api: respx.MockRouter, make_client: Callable[..., ConfluenceClient], sleeps: Sleeps
+) -> None:
+    refused = threading.Event()
+
+    def first(request: httpx.Request) -> httpx.Response:
+        if not refused.is_set():
+            refused.set()
+            return httpx.Response(429, headers={"Retry-After": "5"})
+        return OK
+
+    api.get("/wiki/api/v2/spaces/1/role-assignments").mock(side_effect=first)
+    other = api.get("/wiki/api/v2/spaces/2/role-assignments").mock(return_value=OK)
+    client = make_client(clock=lambda: 0.0, concurrency=2)  # time stands still: every wait is recorded
+
+    def read(space_id: int) -> object:
+        if space_id == 2:
+            refused.wait(timeout=5)
+        return client.get_json(f"/wiki/api/v2/spaces/{space_id}/role-assignments")
+
+    client.map_concurrently(read, [1, 2])
+
+    assert other.call_count == 1  # it waited for the site's time instead of running into the same 429
+    assert sleeps == [5.0, 5.0]

@@ -97,6 +97,7 @@ class Sandbox:
             read_only=True,
             retry=retry or RetryPolicy(max_retries=10),
             sleep=self.sleeps,
+            clock=self.sleeps.now,
             rng=random.Random(1),
         )
 
@@ -224,8 +225,10 @@ def test_a_failed_read_of_one_space_is_an_error_naming_that_space_and_no_live_st
 
 
 def test_a_429_storm_and_injected_faults_still_yield_the_same_live_state() -> None:
-    clean = fetch_live(Sandbox(SYNTH).client, desired(keys(1, 20)))
-    storm = Sandbox(SYNTH, wrap=RateLimitFirstTry)
+    calm = Sandbox(SYNTH)
+    clean = fetch_live(calm.client, desired(keys(1, 20)))
+    storms: list[RateLimitFirstTry] = []
+    storm = Sandbox(SYNTH, wrap=lambda inner: storms.append(RateLimitFirstTry(inner)) or storms[-1])
     faulty = Sandbox(
         SYNTH,
         knobs=Knobs(fault_rate=0.3, fault_seed=5, fault_kinds=("500", "502", "503", "drop"), retry_after_s=0),
@@ -233,8 +236,9 @@ def test_a_429_storm_and_injected_faults_still_yield_the_same_live_state() -> No
 
     assert fetch_live(storm.client, desired(keys(1, 20))) == clean
     assert fetch_live(faulty.client, desired(keys(1, 20))) == clean
+    assert storm.client.request_count == 2 * len(storms[0].seen)  # every request refused once, then served
     assert set(storm.sleeps) == {2.0}
-    assert len(storm.sleeps) == storm.client.request_count // 2
+    assert faulty.client.request_count > calm.client.request_count  # the faults were real: retries
     assert all(key.startswith("GET ") for key in faulty.site.counters)
 
 
