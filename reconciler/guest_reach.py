@@ -12,7 +12,8 @@ A guest reaches a space through (``Path.via``):
   bulk membership API is used), so the path is possible, not certain: ``note`` says so.
 
 Only managed spaces are read, so spaces the policy does not manage are not covered (``GuestReach`` says
-nothing about them). Single-space guests should reach one space: more than one certain space is flagged.
+nothing about them). A single-space guest is assigned one space (plus any space with anonymous access,
+§6.4): a guest assigned more than one space directly is flagged.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ _UNDOCUMENTED_CLASSES = {
     "all-licensed-users": "if guests count as licensed users (not documented)",
 }
 GROUP_NOTE = "if a member of the group (group memberships are not read)"
+GROUPS_ROUTE = "groups (memberships are not read)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,28 +71,39 @@ class GuestReach:
         return tuple(sorted({p.space for p in self.paths if not p.certain} - certain))
 
     @property
+    def assigned_spaces(self) -> tuple[str, ...]:
+        """Spaces assigned to the guest directly (a role or legacy permissions), not through a class."""
+        return tuple(sorted({p.space for p in self.paths if p.certain and p.via in ("user", "grant")}))
+
+    @property
     def warnings(self) -> tuple[str, ...]:
-        if len(self.spaces) > 1:
-            return (f"a single-space guest reaches {len(self.spaces)} spaces: {', '.join(self.spaces)}",)
+        """A single-space guest should be assigned one space (anonymous access aside)."""
+        assigned = self.assigned_spaces
+        if len(assigned) > 1:
+            return (f"a single-space guest is assigned {len(assigned)} spaces: {', '.join(assigned)}",)
         return ()
 
     def lines(self) -> list[str]:
-        """Plain text lines for reports: a header, the certain paths, then the possible ones in one line."""
+        """Plain text lines for reports: a header, the certain paths, then the possible ones by route."""
         head = f"user:{self.handle}: {len(self.spaces)} space(s)"
         if self.possible_spaces:
             head += f", {len(self.possible_spaces)} more possible"
         out = [head, *(f"  {w}" for w in self.warnings)]
         out += [f"  {p.describe()}" for p in self.paths if p.certain]
-        possible = [p for p in self.paths if not p.certain]
-        if possible:
-            routes = ", ".join(f"{p.space} ({p.principal})" for p in possible)
-            out.append(f"  possibly (group memberships are not read; undocumented classes): {routes}")
+        routes: dict[str, set[str]] = {}
+        for path in self.paths:
+            if not path.certain:
+                route = GROUPS_ROUTE if path.via == "group" else f"{path.principal}, {path.note}"
+                routes.setdefault(route, set()).add(path.space)
+        for route, keys in sorted(routes.items()):
+            out.append(f"  possibly through {route}: {', '.join(sorted(keys))}")
         return out
 
     def to_json(self) -> dict[str, Any]:
         return {
             "guest": self.handle, "account_id": self.account_id, "spaces": list(self.spaces),
-            "possible_spaces": list(self.possible_spaces), "warnings": list(self.warnings),
+            "possible_spaces": list(self.possible_spaces), "assigned_spaces": list(self.assigned_spaces),
+            "warnings": list(self.warnings),
             "paths": [{"space": p.space, "via": p.via, "principal": p.principal.display, "access": p.access,
                        "certain": p.certain, "note": p.note} for p in self.paths],
         }

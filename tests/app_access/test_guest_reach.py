@@ -47,12 +47,13 @@ def test_guest_reach_names_direct_class_and_group_paths() -> None:
     assert reach.possible_spaces == ("WIKI",)
     assert reach.lines() == [
         "user:gina: 3 space(s), 1 more possible",
-        "  a single-space guest reaches 3 spaces: DOCS, OPS, PUBLIC",
+        "  a single-space guest is assigned 2 spaces: DOCS, OPS",
         "  DOCS: Viewer directly",
         "  OPS: create/comment, read/space directly (custom access)",
         "  PUBLIC: Viewer through class:anonymous-users",
-        ("  possibly (group memberships are not read; undocumented classes): DOCS (group:engineering), "
-        "WIKI (class:all-licensed-users)"),
+        ("  possibly through class:all-licensed-users, if guests count as licensed users (not documented): "
+         "WIKI"),
+        "  possibly through groups (memberships are not read): DOCS",
     ]
 
 
@@ -61,7 +62,8 @@ def test_a_guest_with_one_space_has_no_warning() -> None:
     [reach] = guest_reach(policy, state_with(space("DOCS", {user(GINA): "Viewer"})))
     assert reach.warnings == ()
     assert reach.to_json() == {
-        "guest": "gina", "account_id": GINA, "spaces": ["DOCS"], "possible_spaces": [], "warnings": [],
+        "guest": "gina", "account_id": GINA, "spaces": ["DOCS"], "possible_spaces": [],
+        "assigned_spaces": ["DOCS"], "warnings": [],
         "paths": [{"space": "DOCS", "via": "user", "principal": "user:gina", "access": "Viewer",
                    "certain": True, "note": ""}],
     }
