@@ -1,13 +1,12 @@
-"""A small sandbox site with an org, and an httpx client on it (no network)."""
+"""A small sandbox site with an org, and an httpx client on it through the in-process transport."""
 
 from __future__ import annotations
 
 import httpx
 
-from reconciler.sandbox import api
-from reconciler.sandbox.http import Request
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.state import SiteState, Space, User
+from reconciler.sandbox.transport import SandboxTransport
 
 ORG = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 CLOUD = "11111111-2222-4333-8444-555555555555"
@@ -23,22 +22,10 @@ def make_site(space_count: int = 20) -> Site:
     return Site(state)
 
 
-def in_process(site: Site) -> httpx.BaseTransport:
-    """The site behind an httpx transport, through the sandbox's one ``api.handle``."""
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        target = request.url.raw_path.decode("ascii")
-        sandbox_request = Request.from_target(request.method, target, dict(request.headers), request.read(),
-                                              "https://api.atlassian.com")
-        response = api.handle(site, sandbox_request)
-        return httpx.Response(response.status, headers=response.headers, content=response.body)
-
-    return httpx.MockTransport(handler)
-
-
 def client(site: Site, key: str | None = KEY) -> httpx.Client:
     headers = {"Authorization": f"Bearer {key}"} if key else {}
-    return httpx.Client(base_url="https://api.atlassian.com", transport=in_process(site), headers=headers)
+    transport = SandboxTransport(site)
+    return httpx.Client(base_url="https://api.atlassian.com", transport=transport, headers=headers)
 
 
 def ari(space_id: int) -> str:

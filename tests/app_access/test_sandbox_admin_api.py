@@ -7,6 +7,7 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.sandbox.server import start_server
 from tests.app_access.sandbox_helpers import CLOUD, KEY, ORG, POLICIES, ari, body, client, make_site
 
 
@@ -147,3 +148,22 @@ def test_the_key_never_appears_in_responses() -> None:
         response = http.get(POLICIES)
     assert KEY not in response.text
     assert "wrong-key" not in response.text
+
+
+@pytest.mark.e2e
+def test_the_loopback_server_serves_the_same_admin_api() -> None:
+    site = make_site()
+    server = start_server(site)
+    try:
+        with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {KEY}"}) as http:
+            created = http.post(POLICIES, json=body("Over HTTP", [1001]))
+            listed = http.get(POLICIES)
+            refused = http.post(POLICIES, json=body("Big", list(range(1001, 1017))))
+            tenant = http.get("/_edge/tenant_info")
+    finally:
+        server.stop()
+    assert created.status_code == 201
+    assert [p["attributes"]["name"] for p in listed.json()["data"]] == ["Over HTTP"]
+    assert refused.status_code == 400
+    assert only_error(refused)["code"] == "ADMIN-400-2"
+    assert tenant.json() == {"cloudId": CLOUD}
