@@ -60,7 +60,22 @@ def handle(site: Site, request: Request) -> Response:
         return error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
     if fault == "drop":
         return Response(0, drop=True)
+    if site.limiter is not None:
+        response.headers.update(_budget_headers(site))
     return response
+
+
+def _budget_headers(site: Site) -> dict[str, str]:
+    """``X-RateLimit-Limit``/``-Remaining`` and ``X-RateLimit-NearLimit`` (under 20% left) on answers."""
+    limiter = site.limiter
+    assert limiter is not None
+    headers = {
+        "X-RateLimit-Limit": str(int(limiter.capacity)),
+        "X-RateLimit-Remaining": str(limiter.remaining),
+    }
+    if limiter.near_limit:
+        headers["X-RateLimit-NearLimit"] = "true"
+    return headers
 
 
 def _edge_fault(site: Site, error: Callable[[HttpError], Response]) -> Response | str | None:

@@ -127,3 +127,13 @@ def test_knobs_can_be_changed_over_http(door: Door, sandbox_site: Site) -> None:
         400,
         "Bad sandbox control request: unknown knobs: colour",
     )
+
+
+def test_answers_carry_the_remaining_budget_and_near_limit(door: Door) -> None:
+    client = door.client(_site(Knobs(rate_limit=10, burst=10)))
+    first = client.get(SPACES)
+    assert (first.headers["X-RateLimit-Limit"], first.headers["X-RateLimit-Remaining"]) == ("10", "9")
+    assert "X-RateLimit-NearLimit" not in first.headers
+    for _ in range(8):
+        last = client.get(SPACES)
+    assert (last.headers["X-RateLimit-Remaining"], last.headers["X-RateLimit-NearLimit"]) == ("1", "true")
