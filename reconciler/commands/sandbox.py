@@ -30,6 +30,19 @@ def register(sub: Any) -> None:
         "(the sites that site.url: sandbox:<name> uses, kept in .reconciler/sandbox/<name>.json).",
     )
     actions = sub_actions(parser)
+    _add_serve(actions)
+    reset = actions.add_parser("reset", help="recreate a persisted site from its seed")
+    reset.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
+    reset.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    reset.set_defaults(func=run, action="reset")
+    show = actions.add_parser("show", help="summarize a persisted site: spaces, assignments, grants, roles")
+    show.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
+    show.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    show.set_defaults(func=run, action="show")
+    parser.set_defaults(func=_missing_action)
+
+
+def _add_serve(actions: Any) -> None:
     serve = actions.add_parser("serve", help="serve a sandbox site over HTTP on 127.0.0.1")
     serve.add_argument("--port", type=int, default=8089, help="TCP port (0 = any free port; default 8089)")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
@@ -65,15 +78,6 @@ def register(sub: Any) -> None:
         help="hide a space from every caller (repeatable)",
     )
     serve.set_defaults(func=run, action="serve")
-    reset = actions.add_parser("reset", help="recreate a persisted site from its seed")
-    reset.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
-    reset.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
-    reset.set_defaults(func=run, action="reset")
-    show = actions.add_parser("show", help="summarize a persisted site: spaces, assignments, grants, roles")
-    show.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
-    show.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
-    show.set_defaults(func=run, action="show")
-    parser.set_defaults(func=_missing_action)
 
 
 def sub_actions(parser: argparse.ArgumentParser) -> Any:
