@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from reconciler.errors import PolicyError
 from reconciler.model import AppBlockMode, AppPolicy, Source
@@ -115,3 +119,16 @@ def test_twenty_one_apps_are_an_error_at_the_rule() -> None:
 
 def test_no_app_access_section_and_no_blocked_space_compiles_to_nothing() -> None:
     assert compile_app_policies(desired(app_access=False, spaces=["ENG"])) == ()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.sets(st.integers(1, 80), min_size=1, max_size=60), st.integers(1, 80))
+def test_adding_any_one_space_changes_the_spaces_of_at_most_one_part(existing: set[int], extra: int) -> None:
+    keys_before = [f"K{n:02d}" for n in sorted(existing)]
+    before = compile_app_policies(desired([rule("R", keys_before)]))
+    live = [replace(p, id=f"id{n}") for n, p in enumerate(before)]
+    after = compile_app_policies(desired([rule("R", [*keys_before, f"K{extra:02d}"])]), live)
+    assert all(len(p.spaces) <= 15 for p in after)
+    changed = [i for i, p in enumerate(after) if i >= len(before) or set(p.spaces) != set(before[i].spaces)]
+    assert len(changed) <= 1
+    assert all(set(before[i].spaces) <= set(after[i].spaces) for i in range(len(before)))
