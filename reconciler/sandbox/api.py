@@ -39,6 +39,7 @@ class _Target:
     route: Route | None
     params: dict[str, str]
     template: str
+    allowed: tuple[str, ...] = ()  # methods of the routes at this path, when the request's is not one
 
 
 def handle(site: Site, request: Request) -> Response:
@@ -104,6 +105,9 @@ def _resolve(site: Site, request: Request) -> _Target:
         params = route.match(request.method, path)
         if params is not None:
             return _Target(path, prefix, route, params, route.template)
+    others = [r for r in ROUTES if r.match(r.method, path) is not None]
+    if others:
+        return _Target(path, prefix, None, {}, others[0].template, tuple(sorted(r.method for r in others)))
     return _Target(path, prefix, None, {}, "<unknown>")
 
 
@@ -141,6 +145,10 @@ def _dispatch(
     try:
         if target.prefix and target.prefix != f"/ex/confluence/{cloud_id}":
             raise not_found("No Confluence site with this cloud id")
+        if target.allowed:
+            raise HttpError(
+                405, f"{request.method} is not allowed here", {"Allow": ", ".join(target.allowed)}
+            )
         if target.route is None:
             raise not_found(f"No API at {request.method} {target.path}")
         ctx = Ctx(site, request, user, target.params, f"{request.origin}{target.prefix}/wiki", target.path)

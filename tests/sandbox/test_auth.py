@@ -62,3 +62,14 @@ def test_unknown_path_is_404_in_the_envelope_of_its_api(door: Door, sandbox_site
     v1 = client.get("/wiki/rest/api/nothing")
     assert (v2.status_code, v2.json()["errors"][0]["detail"]) == (404, "No API at GET /wiki/api/v2/nothing")
     assert (v1.status_code, v1.json()["message"]) == (404, "No API at GET /wiki/rest/api/nothing")
+
+
+def test_wrong_method_on_a_known_path_is_405(door: Door, sandbox_site: Site) -> None:
+    response = door.client(sandbox_site).put("/wiki/api/v2/spaces/1441793/role-assignments", json=[])
+    assert (response.status_code, response.headers["Allow"]) == (405, "GET, POST")
+    assert response.json()["errors"][0] == {
+        "status": 405,
+        "code": "METHOD_NOT_ALLOWED",
+        "title": "Method Not Allowed",
+        "detail": "PUT is not allowed here",
+    }
