@@ -20,10 +20,10 @@ import logging
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TypeVar, cast
 
 from reconciler.confluence.reader import PAGE, V1, V2, Reader, parse
-from reconciler.confluence.scope import fetch_all_spaces, fetch_scope, fetch_spaces_by_keys
+from reconciler.confluence.scope import Scope, fetch_all_spaces, fetch_scope, fetch_spaces_by_keys
 from reconciler.confluence.wire import (
     CataloguePermissionWire,
     GroupWire,
@@ -95,14 +95,12 @@ def fetch_live(
     say = progress or _quiet
     say("reading the site's role mode")
     mode = fetch_mode(client, desired)
-    roles = fetch_roles(client) if mode.has_roles else {}
-    catalogue = fetch_catalogue(client) if mode.has_roles else frozenset()
-    say("listing spaces")
-    scope = fetch_scope(client, desired, spaces, list_all=list_all or bool(desired.defaults))
+    say("listing roles, spaces and groups")
+    roles, catalogue, scope, group_names = _site_wide(
+        client, desired, mode, spaces, list_all=list_all or bool(desired.defaults)
+    )
     if scope.missing and not allow_missing:
         raise SpaceNotFoundError("GET", f"{V2}/spaces", 404, space=", ".join(scope.missing))
-    say("reading groups")
-    group_names = fetch_group_names(client)
     raw = _fetch_spaces(client, scope.managed, mode, {r.id: r.name for r in roles.values()}, say)
     named = _name_groups(client, raw, group_names)
     live_spaces = {s.info.key: _to_live_space(s, named, _labels(desired)) for s in raw}
@@ -118,6 +116,25 @@ def fetch_live(
 
 
 # ------------------------------------------------------------------------------------ site-wide reads
+
+
+def _site_wide(
+    client: Reader, desired: DesiredState, mode: RoleMode, spaces: Sequence[str], *, list_all: bool
+) -> tuple[dict[str, LiveRole], frozenset[str], Scope, dict[str, str]]:
+    """Roles, the permission catalogue, the scope and the group names: independent, read side by side."""
+    jobs: list[Callable[[], object]] = [
+        lambda: fetch_roles(client) if mode.has_roles else {},
+        lambda: fetch_catalogue(client) if mode.has_roles else frozenset(),
+        lambda: fetch_scope(client, desired, spaces, list_all=list_all),
+        lambda: fetch_group_names(client),
+    ]
+    roles, catalogue, scope, groups = client.map_concurrently(lambda job: job(), jobs)
+    return (
+        cast(dict[str, LiveRole], roles),
+        cast(frozenset[str], catalogue),
+        cast(Scope, scope),
+        cast(dict[str, str], groups),
+    )
 
 
 def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:

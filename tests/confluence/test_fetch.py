@@ -262,7 +262,11 @@ def test_a_transition_site_reads_roles_and_custom_access_grants() -> None:
     gina = next(p for p in live.spaces["DOCS"].assignments if p.label == "gina")
     assert gina.display == "user:gina"
     assert {"Legal Reviewer", "Old Auditor"} <= set(live.roles)
-    assert progress[:3] == ["reading the site's role mode", "listing spaces", "reading groups"]
+    assert progress[:3] == [
+        "reading the site's role mode",
+        "listing roles, spaces and groups",
+        "reading 10 spaces",
+    ]
     assert progress[-1] == "read 10/10 spaces"
 
 
