@@ -22,7 +22,7 @@ Decisions (docs/app-access.md):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from reconciler.confluence.dsp_wire import COVERAGE_CONTAINER, MAX_APPS, MAX_SPACES_PER_INSTANCE
@@ -50,11 +50,12 @@ class Rule:
 
 @dataclass(frozen=True, slots=True)
 class Part:
-    """One compiled policy: a rule's part ``index`` of ``count``."""
+    """One compiled policy: a rule's part; ``origin`` is the live part (by its number) it continues."""
 
     rule: str
     index: int
     policy: AppPolicy
+    origin: int | None = None  # None: a new part, to create
 
 
 # ------------------------------------------------------------------------------------------- compile
@@ -140,27 +141,27 @@ def compile_parts(desired: DesiredState, live: Sequence[AppPolicy] = ()) -> tupl
 def split_rule(rule: Rule, previous: Mapping[int, AppPolicy]) -> list[Part]:
     """At most 15 spaces per part; spaces stay where they are live, new ones fill forward in key order."""
     wanted = set(rule.spaces)
-    buckets: list[list[str]] = []
+    buckets: list[tuple[int | None, list[str]]] = []
     placed: set[str] = set()
     for index in sorted(previous):
         keep = sorted(s for s in previous[index].spaces if s in wanted and s not in placed)
         keep = keep[:MAX_SPACES_PER_INSTANCE]
         placed.update(keep)
         if keep:
-            buckets.append(keep)
+            buckets.append((index, keep))
     for key in sorted(wanted - placed):
-        room = next((b for b in buckets if len(b) < MAX_SPACES_PER_INSTANCE), None)
+        room = next((b for _, b in buckets if len(b) < MAX_SPACES_PER_INSTANCE), None)
         if room is None:
             room = []
-            buckets.append(room)
+            buckets.append((None, room))
         room.append(key)
     count = len(buckets)
     parts = []
-    for number, bucket in enumerate(buckets, start=1):
+    for number, (origin, bucket) in enumerate(buckets, start=1):
         name = rule.name if count == 1 else f"{rule.name} ({number}/{count})"
         policy = AppPolicy(name, rule.mode, rule.apps, tuple(sorted(bucket)), COVERAGE_CONTAINER,
                            source=_part_source(rule, bucket))
-        parts.append(Part(rule.name, number, policy))
+        parts.append(Part(rule.name, number, policy, origin))
     return parts
 
 
@@ -196,12 +197,14 @@ def diff_app_policies(desired: DesiredState, live: LiveState) -> list[Change]:
         claimed[found] = policy
     rules = {rule.name: rule for rule in compile_rules(desired)}
     for part in compile_parts(desired, live_policies):
-        old = claimed.pop((part.rule, part.index), None)
+        old = claimed.pop((part.rule, part.origin), None) if part.origin is not None else None
         changes.extend(_diff_part(part, old, rules[part.rule]))
-    for old in claimed.values():
-        changes.append(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=old,
-                              reason=f"{LOOSENS}: no longer in policy; apps regain access to "
-                                     f"{_keys(old.spaces)}"))
+    for (base, _), old in claimed.items():
+        still = set(rules[base].spaces) if base in rules else set()
+        lost = sorted(set(old.spaces) - still)
+        reason = (f"{LOOSENS}: no longer in policy; apps regain access to {_keys(lost)}" if lost
+                  else "its spaces are in the rule's other policies")
+        changes.append(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=old, reason=reason))
     return changes
 
 
@@ -222,7 +225,7 @@ def _diff_part(part: Part, old: AppPolicy | None, rule: Rule) -> list[Change]:
     joined = [rule.space_sources[k] for k in added if k in rule.space_sources]
     source = joined[0] if joined and len(joined) == len(added) else new.source
     return [Change(ChangeKind.UPDATE_APP_POLICY, app_policy=target, old_app_policy=old, source=source,
-                   reason=describe_update(old, target))]
+                   reason=describe_update(old, target, moved=set(rule.spaces)))]
 
 
 def _same(a: AppPolicy, b: AppPolicy) -> bool:
@@ -230,13 +233,19 @@ def _same(a: AppPolicy, b: AppPolicy) -> bool:
         b.name, b.mode, set(b.apps), set(b.spaces), b.coverage)
 
 
-def describe_update(old: AppPolicy, new: AppPolicy) -> str:
-    """``"loosens app access: unblocks FIN; renamed from 'X'"``: what an update does, loosening first."""
+def describe_update(old: AppPolicy, new: AppPolicy, *, moved: Collection[str] = ()) -> str:
+    """``"loosens app access: unblocks FIN; renamed from 'X'"``: what an update does, loosening first.
+
+    ``moved``: spaces still covered by another part of the same rule (leaving this part unblocks nothing).
+    """
     pieces = []
-    removed = sorted(set(old.spaces) - set(new.spaces))
+    gone = set(old.spaces) - set(new.spaces)
+    removed = sorted(gone - set(moved))
     added = sorted(set(new.spaces) - set(old.spaces))
     if removed:
         pieces.append(f"unblocks {_keys(removed)}")
+    if gone & set(moved):
+        pieces.append(f"moves {_keys(gone & set(moved))} to another part")
     if added:
         pieces.append(f"blocks apps in {_keys(added)}")
     if (old.mode, set(old.apps)) != (new.mode, set(new.apps)):
@@ -246,7 +255,7 @@ def describe_update(old: AppPolicy, new: AppPolicy) -> str:
     if old.coverage != new.coverage:
         pieces.append(f"coverage level set to {new.coverage}")
     text = "; ".join(pieces)
-    return f"{LOOSENS}: {text}" if update_loosens(old, new) else text
+    return f"{LOOSENS}: {text}" if update_loosens(old, new, moved=moved) else text
 
 
 def describe_rule(mode: AppBlockMode, apps: Sequence[str]) -> str:
@@ -256,9 +265,9 @@ def describe_rule(mode: AppBlockMode, apps: Sequence[str]) -> str:
     return f"block only {listed}" if mode is AppBlockMode.ONLY else f"block all apps except {listed}"
 
 
-def update_loosens(old: AppPolicy, new: AppPolicy) -> bool:
+def update_loosens(old: AppPolicy, new: AppPolicy, *, moved: Collection[str] = ()) -> bool:
     """True when some space, or some app in some space, is blocked before and not after."""
-    if set(old.spaces) - set(new.spaces):
+    if set(old.spaces) - set(new.spaces) - set(moved):
         return True
     return _rule_loosens(old.mode, set(old.apps), new.mode, set(new.apps))
 

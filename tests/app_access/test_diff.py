@@ -138,3 +138,25 @@ def test_drift_reports_a_coverage_change_once() -> None:
 
 def test_drift_is_empty_when_app_access_is_not_in_scope() -> None:
     assert app_policy_drift(desired([CONFIDENTIAL]), live(None)) == []
+
+
+def test_a_middle_part_emptied_is_deleted_and_the_last_renamed_without_moving_spaces() -> None:
+    parts = [policy(f"Big ({n}/3)", keys(45)[15 * (n - 1):15 * n], id=f"p{n}") for n in (1, 2, 3)]
+    wanted = keys(45)[:15] + keys(45)[30:]
+    changes = diff_app_policies(desired([rule("Big", wanted)]), live(parts))
+    assert summary(changes) == [
+        ("DELETE_APP_POLICY", "Big (2/3)", "loosens app access: no longer in policy; apps regain access to "
+                                           + ", ".join(keys(45)[15:30])),
+        ("UPDATE_APP_POLICY", "Big (1/2)", "renamed from 'Big (1/3)'"),
+        ("UPDATE_APP_POLICY", "Big (2/2)", "renamed from 'Big (3/3)'"),
+    ]
+    assert [c.app_policy.id for c in ordered(changes)[1:]] == ["p1", "p3"]  # type: ignore[union-attr]
+
+
+def test_spaces_moved_out_of_an_overfull_part_do_not_loosen_access() -> None:
+    changes = diff_app_policies(desired([rule("Big", keys(17))]), live([policy("Big", keys(17), id="p1")]))
+    assert summary(changes) == [
+        ("CREATE_APP_POLICY", "Big (2/2)", "blocks apps in S16, S17"),
+        ("UPDATE_APP_POLICY", "Big (1/2)", "moves S16, S17 to another part; renamed from 'Big'"),
+    ]
+    assert not any(loosens_access(c) for c in changes)
