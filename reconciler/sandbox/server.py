@@ -8,7 +8,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from reconciler.sandbox.api import handle
-from reconciler.sandbox.http import Request
+from reconciler.sandbox.failures import HttpError
+from reconciler.sandbox.http import Request, v2_error
 from reconciler.sandbox.site import Site
 
 
@@ -34,7 +35,10 @@ class _Handler(BaseHTTPRequestHandler):
         request = Request.from_target(
             self.command, self.path, dict(self.headers.items()), body, f"http://{host}"
         )
-        response = handle(self.server.site, request)
+        try:
+            response = handle(self.server.site, request)
+        except Exception as err:  # noqa: BLE001 - a sandbox bug must not kill the connection silently
+            response = v2_error(HttpError(500, f"sandbox internal error: {type(err).__name__}: {err}"))
         if response.drop:
             self.close_connection = True  # no status line at all: the client sees a broken connection
             return
