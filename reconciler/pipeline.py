@@ -60,7 +60,7 @@ def run_plan(
                                              progress=progress)
     plan = build_plan(desired, live, scope=scope)
     plan = dataclasses.replace(
-        plan, site=display_url(env.get("CONFLUENCE_URL") or desired.site.url), notes=notes,
+        plan, site=display_url(env.get("CONFLUENCE_URL") or desired.site.url), notes=plan.notes + notes,
         findings=check_plan(plan, desired, live),
     )
     return desired, live, plan

@@ -6,8 +6,9 @@ Rules (DESIGN.md §4, §5; decisions written down in docs/safety.md):
   UNASSIGN. ``exact`` spaces remove principals the policy does not list; ``additive`` spaces remove only
   what the policy sets to ``none``.
 - Legacy and transition sites: GRANT / REVOKE per permission. A principal's listed permissions are the
-  whole truth for that principal under either authority (like a role); ``exact`` also revokes everything of
-  principals listed neither in ``grants`` nor in ``assign``.
+  whole truth for that principal under either authority (like a role); ``none`` under ``assign`` revokes
+  all its permissions too; ``exact`` also revokes everything of principals listed neither in ``grants``
+  nor in ``assign``. On a PRE_ROLES site role assignments are not planned (a note says so).
 - ``safety.protected`` principals and ``site.actor`` are never removed or downgraded: such changes are
   withheld into ``Plan.held`` with the reason.
 - Custom roles: CREATE_ROLE / UPDATE_ROLE / DELETE_ROLE (only for a role the policy declares ``none``).
@@ -70,7 +71,7 @@ def plan_from_effective(
     referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
     out.changes += _diff_roles(desired, live, only=referenced if scope else None)
     differ = app_differ or diff_app_policies
-    if not scope and differ is not None and live.app_policies is not None:
+    if not scope and live.app_policies is not None:
         out.changes += differ(desired, live)
     return Plan(
         site=desired.site.url,
@@ -82,7 +83,21 @@ def plan_from_effective(
         live_assignments=sum(_live_count(live.spaces[k], live) for k in keys),
         scope=tuple(sorted(scope)),
         held=ordered(out.held),
+        notes=_notes(keys, effective, live),
     )
+
+
+def _notes(keys: list[str], effective: Mapping[str, EffectiveSpace], live: LiveState) -> tuple[str, ...]:
+    if live.mode.has_roles:
+        return ()
+    roleless = [k for k in keys if any(a.role is not None for a in effective[k].assignments.values())]
+    if not roleless:
+        return ()
+    note = (
+        f"role assignments not planned in {', '.join(roleless)}: the site is on individual permissions "
+        "(PRE_ROLES); declare grants: instead"
+    )
+    return (note,)
 
 
 def _scoped_keys(
@@ -174,11 +189,16 @@ def _diff_grants(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out
         extra = {p: i for p, i in have.items() if p not in want.permissions}
         _revoke_all(key, principal, permissions=extra, reason=reason, source=want.source, guard=guard,
                     out=out)
-    if space.authority is Authority.EXACT:
-        for principal, have in current.items():
-            if principal not in space.grants and principal not in space.assignments:
-                _revoke_all(key, principal, permissions=have, reason=REASON_EXACT, source=None, guard=guard,
-                            out=out)
+    for principal, have in current.items():
+        if principal in space.grants:
+            continue
+        assigned = space.assignments.get(principal)
+        if assigned is not None and assigned.role is None:  # "none" in assign: no access at all
+            _revoke_all(key, principal, permissions=have, reason=REASON_NONE, source=assigned.source,
+                        guard=guard, out=out)
+        elif assigned is None and space.authority is Authority.EXACT:
+            _revoke_all(key, principal, permissions=have, reason=REASON_EXACT, source=None, guard=guard,
+                        out=out)
 
 
 def _revoke_all(

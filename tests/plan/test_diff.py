@@ -134,6 +134,13 @@ CASES = {
         ["grant ENG group:c read/space", "assign ENG group:eng ->Viewer"],
         mode=TRANSITION,
     ),
+    "none in assign revokes individual permissions too": Case(
+        space(authority=ADDITIVE, assign={"user:svc": "Admin", "group:x": None}),
+        live_space(assign=ADMINS_OK, grants={"group:x": ("read/space", "create/page")}),
+        ["revoke ENG group:x create/page (set to none in policy)",
+         "revoke ENG group:x read/space (set to none in policy)"],
+        mode=TRANSITION,
+    ),
     "legacy site ignores role assignments": Case(
         space(assign={"group:eng": "Viewer"}),
         live_space(),
@@ -158,6 +165,15 @@ def _plan_roles(state: DesiredState, site: LiveState, scope: tuple[str, ...] = (
 REVIEWER = RoleDef(
     "Reviewer", "Reads and comments", frozenset({"read/space"}), Source("policies/roles.yaml", 3)
 )
+
+
+def test_legacy_site_notes_role_assignments_it_cannot_plan() -> None:
+    site = live(live_space(grants={"user:svc": ("read/space", "administer/space")}), mode=PRE)
+    plan = plan_from_effective(desired(), site, {"ENG": space(assign={"group:eng": "Viewer"})})
+    assert plan.notes == (
+        ("role assignments not planned in ENG: the site is on individual permissions (PRE_ROLES); "
+        "declare grants: instead"),
+    )
 
 
 def test_custom_role_missing_is_created_and_changed_one_updated() -> None:
