@@ -58,7 +58,6 @@ __all__ = [
     "fetch_live",
     "fetch_mode",
     "fetch_roles",
-    "fetch_space",
     "fetch_spaces_by_keys",
 ]
 
@@ -207,7 +206,10 @@ def _fetch_spaces(
     say(f"reading {len(infos)} spaces")
 
     def read(info: SpaceInfo) -> _RawSpace:
-        space = fetch_space(client, info, mode, role_names)
+        try:
+            space = _fetch_space(client, info, mode, role_names)
+        except NotFoundError as exc:  # deleted (or hidden) since it was listed
+            raise SpaceNotFoundError(exc.method, exc.path, 404, space=info.key) from None
         with lock:
             done[0] += 1
             say(f"read {done[0]}/{len(infos)} spaces")
@@ -216,7 +218,7 @@ def _fetch_spaces(
     return client.map_concurrently(read, infos)
 
 
-def fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Mapping[str, str]) -> _RawSpace:
+def _fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Mapping[str, str]) -> _RawSpace:
     """One space's role assignments and/or individual permissions (1 call, 2 on transition sites)."""
     assignments: dict[_Ref, str] = {}
     grants: dict[_Ref, dict[str, int]] = {}

@@ -199,6 +199,17 @@ def test_a_policy_space_the_site_does_not_show_is_an_error_naming_it() -> None:
     assert box.counts(ASSIGNMENTS) == 0
 
 
+def test_a_space_deleted_after_it_was_listed_is_named_as_not_found() -> None:
+    box = Sandbox(
+        SYNTH, wrap=lambda inner: FailingPath(inner, "/wiki/api/v2/spaces/2000005/role-assignments", 404)
+    )
+
+    with pytest.raises(NotFoundError) as exc:
+        fetch_live(box.client, desired(keys(1, 12)))
+
+    assert str(exc.value) == "space S00005: not found: deleted, or hidden from the account the tool runs as"
+
+
 def test_drift_may_allow_missing_spaces_and_gets_them_listed() -> None:
     box = Sandbox(SYNTH, knobs=Knobs(hidden_spaces=frozenset({"S00002"})))
 
