@@ -165,3 +165,19 @@ def test_neither_a_plan_file_nor_a_directory_is_a_usage_error(
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'nowhere'}: neither a plan file (.json) nor a policy directory\n"
     )
+
+
+def test_unsafe_plan_is_refused_naming_allow_unsafe_and_applied_with_it(
+    site: Site, policies: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = policies / "site.yaml"
+    settings.write_text(settings.read_text(encoding="utf-8").replace(
+        "max_removal_fraction: 0.25", "max_removal_fraction: 0.0"), encoding="utf-8")
+    assert main(["apply", str(policies), "--auto-approve"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(
+        "error: the plan fails 1 safety check(s); nothing was written (pass --allow-unsafe to apply it "
+        "anyway):\n  - the plan removes 1 of "
+    )
+    assert writes(site) == {}
+    assert main(["apply", str(policies), "--auto-approve", "--allow-unsafe"]) == 0
