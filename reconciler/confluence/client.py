@@ -25,6 +25,7 @@ import httpx
 
 from reconciler import __version__
 from reconciler.confluence import errordetail
+from reconciler.confluence.paging import display, next_link, relative_path, results_of
 from reconciler.confluence.retry import (
     RetryPolicy,
     parse_retry_after,
@@ -157,13 +158,13 @@ class ConfluenceClient:
         while True:
             response = self._request("GET", url, params=query, space=space)
             page = self._decode(response, "GET", path, space)
-            yield from _results(page, "GET", path, space)
-            link = _next_link(page, response)
+            yield from results_of(page, "GET", path, space)
+            link = next_link(page, response)
             if not link:
                 return
-            url, query = _relative_path(link), None
+            url, query = relative_path(link), None
             if url in seen:
-                raise ApiError("GET", _display(path), response.status_code, "pagination did not advance",
+                raise ApiError("GET", display(path), response.status_code, "pagination did not advance",
                                space=space)
             seen.add(url)
 
@@ -176,7 +177,7 @@ class ConfluenceClient:
         limit = query.get("limit")
         while True:
             page = self.get_json(path, {**query, "start": start}, space=space)
-            results = _results(page, "GET", path, space)
+            results = results_of(page, "GET", path, space)
             yield from results
             size = int(page.get("size", len(results)))
             links = page.get("_links")
@@ -231,7 +232,7 @@ class ConfluenceClient:
         body: Any = None,
         space: str | None = None,
     ) -> httpx.Response:
-        shown = _display(path)
+        shown = display(path)
         self._refuse_if_read_only(method, shown, space)
         tries = _Tries()
         while True:
@@ -316,7 +317,7 @@ class ConfluenceClient:
         try:
             return response.json()
         except ValueError:
-            raise ApiError(method, _display(path), response.status_code,
+            raise ApiError(method, display(path), response.status_code,
                            "the response is not JSON", space=space) from None
 
     def _status_error(
@@ -385,38 +386,3 @@ def _first_error(futures: Sequence[Future[Any]]) -> BaseException | None:
             if error is not None and not isinstance(error, _SkippedError):
                 return error
     return None
-
-
-def _display(path: str) -> str:
-    """The path as errors show it: no scheme, host or query string (cursors, filters)."""
-    parts = urlsplit(path)
-    return parts.path or path
-
-
-def _results(page: Any, method: str, path: str, space: str | None) -> list[dict[str, Any]]:
-    results = page.get("results") if isinstance(page, dict) else None
-    if not isinstance(results, list):
-        raise ApiError(method, _display(path), 200, "the response has no 'results' list", space=space)
-    return results
-
-
-def _next_link(page: Mapping[str, Any], response: httpx.Response) -> str | None:
-    links = page.get("_links")
-    if isinstance(links, dict):
-        nxt = links.get("next")
-        if isinstance(nxt, str) and nxt:
-            return nxt
-    header = response.links.get("next", {}).get("url")
-    return header or None
-
-
-def _relative_path(link: str) -> str:
-    """A next link as a path from ``/wiki`` on, whatever form the site gave it in."""
-    parts = urlsplit(link)
-    path = parts.path
-    index = path.find("/wiki/")
-    if index > 0:
-        path = path[index:]
-    elif index < 0 and path.startswith(("/api/v2/", "/rest/api/")):
-        path = "/wiki" + path
-    return f"{path}?{parts.query}" if parts.query else path
