@@ -97,7 +97,7 @@ def _env(served: Mapping[str, str], **extra: str) -> dict[str, str]:
         ATLASSIAN_ADMIN_URL=served["CONFLUENCE_URL"],
     )
     env.update(extra)
-    return env
+    return {name: value for name, value in env.items() if value}  # "" = the variable is not set
 
 
 def _plan(env: Mapping[str, str], *args: str) -> subprocess.CompletedProcess[str]:
