@@ -128,3 +128,54 @@ def test_run_plan_returns_desired_live_and_a_checked_plan(sandbox: Path) -> None
 )
 def test_plans_show_the_site_url_without_secrets(url: str, shown: str) -> None:
     assert display_url(url) == shown
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty = tty
+
+    def isatty(self) -> bool:
+        return self.tty
+
+
+@pytest.mark.parametrize(
+    ("fmt", "tty", "env", "expected"),
+    [
+        ("text", True, {}, True),
+        ("text", False, {}, False),
+        ("text", True, {"NO_COLOR": "1"}, False),
+        ("markdown", True, {}, False),
+    ],
+    ids=["text on a terminal", "text in a pipe", "NO_COLOR", "markdown never"],
+)
+def test_colour_only_for_text_on_a_terminal(fmt: str, tty: bool, env: dict[str, str], expected: bool) -> None:
+    from reconciler.commands.plan import use_color
+
+    assert use_color(fmt, _Stream(tty), env) is expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("tty", "flag", "env", "shown"),
+    [
+        (True, False, {}, True),
+        (False, False, {}, False),
+        (True, True, {}, False),
+        (True, False, {"CI": "true"}, False),
+        (True, False, {"NO_COLOR": "1"}, False),
+    ],
+    ids=["terminal", "not a terminal", "--no-progress", "CI", "NO_COLOR"],
+)
+def test_progress_only_on_a_terminal_outside_ci(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, flag: bool, env: dict[str, str], shown: bool
+) -> None:
+    import argparse
+    import sys
+
+    from reconciler.commands.plan import progress_writer
+
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setattr(sys, "stderr", _Stream(tty))
+    assert (progress_writer(argparse.Namespace(no_progress=flag)) is not None) is shown
