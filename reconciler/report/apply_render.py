@@ -7,7 +7,7 @@ dataclasses (``reconciler.apply_result.result_to_dict``).
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 
 import jinja2
@@ -87,5 +87,20 @@ def render_apply(result: ApplyResult, fmt: str) -> str:
         return json.dumps(result_to_dict(result), indent=2) + "\n"
     if fmt not in FORMATS:
         raise UsageError(f"unknown format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    view = build_view(result)
+    if fmt == "markdown":
+        view = _escaped(view)
     template = _environment().get_template("apply.txt.j2" if fmt == "text" else "apply.md.j2")
-    return template.render(view=build_view(result))
+    return template.render(view=view)
+
+
+def _escaped(view: ApplyView) -> ApplyView:
+    """Table cells may not hold a bare ``|`` or a line break."""
+
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|").replace("\n", " ")
+
+    def lines(items: tuple[Line, ...]) -> tuple[Line, ...]:
+        return tuple(Line(x.symbol, cell(x.text), cell(x.reason)) for x in items)
+
+    return replace(view, failed=lines(view.failed), skipped=lines(view.skipped))

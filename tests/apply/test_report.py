@@ -78,3 +78,11 @@ def test_unknown_format_is_a_usage_error() -> None:
     with pytest.raises(UsageError) as exc:
         render_apply(complete_result(), "html")
     assert str(exc.value) == "unknown format 'html': choose one of text, markdown, json"
+
+
+def test_markdown_table_cells_escape_pipes_and_line_breaks() -> None:
+    ghost = Change(ChangeKind.ASSIGN, space="ENG", principal=group("ghosts"), role="Viewer")
+    result = ApplyResult(site="sandbox:demo", mode="ROLES",
+                         results=(ChangeResult(ghost, Status.FAILED, "400: bad | worse\nsecond line"),))
+    assert "| `+` | ENG group:ghosts: Viewer | 400: bad \\| worse second line |\n" in render_apply(
+        result, "markdown")
