@@ -6,11 +6,21 @@ from pathlib import Path
 
 import pytest
 
+from reconciler.confluence import dsp_wire
 from reconciler.confluence.admin import AdminWriter, fetch_app_policies, open_admin_writer
-from reconciler.errors import ApiError, AuthError, NotFoundError, PolicyError, StalePlanError, UsageError
+from reconciler.errors import (
+    ApiError,
+    AuthError,
+    NotFoundError,
+    PolicyError,
+    StalePlanError,
+    TransportError,
+    UsageError,
+)
 from reconciler.model import AppBlockMode, AppPolicy
 from reconciler.plan.changes import Change, ChangeKind
 from reconciler.sandbox.admin_api import add_policy
+from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import open_site
 from reconciler.sandbox.transport import SandboxTransport
@@ -179,3 +189,18 @@ def test_fetch_looks_up_covered_spaces_it_was_not_given() -> None:
     state = desired(builders.rule("Confidential spaces", ["S01"]))
     [found] = fetch_app_policies(SITE, state, {"S01": "1001"}, ENV, transport=SandboxTransport(site))
     assert found.spaces == ("S01", "S07")
+
+
+def test_a_create_whose_answer_was_lost_converges_on_the_next_run() -> None:
+    site = make_site()
+    policy = AppPolicy("R", AppBlockMode.ALL, (), ("S01",))
+    admin = writer(site)
+    document = dsp_wire.to_wire(policy, CLOUD, space_ids(site))
+    site.configure(Knobs(fault_rate=1.0, fault_kinds=("drop",)))
+    with pytest.raises(TransportError) as exc:
+        admin.api.create(document)  # the POST of a create, answered by a dropped connection
+    site.configure(Knobs())
+    assert "the outcome of this write is unknown" in str(exc.value)
+    [created] = site.state.org_policies  # the write happened; its answer was lost
+    assert writer(site).create(policy) == created
+    assert list(site.state.org_policies) == [created]
