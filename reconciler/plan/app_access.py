@@ -357,7 +357,7 @@ def _drift_item(change: Change, recreated: AppPolicy | None) -> AppPolicyDrift:
     elif change.kind is ChangeKind.CREATE_APP_POLICY:
         kind, detail = "missing", f"not on the org; the policy blocks apps in {_keys(spaces)}"
     elif change.kind is ChangeKind.UPDATE_APP_POLICY and new is not None and old is not None:
-        kind, detail = "changed", f"changed outside the policy: {describe_drift(old, new)}"
+        kind, detail = "changed", describe_drift(old, new)
     else:
         kind, detail = "unexpected", change.reason
     return AppPolicyDrift(kind, name, spaces, detail, new, old, change.source)

@@ -123,7 +123,7 @@ def test_drift_reports_a_policy_changed_by_hand_and_unmanaged_coverage() -> None
     assert items == [
         ("unmanaged", "By hand", ("HR",), "not managed by this policy; also block all apps in HR", False),
         ("changed", "Confidential spaces", ("FIN", "HR", "LEGAL", "SALES"),
-         ("changed outside the policy: does not cover HR, LEGAL; also covers SALES; rule is 'block only ai', "
+         ("does not cover HR, LEGAL; also covers SALES; rule is 'block only ai', "
          "policy says 'block all apps'"), True),
     ]
 

@@ -9,6 +9,7 @@ import pytest
 
 from reconciler.apply import apply_plan
 from reconciler.apply_pipeline import open_apply
+from reconciler.cli import main
 from reconciler.confluence.admin import fetch_app_policies, open_admin_writer
 from reconciler.drift.findings import DriftKind
 from reconciler.drift.run import run_drift
@@ -83,7 +84,7 @@ def test_drift_reports_an_app_policy_changed_by_hand(tmp_path: Path) -> None:
     items = [(i.kind, i.subject, i.detail) for i in report.items if i.kind is DriftKind.APP_POLICY]
     assert items == [(
         DriftKind.APP_POLICY, "Confidential spaces",
-        ("changed: changed outside the policy: does not cover HR; rule is 'block only com.example.bot', "
+        ("changed: does not cover HR; rule is 'block only com.example.bot', "
         "policy says 'block all apps'"),
     )]
     assert report.has_drift
@@ -133,3 +134,26 @@ def test_admin_api_over_http_from_a_loopback_server() -> None:
         server.stop()
     [stored] = site.state.org_policies.values()
     assert stored["attributes"]["name"] == "Confidential spaces"
+
+
+def test_the_commands_apply_the_app_section_and_drift_sees_a_hand_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    policy = demo_with_docs_blocked(tmp_path)
+    sandbox = tmp_path / "sandbox"
+    monkeypatch.setenv("RECONCILER_SANDBOX_DIR", str(sandbox))
+    for name in ("CONFLUENCE_URL", "ATLASSIAN_ADMIN_API_KEY", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["apply", str(policy), "--auto-approve"]) == 0
+    assert main(["plan", str(policy), "--detailed-exitcode"]) == 0
+    assert main(["drift", str(policy)]) == 0
+    env = {"RECONCILER_SANDBOX_DIR": str(sandbox)}
+    desired, live, _ = run_plan(policy, env=env, state_dir=sandbox)
+    [confidential] = [p for p in live.app_policies or () if p.name == "Confidential spaces"]
+    assert confidential.spaces == ("DOCS", "ENG", "FIN", "HR", "LEGAL")
+    admin = open_admin_writer(desired, {}, env, state_dir=sandbox)
+    admin.update(AppPolicy(confidential.name, AppBlockMode.ALL, (), ("FIN",), id=confidential.id))
+    admin.close()
+    capsys.readouterr()
+    assert main(["drift", str(policy)]) == 2
+    assert "Confidential spaces" in capsys.readouterr().out
