@@ -43,6 +43,8 @@ class _Target:
 
 
 def handle(site: Site, request: Request) -> Response:
+    if site.before_request is not None:
+        site.before_request()
     if request.path.startswith("/_sandbox/"):
         return control.handle(site, request)
     if request.path == admin_api.TENANT_INFO:  # unauthenticated, like the real one (helper A)

@@ -31,6 +31,7 @@ class Site:
         self.lock = threading.RLock()
         self.clock = clock
         self.on_write: Callable[[Site], None] | None = None  # called (under the lock) after each write
+        self.before_request: Callable[[], None] | None = None  # called before each API request
         self._counters: Counter[str] = Counter()
         self._history: deque[tuple[float, SiteState]] = deque()  # (write time, state just before it)
         self.knobs = Knobs()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
@@ -31,8 +32,40 @@ def open_site(
         state.name = name
         site = Site(state, knobs)
         site.save(path)
-    site.on_write = lambda s: s.save(path)
+    FileSync(site, path)
     return site
+
+
+class FileSync:
+    """Keeps a site and its file in step: saved after every write, reloaded before a request when
+    another process (or another site object) changed the file since."""
+
+    def __init__(self, site: Site, path: Path) -> None:
+        self.site = site
+        self.path = path
+        self._lock = threading.Lock()
+        self._stamp = self._file_stamp()
+        site.on_write = self.save
+        site.before_request = self.reload_if_changed
+
+    def _file_stamp(self) -> tuple[int, int] | None:
+        try:
+            info = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return (info.st_mtime_ns, info.st_size)
+
+    def save(self, site: Site) -> None:
+        with self._lock:
+            site.save(self.path)
+            self._stamp = self._file_stamp()
+
+    def reload_if_changed(self) -> None:
+        with self.site.lock, self._lock:
+            stamp = self._file_stamp()
+            if stamp is not None and stamp != self._stamp:
+                self.site.replace_state(load_state(self.path))
+                self._stamp = stamp
 
 
 def reset_site(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> Path:

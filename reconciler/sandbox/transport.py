@@ -7,7 +7,6 @@ A dropped connection (fault injection) surfaces as ``httpx.RemoteProtocolError``
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
@@ -16,23 +15,19 @@ import httpx
 from reconciler.sandbox.api import handle
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.http import Request
-from reconciler.sandbox.site import Site, load_state
-from reconciler.sandbox.store import DEFAULT_STATE_DIR, open_site, state_path
+from reconciler.sandbox.site import Site
+from reconciler.sandbox.store import DEFAULT_STATE_DIR, FileSync, open_site
 
 
 class SandboxTransport(httpx.BaseTransport):
-    """Serves httpx requests from a :class:`Site`; with ``path``, keeps the site and the file in step."""
+    """Serves httpx requests from a :class:`Site` (a persisted one keeps itself in step with its file)."""
 
     def __init__(self, site: Site, path: Path | None = None) -> None:
         self.site = site
-        self.path = path
-        self._lock = threading.Lock()
-        self._stamp = self._file_stamp()
         if path is not None:
-            site.on_write = self._save
+            FileSync(site, path)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self._reload_if_changed()
         url = request.url
         sandbox_request = Request(
             request.method.upper(),
@@ -51,30 +46,6 @@ class SandboxTransport(httpx.BaseTransport):
             response.status, headers=response.headers, content=response.body, request=request
         )
 
-    def _file_stamp(self) -> tuple[int, int] | None:
-        if self.path is None:
-            return None
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (info.st_mtime_ns, info.st_size)
-
-    def _save(self, site: Site) -> None:
-        assert self.path is not None
-        with self._lock:
-            site.save(self.path)
-            self._stamp = self._file_stamp()
-
-    def _reload_if_changed(self) -> None:
-        if self.path is None:
-            return
-        with self.site.lock, self._lock:
-            stamp = self._file_stamp()
-            if stamp is not None and stamp != self._stamp:
-                self.site.replace_state(load_state(self.path))
-                self._stamp = stamp
-
 
 def open_sandbox_transport(
     name: str,
@@ -82,5 +53,4 @@ def open_sandbox_transport(
     knobs: Knobs | None = None,
 ) -> SandboxTransport:
     """A transport over the persisted sandbox site ``name`` ("demo" or "synthetic:spaces=N,...")."""
-    site = open_site(name, state_dir, knobs)
-    return SandboxTransport(site, state_path(name, state_dir))
+    return SandboxTransport(open_site(name, state_dir, knobs))

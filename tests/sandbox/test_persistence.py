@@ -73,3 +73,25 @@ def test_synthetic_site_by_name(sandbox_state_dir: Path) -> None:
 def test_unknown_seed_name_is_refused(sandbox_state_dir: Path) -> None:
     with pytest.raises(ValueError, match="unknown sandbox seed 'prod'"):
         open_sandbox_transport("prod", sandbox_state_dir)
+
+
+@pytest.mark.e2e
+def test_a_server_on_a_persisted_site_and_a_transport_share_one_site(sandbox_state_dir: Path) -> None:
+    from reconciler.sandbox.server import start_server
+    from reconciler.sandbox.store import open_site
+
+    server = start_server(open_site("demo", sandbox_state_dir))
+    auth = default_credentials("demo", sandbox_state_dir)
+    try:
+        with httpx.Client(base_url=server.url, auth=auth) as over_http:
+            assert (
+                _client(sandbox_state_dir).post("/wiki/api/v2/space-roles", json=ROLE_BODY).status_code == 201
+            )
+            names = [r["name"] for r in over_http.get("/wiki/api/v2/space-roles").json()["results"]]
+            assert "Release Manager" in names
+            body = {**ROLE_BODY, "name": "Second"}
+            assert over_http.post("/wiki/api/v2/space-roles", json=body).status_code == 201
+        roles = _client(sandbox_state_dir).get("/wiki/api/v2/space-roles").json()["results"]
+        assert {"Release Manager", "Second"} <= {r["name"] for r in roles}
+    finally:
+        server.stop()
