@@ -21,6 +21,7 @@ from reconciler.sandbox.transport import open_sandbox_transport
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "demo"
+OPENED: list[ApplySession] = []  # closed after each test by tests/apply/conftest.py
 
 
 def copy_policies(tmp_path: Path) -> Path:
@@ -46,6 +47,7 @@ def open_session(policy_dir: Path, state_dir: Path, knobs: Knobs | None = None) 
         )
 
     session = open_apply(policy_dir, env=env_for(state_dir), state_dir=state_dir, client_factory=client)
+    OPENED.append(session)
     return session, transport.site
 
 
