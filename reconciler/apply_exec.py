@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.apply_ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
 from reconciler.apply_result import ChangeResult, Status
-from reconciler.errors import ApiError, NotFoundError, TransportError
+from reconciler.errors import ApiError, AuthError, NotFoundError, TransportError
 from reconciler.model import READ_SPACE, LiveRole, LiveSpace, LiveState, Principal, PrincipalKind, SpaceInfo
 from reconciler.plan.changes import Change, ChangeKind, Plan
 
@@ -366,8 +366,10 @@ def _post_assignments(run: Run, info: SpaceInfo, items: list[Item], results: Res
     except ApiError as err:
         if is_unknown_outcome(err):
             return err
-        if len(entries) == 1:
-            results[entries[0][0]] = ChangeResult(entries[0][1], Status.FAILED, str(err))
+        if len(entries) == 1 or isinstance(err, (AuthError, NotFoundError)):
+            # not about one principal (no right to set roles, space gone): every entry fails alike
+            for i, change, _ in entries:
+                results[i] = ChangeResult(change, Status.FAILED, str(err))
             return None
         return _post_one_by_one(run, info, entries, results)
     for i, change, _ in entries:

@@ -332,3 +332,18 @@ def test_spaces_applied_concurrently_report_in_plan_order() -> None:
     assert result.ok
     assert [r.change.space for r in result.results] == keys
     assert dict(result.writes_by_space) == dict.fromkeys(keys, 1)
+
+
+def test_a_refused_space_fails_every_entry_without_one_request_per_principal() -> None:
+    from reconciler.errors import AuthError
+
+    site = roles_site()
+    site.faults.append(Fault(1, AuthError("POST", "/wiki/api/v2/spaces/1/role-assignments", 403,
+                                          "not allowed to set roles", space="ENG")))
+    result = run(site, [
+        assign("ENG", group("eng-leads"), "Admin"),
+        assign("ENG", group("engineering"), "Collaborator", old="Viewer"),
+    ])
+    reason = "POST /wiki/api/v2/spaces/1/role-assignments (space ENG): 403: not allowed to set roles"
+    assert statuses(result) == [("failed", reason), ("failed", reason)]
+    assert site.writes == ["set_role_assignments ENG 2"]
