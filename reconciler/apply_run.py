@@ -1,0 +1,111 @@
+"""The state of one apply run, shared by the phases, and the predicates that tell a change is visible.
+
+``Run`` holds the plan, the live read it was made from, the seams (reader, writer), the ids learnt during
+the run (roles created) and the counters; ``role_satisfied`` and ``space_satisfied`` say whether a change
+shows in a re-read (used after unknown outcomes and by verification).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from reconciler.apply_ports import AppPolicyWriter, Reader, Writer
+from reconciler.apply_result import ChangeResult, Status
+from reconciler.errors import ApiError, TransportError
+from reconciler.model import LiveRole, LiveSpace, LiveState
+from reconciler.plan.changes import Change, ChangeKind, Plan
+
+SITE = "(site)"  # writes_by_space key of role writes
+ORG = "(org)"  # writes_by_space key of app-policy writes
+ROLE_KINDS = frozenset({ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE})
+APP_KINDS = frozenset({ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY,
+                       ChangeKind.DELETE_APP_POLICY})
+ASSIGN_KINDS = frozenset({ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN})
+ADD_PHASE = frozenset({ChangeKind.GRANT}) | ASSIGN_KINDS
+NO_ADMIN_API = "app access changes need the Admin API: set ATLASSIAN_ADMIN_API_KEY"
+CONFIRMED = "confirmed by a re-read after a write whose outcome was unknown"
+
+Item = tuple[int, Change]  # position in the plan, change
+Results = dict[int, ChangeResult]
+MapSpaces = Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
+
+
+def sequential(fn: Callable[[Any], Any], items: Iterable[Any]) -> list[Any]:
+    return [fn(item) for item in items]
+
+
+class Unresolved(Exception):  # noqa: N818 - internal signal, never escapes apply
+    def __init__(self, status: Status, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass
+class Run:
+    """The mutable state of one apply run."""
+
+    plan: Plan
+    live: LiveState
+    reader: Reader
+    writer: Writer
+    app_writer: AppPolicyWriter | None
+    sleep: Callable[[float], None]
+    settle: float
+    progress: Callable[[str], None]
+    max_rounds: int = 3
+    map_spaces: MapSpaces = sequential  # spaces are independent: the client's bounded pool may run them
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    role_ids: dict[str, str] = field(default_factory=dict)
+    failed_roles: set[str] = field(default_factory=set)
+    blocked: set[tuple[str, str]] = field(default_factory=set)  # (space, principal ref): read/space failed
+    writes_by_space: Counter[str] = field(default_factory=Counter)
+    rereads: int = 0
+
+    def __post_init__(self) -> None:
+        self.role_ids.update({name: role.id for name, role in self.live.roles.items()})
+
+    def count_write(self, key: str, n: int = 1) -> None:
+        with self.lock:
+            self.writes_by_space[key] += n
+
+    def count_reread(self) -> None:
+        with self.lock:
+            self.rereads += 1
+
+
+def is_unknown_outcome(err: ApiError) -> bool:
+    """No response, a server error or a rate limit that reached us: the write may or may not have happened."""
+    return isinstance(err, TransportError) or err.status is None or err.status >= 500 or err.status == 429
+
+
+def role_satisfied(change: Change, roles: Mapping[str, LiveRole]) -> bool:
+    """Whether a role change is visible in a read of the site's roles (by name)."""
+    role = change.role_def or change.old_role_def
+    if role is None:
+        return False
+    live = roles.get(role.name)
+    if change.kind is ChangeKind.DELETE_ROLE:
+        return live is None
+    return live is not None and live.permissions == role.permissions and live.description == role.description
+
+
+def space_satisfied(change: Change, space: LiveSpace) -> bool:
+    """Whether a space change is visible in a read of that space."""
+    principal = change.principal
+    if principal is None:
+        return False
+    if change.kind in (ChangeKind.ASSIGN, ChangeKind.REASSIGN):
+        return space.assignments.get(principal) == change.role
+    if change.kind is ChangeKind.UNASSIGN:
+        return principal not in space.assignments
+    held = space.grants.get(principal, {})
+    if change.kind is ChangeKind.GRANT:
+        return change.permission in held
+    if change.kind is ChangeKind.REVOKE:
+        return change.permission not in held
+    return False

@@ -1,0 +1,228 @@
+"""One phase of one space: grants, the role-assignment POST, revokes; re-reads after unknown outcomes.
+
+A write whose outcome is unknown (no response, a 5xx or a 429 reaching us) stops that space's phase; the
+space is re-read and only the planned changes not yet visible are written again, at most ``max_rounds``
+times. Definite failures fail that change only; a failed ``read/space`` grant skips the principal's other
+grants in that space.
+"""
+
+from __future__ import annotations
+
+from reconciler.apply_ports import RoleEntry, Subject
+from reconciler.apply_result import ChangeResult, Status
+from reconciler.apply_run import (
+    ASSIGN_KINDS,
+    CONFIRMED,
+    Item,
+    Results,
+    Run,
+    Unresolved,
+    is_unknown_outcome,
+    space_satisfied,
+)
+from reconciler.errors import ApiError, AuthError, NotFoundError
+from reconciler.model import READ_SPACE, LiveSpace, Principal, PrincipalKind, SpaceInfo
+from reconciler.plan.changes import Change, ChangeKind
+
+
+def space_phase(run: Run, key: str, items: list[Item]) -> Results:
+    """One phase of one space, re-reading after an unknown outcome; failures stay inside the space."""
+    results: Results = {}
+    live_space = run.live.spaces.get(key)
+    info = live_space.info if live_space else _planned_info(run, key)
+    if info is None:
+        return {i: ChangeResult(c, Status.FAILED, f"space {key} was not found on the site") for i, c in items}
+    run.progress(f"space {key}: {len(items)} change(s)")
+    pending, last = items, None
+    for _ in range(run.max_rounds):
+        last = _write_space(run, info, live_space, pending, results)
+        if last is None:
+            return results
+        run.sleep(run.settle)
+        try:
+            fresh = run.reader.read([key])
+        except ApiError as err:
+            return _fail_rest(items, results, f"{last}; re-reading the space failed: {err}")
+        run.count_reread()
+        live_space = fresh.spaces.get(key)
+        pending = []
+        for i, change in items:
+            if i in results:
+                continue
+            if live_space is not None and space_satisfied(change, live_space):
+                results[i] = ChangeResult(change, Status.DONE, CONFIRMED)
+            else:
+                pending.append((i, change))
+    return _fail_rest(items, results, f"outcome unknown after {run.max_rounds} attempts: {last}")
+
+
+def _planned_info(run: Run, key: str) -> SpaceInfo | None:
+    for planned in run.plan.spaces:
+        if planned.key == key and planned.id:
+            return SpaceInfo(key=key, id=planned.id, name=key, type="global")
+    return None
+
+
+def _fail_rest(items: list[Item], results: Results, reason: str) -> Results:
+    for i, change in items:
+        results.setdefault(i, ChangeResult(change, Status.FAILED, reason))
+    return results
+
+
+def _write_space(
+    run: Run, info: SpaceInfo, live_space: LiveSpace | None, pending: list[Item], results: Results
+) -> ApiError | None:
+    """Write the pending changes of one space; return the error of a write with an unknown outcome."""
+    grants = [(i, c) for i, c in pending if c.kind is ChangeKind.GRANT]
+    assigns = [(i, c) for i, c in pending if c.kind in ASSIGN_KINDS]
+    revokes = [(i, c) for i, c in pending if c.kind is ChangeKind.REVOKE]
+    for i, change in grants:
+        err = _grant(run, info, i, change, results)
+        if err is not None:
+            return err
+    if assigns:
+        err = _post_assignments(run, info, assigns, results)
+        if err is not None:
+            return err
+    for i, change in revokes:
+        err = _revoke(run, (info, live_space), i, change, results)
+        if err is not None:
+            return err
+    return None
+
+
+def _grant(run: Run, info: SpaceInfo, i: int, change: Change, results: Results) -> ApiError | None:
+    assert change.principal is not None
+    assert change.permission is not None
+    if (info.key, change.principal.ref) in run.blocked:
+        results[i] = ChangeResult(change, Status.SKIPPED,
+                                  f"skipped: granting {READ_SPACE} to {change.principal} failed")
+        return None
+    try:
+        subject = _subject(run, change.principal)
+        run.count_write(info.key)
+        run.writer.add_permission(info, subject, change.permission)
+    except Unresolved as err:
+        results[i] = ChangeResult(change, err.status, err.reason)
+    except ApiError as err:
+        if is_unknown_outcome(err):
+            return err
+        if err.status == 400 and "already exists" in err.detail.lower():
+            results[i] = ChangeResult(change, Status.DONE, "already in place")
+            return None
+        results[i] = ChangeResult(change, Status.FAILED, str(err))
+        if change.permission == READ_SPACE:
+            run.blocked.add((info.key, change.principal.ref))
+    else:
+        results[i] = ChangeResult(change, Status.DONE)
+    return None
+
+
+def _revoke(
+    run: Run, space: tuple[SpaceInfo, LiveSpace | None], i: int, change: Change, results: Results
+) -> ApiError | None:
+    info, live_space = space
+    assert change.principal is not None
+    assert change.permission is not None
+    permission_id = change.permission_id
+    if live_space is not None:
+        held = live_space.grants.get(change.principal, {})
+        if change.permission not in held:
+            results[i] = ChangeResult(change, Status.DONE, "already revoked")
+            return None
+        permission_id = held[change.permission]
+    if permission_id is None:
+        results[i] = ChangeResult(change, Status.FAILED, "no permission id in the live read")
+        return None
+    try:
+        run.count_write(info.key)
+        run.writer.delete_permission(info, permission_id)
+    except NotFoundError:
+        results[i] = ChangeResult(change, Status.DONE, "already revoked")
+    except ApiError as err:
+        if is_unknown_outcome(err):
+            return err
+        results[i] = ChangeResult(change, Status.FAILED, str(err))
+    else:
+        results[i] = ChangeResult(change, Status.DONE)
+    return None
+
+
+def _post_assignments(run: Run, info: SpaceInfo, items: list[Item], results: Results) -> ApiError | None:
+    """One POST for the space; after a definite failure, one POST per principal to isolate the bad one."""
+    entries: list[tuple[int, Change, RoleEntry]] = []
+    for i, change in items:
+        try:
+            entries.append((i, change, _role_entry(run, change)))
+        except Unresolved as err:
+            results[i] = ChangeResult(change, err.status, err.reason)
+    if not entries:
+        return None
+    try:
+        _set(run, info, [entry for _, _, entry in entries])
+    except ApiError as err:
+        if is_unknown_outcome(err):
+            return err
+        if len(entries) == 1 or isinstance(err, (AuthError, NotFoundError)):
+            # not about one principal (no right to set roles, space gone): every entry fails alike
+            for i, change, _ in entries:
+                results[i] = ChangeResult(change, Status.FAILED, str(err))
+            return None
+        return _post_one_by_one(run, info, entries, results)
+    for i, change, _ in entries:
+        results[i] = ChangeResult(change, Status.DONE)
+    return None
+
+
+def _post_one_by_one(
+    run: Run, info: SpaceInfo, entries: list[tuple[int, Change, RoleEntry]], results: Results
+) -> ApiError | None:
+    for i, change, entry in entries:
+        try:
+            _set(run, info, [entry])
+        except ApiError as err:
+            if is_unknown_outcome(err):
+                return err
+            results[i] = ChangeResult(change, Status.FAILED, str(err))
+        else:
+            results[i] = ChangeResult(change, Status.DONE)
+    return None
+
+
+def _set(run: Run, info: SpaceInfo, entries: list[RoleEntry]) -> None:
+    run.count_write(info.key)  # counted before sending: a failed request is still a request
+    requests = run.writer.set_role_assignments(info, entries)
+    run.count_write(info.key, max(0, requests - 1))
+
+
+def _role_entry(run: Run, change: Change) -> RoleEntry:
+    assert change.principal is not None
+    principal_id = _principal_id(run, change.principal)
+    if change.kind is ChangeKind.UNASSIGN or change.role is None:
+        return RoleEntry(change.principal, principal_id, None)
+    if change.role in run.failed_roles:
+        raise Unresolved(Status.SKIPPED, f"skipped: creating role '{change.role}' failed")
+    role_id = run.role_ids.get(change.role)
+    if role_id is None:
+        raise Unresolved(Status.FAILED, f"role '{change.role}' does not exist on the site")
+    return RoleEntry(change.principal, principal_id, role_id)
+
+
+def _principal_id(run: Run, principal: Principal) -> str:
+    if principal.kind is not PrincipalKind.GROUP or principal.unknown:
+        return principal.id
+    group_id = run.live.group_ids.get(principal.id)
+    if group_id is None:
+        raise Unresolved(Status.FAILED, f"group '{principal.id}' was not found on the site")
+    return group_id
+
+
+def _subject(run: Run, principal: Principal) -> Subject:
+    if principal.kind is PrincipalKind.USER:
+        return Subject("user", principal.id)
+    if principal.kind is PrincipalKind.GROUP:
+        return Subject("group", _principal_id(run, principal))
+    if principal.id == "anonymous-users":
+        return Subject("user", "anonymous")
+    raise Unresolved(Status.FAILED, f"{principal} cannot hold individual permissions (only "
+                                     "class:anonymous-users can)")
