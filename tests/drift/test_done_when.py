@@ -7,7 +7,6 @@ zero changes.
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import shutil
 from pathlib import Path
@@ -15,17 +14,14 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.confluence.admin import fetch_app_policies, open_admin_writer
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.fetch import fetch_live
 from reconciler.confluence.session import open_client
 from reconciler.drift.run import run_drift
-from reconciler.plan.changes import ChangeKind
 from reconciler.plan.diff import build_plan
 from reconciler.policy.loader import load_policy
 
 REPO = Path(__file__).resolve().parents[2]
-APP_KINDS = {ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY}
 ACK = """
 drift:
   ignore:
@@ -52,24 +48,6 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
     return policies, state
 
 
-def converge_app_policies(policies: Path, state: Path) -> None:
-    """Bring the org's app access policies in line (apply may not cover them)."""
-    desired = load_policy(policies)
-    with open_client(desired.site.url, read_only=True, env={}, state_dir=state) as client:
-        live = fetch_live(client, desired)
-    ids = {key: space.info.id for key, space in live.spaces.items()}
-    live = dataclasses.replace(live, app_policies=fetch_app_policies(desired.site.url, desired, ids, {},
-                                                                     state_dir=state))
-    changes = [c for c in build_plan(desired, live).changes if c.kind in APP_KINDS]
-    if changes:
-        writer = open_admin_writer(desired, ids, {}, state_dir=state)
-        try:
-            for change in changes:
-                writer.apply_change(change)
-        finally:
-            writer.close()
-
-
 def assign_by_hand(state: Path, space_key: str, group: str, role: str) -> None:
     with open_client("sandbox:demo", read_only=False, env={}, state_dir=state) as client:
         space_id = _one(client, "/wiki/api/v2/spaces", {"keys": space_key})["id"]
@@ -88,7 +66,6 @@ def test_hand_made_assignment_is_drift_until_acknowledged(site: tuple[Path, Path
                                                           capsys: pytest.CaptureFixture[str]) -> None:
     policies, state = site
     assert main(["apply", str(policies), "--auto-approve", "--no-progress"]) == 0
-    converge_app_policies(policies, state)
     capsys.readouterr()
     assert main(["drift", str(policies), "--no-progress"]) == 0
     assert capsys.readouterr().out.startswith("No drift: 10 managed spaces match the policy; ")
