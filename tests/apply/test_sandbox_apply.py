@@ -1,4 +1,4 @@
-"""Apply against the in-process sandbox: convergence, faults, interruption, guards, refusals."""
+"""Apply against the in-process sandbox: convergence on roles, transition and legacy sites, faults, interruption."""
 
 from __future__ import annotations
 
@@ -164,3 +164,56 @@ def test_interrupted_apply_then_second_apply_converges_without_losing_unmanaged_
     lost = {fact for fact in kept_before if fact not in after_facts
             and not any(f[:2] == fact[:2] for f in after_facts)}  # a principal's role may change, not vanish
     assert lost == set()
+
+
+LEGACY_POLICY = """\
+version: 1
+site: {{url: "sandbox:demo", model: legacy, custom_role_limit: 10, actor: svc-reconciler,
+        default_authority: additive}}
+safety: {{max_removal_fraction: 0.5, min_admins_per_space: 1, protected: [group:confluence-administrators]}}
+people:
+  svc-reconciler: 712020:5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b
+  alice: 5b10ac8d82e05b22cc7d4ef5
+spaces:
+  OPS:
+    grants:
+      user:svc-reconciler: [read/space, administer/space]
+      group:contractors: {contractors}
+      user:alice: {alice}
+  DOCS:
+    grants:
+      user:svc-reconciler: [read/space, administer/space]
+      class:anonymous-users: [read/space]
+"""
+
+
+def write_legacy_policy(path: Path, *, contractors: str, alice: str) -> Path:
+    path.mkdir(exist_ok=True)
+    (path / "site.yaml").write_text(LEGACY_POLICY.format(contractors=contractors, alice=alice),
+                                    encoding="utf-8")
+    return path
+
+
+def test_apply_then_plan_has_no_changes_on_a_legacy_site_granting_and_revoking(
+    tmp_path: Path, state_dir: Path
+) -> None:
+    set_mode(state_dir, "PRE_ROLES")
+    policies = write_legacy_policy(
+        tmp_path / "legacy", contractors="[read/space, create/comment, create/page]",
+        alice="[read/space, create/page, create/comment]",
+    )
+    first, _site = open_session(policies, state_dir, FAULTS)
+    assert apply_once(first).ok
+    assert summary(fresh_plan(policies, state_dir)[1]) == []
+
+    write_legacy_policy(policies, contractors="[read/space, create/comment]", alice="[]")
+    second, _site = open_session(policies, state_dir, FAULTS)
+    result = apply_once(second)
+    assert result.ok, result
+    assert [(r.change.kind.name, r.change.space, r.change.permission) for r in result.results] == [
+        ("REVOKE", "OPS", "create/page"),
+        ("REVOKE", "OPS", "create/comment"),
+        ("REVOKE", "OPS", "create/page"),
+        ("REVOKE", "OPS", "read/space"),
+    ]
+    assert summary(fresh_plan(policies, state_dir)[1]) == []
