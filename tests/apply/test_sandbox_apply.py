@@ -1,4 +1,4 @@
-"""Apply against the in-process sandbox: convergence on roles, transition and legacy sites, faults, interruption."""
+"""Apply against the in-process sandbox: roles, transition and legacy sites; faults; interruption."""
 
 from __future__ import annotations
 
