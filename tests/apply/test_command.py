@@ -181,3 +181,15 @@ def test_unsafe_plan_is_refused_naming_allow_unsafe_and_applied_with_it(
     )
     assert writes(site) == {}
     assert main(["apply", str(policies), "--auto-approve", "--allow-unsafe"]) == 0
+
+
+def test_plan_saved_by_the_plan_command_is_applied_and_the_next_plan_exits_0(
+    site: Site, policies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_file = tmp_path / "plan.json"
+    assert main(["plan", str(policies), "--out", str(plan_file), "--no-progress"]) == 0
+    capsys.readouterr()
+    assert main(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert (report["ok"], report["summary"]["done"], report["summary"]["failed"]) == (True, 12, 0)
+    assert main(["plan", str(policies), "--detailed-exitcode"]) == 0
