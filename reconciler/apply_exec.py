@@ -26,7 +26,7 @@ from reconciler.apply_run import (
     space_satisfied,
 )
 from reconciler.apply_space import space_phase
-from reconciler.errors import ApiError, NotFoundError
+from reconciler.errors import ApiError, NotFoundError, ReconcilerError
 from reconciler.plan.changes import Change, ChangeKind
 
 __all__ = [
@@ -145,4 +145,6 @@ def _app_change(run: Run, change: Change) -> ChangeResult:
     except ApiError as err:
         unknown = " (outcome unknown; run apply again to converge)" if is_unknown_outcome(err) else ""
         return ChangeResult(change, Status.FAILED, f"{err}{unknown}")
+    except ReconcilerError as err:  # the adapter refuses (a policy of that name changed, a space gone)
+        return ChangeResult(change, Status.FAILED, str(err))
     return ChangeResult(change, Status.DONE)

@@ -347,3 +347,25 @@ def test_a_refused_space_fails_every_entry_without_one_request_per_principal() -
     reason = "POST /wiki/api/v2/spaces/1/role-assignments (space ENG): 403: not allowed to set roles"
     assert statuses(result) == [("failed", reason), ("failed", reason)]
     assert site.writes == ["set_role_assignments ENG 2"]
+
+
+class RefusingAppWriter:
+    def apply_change(self, change: Change) -> None:
+        from reconciler.errors import StalePlanError
+
+        raise StalePlanError("app access policy 'Confidential spaces': another policy has that name")
+
+
+def test_a_refused_app_policy_change_fails_alone_and_removals_still_run() -> None:
+    from reconciler.model import AppBlockMode, AppPolicy
+
+    site = roles_site()
+    policy = AppPolicy("Confidential spaces", AppBlockMode.ALL, (), ("HR",))
+    result = run(site, [
+        Change(ChangeKind.CREATE_APP_POLICY, app_policy=policy),
+        unassign("ENG", group("contractors"), "Viewer"),
+    ], app_writer=RefusingAppWriter())
+    assert statuses(result) == [
+        ("failed", "app access policy 'Confidential spaces': another policy has that name"),
+        ("done", ""),
+    ]
