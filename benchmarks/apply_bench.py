@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconciler.apply import apply_plan  # noqa: E402
-from reconciler.apply_pipeline import open_apply, plan_for_apply  # noqa: E402
+from reconciler.apply.pipeline import open_apply, plan_for_apply  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 
 ROLE_POST = "POST /wiki/api/v2/spaces/{id}/role-assignments"

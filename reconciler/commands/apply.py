@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply import apply_plan, check_safe
-from reconciler.apply_pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
+from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
 from reconciler.errors import ExitCode, UsageError
 from reconciler.model import LiveState
 from reconciler.plan.changes import Plan

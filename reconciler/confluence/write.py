@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.apply_ports import RoleEntry, Subject
+from reconciler.apply.ports import RoleEntry, Subject
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.fetch import fetch_live, fetch_roles
 from reconciler.errors import ApiError

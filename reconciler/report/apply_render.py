@@ -1,7 +1,7 @@
 """The apply report in text, Markdown or JSON.
 
 Text and Markdown lay out a view model built here (templates hold no logic); JSON comes from the result
-dataclasses (``reconciler.apply_result.result_to_dict``).
+dataclasses (``reconciler.apply.result.result_to_dict``).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from functools import cache
 
 import jinja2
 
-from reconciler.apply_result import ApplyResult, ChangeResult, describe, result_to_dict
+from reconciler.apply.result import ApplyResult, ChangeResult, describe, result_to_dict
 from reconciler.errors import UsageError
 
 FORMATS = ("text", "markdown", "json")

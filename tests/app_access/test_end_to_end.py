@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import apply_plan
-from reconciler.apply_pipeline import open_apply
+from reconciler.apply.pipeline import open_apply
 from reconciler.cli import main
 from reconciler.confluence.admin import fetch_app_policies, open_admin_writer
 from reconciler.drift.findings import DriftKind

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import httpx
 
-from reconciler.apply_pipeline import ApplySession, open_apply, plan_for_apply
+from reconciler.apply.pipeline import ApplySession, open_apply, plan_for_apply
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.session import SANDBOX_BASE_URL
 from reconciler.model import DesiredState, LiveState

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-import reconciler.apply_pipeline as pipeline
+from reconciler.apply import pipeline
 from reconciler.cli import main
 from reconciler.confluence.session import open_client
 from reconciler.plan.planfile import dump_plan

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import pytest
 
 from reconciler.apply import ApplyResult, Status, apply_plan
-from reconciler.apply_exec import CONFIRMED
+from reconciler.apply.execute import CONFIRMED
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.model import LiveState, Principal, PrincipalKind, RoleDef, RoleMode
 from reconciler.plan.changes import Change, ChangeKind

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyResult, ChangeResult, NotConverged, Status
-from reconciler.apply_exec import CONFIRMED
+from reconciler.apply.execute import CONFIRMED
 from reconciler.errors import UsageError
 from reconciler.model import RoleDef
 from reconciler.plan.changes import Change, ChangeKind

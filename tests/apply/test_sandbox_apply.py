@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyResult, RoleEntry, Subject, apply_plan
-from reconciler.apply_pipeline import ApplySession, plan_for_apply
+from reconciler.apply.pipeline import ApplySession, plan_for_apply
 from reconciler.model import RoleDef, SpaceInfo
 from reconciler.sandbox.faults import Knobs
 from tests.apply.sandbox_helpers import (

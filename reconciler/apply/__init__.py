@@ -12,7 +12,7 @@ Steps (docs/apply.md):
    carrying every assign, reassign and unassign of that space; then app policies; then per space the
    revokes (``read/space`` last); then roles deleted.
 3. A write whose outcome is unknown (no response, 5xx) is never repeated blindly: the space is re-read and
-   only the planned changes not yet visible are written again (``reconciler.apply_exec``).
+   only the planned changes not yet visible are written again (``reconciler.apply.execute``).
 4. The touched spaces are re-read with bounded polling until every done change is visible.
 """
 
@@ -21,10 +21,10 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from reconciler.apply_exec import MapSpaces, Run, execute_plan, sequential
-from reconciler.apply_ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
-from reconciler.apply_result import ApplyResult, ChangeResult, NotConverged, Status
-from reconciler.apply_verify import verify
+from reconciler.apply.execute import MapSpaces, Run, execute_plan, sequential
+from reconciler.apply.ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
+from reconciler.apply.result import ApplyResult, ChangeResult, NotConverged, Status
+from reconciler.apply.verify import verify
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.changes import Plan, SafetyFinding

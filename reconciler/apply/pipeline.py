@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.apply_ports import AppPolicyWriter, Reader, Writer
+from reconciler.apply.ports import AppPolicyWriter, Reader, Writer
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.session import open_client
 from reconciler.confluence.write import ConfluenceReader, ConfluenceWriter

@@ -1,4 +1,4 @@
-"""Executing a plan's changes in their phases: roles, spaces (``reconciler.apply_space``), app policies.
+"""Executing a plan's changes in their phases: roles, spaces (``reconciler.apply.space``), app policies.
 
 Definite failures fail that change only; a failed role creation skips the assignments to that role. Role
 writes whose outcome is unknown are settled by re-reading the role list, never repeated blindly.
@@ -6,8 +6,8 @@ writes whose outcome is unknown are settled by re-reading the role list, never r
 
 from __future__ import annotations
 
-from reconciler.apply_result import ChangeResult, Status
-from reconciler.apply_run import (
+from reconciler.apply.result import ChangeResult, Status
+from reconciler.apply.run import (
     ADD_PHASE,
     APP_KINDS,
     CONFIRMED,
@@ -25,7 +25,7 @@ from reconciler.apply_run import (
     sequential,
     space_satisfied,
 )
-from reconciler.apply_space import space_phase
+from reconciler.apply.space import space_phase
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
 from reconciler.plan.changes import Change, ChangeKind
 

@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.apply_ports import AppPolicyWriter, Reader, Writer
-from reconciler.apply_result import ChangeResult, Status
+from reconciler.apply.ports import AppPolicyWriter, Reader, Writer
+from reconciler.apply.result import ChangeResult, Status
 from reconciler.errors import ApiError, TransportError
 from reconciler.model import LiveRole, LiveSpace, LiveState
 from reconciler.plan.changes import Change, ChangeKind, Plan

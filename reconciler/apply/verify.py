@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from reconciler.apply_result import ChangeResult, NotConverged, Status
-from reconciler.apply_run import APP_KINDS, ROLE_KINDS, SITE, Run, role_satisfied, space_satisfied
+from reconciler.apply.result import ChangeResult, NotConverged, Status
+from reconciler.apply.run import APP_KINDS, ROLE_KINDS, SITE, Run, role_satisfied, space_satisfied
 from reconciler.errors import ApiError
 from reconciler.model import LiveState
 from reconciler.plan.changes import Change

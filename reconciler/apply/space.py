@@ -8,9 +8,9 @@ grants in that space.
 
 from __future__ import annotations
 
-from reconciler.apply_ports import RoleEntry, Subject
-from reconciler.apply_result import ChangeResult, Status
-from reconciler.apply_run import (
+from reconciler.apply.ports import RoleEntry, Subject
+from reconciler.apply.result import ChangeResult, Status
+from reconciler.apply.run import (
     ASSIGN_KINDS,
     CONFIRMED,
     Item,
