@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
-import subprocess
 import sys
 import tempfile
 import time
@@ -32,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from reconciler.apply import apply_plan  # noqa: E402
 from reconciler.apply.pipeline import open_apply, plan_for_apply  # noqa: E402
+from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 
 ROLE_POST = "POST /wiki/api/v2/spaces/{id}/role-assignments"
@@ -54,23 +53,10 @@ def main() -> None:
 
 @contextmanager
 def serve(seed: str, latency_ms: float, fault_rate: float) -> Iterator[dict[str, str]]:
-    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", "--seed", seed,
-               "--latency-ms", str(latency_ms), "--fault-rate", str(fault_rate), "--fault-seed", "1"]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-    printed: dict[str, str] = {}
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        match = re.match(r"\s+([A-Z_]+)=(\S+)", line)
-        if match:
-            printed[match.group(1)] = match.group(2)
-        if line.strip().startswith("counters:"):
-            break
-    try:
-        yield printed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()
+    knobs = ("--seed", seed, "--latency-ms", str(latency_ms),
+             "--fault-rate", str(fault_rate), "--fault-seed", "1")
+    with spawned_server(*knobs, cwd=ROOT) as env:
+        yield env
 
 
 def bench(args: argparse.Namespace) -> None:

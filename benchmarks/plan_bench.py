@@ -17,9 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-import re
 import resource
-import subprocess
 import sys
 import tempfile
 import time
@@ -55,6 +53,7 @@ from reconciler.plan.diff import build_plan  # noqa: E402
 from reconciler.plan.safety import check_plan  # noqa: E402
 from reconciler.policy.loader import load_policy  # noqa: E402
 from reconciler.report.render import render_plan  # noqa: E402
+from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 
 
@@ -89,23 +88,9 @@ def _parse() -> argparse.Namespace:
 
 @contextmanager
 def serve(seed: str, latency_ms: float, rate_limit: float) -> Iterator[dict[str, str]]:
-    command = [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", "--seed", seed,
-               "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit)]
-    proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=ROOT)
-    printed: dict[str, str] = {}
-    assert proc.stdout is not None
-    for line in proc.stdout:
-        match = re.match(r"\s+([A-Z_]+)=(\S+)", line)
-        if match:
-            printed[match.group(1)] = match.group(2)
-        if line.strip().startswith("counters:"):
-            break
-    try:
-        yield printed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.stdout.close()
+    knobs = ("--seed", seed, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit))
+    with spawned_server(*knobs, cwd=ROOT) as env:
+        yield env
 
 
 def http_bench(args: argparse.Namespace) -> None:

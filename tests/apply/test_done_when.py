@@ -4,7 +4,6 @@ exits 0, on the persisted sandbox site and over HTTP against `sandbox serve --fa
 from __future__ import annotations
 
 import os
-import re
 import signal
 import subprocess
 import sys
@@ -16,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.sandbox.spawn import spawned_server
 from tests.apply.sandbox_helpers import copy_policies
 
 pytestmark = pytest.mark.e2e
@@ -49,25 +49,9 @@ def test_apply_then_plan_exits_0_on_the_persisted_sandbox_site(tmp_path: Path) -
 @contextmanager
 def serve(tmp_path: Path, *knobs: str) -> Iterator[dict[str, str]]:
     """`reconciler sandbox serve --port 0 <knobs>` and the variables it prints."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0", *knobs,
-         "--state-dir", str(tmp_path / "served")],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, cwd=tmp_path,
-    )
-    assert proc.stdout is not None
-    printed: dict[str, str] = {}
-    for line in proc.stdout:
-        match = re.match(r"\s+([A-Z_]+)=(\S+)", line)
-        if match:
-            printed[match.group(1)] = match.group(2)
-        if line.strip().startswith("counters:"):
-            break
-    try:
-        yield printed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    state = ("--state-dir", str(tmp_path / "served"))
+    with spawned_server(*knobs, *state, cwd=tmp_path, stop_timeout=10) as env:
+        yield env
 
 
 def _http_env(served: Mapping[str, str]) -> dict[str, str]:

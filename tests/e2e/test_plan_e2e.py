@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 from collections.abc import Iterator, Mapping
@@ -24,6 +23,7 @@ from reconciler.sandbox import server as sandbox_server
 from reconciler.sandbox.http import Request, Response
 from reconciler.sandbox.seeds import seed_state
 from reconciler.sandbox.site import Site
+from reconciler.sandbox.spawn import spawned_server
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,27 +64,8 @@ def describe(change: Mapping[str, Any]) -> str:
 @pytest.fixture(scope="module")
 def served() -> Iterator[dict[str, str]]:
     """`reconciler sandbox serve --port 0` (the demo seed, in memory) and the variables it prints."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "reconciler", "sandbox", "serve", "--port", "0"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-        cwd=ROOT,
-    )
-    assert proc.stdout is not None
-    printed: dict[str, str] = {}
-    for line in proc.stdout:
-        match = re.match(r"\s+([A-Z_]+)=(\S+)", line)
-        if match:
-            printed[match.group(1)] = match.group(2)
-        if line.strip().startswith("counters:"):
-            break
-    try:
-        yield printed
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
-        proc.stdout.close()
+    with spawned_server(cwd=ROOT, stop_timeout=10) as env:
+        yield env
 
 
 def _env(served: Mapping[str, str], **extra: str) -> dict[str, str]:
