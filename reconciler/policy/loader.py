@@ -48,15 +48,42 @@ def load_policy_with_warnings(
     return resolve(merged, digest), problems
 
 
-def policy_files(root: Path) -> list[Path]:
-    """The policy files under ``root``, relative, in path order; hidden files and folders are skipped."""
+def policy_files(root: Path, problems: list[Problem] | None = None) -> list[Path]:
+    """The policy files under ``root``, relative, in path order; hidden files and folders are skipped.
+
+    A ``*.yaml``/``*.yml`` entry that is not a regular file (a broken symbolic link, a directory, a
+    FIFO, a link out of the tree) is reported into ``problems`` as an error, never skipped silently:
+    skipping it would turn the access it declared into removals. A symbolic link to a regular file inside
+    the policy directory is followed.
+    """
     found = []
+    resolved_root = root.resolve()
     for path in root.rglob("*"):
         rel = path.relative_to(root)
         hidden = any(p.startswith(".") for p in rel.parts)
-        if path.suffix in (".yaml", ".yml") and not hidden and path.is_file():
+        if path.suffix not in (".yaml", ".yml") or hidden:
+            continue
+        why = _not_a_policy_file(path, resolved_root)
+        if why is None:
             found.append(rel)
+        elif problems is not None:
+            problems.append(Problem(path.as_posix(), 1, 1, why))
     return sorted(found, key=lambda p: p.as_posix())
+
+
+def _not_a_policy_file(path: Path, resolved_root: Path) -> str | None:
+    """Why ``path`` cannot be read as a policy file, or None when it is a regular file in the tree."""
+    link = path.is_symlink()
+    if link and not path.exists():
+        return "not a readable file (a broken symbolic link); fix the link or delete it"
+    if path.is_dir():
+        return "not a readable file (a directory); rename it or move its files up"
+    if not path.is_file():
+        return "not a readable file (a FIFO, socket or device); replace it with a regular file or delete it"
+    if link and not path.resolve().is_relative_to(resolved_root):
+        return ("not a readable file (a symbolic link to a file outside the policy directory); "
+                "copy the file into the policy directory instead")
+    return None
 
 
 def read_policy(root: Path) -> tuple[Merged, list[Problem], str]:
@@ -64,10 +91,10 @@ def read_policy(root: Path) -> tuple[Merged, list[Problem], str]:
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise UsageError(f"policy directory '{root}' {what}")
-    files = policy_files(root)
-    merged = Merged(policy_dir=root.as_posix(), files=tuple((root / rel).as_posix() for rel in files))
     problems: list[Problem] = []
-    if not files:
+    files = policy_files(root, problems)
+    merged = Merged(policy_dir=root.as_posix(), files=tuple((root / rel).as_posix() for rel in files))
+    if not files and not problems:
         problems.append(Problem(root.as_posix(), 1, 1, "no policy files (*.yaml, *.yml) found"))
     digest = hashlib.sha256()
     for rel in files:
