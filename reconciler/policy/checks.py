@@ -17,6 +17,7 @@ from reconciler.model import (
     DEFAULT_ROLES,
     KNOWN_PERMISSIONS,
     NONE_ROLE,
+    READ_SPACE,
     Principal,
     SpaceSelector,
 )
@@ -26,6 +27,8 @@ from reconciler.policy.document import Entry, Merged, did_you_mean
 from reconciler.policy.resolve import PrincipalRefError, parse_principal, person_account
 from reconciler.policy.schema import MAX_APPS_PER_RULE, SpaceSpec
 
+GRANTS_WITHOUT_READ = (f"grants without {READ_SPACE} cannot be kept: Confluence drops every permission of a "
+                       f"principal that lacks {READ_SPACE}; add {READ_SPACE}")
 _URL = re.compile(r"^(?:https?://[^\s/]+(?:/[^\s]*)?|sandbox:[A-Za-z0-9][A-Za-z0-9=,:._-]*)$")
 _OWNER = re.compile(r"^(?:@[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -178,6 +181,8 @@ def _spaces(ctx: Context) -> Iterator[Problem]:
             yield from _principal_problem(ctx, entry, ("grants", ref), ref, at_key=True)
             if perms != NONE_ROLE:
                 yield from _permission_list(entry, ("grants", ref), list(perms))
+                if perms and READ_SPACE not in perms:
+                    yield entry.problem(("grants", ref), GRANTS_WITHOUT_READ, at="value")
 
 
 def _defaults(ctx: Context) -> Iterator[Problem]:

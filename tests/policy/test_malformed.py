@@ -504,6 +504,13 @@ CASES = [
         id='grants on a roles-only site',
     ),
     pytest.param(
+        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: [create/page, create/comment]\n      group:h: none\n      group:k: [read/space]\n'},
+        [
+            'p/spaces/OPS.yaml:5:16: spaces.OPS.grants.group:g: grants without read/space cannot be kept: Confluence drops every permission of a principal that lacks read/space; add read/space',
+        ],
+        id='grants without read/space',
+    ),
+    pytest.param(
         {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:engineering: Collaborator\n'},
         [
             "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) under exact authority, fewer than safety.min_admins_per_space (1)",
