@@ -35,10 +35,15 @@ def describe(response: httpx.Response, secrets: Sequence[str] = ()) -> str:
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    for secret in secrets:
-        if secret:
-            text = text.replace(secret, "***")
+    """``text`` with every secret replaced by ``***``, also in the escaped forms an exception message
+    may show it in (``repr``/``ascii`` of the text, ``repr`` of its UTF-8 bytes: ``b'Bearer abc\\ndef'``)."""
+    for form in sorted({f for secret in secrets if secret for f in _forms(secret)}, key=len, reverse=True):
+        text = text.replace(form, "***")
     return text
+
+
+def _forms(secret: str) -> tuple[str, ...]:
+    return (secret, repr(secret)[1:-1], ascii(secret)[1:-1], repr(secret.encode())[2:-1])
 
 
 def _message(response: httpx.Response) -> str:

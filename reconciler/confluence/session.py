@@ -13,6 +13,7 @@ uses the sandbox's own admin account.
 
 from __future__ import annotations
 
+import base64
 import os
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
@@ -110,21 +111,21 @@ _Auth = tuple[httpx.Auth, str, tuple[str, ...]]
 
 
 def _site_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Auth:
-    email = _clean(env.get("CONFLUENCE_EMAIL"))
-    token = _clean(env.get("CONFLUENCE_API_TOKEN"))
-    bearer = _clean(env.get("CONFLUENCE_BEARER_TOKEN"))
+    email = _credential(env, "CONFLUENCE_EMAIL", "check the address")
+    token = _credential(env, "CONFLUENCE_API_TOKEN", "paste the token again", ascii_only=True)
+    bearer = _credential(env, "CONFLUENCE_BEARER_TOKEN", "paste the token again", ascii_only=True)
     basic_hint = "check CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN"
     bearer_hint = "check CONFLUENCE_BEARER_TOKEN (it must be valid for this site and its scopes)"
     if bearer and (site.form == "gateway" or not (email and token)):
         return _BearerAuth(bearer), bearer_hint, (bearer,)
     if email and token:
-        return httpx.BasicAuth(email, token), basic_hint, (token,)
+        return httpx.BasicAuth(email, token), basic_hint, (token, _basic_form(email, token))
     if site.form == "sandbox" and not (email or token):
         from reconciler.sandbox import default_credentials  # noqa: PLC0415 - only sandbox: URLs need it
 
         sb_email, sb_token = default_credentials(site.sandbox_name, state_dir=sandbox_dir)
         return httpx.BasicAuth(sb_email, sb_token), "the sandbox refused its default credentials", (
-            sb_token,
+            sb_token, _basic_form(sb_email, sb_token),
         )
     missing = [name for name, value in (("CONFLUENCE_EMAIL", email), ("CONFLUENCE_API_TOKEN", token))
                if not value]
@@ -135,7 +136,7 @@ def _site_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Aut
 
 
 def _admin_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Auth:
-    key = _clean(env.get("ATLASSIAN_ADMIN_API_KEY"))
+    key = _credential(env, "ATLASSIAN_ADMIN_API_KEY", "paste the key again", ascii_only=True)
     hint = "check ATLASSIAN_ADMIN_API_KEY"
     if key:
         return _BearerAuth(key), hint, (key,)
@@ -193,6 +194,24 @@ def _retry_policy(env: Mapping[str, str]) -> RetryPolicy:
 
 def _clean(value: str | None) -> str:
     return (value or "").strip()
+
+
+def _credential(env: Mapping[str, str], name: str, advice: str, *, ascii_only: bool = False) -> str:
+    """The variable's value without surrounding whitespace; a value that cannot be sent as it stands is
+    a usage error naming the variable (never its value), raised before any request is made."""
+    value = _clean(env.get(name))
+    if any(ch.isspace() for ch in value):
+        raise UsageError(f"{name} contains a line break or other whitespace; {advice}")
+    if any(not ch.isprintable() for ch in value):
+        raise UsageError(f"{name} contains a control character; {advice}")
+    if ascii_only and not value.isascii():
+        raise UsageError(f"{name} contains a character that is not plain ASCII; {advice}")
+    return value
+
+
+def _basic_form(email: str, token: str) -> str:
+    """The base64 credentials of a Basic ``Authorization`` header, redacted like the token itself."""
+    return base64.b64encode(f"{email}:{token}".encode()).decode("ascii")
 
 
 def _int_knob(env: Mapping[str, str], name: str, default: int, low: int, high: int) -> int:

@@ -167,3 +167,47 @@ def test_the_admin_api_needs_its_own_key() -> None:
     env = {**BASIC, "ATLASSIAN_ADMIN_API_KEY": "org-key"}
     with open_client("https://acme.atlassian.net", read_only=True, env=env, admin=True) as client:
         assert client.base_url == "https://api.atlassian.com"
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        ({"CONFLUENCE_BEARER_TOKEN": "SECRETpart1\nSECRETpart2"},
+         "CONFLUENCE_BEARER_TOKEN contains a line break or other whitespace; paste the token again"),
+        ({"CONFLUENCE_BEARER_TOKEN": "SECRET\x7fTOKEN"},
+         "CONFLUENCE_BEARER_TOKEN contains a control character; paste the token again"),
+        ({"CONFLUENCE_EMAIL": "a@b.c", "CONFLUENCE_API_TOKEN": "SECRET\nTOK"},
+         "CONFLUENCE_API_TOKEN contains a line break or other whitespace; paste the token again"),
+        ({"CONFLUENCE_EMAIL": "a@b.c", "CONFLUENCE_API_TOKEN": "SECRET\u00e9TOK"},
+         "CONFLUENCE_API_TOKEN contains a character that is not plain ASCII; paste the token again"),
+        ({"CONFLUENCE_EMAIL": "a @b.c", "CONFLUENCE_API_TOKEN": "SECRET"},
+         "CONFLUENCE_EMAIL contains a line break or other whitespace; check the address"),
+    ],
+    ids=["newline in bearer", "DEL in bearer", "newline in api token", "non-ASCII api token",
+         "space in email"],
+)
+def test_a_pasted_credential_with_whitespace_or_control_characters_names_the_variable_not_the_value(
+    env: dict[str, str], message: str
+) -> None:
+    with pytest.raises(UsageError) as exc:
+        open_client("https://acme.atlassian.net", read_only=True, env=env)
+    assert str(exc.value) == message
+    assert "SECRET" not in str(exc.value)
+
+
+def test_an_admin_api_key_with_a_line_break_names_the_variable() -> None:
+    with pytest.raises(UsageError) as exc:
+        open_client("https://acme.atlassian.net", read_only=True, admin=True,
+                    env={"ATLASSIAN_ADMIN_API_KEY": "SECRET\r\nKEY"})
+    assert str(exc.value) == (
+        "ATLASSIAN_ADMIN_API_KEY contains a line break or other whitespace; paste the key again"
+    )
+
+
+def test_whitespace_around_a_credential_is_ignored() -> None:
+    with respx.mock(base_url="https://acme.atlassian.net") as api:
+        route = api.get("/wiki/api/v2/space-role-mode").mock(return_value=httpx.Response(200, json={}))
+        with open_client("https://acme.atlassian.net", read_only=True,
+                         env={"CONFLUENCE_BEARER_TOKEN": "  tok-bearer\n"}) as client:
+            client.get_json("/wiki/api/v2/space-role-mode")
+    assert route.calls[0].request.headers["Authorization"] == "Bearer tok-bearer"
