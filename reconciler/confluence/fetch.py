@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 
 __all__ = [
     "Reader",
+    "RoleListChangedError",
     "SpaceNotFoundError",
     "fetch_all_spaces",
     "fetch_catalogue",
@@ -74,6 +75,15 @@ class SpaceNotFoundError(NotFoundError):
     def _message(self) -> str:
         noun = "spaces" if self.space and "," in self.space else "space"
         return f"{noun} {self.space}: not found: deleted, or hidden from the account the tool runs as"
+
+
+class RoleListChangedError(ApiError):
+    """An assignment names a role id the role list (read first) did not contain: the roles changed while
+    reading. Keeping the raw id would plan a change of a role nobody can name; reads are all or nothing."""
+
+    def _message(self) -> str:
+        return (f"space {self.space}: role id {self.detail} is not in the site's role list; the roles "
+                "changed while reading; run again")
 
 
 def fetch_live(
@@ -227,7 +237,9 @@ def _fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Ma
         for item in client.paginate(path, {"limit": PAGE}, space=info.key):
             wire = parse(RoleAssignmentWire, item, path, info.key)
             ref = (_kind(wire.principal.principal_type, path, info.key), wire.principal.principal_id)
-            assignments[ref] = role_names.get(wire.role_id, wire.role_id)
+            if wire.role_id not in role_names:
+                raise RoleListChangedError("GET", path, 200, wire.role_id, space=info.key)
+            assignments[ref] = role_names[wire.role_id]
     if mode.has_legacy:
         path = f"{V2}/spaces/{info.id}/permissions"
         for item in client.paginate(path, {"limit": PAGE}, space=info.key):

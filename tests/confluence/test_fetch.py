@@ -371,3 +371,39 @@ def test_a_wrong_token_on_the_sandbox_is_one_line_without_the_token(tmp_path: Pa
     assert message.endswith("; check CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN")
     assert "wrong-token-123" not in message
     assert "\n" not in message
+
+
+class DropRole(httpx.BaseTransport):
+    """The role list misses one role (as when it is created between the role list and the assignments)."""
+
+    def __init__(self, inner: httpx.BaseTransport, name: str) -> None:
+        self.inner, self.name = inner, name
+        self.dropped = ""
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = self.inner.handle_request(request)
+        if request.url.path != "/wiki/api/v2/space-roles":
+            return response
+        body = httpx.Response(response.status_code, content=response.read()).json()
+        kept = [role for role in body["results"] if role["name"] != self.name]
+        self.dropped = next((r["id"] for r in body["results"] if r["name"] == self.name), self.dropped)
+        return httpx.Response(response.status_code, json={**body, "results": kept})
+
+
+def test_an_assignment_of_a_role_missing_from_the_role_list_fails_the_read_naming_the_space() -> None:
+    wrappers: list[DropRole] = []
+
+    def wrap(inner: httpx.BaseTransport) -> httpx.BaseTransport:
+        wrappers.append(DropRole(inner, "Admin"))
+        return wrappers[0]
+
+    box = Sandbox(SYNTH, wrap=wrap)
+    with pytest.raises(ApiError) as exc:
+        fetch_live(box.client, desired(["S00001"]))
+
+    role_id = wrappers[0].dropped
+    assert role_id
+    assert str(exc.value) == (
+        f"space S00001: role id {role_id} is not in the site's role list; the roles changed while reading; "
+        "run again"
+    )
