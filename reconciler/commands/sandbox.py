@@ -6,7 +6,9 @@ See docs/commands/sandbox.md and docs/sandbox.md.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,8 @@ from reconciler.sandbox.store import DEFAULT_STATE_DIR, open_site, reset_site, s
 from reconciler.sandbox.summary import summarize
 
 _SEED_HELP = "demo (default) or synthetic:spaces=N,per_space=M,seed=S"
+_STATE_DIR_HELP = (f"where persisted sites live (default: RECONCILER_SANDBOX_DIR, else {DEFAULT_STATE_DIR}; "
+                   "the same directory site.url: sandbox:<name> uses)")
 
 
 def register(sub: Any) -> None:
@@ -33,11 +37,11 @@ def register(sub: Any) -> None:
     _add_serve(actions)
     reset = actions.add_parser("reset", help="recreate a persisted site from its seed")
     reset.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
-    reset.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    reset.add_argument("--state-dir", type=Path, default=None, help=_STATE_DIR_HELP)
     reset.set_defaults(func=run, action="reset")
     show = actions.add_parser("show", help="summarize a persisted site: spaces, assignments, grants, roles")
     show.add_argument("name", help="site name: demo or synthetic:spaces=N,per_space=M,seed=S")
-    show.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR)
+    show.add_argument("--state-dir", type=Path, default=None, help=_STATE_DIR_HELP)
     show.set_defaults(func=run, action="show")
     parser.set_defaults(func=_missing_action)
 
@@ -52,7 +56,7 @@ def _add_serve(actions: Any) -> None:
         help="serve the persisted site NAME (created from --seed if new) and "
         "save every write to it; default: a fresh in-memory site",
     )
-    serve.add_argument("--state-dir", type=Path, default=DEFAULT_STATE_DIR, help="where persisted sites live")
+    serve.add_argument("--state-dir", type=Path, default=None, help=_STATE_DIR_HELP)
     serve.add_argument(
         "--admin-email", help="email of the admin account (default svc-reconciler@acme.example)"
     )
@@ -88,7 +92,15 @@ def _missing_action(args: argparse.Namespace) -> int:
     raise UsageError("reconciler sandbox: choose an action: serve, reset or show")
 
 
+def state_dir(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Path:
+    """``--state-dir``, else ``RECONCILER_SANDBOX_DIR``, else the default: the client's own order."""
+    if args.state_dir is not None:
+        return Path(args.state_dir)
+    return Path((env.get("RECONCILER_SANDBOX_DIR") or "").strip() or DEFAULT_STATE_DIR)
+
+
 def run(args: argparse.Namespace) -> int:
+    args.state_dir = state_dir(args)
     try:
         if args.action == "serve":
             return _serve(args)

@@ -121,10 +121,7 @@ def run_import(
         snapshot = read_site(client, url, spaces=spaces, actor=actor, progress=progress)
     proposals = import_proposals(snapshot) if propose_roles_too else None
     files = render_import(snapshot, proposals=proposals)
-    for relative, text in sorted(files.items()):
-        path = out / relative
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+    _write_files(out, files)
     people = len(set(snapshot.users) | {snapshot.actor})
     return ImportResult(out, tuple(sorted(files)), len(snapshot.live.spaces), people, proposals)
 
@@ -138,7 +135,24 @@ def import_proposals(snapshot: SiteSnapshot) -> MigrationPlan | None:
 
 
 def _check_out_dir(out: Path, *, force: bool) -> None:
+    """Refuse an --out that cannot take the files before reading the site (it is created if missing)."""
     if out.exists() and not out.is_dir():
         raise UsageError(f"--out {out}: exists and is not a directory")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise UsageError(f"--out {out}: directory is not empty; pass --force to overwrite its files")
+    try:
+        if out.is_dir() and any(out.iterdir()) and not force:
+            raise UsageError(f"--out {out}: directory is not empty; pass --force to overwrite its files")
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise UsageError(f"--out {out}: cannot create the directory: {err.strerror or err}") from None
+    if not os.access(out, os.W_OK | os.X_OK):
+        raise UsageError(f"--out {out}: cannot write into the directory: Permission denied")
+
+
+def _write_files(out: Path, files: Mapping[str, str]) -> None:
+    for relative, text in sorted(files.items()):
+        path = out / relative
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"--out {out}: cannot write {relative}: {err.strerror or err}") from None

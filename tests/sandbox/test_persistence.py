@@ -8,6 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from reconciler.errors import UsageError
 from reconciler.sandbox import default_admin_api_key, default_credentials
 from reconciler.sandbox.transport import open_sandbox_transport
 
@@ -70,9 +71,12 @@ def test_synthetic_site_by_name(sandbox_state_dir: Path) -> None:
     assert client.get("/wiki/api/v2/space-role-mode").json() == {"mode": "ROLES"}
 
 
-def test_unknown_seed_name_is_refused(sandbox_state_dir: Path) -> None:
-    with pytest.raises(ValueError, match="unknown sandbox seed 'prod'"):
+def test_unknown_seed_name_is_a_usage_error(sandbox_state_dir: Path) -> None:
+    with pytest.raises(UsageError) as caught:
         open_sandbox_transport("prod", sandbox_state_dir)
+    assert str(caught.value) == (
+        "unknown sandbox seed 'prod': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S'"
+    )
 
 
 @pytest.mark.e2e
