@@ -53,17 +53,24 @@ def policy_files(root: Path, problems: list[Problem] | None = None) -> list[Path
 
     A ``*.yaml``/``*.yml`` entry that is not a regular file (a broken symbolic link, a directory, a
     FIFO, a link out of the tree) is reported into ``problems`` as an error, never skipped silently:
-    skipping it would turn the access it declared into removals. A symbolic link to a regular file inside
-    the policy directory is followed.
+    skipping it would turn the access it declared into removals; so is a symbolic link to a directory
+    (whatever its name), whose files would be skipped. A symbolic link to a regular file inside the policy
+    directory is followed.
     """
     found = []
     resolved_root = root.resolve()
     for path in root.rglob("*"):
         rel = path.relative_to(root)
         hidden = any(p.startswith(".") for p in rel.parts)
-        if path.suffix not in (".yaml", ".yml") or hidden:
+        if hidden:
             continue
-        why = _not_a_policy_file(path, resolved_root)
+        if path.is_symlink() and path.is_dir():  # rglob does not follow it: its files would be skipped
+            why: str | None = ("a symbolic link to a directory is not followed, so the policy files in it "
+                               "would be skipped; replace it with a real directory")
+        elif path.suffix not in (".yaml", ".yml"):
+            continue
+        else:
+            why = _not_a_policy_file(path, resolved_root)
         if why is None:
             found.append(rel)
         elif problems is not None:

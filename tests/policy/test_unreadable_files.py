@@ -77,3 +77,13 @@ def test_a_broken_link_is_reported_alongside_the_other_problems(in_tmp: Path) ->
         "p/extra.yaml:1:1: not a readable file (a broken symbolic link); fix the link or delete it",
         "p/roles.yaml:2:21: roles.R.permissions[0]: unknown permission 'read/spaces' (did you mean 'read/space'?)",
     ]
+
+
+def test_a_symbolic_link_to_a_directory_is_an_error_rather_than_skipping_its_files(in_tmp: Path) -> None:
+    write_policy(in_tmp / "p", {})
+    write_policy(in_tmp / "shared", {"ENG.yaml": ENG}, base=False)
+    (in_tmp / "p" / "spaces").symlink_to(in_tmp / "shared")
+    assert _problems() == [
+        ("p/spaces:1:1: a symbolic link to a directory is not followed, so the policy files in it would be "
+         "skipped; replace it with a real directory"),
+    ]
