@@ -10,7 +10,8 @@ Steps (docs/apply.md):
 1. Re-read the plan's scope; refuse a stale plan (fingerprint differs) and re-check safety.
 2. Roles created and updated; then per space the grants (``read/space`` first) and ONE role-assignment POST
    carrying every assign, reassign and unassign of that space; then app policies; then per space the
-   revokes (``read/space`` last); then roles deleted.
+   revokes (``read/space`` last); then roles deleted. A space where an addition failed keeps every
+   removal (skipped, never sent) until a clean run (``reconciler.apply.space``).
 3. A write whose outcome is unknown (no response, 5xx) is never repeated blindly: the space is re-read and
    only the planned changes not yet visible are written again (``reconciler.apply.execute``).
 4. The touched spaces are re-read with bounded polling until every done change is visible.

@@ -26,6 +26,8 @@ APP_KINDS = frozenset({ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLIC
                        ChangeKind.DELETE_APP_POLICY})
 ASSIGN_KINDS = frozenset({ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN})
 ADD_PHASE = frozenset({ChangeKind.GRANT}) | ASSIGN_KINDS
+ADDITION_KINDS = frozenset({ChangeKind.GRANT, ChangeKind.ASSIGN, ChangeKind.REASSIGN})
+HELD = "not removed: an addition in this space failed, so removals wait for a clean run"
 NO_ADMIN_API = "app access changes need the Admin API: set ATLASSIAN_ADMIN_API_KEY"
 CONFIRMED = "confirmed by a re-read after a write whose outcome was unknown"
 
@@ -63,6 +65,7 @@ class Run:
     role_ids: dict[str, str] = field(default_factory=dict)
     failed_roles: set[str] = field(default_factory=set)
     blocked: set[tuple[str, str]] = field(default_factory=set)  # (space, principal ref): read/space failed
+    held: set[str] = field(default_factory=set)  # spaces where an addition failed: no removals there
     writes_by_space: Counter[str] = field(default_factory=Counter)
     rereads: int = 0
 
@@ -76,6 +79,15 @@ class Run:
     def count_reread(self) -> None:
         with self.lock:
             self.rereads += 1
+
+    def hold(self, key: str) -> None:
+        """An addition in space ``key`` failed or was skipped: its removals wait for a clean run."""
+        with self.lock:
+            self.held.add(key)
+
+    def is_held(self, key: str) -> bool:
+        with self.lock:
+            return key in self.held
 
 
 def is_unknown_outcome(err: ApiError) -> bool:

@@ -4,6 +4,10 @@ A write whose outcome is unknown (no response, a 5xx or a 429 reaching us) stops
 space is re-read and only the planned changes not yet visible are written again, at most ``max_rounds``
 times. Definite failures fail that change only; a failed ``read/space`` grant skips the principal's other
 grants in that space.
+
+Removals never run past a failed addition: when any grant, assign or reassign of a space fails or is
+skipped, that space's unassigns and revokes are skipped (``HELD``), never sent. A typo in the policy (an
+unknown group) must not cost the real principal it was meant to name its access.
 """
 
 from __future__ import annotations
@@ -11,8 +15,10 @@ from __future__ import annotations
 from reconciler.apply.ports import RoleEntry, Subject
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.apply.run import (
+    ADDITION_KINDS,
     ASSIGN_KINDS,
     CONFIRMED,
+    HELD,
     Item,
     Results,
     Run,
@@ -26,7 +32,29 @@ from reconciler.plan.changes import Change, ChangeKind
 
 
 def space_phase(run: Run, key: str, items: list[Item]) -> Results:
-    """One phase of one space, re-reading after an unknown outcome; failures stay inside the space."""
+    """One phase of one space, re-reading after an unknown outcome; failures stay inside the space.
+
+    An addition that did not get done holds the space's removals, in this phase and the revoke phase.
+    """
+    results = _space_phase(run, key, items)
+    if _addition_failed(run, key, results):
+        run.hold(key)
+    return results
+
+
+def _addition_failed(run: Run, key: str, results: Results) -> bool:
+    """Whether a grant, assign or reassign of space ``key`` failed or was skipped (this phase or before)."""
+    return run.is_held(key) or any(
+        r.change.kind in ADDITION_KINDS and r.status is not Status.DONE for r in results.values()
+    )
+
+
+def _hold(items: list[Item], results: Results) -> None:
+    for i, change in items:
+        results[i] = ChangeResult(change, Status.SKIPPED, HELD)
+
+
+def _space_phase(run: Run, key: str, items: list[Item]) -> Results:
     results: Results = {}
     live_space = run.live.spaces.get(key)
     info = live_space.info if live_space else _planned_info(run, key)
@@ -84,6 +112,9 @@ def _write_space(
         err = _post_assignments(run, info, assigns, results)
         if err is not None:
             return err
+    if revokes and _addition_failed(run, info.key, results):
+        _hold(revokes, results)
+        return None
     for i, change in revokes:
         err = _revoke(run, (info, live_space), i, change, results)
         if err is not None:
@@ -149,13 +180,43 @@ def _revoke(
 
 
 def _post_assignments(run: Run, info: SpaceInfo, items: list[Item], results: Results) -> ApiError | None:
-    """One POST for the space; after a definite failure, one POST per principal to isolate the bad one."""
-    entries: list[tuple[int, Change, RoleEntry]] = []
+    """ONE POST for the space's assigns, reassigns and unassigns, in the normal case.
+
+    Every entry is resolved first (an unknown group or role fails that change without a write); if an
+    addition fails that way, or failed in an earlier round, the removals are held and only the additions
+    are sent.
+    """
+    additions = _entries(run, [(i, c) for i, c in items if c.kind is not ChangeKind.UNASSIGN], results)
+    removals = [(i, c) for i, c in items if c.kind is ChangeKind.UNASSIGN]
+    if _addition_failed(run, info.key, results):
+        _hold(removals, results)
+        return _post(run, info, additions, [], results)
+    return _post(run, info, additions, _entries(run, removals, results), results)
+
+
+Entry = tuple[int, Change, RoleEntry]
+
+
+def _entries(run: Run, items: list[Item], results: Results) -> list[Entry]:
+    """The POST entries of ``items``; a change whose group or role cannot be resolved gets its result."""
+    entries: list[Entry] = []
     for i, change in items:
         try:
             entries.append((i, change, _role_entry(run, change)))
         except Unresolved as err:
             results[i] = ChangeResult(change, err.status, err.reason)
+    return entries
+
+
+def _post(
+    run: Run, info: SpaceInfo, additions: list[Entry], removals: list[Entry], results: Results
+) -> ApiError | None:
+    """One POST of every entry (the endpoint applies it in its entirety or not at all).
+
+    After a definite 400: the additions one per request (so one bad principal fails alone), then the
+    removals one per request, only if every addition was written; otherwise the removals are held.
+    """
+    entries = additions + removals
     if not entries:
         return None
     try:
@@ -164,19 +225,33 @@ def _post_assignments(run: Run, info: SpaceInfo, items: list[Item], results: Res
         if is_unknown_outcome(err):
             return err
         if len(entries) == 1 or isinstance(err, (AuthError, NotFoundError)):
-            # not about one principal (no right to set roles, space gone): every entry fails alike
-            for i, change, _ in entries:
-                results[i] = ChangeResult(change, Status.FAILED, str(err))
+            _fail_entries(entries, results, str(err))  # about the space or the account, not a principal
             return None
-        return _post_one_by_one(run, info, entries, results)
+        return _one_by_one(run, info, additions, removals, results)
     for i, change, _ in entries:
         results[i] = ChangeResult(change, Status.DONE)
     return None
 
 
-def _post_one_by_one(
-    run: Run, info: SpaceInfo, entries: list[tuple[int, Change, RoleEntry]], results: Results
+def _one_by_one(
+    run: Run, info: SpaceInfo, additions: list[Entry], removals: list[Entry], results: Results
 ) -> ApiError | None:
+    """After a rejected POST: each addition alone, then each removal alone if no addition failed."""
+    outcome = _post_one_by_one(run, info, additions, results)
+    if outcome is not None or not removals:
+        return outcome
+    if _addition_failed(run, info.key, results):
+        _hold([(i, change) for i, change, _ in removals], results)
+        return None
+    return _post_one_by_one(run, info, removals, results)
+
+
+def _fail_entries(entries: list[Entry], results: Results, reason: str) -> None:
+    for i, change, _ in entries:
+        results[i] = ChangeResult(change, Status.FAILED, reason)
+
+
+def _post_one_by_one(run: Run, info: SpaceInfo, entries: list[Entry], results: Results) -> ApiError | None:
     for i, change, entry in entries:
         try:
             _set(run, info, [entry])

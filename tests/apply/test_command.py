@@ -193,3 +193,28 @@ def test_plan_saved_by_the_plan_command_is_applied_and_the_next_plan_exits_0(
     report = json.loads(capsys.readouterr().out)
     assert (report["ok"], report["summary"]["done"], report["summary"]["failed"]) == (True, 12, 0)
     assert main(["plan", str(policies), "--detailed-exitcode"]) == 0
+
+
+def test_typo_group_in_an_exact_space_applied_unsafely_removes_nobody_in_that_space(
+    site: Site, policies: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    eng = policies / "spaces" / "ENG.yaml"
+    eng.write_text(eng.read_text(encoding="utf-8").replace(
+        "group:engineering: Collaborator", "group:engineerng: Collaborator"), encoding="utf-8")
+    before, _plan = fresh_plan(policies, state_dir)
+    assert main(["apply", str(policies), "--auto-approve", "--allow-unsafe", "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(e["summary"], e["reason"]) for e in report["failed"]] == [
+        ("ENG group:engineerng: Collaborator", "group 'engineerng' was not found on the site"),
+    ]
+    held = "not removed: an addition in this space failed, so removals wait for a clean run"
+    assert [(e["summary"], e["reason"]) for e in report["skipped"]] == [
+        ("ENG group:engineering: Viewer removed", held),
+        ("ENG user:bob: Collaborator removed", held),
+    ]
+    after, _plan = fresh_plan(policies, state_dir)
+    eng_before = {p.display: role for p, role in before.spaces["ENG"].assignments.items()}
+    eng_after = {p.display: role for p, role in after.spaces["ENG"].assignments.items()}
+    assert (eng_before["group:engineering"], eng_before["user:bob"]) == ("Viewer", "Collaborator")
+    assert {who: role for who, role in eng_after.items() if who in eng_before} == eng_before
+    assert sorted(set(eng_after) - set(eng_before)) == ["user:alice", "user:carol"]

@@ -11,6 +11,7 @@ from reconciler.apply.execute import CONFIRMED
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.model import LiveState, Principal, PrincipalKind, RoleDef, RoleMode
 from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.safety import check_plan
 from tests.apply.fakes import (
     ACTOR,
     FakeSite,
@@ -132,10 +133,12 @@ def test_unsafe_plan_is_refused_and_the_message_names_allow_unsafe() -> None:
     with pytest.raises(UnsafePlanError) as exc:
         apply_plan(plan, desired_state(), reader=site, writer=site, sleep=lambda _s: None)
     message = str(exc.value)
-    assert message.startswith(
-        "the plan fails 3 safety check(s); nothing was written "
-        "(pass --allow-unsafe to apply it anyway):\n  - "
-    )
+    findings = check_plan(plan, desired_state(), site.read(()))
+    assert message == "\n".join([
+        (f"the plan fails {len(findings)} safety check(s); nothing was written "
+         "(pass --allow-unsafe to apply it anyway):"),
+        *(f"  - {finding.message}" for finding in findings),
+    ])
     assert "space HR: the actor user:svc-reconciler would not hold Admin after this plan" in message
     assert site.writes == []
 
@@ -244,7 +247,7 @@ def test_assignments_to_a_role_that_could_not_be_created_are_skipped() -> None:
 
 def test_unknown_group_fails_without_a_write() -> None:
     site = roles_site()
-    result = run(site, [assign("HR", group("nobody"), "Viewer")])
+    result = run(site, [assign("HR", group("nobody"), "Viewer")], allow_unsafe=True)
     assert statuses(result) == [("failed", "group 'nobody' was not found on the site")]
     assert site.writes == []
 
