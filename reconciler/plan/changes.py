@@ -9,9 +9,14 @@ from __future__ import annotations
 
 import enum
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from reconciler.model import READ_SPACE, AppPolicy, Authority, Principal, RoleDef, Source
+
+# ``Change.old_role`` of an ASSIGN on a transition site to a principal on individual permissions: the
+# role replaces those permissions (``reason`` lists what is lost).
+CUSTOM_ACCESS = "custom access"
 
 
 class ChangeKind(enum.Enum):
@@ -54,7 +59,8 @@ class Change:
 
     - role kinds: ``role_def`` (desired), ``old_role_def`` (live, for update/delete), ``role_id`` (live id)
     - ASSIGN / REASSIGN / UNASSIGN: ``space``, ``principal``, ``role`` (new, None for UNASSIGN),
-      ``old_role`` (live, None for ASSIGN)
+      ``old_role`` (live; None for ASSIGN, or ``CUSTOM_ACCESS`` when the role replaces the principal's
+      individual permissions on a transition site)
     - GRANT / REVOKE: ``space``, ``principal``, ``permission``; REVOKE also ``permission_id`` (v1 id)
     - app policy kinds: ``app_policy`` (desired), ``old_app_policy`` (live)
     ``source`` is where the desired fact was declared (None for removals of undeclared access);
@@ -94,6 +100,27 @@ class Change:
         )
 
 
+def replacement_reason(permissions: Iterable[str], lost: Iterable[str]) -> str:
+    """The ``reason`` of an ASSIGN that replaces individual permissions (``old_role == CUSTOM_ACCESS``)."""
+    held, gone = ", ".join(sorted(permissions)), ", ".join(sorted(lost))
+    if gone:
+        return f"replaces individual permissions {held}{_LOSES}{gone}"
+    return f"replaces individual permissions {held}; the role includes them all"
+
+
+def replaces_access(change: Change) -> bool:
+    """An ASSIGN on a transition site that replaces the principal's individual permissions."""
+    return change.kind is ChangeKind.ASSIGN and change.old_role == CUSTOM_ACCESS
+
+
+def loses_access(change: Change) -> bool:
+    """A replacing ASSIGN whose role lacks some of the individual permissions it replaces."""
+    return replaces_access(change) and _LOSES in change.reason
+
+
+_LOSES = "; loses "
+
+
 def ordered(changes: list[Change] | tuple[Change, ...]) -> tuple[Change, ...]:
     """Changes in the one fixed order used by plans, reports and apply."""
     return tuple(sorted(changes, key=lambda c: c.sort_key))
@@ -105,6 +132,7 @@ class Check(enum.StrEnum):
     PROTECTED = "protected"
     ACTOR_ADMIN = "actor_admin"
     GUEST = "guest"
+    UNKNOWN_PRINCIPAL = "unknown_principal"  # the policy names a group the site does not have
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,9 +36,17 @@ from reconciler.model import (
     SpaceInfo,
 )
 from reconciler.plan.app_access import diff_app_policies
-from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace, ordered
+from reconciler.plan.changes import (
+    CUSTOM_ACCESS,
+    Change,
+    ChangeKind,
+    Plan,
+    PlannedSpace,
+    ordered,
+    replacement_reason,
+)
 from reconciler.plan.planfile import fingerprint
-from reconciler.plan.safety import Guard
+from reconciler.plan.safety import REASON_UNKNOWN_PRINCIPAL, Guard, admin_notes, custom_access
 from reconciler.policy.resolve import effective_spaces
 
 REASON_NONE = "set to none in policy"
@@ -73,7 +81,7 @@ def plan_from_effective(
     differ = app_differ or diff_app_policies
     if not scope and live.app_policies is not None:
         out.changes += differ(desired, live)
-    return Plan(
+    plan = Plan(
         site=desired.site.url,
         mode=live.mode.value,
         policy_digest=desired.digest,
@@ -85,6 +93,7 @@ def plan_from_effective(
         held=ordered(out.held),
         notes=_notes(keys, effective, live),
     )
+    return replace(plan, notes=plan.notes + admin_notes(plan, desired, live))
 
 
 def _notes(keys: list[str], effective: Mapping[str, EffectiveSpace], live: LiveState) -> tuple[str, ...]:
@@ -136,17 +145,23 @@ def _diff_space(
     space: EffectiveSpace, live_space: LiveSpace, live: LiveState, guard: Guard, out: _Out
 ) -> None:
     if live.mode.has_roles:
-        _diff_assignments(space, live_space, guard, out)
+        _diff_assignments(space, live_space, live, guard, out)
     if live.mode.has_legacy:
         _diff_grants(space, live_space, guard, out)
 
 
 def _emit(change: Change, guard: Guard, out: _Out, *, losing: bool) -> None:
-    """Record a change, or withhold it when it takes access from the actor or a protected principal."""
+    """Record a change, or withhold it when it takes access from the actor, a protected principal, or a
+    principal the site cannot name (whose removal nobody can have asked for by name)."""
     assert change.principal is not None
+    if losing and change.principal.unknown:
+        out.held.append(_with_reason(change, REASON_UNKNOWN_PRINCIPAL))
+        return
     why = guard.why_kept(change.principal) if losing else None
     if why is None:
         out.changes.append(change)
+    elif change.old_role == CUSTOM_ACCESS:
+        out.held.append(_with_reason(change, f"{why}; {change.reason}"))
     else:
         out.held.append(_with_reason(change, why))
 
@@ -155,7 +170,9 @@ def _with_reason(change: Change, reason: str) -> Change:
     return replace(change, reason=reason)
 
 
-def _diff_assignments(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out: _Out) -> None:
+def _diff_assignments(
+    space: EffectiveSpace, live_space: LiveSpace, live: LiveState, guard: Guard, out: _Out
+) -> None:
     key, current = space.key, live_space.assignments
     for principal, want in space.assignments.items():
         have = current.get(principal)
@@ -165,7 +182,8 @@ def _diff_assignments(space: EffectiveSpace, live_space: LiveSpace, guard: Guard
                                 reason=REASON_NONE)
                 _emit(change, guard, out, losing=True)
         elif have is None:
-            out.changes.append(Change(ChangeKind.ASSIGN, key, principal, want.role, source=want.source))
+            change = Change(ChangeKind.ASSIGN, key, principal, want.role, source=want.source)
+            _assign(change, live, guard, out)
         elif have != want.role:
             change = Change(ChangeKind.REASSIGN, key, principal, want.role, have, source=want.source)
             guarded = guard.why_kept(principal) is not None
@@ -175,6 +193,18 @@ def _diff_assignments(space: EffectiveSpace, live_space: LiveSpace, guard: Guard
             if principal not in space.assignments:
                 change = Change(ChangeKind.UNASSIGN, key, principal, None, have, reason=REASON_EXACT)
                 _emit(change, guard, out, losing=True)
+
+
+def _assign(change: Change, live: LiveState, guard: Guard, out: _Out) -> None:
+    """An assignment; on a transition site it replaces the principal's individual permissions."""
+    assert change.role is not None
+    custom = sorted(custom_access(live, change.space, change.principal))
+    if not custom:
+        out.changes.append(change)
+        return
+    lost = guard.lost_to(custom, change.role)
+    reason = replacement_reason(custom, lost)
+    _emit(replace(change, old_role=CUSTOM_ACCESS, reason=reason), guard, out, losing=bool(lost))
 
 
 def _diff_grants(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out: _Out) -> None:

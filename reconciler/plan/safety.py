@@ -1,9 +1,14 @@
 """Safety checks run on every plan (and again at apply): each failure is a ``SafetyFinding``.
 
-- removal fraction: removals (unassign + revoke) above ``safety.max_removal_fraction`` of the live
-  assignments and grants in scope, once the scope holds at least ``REMOVAL_FLOOR`` of them;
-- minimum admins: an ``exact`` space left with fewer than ``safety.min_admins_per_space`` admins;
-- protected principals: a change that removes or downgrades ``safety.protected`` or the actor;
+- removal fraction: removals (unassigns, revokes, and the individual permissions a role assignment
+  replaces on a transition site) above ``safety.max_removal_fraction`` of the live assignments and grants
+  in scope, once the scope holds at least ``REMOVAL_FLOOR`` of them;
+- unknown principals: the plan adds access for a group the site does not have (a typo); the add cannot
+  succeed while the plan's removals would;
+- minimum admins: a space left with fewer than ``safety.min_admins_per_space`` admins besides the actor,
+  when the plan reduces that number (a space that already had too few is a note, see ``admin_notes``);
+- protected principals: a change that removes or downgrades ``safety.protected`` or the actor, including
+  a role update or deletion that narrows what they hold through that role;
 - the actor's own admin: in every space in scope the actor must hold Admin after the plan.
 
 Every message names the override, ``--allow-unsafe``. Pure: no IO.
@@ -11,23 +16,29 @@ Every message names the override, ``--allow-unsafe``. Pure: no IO.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from reconciler.model import (
     ADMIN_ROLE,
     ADMINISTER_SPACE,
     DEFAULT_ROLE_PERMISSIONS,
     READ_SPACE,
-    Authority,
     DesiredState,
+    LiveSpace,
     LiveState,
     Principal,
+    PrincipalKind,
+    RoleMode,
 )
 from reconciler.plan.changes import Change, ChangeKind, Check, Plan, SafetyFinding
 
 REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this many live assignments
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
+REASON_UNKNOWN_PRINCIPAL = (
+    "unknown principal: the site could not name it; remove it by hand or name it in the policy"
+)
+_ADDS = (ChangeKind.ASSIGN, ChangeKind.GRANT)
 
 
 @dataclass(frozen=True)
@@ -36,14 +47,17 @@ class Guard:
 
     protected: frozenset[Principal]
     actor: Principal
-    role_permissions: Mapping[str, frozenset[str]]
+    role_permissions: Mapping[str, frozenset[str]]  # what each role grants now (the site's list wins)
+    # what each role grants once the plan's role changes are made (the policy's declaration wins)
+    planned_permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def of(cls, desired: DesiredState, live: LiveState) -> Guard:
-        perms: dict[str, frozenset[str]] = dict(DEFAULT_ROLE_PERMISSIONS)
-        perms.update({name: role.permissions for name, role in desired.roles.items()})
-        perms.update({name: role.permissions for name, role in live.roles.items()})
-        return cls(frozenset(desired.safety.protected), desired.site.actor, perms)
+        declared = {name: role.permissions for name, role in desired.roles.items()}
+        on_site = {name: role.permissions for name, role in live.roles.items()}
+        now = {**DEFAULT_ROLE_PERMISSIONS, **declared, **on_site}
+        planned = {**DEFAULT_ROLE_PERMISSIONS, **on_site, **declared}
+        return cls(frozenset(desired.safety.protected), desired.site.actor, now, planned)
 
     def why_kept(self, principal: Principal) -> str | None:
         if principal == self.actor:
@@ -52,16 +66,34 @@ class Guard:
             return "kept: protected principal (safety.protected) is never removed or downgraded"
         return None
 
+    def who(self, principal: Principal) -> str:
+        return f"{'the actor' if principal == self.actor else 'protected principal'} {principal.display}"
+
+    def granted_by(self, role: str) -> frozenset[str]:
+        """What ``role`` grants after the plan's role changes (empty for a role nobody can name)."""
+        return self.planned_permissions.get(role, self.role_permissions.get(role, frozenset()))
+
     def is_downgrade(self, old_role: str, new_role: str) -> bool:
         if old_role == ADMIN_ROLE:
             return new_role != ADMIN_ROLE
-        old = self.role_permissions.get(old_role, frozenset())
-        new = self.role_permissions.get(new_role, frozenset())
-        return bool(old - new)
+        if new_role == ADMIN_ROLE:
+            return False
+        old = self.role_permissions.get(old_role)
+        if old is None:  # a role the site's list does not name: what it grants is unknown
+            return True
+        return bool(old - self.granted_by(new_role))
 
-    def takes_access(self, change: Change) -> bool:
+    def lost_to(self, permissions: Iterable[str], role: str) -> frozenset[str]:
+        """The individual permissions a principal loses when ``role`` replaces them."""
+        if role == ADMIN_ROLE:
+            return frozenset()
+        return frozenset(permissions) - self.granted_by(role)
+
+    def takes_access(self, change: Change, live: LiveState) -> bool:
         if change.kind in (ChangeKind.UNASSIGN, ChangeKind.REVOKE):
             return True
+        if change.kind is ChangeKind.ASSIGN:
+            return bool(replaced(change, live, self))
         return (
             change.kind is ChangeKind.REASSIGN
             and change.old_role is not None
@@ -70,39 +102,91 @@ class Guard:
         )
 
 
+def custom_access(live: LiveState, key: str | None, principal: Principal | None) -> Mapping[str, int]:
+    """The individual permissions a principal without a role holds in a space of a transition site."""
+    if live.mode is not RoleMode.ROLES_TRANSITION or key is None or principal is None:
+        return {}
+    space = live.spaces.get(key)
+    if space is None or principal in space.assignments:
+        return {}
+    return space.grants.get(principal, {})
+
+
+def replaced(change: Change, live: LiveState, guard: Guard) -> frozenset[str]:
+    """What an ASSIGN takes away: on a transition site the role replaces individual permissions."""
+    if change.kind is not ChangeKind.ASSIGN or change.role is None:
+        return frozenset()
+    return guard.lost_to(custom_access(live, change.space, change.principal), change.role)
+
+
 def check_plan(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[SafetyFinding, ...]:
     """Every safety finding of ``plan``, in a fixed order; empty when the plan is safe."""
+    guard = Guard.of(desired, live)
+    by_space = _by_space(plan.changes)
+    counts = _admin_counts(plan, live, by_space, guard)
     findings: list[SafetyFinding] = []
-    findings += _removal_fraction(plan, desired.safety.max_removal_fraction)
-    by_space: dict[str, list[Change]] = {}
-    for change in plan.changes:
-        if change.space is not None:
-            by_space.setdefault(change.space, []).append(change)
-    after = {
-        space.key: _after(by_space.get(space.key, []), live, space.key)
-        for space in plan.spaces
-        if space.key in live.spaces
-    }
-    for space in plan.spaces:
-        admins = after.get(space.key)
-        if admins is not None and space.authority is Authority.EXACT:
-            findings += _min_admins(space.key, admins, desired.safety.min_admins_per_space)
-    findings += _protected(plan, Guard.of(desired, live))
-    actor = desired.site.actor
-    for key, admins in sorted(after.items()):
-        if actor not in admins:
+    findings += _removal_fraction(plan, live, guard, desired.safety.max_removal_fraction)
+    findings += _unknown_groups(plan, live, by_space, guard)
+    minimum = desired.safety.min_admins_per_space
+    for key, (before, after, _) in counts.items():
+        if after < minimum and after < before:
+            findings.append(SafetyFinding(
+                Check.MIN_ADMINS,
+                f"space {key}: {after} admin(s) besides the actor after this plan (down from {before}), "
+                f"fewer than safety.min_admins_per_space {minimum} ({REFUSAL})",
+                key,
+            ))
+    findings += _protected(plan, live, guard)
+    findings += _roles_in_use(plan, live, guard)
+    for key, (_, _, actor_admin) in counts.items():
+        if not actor_admin:
             findings.append(SafetyFinding(
                 Check.ACTOR_ADMIN,
-                f"space {key}: the actor {actor.display} would not hold Admin after this plan, so the tool "
-                f"could no longer manage the space; assign it Admin in the policy ({REFUSAL})",
+                f"space {key}: the actor {guard.actor.display} would not hold Admin after this plan, so the "
+                f"tool could no longer manage the space; assign it Admin in the policy ({REFUSAL})",
                 key,
             ))
     return tuple(findings)
 
 
-def _removal_fraction(plan: Plan, limit: float) -> list[SafetyFinding]:
+def admin_notes(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """Spaces below the minimum of admins that the plan does not make worse: reported, not blocking."""
+    minimum = desired.safety.min_admins_per_space
+    counts = _admin_counts(plan, live, _by_space(plan.changes), Guard.of(desired, live))
+    return tuple(
+        f"space {key}: {after} admin(s) besides the actor, fewer than safety.min_admins_per_space "
+        f"{minimum}; the plan does not reduce them, so this does not block it"
+        for key, (before, after, _) in counts.items()
+        if after < minimum and after >= before
+    )
+
+
+def _by_space(changes: Iterable[Change]) -> dict[str, list[Change]]:
+    by_space: dict[str, list[Change]] = {}
+    for change in changes:
+        if change.space is not None:
+            by_space.setdefault(change.space, []).append(change)
+    return by_space
+
+
+def _admin_counts(
+    plan: Plan, live: LiveState, by_space: Mapping[str, list[Change]], guard: Guard
+) -> dict[str, tuple[int, int, bool]]:
+    """Per space in scope: admins besides the actor before and after, and whether the actor is one after."""
+    counts: dict[str, tuple[int, int, bool]] = {}
+    for space in sorted(plan.spaces, key=lambda s: s.key):
+        if space.key not in live.spaces:
+            continue
+        before = _admins(live, space.key, ())
+        after = _admins(live, space.key, by_space.get(space.key, ()))
+        counts[space.key] = (len(before - {guard.actor}), len(after - {guard.actor}), guard.actor in after)
+    return counts
+
+
+def _removal_fraction(plan: Plan, live: LiveState, guard: Guard, limit: float) -> list[SafetyFinding]:
     total = plan.live_assignments
     removals = sum(1 for c in plan.changes if c.kind in (ChangeKind.UNASSIGN, ChangeKind.REVOKE))
+    removals += sum(len(replaced(c, live, guard)) for c in plan.changes if c.kind is ChangeKind.ASSIGN)
     if total < REMOVAL_FLOOR or removals <= limit * total:
         return []
     return [SafetyFinding(
@@ -112,34 +196,49 @@ def _removal_fraction(plan: Plan, limit: float) -> list[SafetyFinding]:
     )]
 
 
-def _min_admins(key: str, admins: frozenset[Principal], minimum: int) -> list[SafetyFinding]:
-    if len(admins) >= minimum:
-        return []
-    return [SafetyFinding(
-        Check.MIN_ADMINS,
-        f"space {key}: {len(admins)} admin(s) after this plan, fewer than safety.min_admins_per_space "
-        f"{minimum} ({REFUSAL})",
-        key,
-    )]
+def _unknown_groups(
+    plan: Plan, live: LiveState, by_space: Mapping[str, list[Change]], guard: Guard
+) -> list[SafetyFinding]:
+    """A group the policy gives access that the site does not have: the add fails, the removals do not."""
+    findings: list[SafetyFinding] = []
+    seen: set[tuple[str, Principal]] = set()
+    for change in plan.changes:
+        who, key = change.principal, change.space
+        if change.kind not in _ADDS or who is None or key is None or who.kind is not PrincipalKind.GROUP:
+            continue
+        if who.unknown or who.id in live.group_ids or (key, who) in seen:
+            continue
+        seen.add((key, who))
+        removes = any(c.kind in (ChangeKind.UNASSIGN, ChangeKind.REVOKE) or replaced(c, live, guard)
+                      for c in by_space.get(key, ()))
+        outcome = "the plan would remove access without adding it" if removes else "adding it cannot succeed"
+        where = f" ({change.source})" if change.source else ""
+        findings.append(SafetyFinding(
+            Check.UNKNOWN_PRINCIPAL,
+            f"space {key}: group '{who.id}' does not exist on the site{where}; {outcome}; fix the name in "
+            f"the policy ({REFUSAL})",
+            key,
+        ))
+    return findings
 
 
-def _protected(plan: Plan, guard: Guard) -> list[SafetyFinding]:
+def _protected(plan: Plan, live: LiveState, guard: Guard) -> list[SafetyFinding]:
     findings: list[SafetyFinding] = []
     for change in plan.changes:
         if change.principal is None or guard.why_kept(change.principal) is None:
             continue
-        if guard.takes_access(change):
-            who = "the actor" if change.principal == guard.actor else "protected principal"
+        if guard.takes_access(change, live):
+            what = _verb(change, guard.who(change.principal), replaced(change, live, guard))
             findings.append(SafetyFinding(
-                Check.PROTECTED,
-                f"space {change.space}: the plan would {_verb(change, f'{who} {change.principal.display}')} "
-                f"({REFUSAL})",
-                change.space,
+                Check.PROTECTED, f"space {change.space}: the plan would {what} ({REFUSAL})", change.space
             ))
     return findings
 
 
-def _verb(change: Change, who: str) -> str:
+def _verb(change: Change, who: str, lost: frozenset[str]) -> str:
+    if change.kind is ChangeKind.ASSIGN:
+        return (f"replace the individual permissions of {who} with {change.role}, losing "
+                f"{', '.join(sorted(lost))}")
     if change.kind is ChangeKind.REASSIGN:
         return f"downgrade {who} from {change.old_role} to {change.role}"
     if change.kind is ChangeKind.REVOKE:
@@ -147,8 +246,62 @@ def _verb(change: Change, who: str) -> str:
     return f"remove {who} ({change.old_role})"
 
 
-def _after(changes: list[Change], live: LiveState, key: str) -> frozenset[Principal]:
-    """Who holds Admin (the role, or ``administer/space``) in a space once the plan is applied."""
+def _roles_in_use(plan: Plan, live: LiveState, guard: Guard) -> list[SafetyFinding]:
+    """A custom role update that narrows, or deletes, a role the actor or a protected principal holds."""
+    role_changes = [c for c in plan.changes if c.kind in (ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE)]
+    if not role_changes:
+        return []
+    by_space = _by_space(plan.changes)
+    now = {key: dict(space.assignments) for key, space in live.spaces.items()}
+    after = {key: _roles_after(space, by_space.get(key, ())) for key, space in live.spaces.items()}
+    findings: list[SafetyFinding] = []
+    for change in role_changes:
+        old = change.old_role_def
+        if old is None:
+            continue
+        if change.kind is ChangeKind.DELETE_ROLE:
+            lost, holders = old.permissions, _holders(old.name, [after], guard)
+            what = "deleting it removes the access"
+        else:
+            new = change.role_def.permissions if change.role_def else frozenset()
+            lost, holders = old.permissions - new, _holders(old.name, [now, after], guard)
+            what = f"the update removes {', '.join(sorted(lost))}, which"
+        for principal, keys in holders.items() if lost else ():
+            findings.append(SafetyFinding(
+                Check.PROTECTED,
+                f"role {old.name}: {what} {guard.who(principal)} holds through it in {', '.join(keys)} "
+                f"({REFUSAL})",
+            ))
+    return findings
+
+
+def _holders(
+    role: str, states: Sequence[Mapping[str, Mapping[Principal, str]]], guard: Guard
+) -> dict[Principal, list[str]]:
+    """The actor and protected principals holding ``role`` in any of these states, with the spaces."""
+    found: dict[Principal, set[str]] = {}
+    for state in states:
+        for key, assignments in state.items():
+            for principal, held in assignments.items():
+                if held == role and guard.why_kept(principal) is not None:
+                    found.setdefault(principal, set()).add(key)
+    return {principal: sorted(keys) for principal, keys in sorted(found.items())}
+
+
+def _roles_after(space: LiveSpace, changes: Iterable[Change]) -> dict[Principal, str]:
+    roles = dict(space.assignments)
+    for change in changes:
+        if change.principal is None:
+            continue
+        if change.kind in (ChangeKind.ASSIGN, ChangeKind.REASSIGN) and change.role:
+            roles[change.principal] = change.role
+        elif change.kind is ChangeKind.UNASSIGN:
+            roles.pop(change.principal, None)
+    return roles
+
+
+def _admins(live: LiveState, key: str, changes: Iterable[Change]) -> frozenset[Principal]:
+    """Who holds Admin (the role, or ``administer/space``) in a space once ``changes`` are applied."""
     space = live.spaces[key]
     roles: dict[Principal, str] = dict(space.assignments) if live.mode.has_roles else {}
     grants: dict[Principal, set[str]] = (
@@ -159,6 +312,8 @@ def _after(changes: list[Change], live: LiveState, key: str) -> frozenset[Princi
         if principal is None:
             continue
         if change.kind in (ChangeKind.ASSIGN, ChangeKind.REASSIGN) and change.role:
+            if change.kind is ChangeKind.ASSIGN and principal not in roles:
+                grants.pop(principal, None)  # on a transition site a role replaces individual permissions
             roles[principal] = change.role
         elif change.kind is ChangeKind.UNASSIGN:
             roles.pop(principal, None)

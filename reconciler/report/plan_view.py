@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from reconciler.model import AppPolicy, RoleDef, Source
 from reconciler.plan.app_access import describe_rule, loosens_access
-from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace
+from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace, loses_access, replaces_access
 
 ACCESS_KINDS = (ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN, ChangeKind.GRANT,
                 ChangeKind.REVOKE)
@@ -26,6 +26,7 @@ _ROLE = frozenset(map(id, ROLE_KINDS))
 _APP = frozenset(map(id, APP_KINDS))
 _REMOVES = frozenset(map(id, (ChangeKind.UNASSIGN, ChangeKind.REVOKE, ChangeKind.DELETE_ROLE)))
 _SYMBOL = {kind: kind.symbol for kind in ChangeKind}
+_REPLACES = ChangeKind.REASSIGN.symbol  # an assignment replacing individual permissions is a change
 _TABLE_ORDER = ACCESS_KINDS + ROLE_KINDS + APP_KINDS
 TABLE_LABELS = {
     ChangeKind.ASSIGN: "Assign a role", ChangeKind.REASSIGN: "Change a role",
@@ -151,6 +152,8 @@ def _short(digest: str) -> str:
 def _removes(change: Change) -> bool:
     if id(change.kind) in _REMOVES:
         return True
+    if change.kind is ChangeKind.ASSIGN:
+        return loses_access(change)  # a role replacing individual permissions it lacks
     return id(change.kind) in _APP and loosens_access(change)
 
 
@@ -174,7 +177,8 @@ def _src(source: Source | None) -> str:
 def _line(change: Change) -> Line:
     subject, detail = _subject_detail(change)
     source = f"{change.source.file}:{change.source.line}" if change.source else ""
-    return Line(_SYMBOL[change.kind], subject, detail, source, change.reason, change.space or "")
+    symbol = _REPLACES if replaces_access(change) else _SYMBOL[change.kind]
+    return Line(symbol, subject, detail, source, change.reason, change.space or "")
 
 
 def _subject_detail(change: Change) -> tuple[str, str]:
@@ -183,7 +187,7 @@ def _subject_detail(change: Change) -> tuple[str, str]:
     if principal is not None:
         who = f"{principal.kind.value}:{principal.label or principal.id}"
         if kind is ChangeKind.ASSIGN:
-            detail = f"{change.role}"
+            detail = f"{change.old_role} -> {change.role}" if change.old_role else f"{change.role}"
         elif kind is ChangeKind.UNASSIGN:
             detail = f"{change.old_role} -> none"
         elif kind is ChangeKind.REASSIGN:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 
 from reconciler.model import (
     Authority,
@@ -86,26 +87,40 @@ def live_space(
     key: str = "ENG",
     assign: Mapping[str, str] | None = None,
     grants: Mapping[str, tuple[str, ...]] | None = None,
+    unknown: tuple[str, ...] = (),
 ) -> LiveSpace:
+    """``unknown``: refs the site could not name (a group id whose name fetch could not find)."""
     ids = iter(range(1000, 100000))
+
+    def who(ref: str) -> Principal:
+        return replace(p(ref), unknown=True) if ref in unknown else p(ref)
+
     return LiveSpace(
         SpaceInfo(key, f"id-{key}", key, "global"),
-        assignments={p(r): role for r, role in (assign or {}).items()},
-        grants={p(r): {perm: next(ids) for perm in perms} for r, perms in (grants or {}).items()},
+        assignments={who(r): role for r, role in (assign or {}).items()},
+        grants={who(r): {perm: next(ids) for perm in perms} for r, perms in (grants or {}).items()},
     )
+
+
+# Groups that exist on the test site (besides those seen in its spaces), as fetch records them.
+SITE_GROUPS = ("a", "b", "c", "boss", "confluence-administrators", "eng", "eng-leads", "gone", "old", "ops",
+               "x")
 
 
 def live(
     *spaces: LiveSpace,
     mode: RoleMode = RoleMode.ROLES,
     roles: Mapping[str, LiveRole] | None = None,
+    groups: tuple[str, ...] = SITE_GROUPS,
 ) -> LiveState:
+    seen = {who.id for s in spaces for who in [*s.assignments, *s.grants]
+            if who.kind.value == "group" and not who.unknown}
     return LiveState(
         mode=mode,
         roles={**SYSTEM_ROLES, **(roles or {})},
         permissions=frozenset({"read/space", "create/page", "administer/space"}),
         spaces={s.key: s for s in spaces},
-        group_ids={},
+        group_ids={name: f"gid-{name}" for name in sorted(seen | set(groups))},
     )
 
 

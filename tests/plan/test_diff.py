@@ -40,6 +40,7 @@ class Case:
 
 
 ADMINS_OK = {"user:svc": "Admin"}
+UNKNOWN = "unknown principal: the site could not name it; remove it by hand or name it in the policy"
 
 CASES = {
     "exact space removes unlisted group": Case(
@@ -131,8 +132,57 @@ CASES = {
     "transition site diffs roles and grants; a role holder keeps its grants": Case(
         space(assign={"user:svc": "Admin", "group:eng": "Viewer"}, grants={"group:c": ("read/space",)}),
         live_space(assign=ADMINS_OK, grants={"group:eng": ("read/space",), "user:svc": ("read/space",)}),
-        ["grant ENG group:c read/space", "assign ENG group:eng ->Viewer"],
+        ["grant ENG group:c read/space",
+         ("assign ENG group:eng custom access->Viewer (replaces individual permissions read/space; the role "
+          "includes them all)")],
         mode=TRANSITION,
+    ),
+    "transition site: a role replacing individual permissions says what is lost": Case(
+        space(assign={"user:svc": "Admin", "group:eng": "Viewer"}),
+        live_space(assign=ADMINS_OK, grants={"group:eng": ("read/space", "create/page")}),
+        [("assign ENG group:eng custom access->Viewer (replaces individual permissions create/page, "
+          "read/space; loses create/page)")],
+        mode=TRANSITION,
+    ),
+    "transition site: a role replacing a protected principal's permissions it lacks is kept": Case(
+        space(assign={"user:svc": "Admin", "group:confluence-administrators": "Viewer"}),
+        live_space(assign=ADMINS_OK, grants={"group:confluence-administrators": ("read/space",
+                                                                                 "administer/space")}),
+        [],
+        held=(("assign ENG group:confluence-administrators custom access->Viewer (kept: protected principal "
+               "(safety.protected) is never removed or downgraded; replaces individual permissions "
+               "administer/space, read/space; loses administer/space)"),),
+        mode=TRANSITION,
+    ),
+    "transition site: the actor may get a role that covers its permissions": Case(
+        space(assign={"user:svc": "Admin"}),
+        live_space(grants={"user:svc": ("read/space", "create/page")}),
+        [("assign ENG user:svc custom access->Admin (replaces individual permissions create/page, "
+          "read/space; the role includes them all)")],
+        mode=TRANSITION,
+    ),
+    "a protected principal on a role the site cannot name is never reassigned": Case(
+        space(assign={"user:svc": "Admin", "group:confluence-administrators": "Viewer"}),
+        live_space(assign={**ADMINS_OK, "group:confluence-administrators": "1b2c-unnamed-role"}),
+        [],
+        held=(("reassign ENG group:confluence-administrators 1b2c-unnamed-role->Viewer (kept: protected "
+               "principal (safety.protected) is never removed or downgraded)"),),
+    ),
+    "an unknown principal is never removed, under exact": Case(
+        space(assign={"user:svc": "Admin"}),
+        live_space(assign={**ADMINS_OK, "group:9f3c-dead": "Viewer"}, unknown=("group:9f3c-dead",)),
+        [],
+        held=(f"unassign ENG group:9f3c-dead Viewer-> ({UNKNOWN})",),
+    ),
+    "an unknown principal's individual permissions are never revoked": Case(
+        space(grants={"user:svc": ("read/space", "administer/space")}),
+        live_space(
+            grants={"user:svc": ("read/space", "administer/space"), "group:9f3c-dead": ("read/space",)},
+            unknown=("group:9f3c-dead",),
+        ),
+        [],
+        held=(f"revoke ENG group:9f3c-dead read/space ({UNKNOWN})",),
+        mode=PRE,
     ),
     "none in assign revokes individual permissions too": Case(
         space(authority=ADDITIVE, assign={"user:svc": "Admin", "group:x": None}),
@@ -169,7 +219,7 @@ REVIEWER = RoleDef(
 
 def test_legacy_site_notes_role_assignments_it_cannot_plan() -> None:
     site = live(live_space(grants={"user:svc": ("read/space", "administer/space")}), mode=PRE)
-    plan = plan_from_effective(desired(), site, {"ENG": space(assign={"group:eng": "Viewer"})})
+    plan = plan_from_effective(desired(min_admins=0), site, {"ENG": space(assign={"group:eng": "Viewer"})})
     assert plan.notes == (
         ("role assignments not planned in ENG: the site is on individual permissions (PRE_ROLES); "
         "declare grants: instead"),

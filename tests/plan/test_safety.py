@@ -10,7 +10,7 @@ from reconciler.model import Authority, EffectiveSpace, LiveSpace, Principal, Ro
 from reconciler.plan.changes import Change, ChangeKind, Check
 from reconciler.plan.diff import plan_from_effective
 from reconciler.plan.safety import check_plan
-from tests.plan.factory import desired, live, live_space, p, space
+from tests.plan.factory import describe, desired, live, live_space, p, space
 
 REFUSE = "apply refuses this plan without --allow-unsafe"
 ACTOR_LOST = (
@@ -49,13 +49,30 @@ CASES = {
     "exact space left without admins": (
         space(assign={"user:svc": "Viewer", "group:eng": "Collaborator"}),
         live_space(assign={"user:svc": "Viewer", "group:boss": "Admin"}),
-        [(f"min_admins: space ENG: 0 admin(s) after this plan, fewer than safety.min_admins_per_space 1 "
-         f"({REFUSE})"),
+        [(f"min_admins: space ENG: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
+          f"safety.min_admins_per_space 1 ({REFUSE})"),
          ACTOR_LOST],
     ),
-    "additive space is not held to minimum admins but forgot the actor": (
+    "the actor does not count toward the minimum of admins": (
+        space(assign={"user:svc": "Admin", "group:eng": "Viewer"}),
+        live_space(assign={"user:svc": "Admin", "group:eng-leads": "Admin", "user:heidi": "Admin"}),
+        [(f"min_admins: space ENG: 0 admin(s) besides the actor after this plan (down from 2), fewer than "
+          f"safety.min_admins_per_space 1 ({REFUSE})")],
+    ),
+    "additive space is held to the minimum of admins too": (
+        space(authority=Authority.ADDITIVE, assign={"user:svc": "Admin", "group:eng-leads": None}),
+        live_space(assign={"user:svc": "Admin", "group:eng-leads": "Admin"}),
+        [(f"min_admins: space ENG: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
+          f"safety.min_admins_per_space 1 ({REFUSE})")],
+    ),
+    "a space that already had too few admins does not block a plan that keeps them": (
+        space(assign={"user:svc": "Admin", "group:eng": "Viewer"}),
+        live_space(assign={"user:svc": "Admin", "group:old": "Viewer"}),
+        [],
+    ),
+    "additive space that forgot the actor": (
         space(authority=Authority.ADDITIVE, assign={"group:eng": "Viewer"}),
-        live_space(assign={"group:eng": "Viewer"}),
+        live_space(assign={"group:eng": "Viewer", "group:boss": "Admin"}),
         [ACTOR_LOST],
     ),
     "legacy admin counts through administer/space": (
@@ -92,11 +109,16 @@ def test_a_plan_that_removes_a_protected_principal_is_unsafe() -> None:
 
 def test_revoking_read_space_drops_administer_space_for_the_admin_count() -> None:
     state = desired()
-    have = live_space(grants={"user:svc": ("read/space", "administer/space"), "group:a": ("read/space",)})
+    have = live_space(grants={"user:svc": ("read/space", "administer/space"),
+                              "group:a": ("read/space", "administer/space")})
     site = live(have, mode=RoleMode.PRE_ROLES)
-    want = space(grants={"user:svc": ("read/space", "administer/space")})
+    want = space(grants={"user:svc": ("read/space", "administer/space"), "group:a": ("read/space",)})
     plan = plan_from_effective(state, site, {"ENG": want})
-    revoke = Change(ChangeKind.REVOKE, "ENG", p("user:svc"), permission="read/space")
-    forced = replace(plan, changes=(revoke,))
-    checks = [f.check for f in check_plan(forced, state, site)]
-    assert checks == [Check.MIN_ADMINS, Check.PROTECTED, Check.ACTOR_ADMIN]
+    assert [describe(c) for c in plan.changes] == [
+        "revoke ENG group:a administer/space (not among the policy's permissions for this principal)"
+    ]
+    forced = replace(plan, changes=(Change(ChangeKind.REVOKE, "ENG", p("group:a"), permission="read/space"),))
+    assert [f"{f.check.value}: {f.message}" for f in check_plan(forced, state, site)] == [
+        (f"min_admins: space ENG: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
+         f"safety.min_admins_per_space 1 ({REFUSE})"),
+    ]
