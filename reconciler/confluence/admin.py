@@ -31,7 +31,15 @@ import httpx
 from reconciler.confluence import dsp_wire
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.session import open_client, parse_site_url
-from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, StalePlanError, UsageError
+from reconciler.errors import (
+    ApiError,
+    NotFoundError,
+    PlanFileError,
+    PolicyError,
+    Problem,
+    StalePlanError,
+    UsageError,
+)
 from reconciler.model import AppPolicy, DesiredState, LiveState
 from reconciler.plan.app_access import compile_rules, managed_rule_names, part_of
 from reconciler.plan.changes import Change, ChangeKind
@@ -276,21 +284,33 @@ def with_app_policies(
 
 
 class AdminWriter:
-    """Executes app-policy changes (CREATE/UPDATE/DELETE_APP_POLICY) against the org (apply's port)."""
+    """Executes app-policy changes (CREATE/UPDATE/DELETE_APP_POLICY) against the org (apply's port).
+
+    Updates and deletions first read the org's policy: one that no longer says what the plan saw
+    (``old_app_policy``) was changed by someone else since the plan was made, and is refused with a
+    ``StalePlanError`` instead of being overwritten.
+    """
 
     def __init__(self, api: AdminApi, lookup: SiteLookup) -> None:
         self.api = api
         self.lookup = lookup
 
     def apply_change(self, change: Change) -> None:
-        if change.kind is ChangeKind.CREATE_APP_POLICY and change.app_policy is not None:
+        """Execute one change; a change the plan file holds incompletely is a ``PlanFileError``."""
+        kind = change.kind
+        if kind is ChangeKind.CREATE_APP_POLICY and change.app_policy is not None:
             self.create(change.app_policy)
-        elif change.kind is ChangeKind.UPDATE_APP_POLICY and change.app_policy is not None:
-            self.update(change.app_policy)
-        elif change.kind is ChangeKind.DELETE_APP_POLICY and change.old_app_policy is not None:
+        elif kind is ChangeKind.UPDATE_APP_POLICY and change.app_policy is not None:
+            if change.old_app_policy is None:
+                raise _malformed(f"the update of app policy '{change.app_policy.name}' has no old policy")
+            self.update(change.app_policy, change.old_app_policy)
+        elif kind is ChangeKind.DELETE_APP_POLICY and change.old_app_policy is not None:
             self.delete(change.old_app_policy)
+        elif kind in (ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY,
+                      ChangeKind.DELETE_APP_POLICY):
+            raise _malformed(f"a {kind.name.lower()} change has no app policy")
         else:
-            raise ValueError(f"not an app policy change: {change.kind.name}")
+            raise _malformed(f"{kind.name.lower()} is not an app policy change")
 
     def create(self, policy: AppPolicy) -> str:
         """Create ``policy``; returns its id. Re-run safe: an equal policy of that name is taken as done."""
@@ -304,22 +324,41 @@ class AdminWriter:
                                  f"exists on the org (id {resource.get('id')}); run `reconciler plan` again")
         return str(self.api.create(document).get("id", ""))
 
-    def update(self, policy: AppPolicy) -> None:
-        """Update ``policy`` (by its live id) unless the org already holds it: checked by a read first."""
-        if policy.id is None:
-            raise ValueError(f"app policy '{policy.name}' has no live id to update")
+    def update(self, policy: AppPolicy, old: AppPolicy) -> None:
+        """Update ``policy`` (by its live id) from ``old``, what the plan saw; checked by a read first.
+
+        Done already (the org holds ``policy``): no write. Neither ``policy`` nor ``old``: someone changed
+        it since the plan was made, refused (``StalePlanError``).
+        """
+        policy_id = _live_id(policy, "update")
         document = self._document(policy, with_id=True)
-        if not self._equal(self.api.get(policy.id), document):
-            self.api.update(policy.id, document)
+        current = self.api.get(policy_id)
+        if self._equal(current, document):
+            return
+        if not self._as_planned(current, old):
+            raise StalePlanError(stale_message(old.name))
+        self.api.update(policy_id, document)
 
     def delete(self, policy: AppPolicy) -> None:
-        """Delete the live policy; one that is already gone counts as deleted (re-run safe)."""
-        if policy.id is None:
-            raise ValueError(f"app policy '{policy.name}' has no live id to delete")
+        """Delete the live policy if it still says what the plan saw (``policy``); gone counts as deleted."""
+        policy_id = _live_id(policy, "delete")
         try:
-            self.api.delete(policy.id)
+            current = self.api.get(policy_id)
+            if not self._as_planned(current, policy):
+                raise StalePlanError(stale_message(policy.name))
+            self.api.delete(policy_id)
         except NotFoundError:
             return
+
+    def _as_planned(self, resource: Mapping[str, Any], planned: AppPolicy) -> bool:
+        """Whether a live policy resource, read as the plan reads it, is still ``planned``."""
+        cloud_id = self.lookup.cloud_id()
+        keys_by_id = self.lookup.keys_by_id(dsp_wire.covered_space_ids(resource, cloud_id))
+        try:
+            live = dsp_wire.from_wire(resource, keys_by_id, cloud_id=cloud_id)
+        except dsp_wire.WireFormatError:
+            return False  # no longer an app access policy
+        return _facts(live) == _facts(planned)
 
     def _equal(self, resource: Mapping[str, Any], document: Mapping[str, Any]) -> bool:
         """Whether a live policy resource already says what ``document`` would write."""
@@ -349,6 +388,25 @@ class AdminWriter:
     def close(self) -> None:
         self.api.client.close()
         self.lookup.close()
+
+
+def stale_message(name: str) -> str:
+    return f"app policy '{name}' changed since the plan was made; run `reconciler plan` again"
+
+
+def _malformed(what: str) -> PlanFileError:
+    return PlanFileError(f"the plan file is malformed: {what}; run `reconciler plan` again")
+
+
+def _live_id(policy: AppPolicy, verb: str) -> str:
+    if policy.id is None:
+        raise _malformed(f"app policy '{policy.name}' has no live policy id to {verb}")
+    return policy.id
+
+
+def _facts(policy: AppPolicy) -> tuple[object, ...]:
+    """What a policy says, as plans compare policies (ids and sources aside, order-free)."""
+    return (policy.name, policy.mode, frozenset(policy.apps), frozenset(policy.spaces), policy.coverage)
 
 
 def open_admin_writer(

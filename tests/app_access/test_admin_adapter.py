@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -12,6 +13,7 @@ from reconciler.errors import (
     ApiError,
     AuthError,
     NotFoundError,
+    PlanFileError,
     PolicyError,
     StalePlanError,
     TransportError,
@@ -65,28 +67,30 @@ def test_fetch_returns_managed_policies_and_unmanaged_ones_covering_policy_space
 def test_writer_creates_updates_and_deletes_policies() -> None:
     site = make_site()
     with_writer = writer(site)
-    policy_id = with_writer.create(AppPolicy("R", AppBlockMode.ALL, (), ("S01", "S02")))
-    with_writer.apply_change(Change(ChangeKind.UPDATE_APP_POLICY, app_policy=AppPolicy(
-        "R", AppBlockMode.ALL_EXCEPT, ("ok.app",), ("S03",), id=policy_id)))
+    created = AppPolicy("R", AppBlockMode.ALL, (), ("S01", "S02"))
+    policy_id = with_writer.create(created)
+    updated = AppPolicy("R", AppBlockMode.ALL_EXCEPT, ("ok.app",), ("S03",), id=policy_id)
+    with_writer.apply_change(Change(ChangeKind.UPDATE_APP_POLICY, app_policy=updated,
+                                    old_app_policy=replace(created, id=policy_id)))
     stored = site.state.org_policies[policy_id]["attributes"]
     assert stored["rule"] == {"appAccess": {"mode": "ALLOWLIST", "apps": ["ok.app"]}}
     assert stored["resources"] == [{"id": f"ari:cloud:confluence:{CLOUD}:space/1003",
                                     "applicationStatus": "applied"}]
-    with_writer.apply_change(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=AppPolicy(
-        "R", AppBlockMode.ALL, (), (), id=policy_id)))
+    with_writer.apply_change(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=updated))
     assert site.state.org_policies == {}
 
 
 def test_deleting_a_policy_that_is_gone_counts_as_done() -> None:
     site = make_site()
     writer(site).delete(AppPolicy("R", AppBlockMode.ALL, (), (), id="gone"))
-    assert site.counters == {"DELETE /admin/control/v2/orgs/{id}/policies/gone": 1}
+    assert site.counters == {"GET /admin/control/v2/orgs/{id}/policies/gone": 1}
 
 
 def test_updating_a_policy_that_is_gone_is_not_found() -> None:
     admin = writer(make_site())
     with pytest.raises(NotFoundError) as exc:
-        admin.update(AppPolicy("R", AppBlockMode.ALL, (), ("S01",), id="gone"))
+        admin.update(AppPolicy("R", AppBlockMode.ALL, (), ("S01",), id="gone"),
+                     AppPolicy("R", AppBlockMode.ALL, (), ("S02",), id="gone"))
     assert str(exc.value) == f"GET {POLICIES}/gone: 404: Not Found: Policy gone not found"
 
 
@@ -111,7 +115,8 @@ def test_create_refuses_when_a_different_policy_has_the_name() -> None:
 def test_update_already_applied_sends_no_write() -> None:
     site = make_site()
     policy_id = add_policy(site.state, AppPolicy("R", AppBlockMode.ALL, (), ("S01",)))
-    writer(site).update(AppPolicy("R", AppBlockMode.ALL, (), ("S01",), id=policy_id))
+    writer(site).update(AppPolicy("R", AppBlockMode.ALL, (), ("S01",), id=policy_id),
+                        AppPolicy("R", AppBlockMode.ALL, (), ("S02",), id=policy_id))
     assert site.counters == {"GET /admin/control/v2/orgs/{id}/policies/{id}": 1}
 
 
@@ -204,3 +209,70 @@ def test_a_create_whose_answer_was_lost_converges_on_the_next_run() -> None:
     [created] = site.state.org_policies  # the write happened; its answer was lost
     assert writer(site).create(policy) == created
     assert list(site.state.org_policies) == [created]
+
+
+def test_update_refuses_a_policy_an_org_admin_changed_since_the_plan() -> None:
+    site = make_site()
+    planned = AppPolicy("R", AppBlockMode.ALL, (), ("S01",))
+    policy_id = add_policy(site.state, planned)
+    admin = writer(site)
+    by_hand = AppPolicy("R", AppBlockMode.ALL, (), ("S01", "S04"), id=policy_id)
+    admin.api.update(policy_id, dsp_wire.to_wire(by_hand, CLOUD, space_ids(site)))  # an org admin's edit
+    with pytest.raises(StalePlanError) as exc:
+        admin.apply_change(Change(ChangeKind.UPDATE_APP_POLICY,
+                                  app_policy=AppPolicy("R", AppBlockMode.ALL, (), ("S02",), id=policy_id),
+                                  old_app_policy=replace(planned, id=policy_id)))
+    assert str(exc.value) == "app policy 'R' changed since the plan was made; run `reconciler plan` again"
+    assert [r["id"] for r in site.state.org_policies[policy_id]["attributes"]["resources"]] == [
+        f"ari:cloud:confluence:{CLOUD}:space/1001", f"ari:cloud:confluence:{CLOUD}:space/1004"]
+
+
+def test_delete_refuses_a_policy_an_org_admin_changed_since_the_plan() -> None:
+    site = make_site()
+    planned = AppPolicy("R", AppBlockMode.ALL, (), ("S01",))
+    policy_id = add_policy(site.state, planned)
+    admin = writer(site)
+    by_hand = AppPolicy("R", AppBlockMode.ONLY, ("com.example.bot",), ("S01",), id=policy_id)
+    admin.api.update(policy_id, dsp_wire.to_wire(by_hand, CLOUD, space_ids(site)))
+    site.reset_counters()
+    with pytest.raises(StalePlanError) as exc:
+        admin.apply_change(Change(ChangeKind.DELETE_APP_POLICY,
+                                  old_app_policy=replace(planned, id=policy_id)))
+    assert str(exc.value) == "app policy 'R' changed since the plan was made; run `reconciler plan` again"
+    assert list(site.state.org_policies) == [policy_id]
+    assert site.counters == {"GET /admin/control/v2/orgs/{id}/policies/{id}": 1}
+
+
+def test_delete_of_a_policy_unchanged_since_the_plan_deletes_it() -> None:
+    site = make_site()
+    planned = AppPolicy("R", AppBlockMode.ONLY, ("b.app", "a.app"), ("S02", "S01"))
+    policy_id = add_policy(site.state, planned)
+    change = Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=replace(planned, id=policy_id))
+    writer(site).apply_change(change)
+    assert site.state.org_policies == {}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (Change(ChangeKind.UPDATE_APP_POLICY, app_policy=AppPolicy("R", AppBlockMode.ALL, (), ("S01",)),
+                old_app_policy=AppPolicy("R", AppBlockMode.ALL, (), ())),
+         "app policy 'R' has no live policy id to update"),
+        (Change(ChangeKind.UPDATE_APP_POLICY, app_policy=AppPolicy("R", AppBlockMode.ALL, (), (), id="p1")),
+         "the update of app policy 'R' has no old policy"),
+        (Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=AppPolicy("R", AppBlockMode.ALL, (), ())),
+         "app policy 'R' has no live policy id to delete"),
+        (Change(ChangeKind.CREATE_APP_POLICY), "a create_app_policy change has no app policy"),
+        (Change(ChangeKind.ASSIGN, space="S01"), "assign is not an app policy change"),
+    ],
+    ids=["update without an id", "update without the old policy", "delete without an id",
+         "create without a policy", "not an app policy change"],
+)
+def test_malformed_change_is_a_one_line_plan_file_error_before_any_request(
+    change: Change, message: str
+) -> None:
+    site = make_site()
+    with pytest.raises(PlanFileError) as exc:
+        writer(site).apply_change(change)
+    assert str(exc.value) == f"the plan file is malformed: {message}; run `reconciler plan` again"
+    assert site.request_count == 0

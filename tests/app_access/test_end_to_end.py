@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,7 @@ import pytest
 from reconciler.apply import apply_plan
 from reconciler.apply.pipeline import open_apply
 from reconciler.cli import main
+from reconciler.confluence import dsp_wire
 from reconciler.confluence.admin import fetch_app_policies, open_admin_writer
 from reconciler.drift.findings import DriftKind
 from reconciler.drift.run import run_drift
@@ -78,7 +80,7 @@ def test_drift_reports_an_app_policy_changed_by_hand(tmp_path: Path) -> None:
     by_hand = AppPolicy(confidential.name, AppBlockMode.ONLY, ("com.example.bot",),
                         ("DOCS", "ENG", "FIN", "LEGAL"), id=confidential.id)
     admin = open_admin_writer(desired, {}, env, state_dir=sandbox)
-    admin.update(by_hand)
+    admin.update(by_hand, confidential)
     admin.close()
     report = run_drift(policy, env=env, state_dir=sandbox)
     items = [(i.kind, i.subject, i.detail) for i in report.items if i.kind is DriftKind.APP_POLICY]
@@ -152,8 +154,43 @@ def test_the_commands_apply_the_app_section_and_drift_sees_a_hand_edit(
     [confidential] = [p for p in live.app_policies or () if p.name == "Confidential spaces"]
     assert confidential.spaces == ("DOCS", "ENG", "FIN", "HR", "LEGAL")
     admin = open_admin_writer(desired, {}, env, state_dir=sandbox)
-    admin.update(AppPolicy(confidential.name, AppBlockMode.ALL, (), ("FIN",), id=confidential.id))
+    by_hand = AppPolicy(confidential.name, AppBlockMode.ALL, (), ("FIN",), id=confidential.id)
+    admin.update(by_hand, confidential)
     admin.close()
     capsys.readouterr()
     assert main(["drift", str(policy)]) == 2
     assert "Confidential spaces" in capsys.readouterr().out
+
+
+def test_apply_refuses_an_app_policy_an_org_admin_edited_after_the_plan_and_the_rest_is_applied(
+    tmp_path: Path,
+) -> None:
+    policy = tmp_path / "policies"
+    shutil.copytree(DEMO, policy)
+    sandbox = tmp_path / "sandbox"
+    env = {"RECONCILER_SANDBOX_DIR": str(sandbox)}
+    desired, live, plan = run_plan(policy, env=env, state_dir=sandbox)
+    [confidential] = [p for p in live.app_policies or () if p.name == "Confidential spaces"]
+    assert confidential.id is not None
+    admin = open_admin_writer(desired, {}, env, state_dir=sandbox)
+    edited = replace(confidential, spaces=(*confidential.spaces, "SALES"))  # an org admin adds SALES
+    admin.api.update(confidential.id, dsp_wire.to_wire(
+        edited, admin.lookup.cloud_id(), admin.lookup.ids_for(edited.spaces)))
+    session = open_apply(policy, env=env)
+    try:
+        result = apply_plan(plan, desired, reader=session.reader, writer=session.writer, app_writer=admin,
+                            live=live, sleep=lambda _s: None, verify_delays=(0.0,))
+    finally:
+        session.close()
+        admin.close()
+    assert [(r.change.kind.name, r.reason) for r in result.failed] == [
+        ("UPDATE_APP_POLICY",
+         "app policy 'Confidential spaces' changed since the plan was made; run `reconciler plan` again"),
+    ]
+    assert result.skipped == ()
+    assert len(result.done) == len(plan.changes) - 1
+    _desired, after, _plan = run_plan(policy, env=env, state_dir=sandbox)
+    assert {p.name: p.spaces for p in after.app_policies or ()} == {
+        "Confidential spaces": ("FIN", "SALES"),  # the edit stands
+        "No AI assistants in sales": ("SALES",),
+    }

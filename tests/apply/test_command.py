@@ -218,3 +218,23 @@ def test_typo_group_in_an_exact_space_applied_unsafely_removes_nobody_in_that_sp
     assert (eng_before["group:engineering"], eng_before["user:bob"]) == ("Viewer", "Collaborator")
     assert {who: role for who, role in eng_after.items() if who in eng_before} == eng_before
     assert sorted(set(eng_after) - set(eng_before)) == ["user:alice", "user:carol"]
+
+
+def test_plan_file_with_an_app_policy_change_missing_its_id_fails_that_change_and_applies_the_rest(
+    site: Site, policies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan_file = tmp_path / "plan.json"
+    assert main(["plan", str(policies), "--out", str(plan_file), "--no-progress"]) == 0
+    capsys.readouterr()
+    saved = json.loads(plan_file.read_text(encoding="utf-8"))
+    [update] = [c for c in saved["changes"] if c["kind"] == "update_app_policy"]
+    update["app_policy"]["id"] = None
+    plan_file.write_text(json.dumps(saved), encoding="utf-8")
+    assert main(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert [(e["summary"], e["reason"]) for e in report["failed"]] == [(
+        "update app policy Confidential spaces",
+        ("the plan file is malformed: app policy 'Confidential spaces' has no live policy id to update; "
+         "run `reconciler plan` again"),
+    )]
+    assert (report["summary"]["done"], report["summary"]["skipped"]) == (11, 0)
