@@ -192,4 +192,42 @@ def huge(spaces: int = 2_000, per_space: int = 50) -> Plan:
     )
 
 
-SCENARIOS = {"demo": demo, "unsafe": unsafe, "no_changes": no_changes}
+TEMPS = Principal(PrincipalKind.GROUP, "temps")
+OPS_GROUP = Principal(PrincipalKind.GROUP, "ops")
+UNKNOWN_REASON = "unknown principal: the site could not name it; remove it by hand or name it in the policy"
+
+
+def transition() -> Plan:
+    """A transition site: roles replacing individual permissions, one read/space revoke, kept removals."""
+    changes = (
+        Change(K.ASSIGN, "OPS", OPS_GROUP, "Viewer", "custom access", source=src("spaces/OPS.yaml", 6),
+               reason=("replaces individual permissions administer/space, create/page, read/space; loses "
+                       "administer/space, create/page")),
+        Change(K.ASSIGN, "OPS", ENGINEERING, "Collaborator", "custom access",
+               source=src("spaces/OPS.yaml", 7),
+               reason="replaces individual permissions read/space; the role includes them all"),
+        Change(K.REVOKE, "OPS", TEMPS, permission="read/space", permission_id=78,
+               reason="not in policy; space is exact"),
+    )
+    held = (
+        Change(K.ASSIGN, "OPS", ADMINS, "Viewer", "custom access", source=src("spaces/OPS.yaml", 8),
+               reason=("kept: protected principal (safety.protected) is never removed or downgraded; "
+                       "replaces individual permissions administer/space, read/space; loses "
+                       "administer/space")),
+        Change(K.UNASSIGN, "OPS", GHOST, None, "Viewer", reason=UNKNOWN_REASON),
+    )
+    return Plan(
+        "sandbox:demo",
+        "ROLES_TRANSITION",
+        "sha256:" + "ab" * 32,
+        "sha256:" + "cd" * 32,
+        (_space("OPS", Authority.EXACT),),
+        ordered(changes),
+        live_assignments=12,
+        held=ordered(held),
+        notes=(("space OPS: 0 admin(s) besides the actor, fewer than safety.min_admins_per_space 1; the "
+                "plan does not reduce them, so this does not block it"),),
+    )
+
+
+SCENARIOS = {"demo": demo, "unsafe": unsafe, "no_changes": no_changes, "transition": transition}

@@ -88,3 +88,43 @@ def test_markdown_escapes_table_cells() -> None:
     odd = replace(plan.changes[3], principal=Principal(PrincipalKind.GROUP, "a|b<c>"))
     text = render_plan(replace(plan, changes=(odd,)), "markdown")
     assert "`group:a\\|b&lt;c>`" in text
+
+
+def test_text_shows_a_single_read_space_revoke_on_one_line() -> None:
+    from reconciler.model import Authority, Principal, PrincipalKind
+    from reconciler.plan.changes import Change, ChangeKind, PlannedSpace
+
+    temps = Principal(PrincipalKind.GROUP, "temps")
+    revoke = Change(ChangeKind.REVOKE, "OPS", temps, permission="read/space", permission_id=78,
+                    reason="not in policy; space is exact")
+    plan = Plan("sandbox:legacy", "PRE_ROLES", "sha256:" + "ab" * 32, "sha256:" + "cd" * 32,
+                (PlannedSpace("OPS", "1", Authority.EXACT, None),), (revoke,), live_assignments=3)
+    for color in (False, True):
+        text = render_plan(plan, "text", color=color).replace("\x1b[31m", "").replace("\x1b[0m", "")
+        text = text.replace("\x1b[1m", "")
+        assert text == (
+            "Plan: 0 to assign, 0 to change, 0 to remove, 1 to revoke in 1 space\n"
+            "\n"
+            "Site sandbox:legacy (PRE_ROLES), policy sha256:abababababab, live state sha256:cdcdcdcdcdcd\n"
+            "\n"
+            "OPS (exact):\n"
+            "  - group:temps  read/space  not in policy; space is exact\n"
+        )
+
+
+def test_a_role_replacing_individual_permissions_is_a_change_and_lost_access_is_listed_as_removed() -> None:
+    from tests.report.scenarios import transition
+
+    text = render_plan(transition(), "text")
+    assert ("  ~ group:ops          custom access -> Viewer        replaces individual permissions "
+            "administer/space, create/page, read/space; loses administer/space, create/page "
+            "(policies/spaces/OPS.yaml:6)\n") in text
+    markdown = render_plan(transition(), "markdown")
+    start, end = markdown.index("#### Access that will be removed"), markdown.index("#### Changes per space")
+    removed = markdown[start:end]
+    assert removed.splitlines()[4:6] == [
+        ("| `OPS` | `group:ops` | custom access -> Viewer | `policies/spaces/OPS.yaml:6` (replaces "
+         "individual permissions administer/space, create/page, read/space; loses administer/space, "
+         "create/page) |"),
+        "| `OPS` | `group:temps` | read/space | not in policy; space is exact |",
+    ]
