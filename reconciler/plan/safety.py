@@ -50,6 +50,7 @@ class Guard:
     role_permissions: Mapping[str, frozenset[str]]  # what each role grants now (the site's list wins)
     # what each role grants once the plan's role changes are made (the policy's declaration wins)
     planned_permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    live_roles: frozenset[str] | None = None  # the role names the site lists; None: not known
 
     @classmethod
     def of(cls, desired: DesiredState, live: LiveState) -> Guard:
@@ -57,7 +58,7 @@ class Guard:
         on_site = {name: role.permissions for name, role in live.roles.items()}
         now = {**DEFAULT_ROLE_PERMISSIONS, **declared, **on_site}
         planned = {**DEFAULT_ROLE_PERMISSIONS, **on_site, **declared}
-        return cls(frozenset(desired.safety.protected), desired.site.actor, now, planned)
+        return cls(frozenset(desired.safety.protected), desired.site.actor, now, planned, frozenset(on_site))
 
     def why_kept(self, principal: Principal) -> str | None:
         if principal == self.actor:
@@ -79,8 +80,8 @@ class Guard:
         if new_role == ADMIN_ROLE:
             return False
         old = self.role_permissions.get(old_role)
-        if old is None:  # a role the site's list does not name: what it grants is unknown
-            return True
+        if old is None or (self.live_roles is not None and old_role not in self.live_roles):
+            return True  # a role the site's list does not name: what it grants is unknown
         return bool(old - self.granted_by(new_role))
 
     def lost_to(self, permissions: Iterable[str], role: str) -> frozenset[str]:

@@ -341,3 +341,15 @@ def test_applying_the_plan_converges_except_for_kept_changes(
     assert all((c.principal and c.principal.ref not in ("user:svc", "group:confluence-administrators"))
                or c.kind is not ChangeKind.UNASSIGN for c in plan.changes)
     assert len({c.principal for c in plan.changes}) == len(plan.changes)  # one change per principal
+
+
+def test_a_protected_principal_on_a_role_missing_from_the_sites_role_list_is_kept() -> None:
+    ops = RoleDef("Ops", "", frozenset({"read/space"}), Source("policies/roles.yaml", 3))
+    site = live(live_space(assign={"user:svc": "Admin", "group:confluence-administrators": "Ops"}))
+    want = space(assign={"user:svc": "Admin", "group:confluence-administrators": "Viewer"})
+    plan = plan_from_effective(desired(roles={"Ops": ops}), site, {"ENG": want})
+    assert [describe(c) for c in plan.changes] == ["create_role Ops"]
+    assert [describe(c) for c in plan.held] == [
+        ("reassign ENG group:confluence-administrators Ops->Viewer (kept: protected principal "
+         "(safety.protected) is never removed or downgraded)"),
+    ]
