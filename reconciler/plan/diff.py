@@ -9,8 +9,12 @@ Rules (DESIGN.md §4, §5; decisions written down in docs/safety.md):
   whole truth for that principal under either authority (like a role); ``none`` under ``assign`` revokes
   all its permissions too; ``exact`` also revokes everything of principals listed neither in ``grants``
   nor in ``assign``. On a PRE_ROLES site role assignments are not planned (a note says so).
-- ``safety.protected`` principals and ``site.actor`` are never removed or downgraded: such changes are
-  withheld into ``Plan.held`` with the reason.
+- Transition sites: assigning a role to a principal on individual permissions (no role) replaces them;
+  the ASSIGN carries ``old_role=CUSTOM_ACCESS`` and a reason naming the permissions replaced and lost.
+- ``safety.protected`` principals and ``site.actor`` are never removed or downgraded (a role replacing
+  permissions it lacks is a downgrade): such changes are withheld into ``Plan.held`` with the reason.
+- Principals the site cannot name (``Principal.unknown``) are never removed: withheld into ``Plan.held``.
+- ``Plan.notes`` names spaces already short of admins that the plan does not make worse.
 - Custom roles: CREATE_ROLE / UPDATE_ROLE / DELETE_ROLE (only for a role the policy declares ``none``).
 - App access policies: delegated to ``reconciler.plan.app_access`` when app access is in scope.
 - With a ``scope`` (``--space``), site-level changes are limited to creating and updating the custom
