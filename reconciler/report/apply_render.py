@@ -8,12 +8,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, replace
-from functools import cache
-
-import jinja2
 
 from reconciler.apply.result import ApplyResult, ChangeResult, describe, result_to_dict
 from reconciler.errors import UsageError
+from reconciler.report.templates import environment
 
 FORMATS = ("text", "markdown", "json")
 
@@ -69,18 +67,6 @@ def build_view(result: ApplyResult) -> ApplyView:
     )
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("reconciler.report", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - plain text and Markdown, never HTML
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_apply(result: ApplyResult, fmt: str) -> str:
     """The apply report in ``fmt`` (text, markdown or json), ending with a newline."""
     if fmt == "json":
@@ -90,7 +76,7 @@ def render_apply(result: ApplyResult, fmt: str) -> str:
     view = build_view(result)
     if fmt == "markdown":
         view = _escaped(view)
-    template = _environment().get_template("apply.txt.j2" if fmt == "text" else "apply.md.j2")
+    template = environment().get_template("apply.txt.j2" if fmt == "text" else "apply.md.j2")
     return template.render(view=view)
 
 

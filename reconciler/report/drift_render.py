@@ -14,15 +14,13 @@ import json
 from collections import Counter
 from collections.abc import Mapping
 from datetime import date
-from functools import cache
 from typing import Any
-
-import jinja2
 
 from reconciler.drift.findings import AckStatus, DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.drift.migrate import MigrationPlan, ProposalKind
 from reconciler.errors import UsageError
 from reconciler.model import Principal, Source
+from reconciler.report.templates import template
 
 FORMATS = ("text", "markdown", "json")
 MARKDOWN_LIMIT = 60_000  # GitHub allows 65,535 characters; leave room for a workflow's own lines
@@ -110,7 +108,7 @@ def render_drift(report: DriftReport, fmt: str) -> str:
     if fmt == "json":
         return json.dumps(report_to_dict(report), indent=2, sort_keys=False) + "\n"
     if fmt == "text":
-        return _template("drift.txt.j2").render(v=build_view(report))
+        return template("drift.txt.j2").render(v=build_view(report))
     if fmt == "markdown":
         return render_markdown(report)
     raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -120,7 +118,7 @@ def render_markdown(report: DriftReport, limit: int = MARKDOWN_LIMIT) -> str:
     """The issue body; items are dropped from the end until it fits under ``limit`` characters."""
     shown = len(report.items)
     while True:
-        text = _template("drift.md.j2").render(v=build_view(report, max_items=shown))
+        text = template("drift.md.j2").render(v=build_view(report, max_items=shown))
         if len(text) <= limit or shown == 0:
             return text
         # items are of similar length: jump close to the fit, then shrink by a tenth at a time
@@ -256,20 +254,6 @@ def _guest_json(section: object) -> list[Any] | None:
     return result
 
 
-@cache
-def _environment() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("reconciler.report", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - plain text and Markdown, never HTML
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
-def _template(name: str) -> jinja2.Template:
-    return _environment().get_template(name)
 
 
 # ------------------------------------------------------------------------------------------------ JSON

@@ -10,15 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any, NamedTuple, TypeVar
-
-import jinja2
 
 from reconciler.errors import UsageError
 from reconciler.plan.changes import Plan
 from reconciler.plan.planfile import dump_plan
 from reconciler.report.plan_view import Line, PlanView, SpaceView, build_view
+from reconciler.report.templates import environment
 
 FORMATS = ("text", "markdown", "json")
 MARKDOWN_LIMIT = 65_535  # GitHub's comment limit, in characters
@@ -28,25 +26,13 @@ _RESET = "\x1b[0m"
 T = TypeVar("T")
 
 
-@cache
-def _env() -> jinja2.Environment:
-    return jinja2.Environment(
-        loader=jinja2.PackageLoader("reconciler.report", "templates"),
-        undefined=jinja2.StrictUndefined,
-        autoescape=False,  # noqa: S701 - text and Markdown; cells are escaped in the view model
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-
-
 def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
     """The plan in ``fmt`` (text, markdown or json); ``color`` adds ANSI colours to text."""
     if fmt == "json":
         return dump_plan(plan)
     view = build_view(plan)
     if fmt == "text":
-        return _env().get_template("plan.txt.j2").render(v=view, t=_text_view(view, color=color))
+        return environment().get_template("plan.txt.j2").render(v=view, t=_text_view(view, color=color))
     if fmt == "markdown":
         return render_markdown(view)
     raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
@@ -146,7 +132,7 @@ def _md_space(space: SpaceView) -> MdSpace:
 
 def render_markdown(view: PlanView, *, limit: int = MARKDOWN_LIMIT) -> str:
     """The PR comment, cut to stay under ``limit`` characters with a note on what was left out."""
-    env = _env()
+    env = environment()
     page, row, block = (env.get_template(n) for n in ("plan.md.j2", "plan_row.md.j2", "plan_space.md.j2"))
     ctx: dict[str, Any] = {
         "v": view,
