@@ -50,7 +50,13 @@ from reconciler.plan.changes import (
     replacement_reason,
 )
 from reconciler.plan.planfile import fingerprint
-from reconciler.plan.safety import REASON_UNKNOWN_PRINCIPAL, Guard, admin_notes, custom_access
+from reconciler.plan.safety import (
+    REASON_UNKNOWN_PRINCIPAL,
+    Guard,
+    admin_notes,
+    custom_access,
+    removal_notes,
+)
 from reconciler.policy.resolve import effective_spaces
 
 REASON_NONE = "set to none in policy"
@@ -97,7 +103,8 @@ def plan_from_effective(
         held=ordered(out.held),
         notes=_notes(keys, effective, live),
     )
-    return replace(plan, notes=plan.notes + admin_notes(plan, desired, live))
+    notes = admin_notes(plan, desired, live) + removal_notes(plan, desired, live)
+    return replace(plan, notes=plan.notes + notes)
 
 
 def _notes(keys: list[str], effective: Mapping[str, EffectiveSpace], live: LiveState) -> tuple[str, ...]:

@@ -184,10 +184,29 @@ def _admin_counts(
     return counts
 
 
+def removal_notes(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[str, ...]:
+    """A small scope (under ``REMOVAL_FLOOR``) that loses more than the fraction: shown, not blocking."""
+    limit = desired.safety.max_removal_fraction
+    total = plan.live_assignments
+    removals = _removal_count(plan, live, Guard.of(desired, live))
+    if total >= REMOVAL_FLOOR or removals == 0 or removals <= limit * total:
+        return ()
+    note = (
+        f"the plan removes {removals} of {total} live assignments and grants in scope "
+        f"({removals / total:.0%}), more than safety.max_removal_fraction {limit:.0%}; not enforced "
+        f"in a scope of fewer than {REMOVAL_FLOOR}, so this does not block it"
+    )
+    return (note,)
+
+
+def _removal_count(plan: Plan, live: LiveState, guard: Guard) -> int:
+    removals = sum(1 for c in plan.changes if c.kind in (ChangeKind.UNASSIGN, ChangeKind.REVOKE))
+    return removals + sum(len(replaced(c, live, guard)) for c in plan.changes if c.kind is ChangeKind.ASSIGN)
+
+
 def _removal_fraction(plan: Plan, live: LiveState, guard: Guard, limit: float) -> list[SafetyFinding]:
     total = plan.live_assignments
-    removals = sum(1 for c in plan.changes if c.kind in (ChangeKind.UNASSIGN, ChangeKind.REVOKE))
-    removals += sum(len(replaced(c, live, guard)) for c in plan.changes if c.kind is ChangeKind.ASSIGN)
+    removals = _removal_count(plan, live, guard)
     if total < REMOVAL_FLOOR or removals <= limit * total:
         return []
     return [SafetyFinding(

@@ -122,3 +122,21 @@ def test_revoking_read_space_drops_administer_space_for_the_admin_count() -> Non
         (f"min_admins: space ENG: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
          f"safety.min_admins_per_space 1 ({REFUSE})"),
     ]
+
+
+def test_a_small_scope_losing_most_access_gets_a_note_but_no_finding() -> None:
+    state = desired()
+    site = live(live_space(assign={"user:svc": "Admin", **_many(4)}))
+    plan = plan_from_effective(state, site, {"ENG": space(assign={"user:svc": "Admin", **_many(1)})})
+    assert check_plan(plan, state, site) == ()
+    assert plan.notes[-1] == (
+        "the plan removes 3 of 5 live assignments and grants in scope (60%), more than "
+        "safety.max_removal_fraction 25%; not enforced in a scope of fewer than 10, so this does not block it"
+    )
+
+
+def test_a_small_scope_within_the_fraction_gets_no_removal_note() -> None:
+    state = desired()
+    site = live(live_space(assign={"user:svc": "Admin", **_many(4)}))
+    plan = plan_from_effective(state, site, {"ENG": space(assign={"user:svc": "Admin", **_many(4)})})
+    assert not any("max_removal_fraction" in note for note in plan.notes)
