@@ -179,7 +179,8 @@ def synthetic_states(
         spaces=desired_spaces, app_access=None, guest_max_role=None, drift_ignore=(), digest="sha256:bench",
     )
     system = {n: LiveRole(n, n, "SYSTEM", "", frozenset()) for n in ("Admin", *roles)}
-    return desired, LiveState(RoleMode.ROLES, system, frozenset(), live_spaces, {})
+    groups = {f"g{s}": f"id-g{s}" for s in range(len(live_spaces))}  # the policy's groups exist on the site
+    return desired, LiveState(RoleMode.ROLES, system, frozenset(), live_spaces, groups)
 
 
 def diff_bench(assignments: int, per_space: int, *, every: bool = False) -> None:

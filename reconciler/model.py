@@ -64,7 +64,7 @@ class Principal:
     @property
     def ref(self) -> str:
         """The stable reference used in plan files and fingerprints: ``user:5b10...``."""
-        return f"{self.kind.value}:{self.id}"
+        return f"{self.kind}:{self.id}"  # a StrEnum formats as its value
 
     @property
     def display(self) -> str:

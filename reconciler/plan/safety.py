@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from reconciler.model import (
     ADMIN_ROLE,
@@ -61,11 +62,17 @@ class Guard:
         return cls(frozenset(desired.safety.protected), desired.site.actor, now, planned, frozenset(on_site))
 
     def why_kept(self, principal: Principal) -> str | None:
+        if principal not in self.kept:  # one hash lookup on the hot path: most principals are neither
+            return None
         if principal == self.actor:
             return "kept: the actor (site.actor) is never removed or downgraded"
         if principal in self.protected:
             return "kept: protected principal (safety.protected) is never removed or downgraded"
         return None
+
+    @cached_property
+    def kept(self) -> frozenset[Principal]:
+        return self.protected | {self.actor}
 
     def who(self, principal: Principal) -> str:
         return f"{'the actor' if principal == self.actor else 'protected principal'} {principal.display}"
