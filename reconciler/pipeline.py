@@ -51,33 +51,62 @@ def run_plan(
     with open_client(desired.site.url, read_only=True, env=env, transport=transport,
                      state_dir=state_dir) as client:
         live = fetch_live(client, desired, spaces=scope, progress=progress)
-    notes: tuple[str, ...] = ()
-    if desired.app_access is not None:
-        if scope:
-            notes = (NOTE_SCOPED,)
-        else:
-            live, notes = _with_app_policies(desired, live, env, transport=transport, state_dir=state_dir,
-                                             progress=progress)
-    plan = build_plan(desired, live, scope=scope)
-    plan = dataclasses.replace(
-        plan, site=display_url(env.get("CONFLUENCE_URL") or desired.site.url), notes=plan.notes + notes,
-        findings=check_plan(plan, desired, live),
-    )
-    return desired, live, plan
+    notes = app_policy_notes(desired, env, scope)
+    if desired.app_access is not None and not notes:
+        live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir,
+                                 progress=progress)
+    return desired, live, plan_from_live(desired, live, env, scope=scope, notes=notes)
 
 
-def _with_app_policies(
+def plan_from_live(
     desired: DesiredState,
     live: LiveState,
     env: Mapping[str, str],
     *,
-    transport: httpx.BaseTransport | None,
-    state_dir: Path | None,
-    progress: Progress | None,
-) -> tuple[LiveState, tuple[str, ...]]:
-    url = (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
-    if not url.startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
-        return live, (NOTE_NO_KEY,)
+    scope: Sequence[str] = (),
+    notes: tuple[str, ...] = (),
+) -> Plan:
+    """The plan of ``live`` as every command shows it: the site's display URL, the plan's own notes plus
+    ``notes``, and the safety findings. ``reconciler apply POLICY_DIR`` plans through this too, so a plan
+    it prints is the plan ``reconciler plan`` would print."""
+    plan = build_plan(desired, live, scope=scope)
+    return dataclasses.replace(
+        plan, site=display_url(site_url(desired, env)), notes=plan.notes + notes,
+        findings=check_plan(plan, desired, live),
+    )
+
+
+def site_url(desired: DesiredState, env: Mapping[str, str]) -> str:
+    """``CONFLUENCE_URL`` when set, else the policy's ``site.url``."""
+    return (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
+
+
+def app_policy_notes(
+    desired: DesiredState, env: Mapping[str, str], scope: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """Why the org's app policies are left out of a plan; empty when they are read.
+
+    They are read for a whole-policy plan with app access rules, on a sandbox site or with an Admin API key.
+    """
+    if desired.app_access is None:
+        return ()
+    if scope:
+        return (NOTE_SCOPED,)
+    if not site_url(desired, env).startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
+        return (NOTE_NO_KEY,)
+    return ()
+
+
+def with_app_policies(
+    desired: DesiredState,
+    live: LiveState,
+    env: Mapping[str, str],
+    *,
+    transport: httpx.BaseTransport | None = None,
+    state_dir: Path | None = None,
+    progress: Progress | None = None,
+) -> LiveState:
+    """``live`` with the org's app access policies read through the Admin API."""
     from reconciler.confluence.admin import fetch_app_policies  # noqa: PLC0415 - only with app access
 
     if progress:
@@ -85,7 +114,7 @@ def _with_app_policies(
     ids = {key: space.info.id for key, space in live.spaces.items()}
     policies = fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
                                   state_dir=state_dir)
-    return dataclasses.replace(live, app_policies=tuple(policies)), ()
+    return dataclasses.replace(live, app_policies=tuple(policies))
 
 
 def display_url(url: str) -> str:

@@ -2,14 +2,14 @@
 
 ``reconciler apply`` calls these: ``open_apply`` then either ``plan_for_apply`` (a policy directory) or
 ``load_saved_plan`` (a plan file), then ``reconciler.apply.apply_plan`` with the session's reader and
-writer. Planning mirrors ``reconciler.pipeline.run_plan`` exactly (same reads, same app-policy rule, same
-site display), so a plan saved by ``reconciler plan`` has the fingerprint apply's re-read computes.
+writer. Planning goes through ``reconciler.pipeline`` (``app_policy_notes``, ``with_app_policies``,
+``plan_from_live``), the same pieces ``reconciler plan`` uses, so a plan saved by ``reconciler plan`` has
+the fingerprint apply's re-read computes and ``apply POLICY_DIR`` prints the same plan.
 App-policy changes go through helper A's ``reconciler.confluence.admin.AdminWriter``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +22,7 @@ from reconciler.confluence.session import open_client
 from reconciler.confluence.write import ConfluenceReader, ConfluenceWriter
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.model import DesiredState, LiveState
+from reconciler.pipeline import app_policy_notes, plan_from_live, with_app_policies
 from reconciler.plan.changes import ChangeKind, Plan
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 POLICY_CHANGED = "the policy changed since this plan was made; run `reconciler plan` again"
 APP_KINDS = {ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY}
-ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
 
 
 @dataclass
@@ -85,11 +85,11 @@ def open_apply(
     else:
         client = open_client(desired.site.url, read_only=False, env=env, transport=transport,
                              state_dir=state_dir)
-    notes = _app_notes(desired, env)
+    notes = app_policy_notes(desired, env)
     whole_scope = None
     if desired.app_access is not None and not notes:
         def whole_scope(live: LiveState) -> LiveState:
-            return _with_app_policies(desired, live, env, transport, state_dir)
+            return with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
 
     reader = ConfluenceReader(client, desired, progress=progress, whole_scope=whole_scope)
     return ApplySession(desired=desired, client=client, reader=reader, writer=ConfluenceWriter(client),
@@ -98,19 +98,9 @@ def open_apply(
 
 def plan_for_apply(session: ApplySession, *, scope: Sequence[str] = ()) -> tuple[LiveState, Plan]:
     """Read the live state and plan it with the safety findings, exactly as ``reconciler plan`` does."""
-    from reconciler.pipeline import NOTE_SCOPED, display_url  # noqa: PLC0415 - helper L's modules
-    from reconciler.plan.diff import build_plan  # noqa: PLC0415
-    from reconciler.plan.safety import check_plan  # noqa: PLC0415
-
     live = session.reader.read(scope)
-    plan = build_plan(session.desired, live, scope=scope)
-    notes = session.notes
-    if session.desired.app_access is not None and scope:
-        notes = (NOTE_SCOPED,)
-    url = (session.env.get("CONFLUENCE_URL") or "").strip() or session.desired.site.url
-    plan = dataclasses.replace(plan, site=display_url(url), notes=notes,
-                               findings=check_plan(plan, session.desired, live))
-    return live, plan
+    notes = app_policy_notes(session.desired, session.env, scope)
+    return live, plan_from_live(session.desired, live, session.env, scope=scope, notes=notes)
 
 
 def load_saved_plan(path: Path, desired: DesiredState) -> Plan:
@@ -125,30 +115,3 @@ def load_saved_plan(path: Path, desired: DesiredState) -> Plan:
     if plan.policy_digest != desired.digest:
         raise StalePlanError(POLICY_CHANGED)
     return plan
-
-
-def _app_notes(desired: DesiredState, env: Mapping[str, str]) -> tuple[str, ...]:
-    """As ``run_plan``: app policies are read on sandbox sites or with an Admin API key."""
-    from reconciler.pipeline import NOTE_NO_KEY  # noqa: PLC0415
-
-    if desired.app_access is None:
-        return ()
-    url = (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
-    if not url.startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
-        return (NOTE_NO_KEY,)
-    return ()
-
-
-def _with_app_policies(
-    desired: DesiredState,
-    live: LiveState,
-    env: Mapping[str, str],
-    transport: httpx.BaseTransport | None,
-    state_dir: Path | None,
-) -> LiveState:
-    from reconciler.confluence.admin import fetch_app_policies  # noqa: PLC0415 - only with app access
-
-    ids = {key: space.info.id for key, space in live.spaces.items()}
-    policies = fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
-                                  state_dir=state_dir)
-    return dataclasses.replace(live, app_policies=tuple(policies))
