@@ -9,14 +9,13 @@ verified, 1 when anything failed, was skipped or did not converge (docs/commands
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from reconciler.apply import apply_plan, check_safe
 from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
+from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode, UsageError
 from reconciler.model import LiveState
 from reconciler.plan.changes import Plan
@@ -54,7 +53,7 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     target = Path(args.target)
-    progress = _progress(args)
+    progress = progress_writer(args.no_progress)
     saved = target.suffix == ".json" or target.is_file()
     if not saved and not target.is_dir():
         raise UsageError(f"{target}: neither a plan file (.json) nor a policy directory")
@@ -104,13 +103,3 @@ def _plan_and_confirm(
         sys.stderr.write("Apply cancelled; nothing was written.\n")
         return int(ExitCode.ERROR)
     return None, plan
-
-
-def _progress(args: argparse.Namespace) -> Callable[[str], None] | None:
-    if args.no_progress or os.environ.get("NO_COLOR") or os.environ.get("CI") or not sys.stderr.isatty():
-        return None
-
-    def say(message: str) -> None:
-        sys.stderr.write(f"  {message}\n")
-
-    return say

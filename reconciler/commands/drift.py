@@ -7,11 +7,10 @@ do not count, expired acknowledgements do); 1: any error. See docs/commands/drif
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-from collections.abc import Callable
 from typing import Any
 
+from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode
 
 DEFAULT_POLICY_DIR = "policies"
@@ -41,17 +40,6 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.drift.run import run_drift  # noqa: PLC0415 - keeps `--help` light
     from reconciler.report.drift_render import render_drift  # noqa: PLC0415
 
-    report = run_drift(args.policy_dir, progress=progress_for(args.no_progress))
+    report = run_drift(args.policy_dir, progress=progress_writer(args.no_progress))
     sys.stdout.write(render_drift(report, args.format))
     return int(ExitCode.CHANGES if report.has_drift else ExitCode.OK)
-
-
-def progress_for(disabled: bool) -> Callable[[str], None] | None:
-    """Progress on stderr, only on a terminal and not in CI or with NO_COLOR / --no-progress."""
-    if disabled or os.environ.get("NO_COLOR") or os.environ.get("CI") or not sys.stderr.isatty():
-        return None
-
-    def say(message: str) -> None:
-        sys.stderr.write(f"  {message}\n")
-
-    return say

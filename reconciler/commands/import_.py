@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands.drift import progress_for
+from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode
 
 
@@ -46,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
 
     result = run_import(
         args.out, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
-        force=args.force, actor=args.actor, progress=progress_for(args.no_progress),
+        force=args.force, actor=args.actor, progress=progress_writer(args.no_progress),
     )
     proposals = ""
     if result.proposals is not None:

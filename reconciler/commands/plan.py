@@ -11,10 +11,10 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
+from reconciler.commands.terminal import progress_writer, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.changes import SafetyFinding
 from reconciler.plan.planfile import dump_plan
@@ -53,7 +53,8 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.pipeline import run_plan  # noqa: PLC0415 - keeps `plan --help` light
 
     spaces = _space_keys(args.space)
-    _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress_writer(args))
+    progress = progress_writer(args.no_progress)
+    _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress)
     if args.out:
         _save(Path(args.out), dump_plan(plan))
     sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))
@@ -78,24 +79,3 @@ def _save(path: Path, text: str) -> None:
         path.write_text(text, encoding="utf-8")
     except OSError as err:
         raise UsageError(f"{path}: cannot write the plan file: {err.strerror or err}") from None
-
-
-def quiet(env: Mapping[str, str]) -> bool:
-    """Progress and colour stay off in CI and with NO_COLOR."""
-    return bool(env.get("NO_COLOR") or env.get("CI"))
-
-
-def use_color(fmt: str, stream: TextIO, env: Mapping[str, str]) -> bool:
-    return fmt == "text" and not env.get("NO_COLOR") and stream.isatty()
-
-
-def progress_writer(args: argparse.Namespace) -> Callable[[str], None] | None:
-    """Fetch progress on stderr, only on a terminal and never with --no-progress, NO_COLOR or CI."""
-    if args.no_progress or quiet(os.environ) or not sys.stderr.isatty():
-        return None
-
-    def say(message: str) -> None:
-        sys.stderr.write(f"  {message}\n")
-        sys.stderr.flush()
-
-    return say

@@ -149,7 +149,7 @@ class _Stream:
     ids=["text on a terminal", "text in a pipe", "NO_COLOR", "markdown never"],
 )
 def test_colour_only_for_text_on_a_terminal(fmt: str, tty: bool, env: dict[str, str], expected: bool) -> None:
-    from reconciler.commands.plan import use_color
+    from reconciler.commands.terminal import use_color
 
     assert use_color(fmt, _Stream(tty), env) is expected  # type: ignore[arg-type]
 
@@ -168,14 +168,13 @@ def test_colour_only_for_text_on_a_terminal(fmt: str, tty: bool, env: dict[str, 
 def test_progress_only_on_a_terminal_outside_ci(
     monkeypatch: pytest.MonkeyPatch, tty: bool, flag: bool, env: dict[str, str], shown: bool
 ) -> None:
-    import argparse
     import sys
 
-    from reconciler.commands.plan import progress_writer
+    from reconciler.commands.terminal import progress_writer
 
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setattr(sys, "stderr", _Stream(tty))
-    assert (progress_writer(argparse.Namespace(no_progress=flag)) is not None) is shown
+    assert (progress_writer(flag) is not None) is shown
