@@ -21,7 +21,8 @@ from datetime import date
 from reconciler.drift.acknowledge import acknowledge
 from reconciler.drift.findings import DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.drift.migrate import CustomAccess, MigrationPlan, propose_roles
-from reconciler.drift.remedy import RemedyContext, permissions_text
+from reconciler.drift.remedy import RemedyContext
+from reconciler.drift.yamltext import flow
 from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
 from reconciler.plan.app_access import AppPolicyDrift, app_policy_drift
 from reconciler.plan.changes import Change, ChangeKind
@@ -151,7 +152,7 @@ def _assignment_item(change: Change, ctx: _Context) -> DriftItem:
         detail = unknown or "in the policy, not assigned on the site"
         held = ctx.live.spaces[key].grants.get(principal)
         if held and not unknown:
-            detail += f" (it holds individual permissions instead: {permissions_text(held)})"
+            detail += f" (it holds individual permissions instead: {flow(held)})"
         return _item(kind, change, detail, r.delete_line(key, principal, change.role or "", src), r.apply())
     detail = f"the policy says {change.role}, the site has {change.old_role}"
     adopt = r.set_line(key, principal, change.old_role or "", src)
@@ -170,8 +171,8 @@ def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Con
     desired = frozenset(want.permissions) if want is not None else frozenset()
     live = frozenset(ctx.live.spaces[key].grants.get(principal, {}))
     source = want.source if want is not None else None
-    desired_text = None if want is None else permissions_text(desired) if desired else "none"
-    live_text = permissions_text(live) if live else None
+    desired_text = None if want is None else flow(desired) if desired else "none"
+    live_text = flow(live) if live else None
     r = ctx.remedy
     unknown = ctx.unknown_live(principal) if live and not desired else ctx.unknown_desired(principal)
     if unknown:
@@ -188,14 +189,14 @@ def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Con
                   else "individual permissions on the site, not in the policy")
         if want is not None:
             detail = "set to none in the policy, but held on the site"
-        adopt = r.set_line(key, principal, permissions_text(live), source, "grants")
+        adopt = r.set_line(key, principal, flow(live), source, "grants")
     else:
         gained = sorted(live - desired)
         lost = sorted(desired - live)
         kind = DriftKind.ROLE_CHANGED
         detail = "permissions differ:" + (f" site adds {', '.join(gained)}" if gained else "") + (
             f"{';' if gained else ''} site lacks {', '.join(lost)}" if lost else "")
-        adopt = r.set_line(key, principal, permissions_text(live), source, "grants")
+        adopt = r.set_line(key, principal, flow(live), source, "grants")
     return DriftItem(kind, key, principal, desired_text, live_text, detail, adopt, r.apply(), source=source)
 
 
@@ -212,19 +213,19 @@ def _role_item(change: Change, ctx: _Context) -> DriftItem:
     elif change.kind is ChangeKind.UPDATE_ROLE:
         assert new is not None
         assert old is not None
-        detail = f"custom role '{role.name}' differs: the site has {permissions_text(old.permissions)}"
+        detail = f"custom role '{role.name}' differs: the site has {flow(old.permissions)}"
         adopt = Remedy(f"change role '{role.name}'" + (f" at line {src.line}" if src else "") + " to",
                        file=file, where=f"roles.{role.name}",
-                       yaml=f"permissions: {permissions_text(old.permissions)}")
+                       yaml=f"permissions: {flow(old.permissions)}")
     else:
         detail = f"custom role '{role.name}' is set to none in the policy, but exists on the site"
         adopt = Remedy("declare it instead of none" + (f" at line {src.line}" if src else ""), file=file,
                        where=f"roles.{role.name}",
-                       yaml=f"permissions: {permissions_text(old.permissions if old else ())}")
+                       yaml=f"permissions: {flow(old.permissions if old else ())}")
     return DriftItem(
         DriftKind.ROLE_DEFINITION, SITE, None,
-        permissions_text(new.permissions) if new else None,
-        permissions_text(old.permissions) if old else None,
+        flow(new.permissions) if new else None,
+        flow(old.permissions) if old else None,
         detail, adopt, ctx.remedy.apply(), source=src, subject=role.name,
     )
 

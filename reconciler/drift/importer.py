@@ -19,9 +19,8 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-import yaml
-
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
+from reconciler.drift.yamltext import flow, policy_ref, scalar
 from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, LiveSpace, LiveState, Principal, PrincipalKind
 
 SCHEMA_TOP = "# yaml-language-server: $schema=../schemas/policy.schema.json"
@@ -44,15 +43,6 @@ class SiteSnapshot:
     users: Mapping[str, SiteUser]  # account id -> user (display name may be empty when unknown)
     actor: str  # account id of the account the tool runs as
 
-
-def scalar(value: str) -> str:
-    """A YAML scalar, quoted only when it must be."""
-    text = yaml.safe_dump(value, default_flow_style=True, allow_unicode=True, width=10**6)
-    return text.removesuffix("\n...\n").removesuffix("\n")
-
-
-def flow(values: Iterable[str]) -> str:
-    return "[" + ", ".join(scalar(v) for v in sorted(values)) + "]"
 
 
 def derive_handles(users: Iterable[SiteUser]) -> dict[str, str]:
@@ -162,23 +152,17 @@ def _roles(live: LiveState, proposals: MigrationPlan | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _ref(principal: Principal, handles: Mapping[str, str]) -> str:
-    if principal.kind is PrincipalKind.USER:
-        return f"user:{handles.get(principal.id, principal.id)}"
-    return principal.ref
-
-
 def _space(space: LiveSpace, url: str, handles: Mapping[str, str],
            proposals: Mapping[Principal, RoleProposal]) -> str:
     info = space.info
     lines = [SCHEMA_SPACES, f"# {info.name} ({info.type}), imported from {url}", "spaces:",
              f"  {scalar(info.key)}:", "    authority: exact"]
     skipped = sorted(p.ref for p in [*space.assignments, *space.grants] if p.unknown)
-    assign = sorted((_ref(p, handles), role) for p, role in space.assignments.items() if not p.unknown)
+    assign = sorted((policy_ref(p, handles), role) for p, role in space.assignments.items() if not p.unknown)
     if assign:
         lines.append("    assign:")
         lines += [f"      {scalar(ref)}: {scalar(role)}" for ref, role in assign]
-    grants = sorted((_ref(p, handles), p, perms) for p, perms in space.grants.items() if not p.unknown)
+    grants = sorted((policy_ref(p, handles), p, perms) for p, perms in space.grants.items() if not p.unknown)
     if grants:
         lines.append("    grants:")
         for ref, principal, perms in grants:

@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from reconciler.drift.findings import Remedy
-from reconciler.model import DesiredState, EffectiveSpace, Principal, PrincipalKind, Source
+from reconciler.drift.yamltext import policy_ref, scalar
+from reconciler.model import DesiredState, EffectiveSpace, Principal, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,9 +35,7 @@ class RemedyContext:
 
     def ref(self, principal: Principal) -> str:
         """How the policy writes this principal: ``user:<handle>`` when the policy knows the person."""
-        if principal.kind is PrincipalKind.USER:
-            return f"user:{self.handles.get(principal.id, principal.id)}"
-        return principal.ref
+        return policy_ref(principal, self.handles)
 
     def space_file(self, key: str) -> str:
         return self.space_files.get(key, f"{self.policy_dir}/spaces/{key}.yaml")
@@ -47,8 +46,10 @@ class RemedyContext:
     def set_line(self, key: str, principal: Principal, value: str, source: Source | None,
                  section: str = "assign") -> Remedy:
         """Write ``<principal>: <value>`` for this space: edit the declaring line when it is in the space's
-        own entry, otherwise add an entry there (which wins over a ``defaults`` rule)."""
-        line = f"{self.ref(principal)}: {value}"
+        own entry, otherwise add an entry there (which wins over a ``defaults`` rule). Under ``assign`` the
+        value is a role name (quoted here as YAML needs); under ``grants`` it is a list already written by
+        ``flow``."""
+        line = f"{scalar(self.ref(principal))}: {scalar(value) if section == 'assign' else value}"
         where = f"spaces.{key}.{section}"
         if source is not None and source.file == self.space_file(key):
             return Remedy(f"change line {source.line} to", file=source.file, where=where, yaml=line)
@@ -63,9 +64,5 @@ class RemedyContext:
         when it comes from a ``defaults`` rule."""
         if source is not None and source.file == self.space_file(key):
             return Remedy(f"delete line {source.line}", file=source.file, where=f"spaces.{key}.{section}",
-                          yaml=f"{self.ref(principal)}: {value}")
+                          yaml=f"{scalar(self.ref(principal))}: {value}")
         return self.set_line(key, principal, "none", None, section)
-
-
-def permissions_text(permissions: Iterable[str]) -> str:
-    return "[" + ", ".join(sorted(permissions)) + "]"

@@ -283,3 +283,14 @@ def test_extra_access_of_the_actor_is_drift_that_apply_will_not_revert() -> None
         "kept: the actor (site.actor) is never removed or downgraded: apply will not revert this; "
         "change it on the site by hand"
     )
+
+
+def test_the_adopt_line_for_a_group_name_that_needs_quoting_is_valid_yaml() -> None:
+    import yaml
+
+    site = live({"ENG": {"group:engineering": "Collaborator", "user:alice": "Manager",
+                         "group:ops: on-call #1": "Viewer"}})
+    item = detect_drift(desired(eng()), site, today=TODAY).items[0]
+    assert item.adopt == Remedy("add under spaces.ENG.assign", file=ENG, where="spaces.ENG.assign",
+                                yaml="'group:ops: on-call #1': Viewer")
+    assert yaml.safe_load(item.adopt.yaml or "") == {"group:ops: on-call #1": "Viewer"}

@@ -12,8 +12,9 @@ import pytest
 from reconciler.cli import main
 from reconciler.confluence.fetch import fetch_live
 from reconciler.confluence.session import open_client
-from reconciler.drift.importer import SiteUser, derive_handles, scalar
+from reconciler.drift.importer import SiteUser, derive_handles
 from reconciler.drift.run import run_import
+from reconciler.drift.yamltext import scalar
 from reconciler.errors import UsageError
 from reconciler.model import DesiredState
 from reconciler.plan.changes import Plan
