@@ -9,11 +9,9 @@ from __future__ import annotations
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.apply.run import (
     ADD_PHASE,
-    APP_KINDS,
     CONFIRMED,
     NO_ADMIN_API,
     ORG,
-    ROLE_KINDS,
     SITE,
     Item,
     MapSpaces,
@@ -27,10 +25,10 @@ from reconciler.apply.run import (
 )
 from reconciler.apply.space import space_phase
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import APP_POLICY_KINDS, Change, ChangeKind
 
 __all__ = [
-    "APP_KINDS", "CONFIRMED", "ROLE_KINDS", "SITE", "MapSpaces", "Run", "execute_plan", "role_satisfied",
+    "CONFIRMED", "SITE", "MapSpaces", "Run", "execute_plan", "role_satisfied",
     "sequential", "space_satisfied",
 ]
 
@@ -44,9 +42,9 @@ def execute_plan(run: Run) -> list[ChangeResult]:
             results[i] = _role_change(run, change)
     _phase(run, results, _by_space(items, ADD_PHASE))
     for i, change in items:
-        if change.kind in APP_KINDS:
+        if change.kind in APP_POLICY_KINDS:
             results[i] = _app_change(run, change)
-    _phase(run, results, _by_space(items, frozenset({ChangeKind.REVOKE})))
+    _phase(run, results, _by_space(items, (ChangeKind.REVOKE,)))
     for i, change in items:
         if change.kind is ChangeKind.DELETE_ROLE:
             results[i] = _role_change(run, change)
@@ -59,7 +57,7 @@ def _phase(run: Run, results: Results, groups: list[tuple[str, list[Item]]]) -> 
         results.update(done)
 
 
-def _by_space(items: list[Item], kinds: frozenset[ChangeKind]) -> list[tuple[str, list[Item]]]:
+def _by_space(items: list[Item], kinds: tuple[ChangeKind, ...]) -> list[tuple[str, list[Item]]]:
     groups: dict[str, list[Item]] = {}
     for i, change in items:
         if change.kind in kinds and change.space:

@@ -23,13 +23,12 @@ from reconciler.confluence.write import ConfluenceReader, ConfluenceWriter
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.model import DesiredState, LiveState
 from reconciler.pipeline import app_policy_notes, plan_from_live, with_app_policies
-from reconciler.plan.changes import ChangeKind, Plan
+from reconciler.plan.changes import APP_POLICY_KINDS, Plan
 
 if TYPE_CHECKING:
     import httpx
 
 POLICY_CHANGED = "the policy changed since this plan was made; run `reconciler plan` again"
-APP_KINDS = {ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY}
 
 
 @dataclass
@@ -47,7 +46,7 @@ class ApplySession:
     def app_writer(self, plan: Plan) -> AppPolicyWriter | None:
         """Helper A's ``AdminWriter`` when the plan has app-policy changes (they were planned, so the
         Admin API is reachable); None otherwise."""
-        if not any(change.kind in APP_KINDS for change in plan.changes):
+        if not any(change.kind in APP_POLICY_KINDS for change in plan.changes):
             return None
         from reconciler.confluence.admin import open_admin_writer  # noqa: PLC0415 - only with app access
 

@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import ROLE_KINDS, Change, ChangeKind
 
 RESULT_FORMAT_VERSION = 1
 
@@ -73,7 +73,7 @@ class ApplyResult:
 def describe(change: Change) -> str:
     """One line naming a change, as reports show it: ``ENG group:engineering: Viewer -> Collaborator``."""
     kind = change.kind
-    if kind in {ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE}:
+    if kind in ROLE_KINDS:
         role = change.role_def or change.old_role_def
         verb = {ChangeKind.CREATE_ROLE: "create", ChangeKind.UPDATE_ROLE: "update"}.get(kind, "delete")
         return f"{verb} role {role.name if role else '?'}"

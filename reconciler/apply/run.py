@@ -17,16 +17,12 @@ from reconciler.apply.ports import AppPolicyWriter, Reader, Writer
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.errors import ApiError, TransportError
 from reconciler.model import LiveRole, LiveSpace, LiveState
-from reconciler.plan.changes import Change, ChangeKind, Plan
+from reconciler.plan.changes import ASSIGNMENT_KINDS, Change, ChangeKind, Plan
 
 SITE = "(site)"  # writes_by_space key of role writes
 ORG = "(org)"  # writes_by_space key of app-policy writes
-ROLE_KINDS = frozenset({ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE})
-APP_KINDS = frozenset({ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY,
-                       ChangeKind.DELETE_APP_POLICY})
-ASSIGN_KINDS = frozenset({ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN})
-ADD_PHASE = frozenset({ChangeKind.GRANT}) | ASSIGN_KINDS
-ADDITION_KINDS = frozenset({ChangeKind.GRANT, ChangeKind.ASSIGN, ChangeKind.REASSIGN})
+ADD_PHASE = (ChangeKind.GRANT, *ASSIGNMENT_KINDS)
+ADDITION_KINDS = (ChangeKind.GRANT, ChangeKind.ASSIGN, ChangeKind.REASSIGN)
 HELD = "not removed: an addition in this space failed, so removals wait for a clean run"
 NO_ADMIN_API = "app access changes need the Admin API: set ATLASSIAN_ADMIN_API_KEY"
 CONFIRMED = "confirmed by a re-read after a write whose outcome was unknown"

@@ -16,7 +16,6 @@ from reconciler.apply.ports import RoleEntry, Subject
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.apply.run import (
     ADDITION_KINDS,
-    ASSIGN_KINDS,
     CONFIRMED,
     HELD,
     Item,
@@ -28,7 +27,7 @@ from reconciler.apply.run import (
 )
 from reconciler.errors import ApiError, AuthError, NotFoundError
 from reconciler.model import READ_SPACE, LiveSpace, Principal, PrincipalKind, SpaceInfo
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import ASSIGNMENT_KINDS, Change, ChangeKind
 
 
 def space_phase(run: Run, key: str, items: list[Item]) -> Results:
@@ -102,7 +101,7 @@ def _write_space(
 ) -> ApiError | None:
     """Write the pending changes of one space; return the error of a write with an unknown outcome."""
     grants = [(i, c) for i, c in pending if c.kind is ChangeKind.GRANT]
-    assigns = [(i, c) for i, c in pending if c.kind in ASSIGN_KINDS]
+    assigns = [(i, c) for i, c in pending if c.kind in ASSIGNMENT_KINDS]
     revokes = [(i, c) for i, c in pending if c.kind is ChangeKind.REVOKE]
     for i, change in grants:
         err = _grant(run, info, i, change, results)

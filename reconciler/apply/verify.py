@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from reconciler.apply.result import ChangeResult, NotConverged, Status
-from reconciler.apply.run import APP_KINDS, ROLE_KINDS, SITE, Run, role_satisfied, space_satisfied
+from reconciler.apply.run import (
+    SITE,
+    Run,
+    role_satisfied,
+    space_satisfied,
+)
 from reconciler.errors import ApiError
 from reconciler.model import LiveState
-from reconciler.plan.changes import Change
+from reconciler.plan.changes import APP_POLICY_KINDS, ROLE_KINDS, Change
 
 
 def verify(
@@ -23,7 +28,7 @@ def verify(
     pending: dict[str, list[Change]] = {}
     for result in results:
         change = result.change
-        if result.status is not Status.DONE or change.kind in APP_KINDS:
+        if result.status is not Status.DONE or change.kind in APP_POLICY_KINDS:
             continue
         key = SITE if change.kind in ROLE_KINDS else change.space or SITE
         pending.setdefault(key, []).append(change)

@@ -25,13 +25,10 @@ from reconciler.drift.remedy import RemedyContext
 from reconciler.drift.yamltext import flow
 from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
 from reconciler.plan.app_access import AppPolicyDrift, app_policy_drift
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import ASSIGNMENT_KINDS, GRANT_KINDS, ROLE_KINDS, Change, ChangeKind
 from reconciler.plan.diff import build_plan
 from reconciler.policy.resolve import effective_spaces
 
-_ASSIGNMENT_KINDS = {ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN}
-_GRANT_KINDS = {ChangeKind.GRANT, ChangeKind.REVOKE}
-_ROLE_KINDS = {ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE}
 SITE = ""  # the "space" of site-wide items (custom roles, app access policies)
 
 
@@ -118,13 +115,13 @@ def _held(item: DriftItem, change: Change) -> DriftItem:
 def _from_changes(changes: Iterable[Change], ctx: _Context) -> Iterator[DriftItem]:
     grants: dict[tuple[str, Principal], list[Change]] = {}
     for change in changes:
-        if change.kind in _ASSIGNMENT_KINDS:
+        if change.kind in ASSIGNMENT_KINDS:
             yield _assignment_item(change, ctx)
-        elif change.kind in _GRANT_KINDS:
+        elif change.kind in GRANT_KINDS:
             assert change.space is not None
             assert change.principal is not None
             grants.setdefault((change.space, change.principal), []).append(change)
-        elif change.kind in _ROLE_KINDS:
+        elif change.kind in ROLE_KINDS:
             yield _role_item(change, ctx)
     for (key, principal), group in sorted(grants.items(), key=lambda kv: (kv[0][0], kv[0][1].ref)):
         yield _grant_item(key, principal, group, ctx)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from reconciler.confluence.dsp_wire import COVERAGE_CONTAINER, MAX_APPS, MAX_SPACES_PER_INSTANCE
 from reconciler.errors import PolicyError, Problem
 from reconciler.model import AppBlockMode, AppPolicy, DesiredState, LiveState, Source
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import APP_POLICY_KINDS, Change, ChangeKind
 
 IMPLICIT_RULE_NAME = "Apps blocked by space owners"
 LOOSENS = "loosens app access"
@@ -285,11 +285,7 @@ def _rule_loosens(old: AppBlockMode, old_apps: set[str], new: AppBlockMode, new_
 
 def loosens_access(change: Change) -> bool:
     """Whether an app policy change loosens access (reports list it with the access that is lost)."""
-    return change.kind in _APP_KINDS and change.reason.startswith(LOOSENS)
-
-
-_APP_KINDS = frozenset({ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY,
-                        ChangeKind.DELETE_APP_POLICY})
+    return change.kind in APP_POLICY_KINDS and change.reason.startswith(LOOSENS)
 
 
 def _keys(keys: Iterable[str]) -> str:
