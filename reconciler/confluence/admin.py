@@ -126,16 +126,9 @@ def open_admin_api(
     transport: httpx.BaseTransport | None = None,
     state_dir: Path | None = None,
 ) -> AdminApi:
-    """The org's Admin API; a ``sandbox:<name>`` site uses its sandbox's org key when none is set."""
-    admin_env = dict(env)
-    site = parse_site_url((env.get("CONFLUENCE_URL") or "").strip() or site_url)
-    if site.form == "sandbox" and not (env.get(KEY_VARIABLE) or "").strip():
-        from reconciler.sandbox import default_admin_api_key  # noqa: PLC0415 - sandbox only
-
-        directory = state_dir or Path((env.get("RECONCILER_SANDBOX_DIR") or "").strip()
-                                      or ".reconciler/sandbox")
-        admin_env[KEY_VARIABLE] = default_admin_api_key(site.sandbox_name, directory)
-    client = open_client(site_url, read_only=read_only, env=admin_env, admin=True, transport=transport,
+    """The org's Admin API (``open_client(admin=True)``: a ``sandbox:<name>`` site uses its sandbox's org key
+    when ``ATLASSIAN_ADMIN_API_KEY`` is not set)."""
+    client = open_client(site_url, read_only=read_only, env=env, admin=True, transport=transport,
                          state_dir=state_dir)
     return AdminApi(client, org_id)
 
