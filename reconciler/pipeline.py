@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.confluence.fetch import fetch_live
-from reconciler.confluence.session import open_client
+from reconciler.confluence.session import effective_site_url, open_client
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.changes import Plan
 from reconciler.plan.diff import build_plan
@@ -26,8 +26,8 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
-NOTE_NO_KEY = f"app access policies not planned: set {ADMIN_KEY} to include them"
-NOTE_SCOPED = "app access policies not planned: a --space plan leaves org-wide app policies out"
+NOTE_NO_KEY = "app access policies not {verb}: set " + ADMIN_KEY + " to include them"
+NOTE_SCOPED = "app access policies not {verb}: a --space plan leaves org-wide app policies out"
 
 
 def run_plan(
@@ -78,22 +78,23 @@ def plan_from_live(
 
 def site_url(desired: DesiredState, env: Mapping[str, str]) -> str:
     """``CONFLUENCE_URL`` when set, else the policy's ``site.url``."""
-    return (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
+    return effective_site_url(desired.site.url, env)
 
 
 def app_policy_notes(
-    desired: DesiredState, env: Mapping[str, str], scope: Sequence[str] = ()
+    desired: DesiredState, env: Mapping[str, str], scope: Sequence[str] = (), *, verb: str = "planned"
 ) -> tuple[str, ...]:
-    """Why the org's app policies are left out of a plan; empty when they are read.
+    """Why the org's app policies are left out (``verb``: "planned", or "checked" for drift); empty when
+    they are read.
 
     They are read for a whole-policy plan with app access rules, on a sandbox site or with an Admin API key.
     """
     if desired.app_access is None:
         return ()
     if scope:
-        return (NOTE_SCOPED,)
+        return (NOTE_SCOPED.format(verb=verb),)
     if not site_url(desired, env).startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
-        return (NOTE_NO_KEY,)
+        return (NOTE_NO_KEY.format(verb=verb),)
     return ()
 
 

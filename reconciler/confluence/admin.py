@@ -30,7 +30,7 @@ import httpx
 
 from reconciler.confluence import dsp_wire
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.session import open_client, parse_site_url
+from reconciler.confluence.session import effective_site_url, open_client, parse_site_url
 from reconciler.errors import (
     ApiError,
     NotFoundError,
@@ -173,7 +173,7 @@ class SiteLookup:
         given = (self._env.get(CLOUD_ID_VARIABLE) or "").strip()
         if given:
             return given
-        site = parse_site_url((self._env.get("CONFLUENCE_URL") or "").strip() or self._site_url)
+        site = parse_site_url(effective_site_url(self._site_url, self._env))
         if site.form == "gateway":
             return site.base.rstrip("/").rsplit("/", 1)[-1]
         info = self._site().get_json(TENANT_INFO_PATH)

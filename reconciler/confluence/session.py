@@ -85,8 +85,7 @@ def open_client(
     ``transport`` replaces the network (tests); ``state_dir`` is where sandbox sites are kept
     (default ``RECONCILER_SANDBOX_DIR`` or ``.reconciler/sandbox``).
     """
-    url = _clean(env.get("CONFLUENCE_URL")) or site_url
-    site = parse_site_url(url)
+    site = parse_site_url(effective_site_url(site_url, env))
     sandbox_dir = state_dir or Path(_clean(env.get("RECONCILER_SANDBOX_DIR")) or ".reconciler/sandbox")
     if site.form == "sandbox" and transport is None:
         transport = _sandbox_transport(site.sandbox_name, sandbox_dir)
@@ -190,6 +189,11 @@ def _retry_policy(env: Mapping[str, str]) -> RetryPolicy:
         max_total_seconds=_float_knob(env, "RECONCILER_RETRY_BUDGET", default.max_total_seconds,
                                       0.0, 3600.0),
     )
+
+
+def effective_site_url(site_url: str, env: Mapping[str, str]) -> str:
+    """The site the tool talks to: ``CONFLUENCE_URL`` when set, else the policy's ``site.url``."""
+    return _clean(env.get("CONFLUENCE_URL")) or _clean(site_url)
 
 
 def _clean(value: str | None) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from reconciler.drift.migrate import MigrationPlan
+from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source, SpaceInfo
 
 
@@ -131,7 +132,7 @@ class DriftReport:
     unmanaged: tuple[SpaceInfo, ...] = ()
     unused_acknowledgements: tuple[UnusedAcknowledgement, ...] = ()
     migration: MigrationPlan | None = None  # proposals for principals on custom access
-    guest_reach: object | None = None  # whatever reconciler.guest_reach computed, rendered as given
+    guest_reach: tuple[GuestReach, ...] | None = None  # None: not computed (pure classification)
     notes: tuple[str, ...] = ()  # what was not checked, and why
 
     @property

@@ -7,7 +7,6 @@ client read-only: any request other than GET raises before it is sent.
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,20 +15,20 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.confluence.fetch import fetch_live
-from reconciler.confluence.session import open_client
+from reconciler.confluence.session import effective_site_url, open_client
 from reconciler.drift.classify import custom_access, detect_drift
 from reconciler.drift.findings import DriftReport
 from reconciler.drift.importer import SiteSnapshot, render_import
 from reconciler.drift.migrate import MigrationPlan, propose_roles
 from reconciler.drift.site_read import read_site
 from reconciler.errors import UsageError
-from reconciler.model import DesiredState, LiveState
+from reconciler.guest_reach import guest_reach
+from reconciler.pipeline import app_policy_notes, with_app_policies
 
 if TYPE_CHECKING:
     import httpx
 
 Progress = Callable[[str], None]
-ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
 
 
 def today_utc() -> date:
@@ -52,39 +51,11 @@ def run_drift(
     with open_client(desired.site.url, read_only=True, env=env, transport=transport,
                      state_dir=state_dir) as client:
         live = fetch_live(client, desired, progress=progress, allow_missing=True, list_all=True)
-    live, notes = _with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
+    notes = app_policy_notes(desired, env, verb="checked")
+    if desired.app_access is not None and not notes:
+        live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
     report = detect_drift(desired, live, today=today or today_utc())
-    return dataclasses.replace(report, guest_reach=_guest_reach(desired, live), notes=notes)
-
-
-def _with_app_policies(
-    desired: DesiredState, live: LiveState, env: Mapping[str, str], *,
-    transport: httpx.BaseTransport | None, state_dir: Path | None,
-) -> tuple[LiveState, tuple[str, ...]]:
-    """Add the org's app access policies when the policy has rules and the Admin API can be reached."""
-    if desired.app_access is None:
-        return live, ()
-    url = (env.get("CONFLUENCE_URL") or "").strip() or desired.site.url
-    if not url.startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
-        return live, (f"app access policies not checked: set {ADMIN_KEY} to include them",)
-    try:
-        admin = importlib.import_module("reconciler.confluence.admin")
-    except ImportError:
-        return live, ("app access policies not checked: this build has no Admin API support",)
-    ids = {key: space.info.id for key, space in live.spaces.items()}
-    policies = admin.fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
-                                        state_dir=state_dir)
-    return dataclasses.replace(live, app_policies=tuple(policies)), ()
-
-
-def _guest_reach(desired: DesiredState, live: LiveState) -> object | None:
-    """Helper A's guest reach section (``reconciler.guest_reach``), when that module is installed."""
-    try:
-        module = importlib.import_module("reconciler.guest_reach")
-    except ImportError:
-        return None
-    compute = getattr(module, "guest_reach", None) or getattr(module, "compute_guest_reach", None)
-    return compute(desired, live) if callable(compute) else None
+    return dataclasses.replace(report, guest_reach=tuple(guest_reach(desired, live)), notes=notes)
 
 
 # ---------------------------------------------------------------------------------------------- import
@@ -113,7 +84,7 @@ def run_import(
     state_dir: Path | None = None,
 ) -> ImportResult:
     """Read the site (read-only) and write a policy directory describing it exactly."""
-    url = (env.get("CONFLUENCE_URL") or "").strip() or (site or "").strip()
+    url = effective_site_url(site or "", env)
     if not url:
         raise UsageError("no site to import: set CONFLUENCE_URL or pass --site (e.g. --site sandbox:demo)")
     _check_out_dir(out, force=force)

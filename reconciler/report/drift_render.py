@@ -19,6 +19,7 @@ from typing import Any
 from reconciler.drift.findings import AckStatus, DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.drift.migrate import MigrationPlan, ProposalKind
 from reconciler.errors import UsageError
+from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source
 from reconciler.report.templates import template
 
@@ -231,29 +232,12 @@ def _migration_view(plan: MigrationPlan | None) -> MigrationView | None:
     )
 
 
-def _guest_lines(section: object) -> tuple[str, ...]:
-    """Guest reach as text lines: each entry's ``lines()`` (reconciler.guest_reach), else its text."""
-    if section is None:
-        return ()
-    entries = section if isinstance(section, list | tuple) else [section]
-    lines: list[str] = []
-    for entry in entries:
-        render = getattr(entry, "lines", None)
-        lines += [str(line) for line in render()] if callable(render) else [str(entry)]
-    return tuple(lines)
+def _guest_lines(section: tuple[GuestReach, ...] | None) -> tuple[str, ...]:
+    return tuple(line for entry in section or () for line in entry.lines())
 
 
-def _guest_json(section: object) -> list[Any] | None:
-    if section is None:
-        return None
-    entries = section if isinstance(section, list | tuple) else [section]
-    result: list[Any] = []
-    for entry in entries:
-        to_json = getattr(entry, "to_json", None)
-        result.append(to_json() if callable(to_json) else str(entry))
-    return result
-
-
+def _guest_json(section: tuple[GuestReach, ...] | None) -> list[Any] | None:
+    return None if section is None else [entry.to_json() for entry in section]
 
 
 # ------------------------------------------------------------------------------------------------ JSON
