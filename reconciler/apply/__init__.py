@@ -29,6 +29,8 @@ from reconciler.apply.verify import verify
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.changes import Plan, SafetyFinding
+from reconciler.plan.planfile import fingerprint
+from reconciler.plan.safety import check_plan
 
 __all__ = [
     "AppPolicyWriter",
@@ -95,15 +97,11 @@ def apply_plan(
 
 
 def check_fresh(plan: Plan, live: LiveState) -> None:
-    from reconciler.plan.planfile import fingerprint  # noqa: PLC0415 - the planfile module is helper L's
-
     if fingerprint(live, scope=[space.key for space in plan.spaces]) != plan.fingerprint:
         raise StalePlanError(STALE_MESSAGE)
 
 
 def check_safe(plan: Plan, desired: DesiredState, live: LiveState, *, allow_unsafe: bool) -> None:
-    from reconciler.plan.safety import check_plan  # noqa: PLC0415 - the safety module is helper L's
-
     findings = check_plan(plan, desired, live)
     if findings and not allow_unsafe:
         raise UnsafePlanError(unsafe_message(findings))

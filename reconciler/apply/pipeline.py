@@ -5,7 +5,7 @@
 writer. Planning goes through ``reconciler.pipeline`` (``app_policy_notes``, ``with_app_policies``,
 ``plan_from_live``), the same pieces ``reconciler plan`` uses, so a plan saved by ``reconciler plan`` has
 the fingerprint apply's re-read computes and ``apply POLICY_DIR`` prints the same plan.
-App-policy changes go through helper A's ``reconciler.confluence.admin.AdminWriter``.
+App-policy changes go through ``reconciler.confluence.admin.AdminWriter``.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ class ApplySession:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def app_writer(self, plan: Plan) -> AppPolicyWriter | None:
-        """Helper A's ``AdminWriter`` when the plan has app-policy changes (they were planned, so the
+        """The ``AdminWriter`` when the plan has app-policy changes (they were planned, so the
         Admin API is reachable); None otherwise."""
         if not any(change.kind in APP_POLICY_KINDS for change in plan.changes):
             return None

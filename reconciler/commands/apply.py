@@ -82,7 +82,7 @@ def _plan_and_confirm(
     session: ApplySession, args: argparse.Namespace
 ) -> tuple[LiveState | None, Plan] | int:
     """Plan, print it, ask: the live read to reuse (None after a prompt) and the plan, or an exit code."""
-    from reconciler.report.render import render_plan  # noqa: PLC0415 - helper L's renderer
+    from reconciler.report.render import render_plan  # noqa: PLC0415 - keeps `apply --help` light
 
     live, plan = plan_for_apply(session)
     out = sys.stdout if args.format == "text" else sys.stderr  # keep a json/markdown report parseable

@@ -29,7 +29,7 @@ from urllib.parse import urlencode
 
 from reconciler.confluence import dsp_wire
 from reconciler.model import AppBlockMode, AppPolicy
-from reconciler.sandbox.failures import Failure
+from reconciler.sandbox.failures import HttpError
 from reconciler.sandbox.http import REASONS, Request, Response, decode_cursor, encode_cursor
 
 if TYPE_CHECKING:
@@ -43,8 +43,8 @@ MAX_PAGE = 100
 _IDS = uuid.UUID("6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5")  # namespace of the sandbox's policy ids
 
 
-class AdminFailure(Failure):
-    """A Failure with a JSON:API error code."""
+class AdminHttpError(HttpError):
+    """An HttpError with a JSON:API error code."""
 
     def __init__(self, status: int, code: str, message: str) -> None:
         super().__init__(status, message)
@@ -54,9 +54,9 @@ class AdminFailure(Failure):
 def handle(site: Site, request: Request) -> Response:
     try:
         return _route(site, request)
-    except AdminFailure as failure:
+    except AdminHttpError as failure:
         return error(failure.status, failure.code, failure.message)
-    except Failure as failure:  # e.g. a bad cursor or body from the shared helpers
+    except HttpError as failure:  # e.g. a bad cursor or body from the shared helpers
         return error(failure.status, f"ADMIN-{failure.status}-1", failure.message)
 
 
@@ -71,12 +71,12 @@ def _route(site: Site, request: Request) -> Response:
     with site.reading() as state:
         key, org_id = state.admin_api_key, state.org_id
     if not _authorized(request, key):
-        raise AdminFailure(401, "ADMIN-401-1", "The API key is missing or not valid for this organization")
+        raise AdminHttpError(401, "ADMIN-401-1", "The API key is missing or not valid for this organization")
     match = _PATH.match(request.path)
     if match is None:
-        raise AdminFailure(404, "ADMIN-404-1", f"No Admin API at {request.method} {request.path}")
+        raise AdminHttpError(404, "ADMIN-404-1", f"No Admin API at {request.method} {request.path}")
     if match["org"] != org_id:
-        raise AdminFailure(404, "ADMIN-404-1", f"Organization {match['org']} not found")
+        raise AdminHttpError(404, "ADMIN-404-1", f"Organization {match['org']} not found")
     policy_id = match["id"]
     if policy_id is None:
         if request.method == "GET":
@@ -91,7 +91,7 @@ def _route(site: Site, request: Request) -> Response:
             return _update(site, request, policy_id)
         if request.method == "DELETE":
             return _delete(site, policy_id)
-    raise AdminFailure(405, "ADMIN-405-1", f"{request.method} is not allowed on {request.path}")
+    raise AdminHttpError(405, "ADMIN-405-1", f"{request.method} is not allowed on {request.path}")
 
 
 def _authorized(request: Request, key: str) -> bool:
@@ -130,7 +130,7 @@ def _limit(request: Request) -> int:
     if raw is None:
         return DEFAULT_PAGE
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise AdminFailure(400, "ADMIN-400-1", f"'limit' must be an integer between 1 and {MAX_PAGE}")
+        raise AdminHttpError(400, "ADMIN-400-1", f"'limit' must be an integer between 1 and {MAX_PAGE}")
     return int(raw)
 
 
@@ -151,7 +151,7 @@ def _update(site: Site, request: Request, policy_id: str) -> Response:
         old_level = current["attributes"].get("policyCoverageLevel") or ""
         new_level = attributes.get("policyCoverageLevel") or ""
         if old_level and new_level != old_level:
-            raise AdminFailure(400, "ADMIN-400-4", f"The coverage level of a policy cannot change once set "
+            raise AdminHttpError(400, "ADMIN-400-4", f"The coverage level of a policy cannot change once set "
                                                    f"(it is {old_level})")
         _validate(state, attributes)
         resource = _stored(policy_id, attributes)
@@ -169,7 +169,7 @@ def _delete(site: Site, policy_id: str) -> Response:
 def _policy(state: SiteState, policy_id: str) -> dict[str, Any]:
     policy = state.org_policies.get(policy_id)
     if policy is None:
-        raise AdminFailure(404, "ADMIN-404-5", f"Policy {policy_id} not found")
+        raise AdminHttpError(404, "ADMIN-404-5", f"Policy {policy_id} not found")
     return policy
 
 
@@ -189,19 +189,19 @@ def _attributes(request: Request) -> dict[str, Any]:
     body = request.json()
     data = body.get("data") if isinstance(body, dict) else None
     if not isinstance(data, dict) or data.get("type") != dsp_wire.RESOURCE_TYPE:
-        raise AdminFailure(400, "ADMIN-400-1", "The body must be {\"data\": {\"type\": \"policy\", "
+        raise AdminHttpError(400, "ADMIN-400-1", "The body must be {\"data\": {\"type\": \"policy\", "
                                                "\"attributes\": {...}}}")
     attributes = data.get("attributes")
     if not isinstance(attributes, dict):
-        raise AdminFailure(400, "ADMIN-400-1", "'data.attributes' must be an object")
+        raise AdminHttpError(400, "ADMIN-400-1", "'data.attributes' must be an object")
     name = attributes.get("name")
     if not isinstance(name, str) or not name.strip():
-        raise AdminFailure(400, "ADMIN-400-1", "'name' is required")
+        raise AdminHttpError(400, "ADMIN-400-1", "'name' is required")
     if not isinstance(attributes.get("rule"), dict):
-        raise AdminFailure(400, "ADMIN-400-1", "'rule' must be an object")
+        raise AdminHttpError(400, "ADMIN-400-1", "'rule' must be an object")
     level = attributes.get("policyCoverageLevel") or ""
     if level and level not in dsp_wire.COVERAGE_LEVELS:
-        raise AdminFailure(400, "ADMIN-400-1", f"'policyCoverageLevel' must be one of "
+        raise AdminHttpError(400, "ADMIN-400-1", f"'policyCoverageLevel' must be one of "
                                                f"{', '.join(dsp_wire.COVERAGE_LEVELS)}")
     return attributes
 
@@ -211,7 +211,7 @@ def _validate(state: SiteState, attributes: Mapping[str, Any]) -> None:
     try:
         ids = dsp_wire.resource_ids(resource)
     except dsp_wire.WireFormatError as err:
-        raise AdminFailure(400, "ADMIN-400-1", str(err)) from None
+        raise AdminHttpError(400, "ADMIN-400-1", str(err)) from None
     if dsp_wire.is_app_access_policy(resource):
         _validate_rule(attributes["rule"][dsp_wire.RULE_KEY])
     per_instance: Counter[str] = Counter()
@@ -219,12 +219,12 @@ def _validate(state: SiteState, attributes: Mapping[str, Any]) -> None:
         parsed = dsp_wire.parse_space_ari(ari)
         if parsed is None or parsed[0] != state.cloud_id or not parsed[1].isdigit() \
                 or int(parsed[1]) not in state.spaces:
-            raise AdminFailure(400, "ADMIN-400-4", f"Resource {ari} is not a space of a product instance "
+            raise AdminHttpError(400, "ADMIN-400-4", f"Resource {ari} is not a space of a product instance "
                                                    f"of this organization")
         per_instance[parsed[0]] += 1
     for _, count in per_instance.items():
         if count > dsp_wire.MAX_SPACES_PER_INSTANCE:
-            raise AdminFailure(400, "ADMIN-400-2", f"A policy covers at most "
+            raise AdminHttpError(400, "ADMIN-400-2", f"A policy covers at most "
                                                    f"{dsp_wire.MAX_SPACES_PER_INSTANCE} spaces per product "
                                                    f"instance; got {count}")
 
@@ -232,13 +232,14 @@ def _validate(state: SiteState, attributes: Mapping[str, Any]) -> None:
 def _validate_rule(rule: Mapping[str, Any]) -> None:
     modes = {dsp_wire.rule_to_wire(m, ())[dsp_wire.RULE_KEY][dsp_wire.MODE_KEY] for m in AppBlockMode}
     if rule.get(dsp_wire.MODE_KEY) not in modes:
-        raise AdminFailure(400, "ADMIN-400-1", f"App access mode must be one of {', '.join(sorted(modes))}")
+        raise AdminHttpError(400, "ADMIN-400-1", f"App access mode must be one of {', '.join(sorted(modes))}")
     apps = rule.get(dsp_wire.APPS_KEY) or []
     if not isinstance(apps, list) or not all(isinstance(a, str) for a in apps):
-        raise AdminFailure(400, "ADMIN-400-1", "'apps' must be a list of app keys")
+        raise AdminHttpError(400, "ADMIN-400-1", "'apps' must be a list of app keys")
     if len(apps) > dsp_wire.MAX_APPS:
-        raise AdminFailure(400, "ADMIN-400-3", f"An app access rule lists at most {dsp_wire.MAX_APPS} apps; "
-                                               f"got {len(apps)}")
+        raise AdminHttpError(
+            400, "ADMIN-400-3", f"An app access rule lists at most {dsp_wire.MAX_APPS} apps; got {len(apps)}"
+        )
 
 
 def _stored(policy_id: str, attributes: Mapping[str, Any]) -> dict[str, Any]:

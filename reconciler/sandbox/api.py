@@ -47,7 +47,7 @@ def handle(site: Site, request: Request) -> Response:
         site.before_request()
     if request.path.startswith("/_sandbox/"):
         return control.handle(site, request)
-    if request.path == admin_api.TENANT_INFO:  # unauthenticated, like the real one (helper A)
+    if request.path == admin_api.TENANT_INFO:  # unauthenticated, like the real one
         return admin_api.tenant_info(site)
     target = _resolve(site, request)
     site.count(f"{request.method} {target.template}")

@@ -27,4 +27,3 @@ def forbidden(message: str) -> HttpError:
     return HttpError(403, message)
 
 
-Failure = HttpError  # the name admin_api.py (helper A) imports

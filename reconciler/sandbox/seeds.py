@@ -143,7 +143,7 @@ def _demo_org_policy(state: SiteState) -> None:
             "type": "data-security",
             "status": "enabled",
             "policyCoverageLevel": "CONTAINER",
-            "rule": rule_to_wire(AppBlockMode.ALL, ()),  # the shape is dsp_wire's (helper A)
+            "rule": rule_to_wire(AppBlockMode.ALL, ()),  # the wire shape lives in confluence/dsp_wire.py
             "resources": [{"id": f"ari:cloud:confluence:{state.cloud_id}:space/{fin.id}"}],
         },
     }
