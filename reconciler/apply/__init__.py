@@ -31,6 +31,7 @@ from reconciler.model import DesiredState, LiveState
 from reconciler.plan.changes import Plan, SafetyFinding
 from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import check_plan
+from reconciler.report.group import group_findings
 
 __all__ = [
     "AppPolicyWriter",
@@ -111,5 +112,5 @@ def unsafe_message(findings: Sequence[SafetyFinding]) -> str:
     head = (f"the plan fails {len(findings)} safety check(s); nothing was written "
             f"(pass {SafetyFinding.OVERRIDE} to apply it anyway):")
     lines = [head]
-    lines += [f"  - {finding.message}" for finding in findings]
+    lines += [f"  - {line}" for line in group_findings(findings)]  # one line per kind, not per space
     return "\n".join(lines)

@@ -26,6 +26,7 @@ from reconciler.plan.changes import (
     loses_access,
     replaces_access,
 )
+from reconciler.report.group import group_findings, group_notes
 
 ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
 
@@ -72,13 +73,14 @@ class SpaceView:
 @dataclass(frozen=True, slots=True)
 class PlanView:
     summary: str
+    removes: str  # "Removes access: 3 role assignments in 2 spaces, ..." or "Nothing will be removed."
     site: str
     mode: str
     policy_digest: str
     fingerprint: str
     scope: str
     in_scope: int
-    findings: tuple[str, ...]
+    findings: tuple[str, ...]  # grouped by check (report/group.py)
     table: tuple[tuple[str, str, int], ...]  # (symbol, label, count)
     roles: tuple[Line, ...]
     apps: tuple[Line, ...]
@@ -87,7 +89,7 @@ class PlanView:
     quiet: str  # spaces in scope without changes, "DOCS, PUBLIC" (shortened when long)
     quiet_count: int
     held: tuple[Line, ...]
-    notes: tuple[str, ...]
+    notes: tuple[str, ...]  # grouped (report/group.py)
 
 
 def summary_line(plan: Plan) -> str:
@@ -129,13 +131,14 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
     removals = sorted((c for c in plan.changes if _removes(c)), key=_removal_order)
     return PlanView(
         summary=summary_line(plan),
+        removes=removal_line(removals),
         site=plan.site,
         mode=plan.mode,
         policy_digest=_short(plan.policy_digest),
         fingerprint=_short(plan.fingerprint),
         scope=", ".join(plan.scope),
         in_scope=len(plan.spaces),
-        findings=tuple(f.message for f in plan.findings),
+        findings=group_findings(plan.findings),
         table=tuple((k.symbol, TABLE_LABELS[k], counts[k]) for k in _TABLE_ORDER if counts[k]),
         roles=tuple(lines[id(c)] for c in plan.changes if id(c.kind) in _ROLE),
         apps=tuple(lines[id(c)] for c in plan.changes if id(c.kind) in _APP),
@@ -144,8 +147,32 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         quiet=shown,
         quiet_count=len(quiet),
         held=tuple(_line(c) for c in plan.held),
-        notes=plan.notes,
+        notes=group_notes(plan.notes),
     )
+
+
+def removal_line(removals: Sequence[Change]) -> str:
+    """What the plan takes away, counted by kind: the Markdown comment says it in its first lines."""
+    if not removals:
+        return "Nothing will be removed."
+    counts = Counter(_REMOVAL_NOUNS.get(c.kind, _LOOSENS) for c in removals)
+    order = [*dict.fromkeys(_REMOVAL_NOUNS.values()), _LOOSENS]
+    parts = [f"{counts[noun]} {noun if counts[noun] != 1 else _ONE[noun]}" for noun in order if counts[noun]]
+    spaces = len({c.space for c in removals if c.space})
+    where = f" in {_n(spaces, 'space')}" if spaces else ""
+    return f"Removes access: {', '.join(parts)}{where}; listed first below."
+
+
+_REMOVAL_NOUNS = {
+    ChangeKind.UNASSIGN: "role assignments", ChangeKind.REVOKE: "permissions",
+    ChangeKind.ASSIGN: "roles replacing wider individual permissions", ChangeKind.DELETE_ROLE: "custom roles",
+}
+_LOOSENS = "app policy changes loosening app access"
+_ONE = {
+    "role assignments": "role assignment", "permissions": "permission",
+    "roles replacing wider individual permissions": "role replacing wider individual permissions",
+    "custom roles": "custom role", _LOOSENS: "app policy change loosening app access",
+}
 
 
 def _removal_order(change: Change) -> tuple[int, str]:

@@ -2,8 +2,9 @@
 
 Templates (``templates/plan.txt.j2``, ``plan.md.j2``) lay out a view model built in ``plan_view`` and
 here; they hold loops and ifs only. Markdown stays under GitHub's comment limit however large the plan:
-removed access is listed first, then per-space details until the budget is spent, with a line saying
-what was left out (the full plan is the JSON artifact).
+its first lines say how much access it removes, then come the safety findings and notes (grouped by kind,
+``group.py``), the removals, and the rest until the budget is spent, with lines naming what was left out
+(the full plan is the JSON artifact).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from reconciler.report.templates import environment
 
 FORMATS = ("text", "markdown", "json")
 MARKDOWN_LIMIT = 65_535  # GitHub's comment limit, in characters
-_MARGIN = 600  # room for the truncation notes, whose digits are not known in advance
+# The workflow wraps the body in a marker line and a footer with the run's URL (policy-plan.yml).
+MARKDOWN_BODY_LIMIT = MARKDOWN_LIMIT - 535
 _COLORS = {"+": "\x1b[32m", "~": "\x1b[33m", "-": "\x1b[31m", "!": "\x1b[1;31m", "bold": "\x1b[1m"}
 _RESET = "\x1b[0m"
 T = TypeVar("T")
@@ -130,31 +132,68 @@ def _md_space(space: SpaceView) -> MdSpace:
     return MdSpace(summary, about, tuple(_md_line(ln) for ln in space.lines))
 
 
-def render_markdown(view: PlanView, *, limit: int = MARKDOWN_LIMIT) -> str:
-    """The PR comment, cut to stay under ``limit`` characters with a note on what was left out."""
+# What the Markdown comment holds, in the order the budget is spent; the summary and the removal line
+# are always there. Each section: (name, what its left-out count names in the top line).
+_SECTIONS = (
+    ("findings", "safety finding(s)"),
+    ("notes", "note(s)"),
+    ("removals", "removal(s)"),
+    ("roles", "custom role change(s)"),
+    ("apps", "app access policy change(s)"),
+    ("held", "kept change(s)"),
+    ("spaces", "per-space detail(s)"),
+)
+
+
+def render_markdown(view: PlanView, *, limit: int = MARKDOWN_BODY_LIMIT) -> str:
+    """The PR comment, under ``limit`` characters whatever the plan's size.
+
+    Everything counts against the limit. The budget goes, in order, to the safety findings (grouped by
+    kind, so there are few), the notes (grouped too), the removals, custom roles, app policies, kept
+    changes and the per-space details; a section that does not fit whole ends with a line saying how many
+    were left out, and the comment's first lines name everything left out. Items are rendered lazily, so
+    a plan of 200,000 changes renders only as far as the budget reaches.
+    """
     env = environment()
-    page, row, block = (env.get_template(n) for n in ("plan.md.j2", "plan_row.md.j2", "plan_space.md.j2"))
-    ctx: dict[str, Any] = {
-        "v": view,
-        "roles": [_md_line(ln) for ln in view.roles],
-        "apps": [_md_line(ln) for ln in view.apps],
-        "held": [_md_line(ln) for ln in view.held],
-        "removals": [], "removals_left": 0, "spaces": [], "spaces_left": 0, "changes_left": 0,
+    page = env.get_template("plan.md.j2")
+    row, change, block = (env.get_template(n) for n in ("plan_row.md.j2", "plan_change.md.j2",
+                                                        "plan_space.md.j2"))
+    sources: dict[str, tuple[int, Iterable[Any], Callable[[Any], str]]] = {
+        "findings": (len(view.findings), view.findings, lambda f: f"> - {f}\n"),
+        "notes": (len(view.notes), view.notes, lambda n: f"\n_Note: {n}_\n"),
+        "removals": (len(view.removals), map(_md_line, view.removals), lambda r: row.render(line=r)),
+        "roles": (len(view.roles), map(_md_line, view.roles), lambda r: change.render(l=r)),
+        "apps": (len(view.apps), map(_md_line, view.apps), lambda r: change.render(l=r)),
+        "held": (len(view.held), map(_md_line, view.held), lambda r: row.render(line=r)),
+        "spaces": (len(view.spaces), map(_md_space, view.spaces), lambda s: block.render(space=s)),
     }
-    budget = limit - 1 - _MARGIN - len(page.render(ctx))
-    share = int(budget * 0.6) if view.spaces else budget
-    rows, used = _fit((_md_line(ln) for ln in view.removals), lambda r: row.render(line=r), share)
-    spaces, _ = _fit((_md_space(s) for s in view.spaces), lambda s: block.render(space=s), budget - used)
-    ctx.update(
-        removals=rows, removals_left=len(view.removals) - len(rows),
-        spaces=spaces, spaces_left=len(view.spaces) - len(spaces),
-        changes_left=sum(len(s.lines) for s in view.spaces[len(spaces):]),
-    )
-    text = page.render(ctx)
-    while len(text) >= limit and ctx["spaces"]:  # never expected: the margin covers the notes
-        ctx.update(spaces=ctx["spaces"][:-1], spaces_left=ctx["spaces_left"] + 1)
-        text = page.render(ctx)
+    totals = {name: total for name, (total, _, _) in sources.items()}
+    kept: dict[str, list[Any]] = {name: [] for name in totals}
+    # The page with nothing in it and everything left out bounds the fixed part: kept items only shrink
+    # the left-out notes (fewer digits, or none).
+    budget = limit - 1 - len(page.render(_md_context(view, kept, totals)))
+    for name, (_, items, render) in sources.items():
+        kept[name], used = _fit(items, render, budget)
+        budget -= used
+    text = page.render(_md_context(view, kept, totals))
+    while len(text) >= limit:  # a backstop: the measured pieces are the pieces rendered
+        name = next((n for n, _ in reversed(_SECTIONS) if kept[n]), None)
+        if name is None:
+            break
+        kept[name].pop()
+        text = page.render(_md_context(view, kept, totals))
     return text
+
+
+def _md_context(view: PlanView, kept: dict[str, list[Any]], totals: dict[str, int]) -> dict[str, Any]:
+    left = {name: totals[name] - len(kept[name]) for name in totals}
+    named = [f"{left[name]} {noun}" for name, noun in _SECTIONS if left[name]]
+    ctx: dict[str, Any] = {"v": view, "left_out": ", ".join(named)}
+    for name in totals:
+        ctx[name] = kept[name]
+        ctx[f"{name}_left"] = left[name]
+    ctx["changes_left"] = sum(len(s.lines) for s in view.spaces[len(kept["spaces"]):])
+    return ctx
 
 
 def _fit(items: Iterable[T], render: Callable[[T], str], budget: int) -> tuple[list[T], int]:

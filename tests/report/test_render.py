@@ -60,13 +60,13 @@ def test_unknown_format_is_a_usage_error() -> None:
     assert str(exc.value) == "unknown format 'yaml'; choose one of text, markdown, json"
 
 
-def test_markdown_of_100k_changes_stays_under_the_comment_limit_and_says_what_was_left_out() -> None:
+def test_markdown_of_100k_changes_fits_lists_removals_first_and_says_what_was_left_out() -> None:
     text = render_plan(huge(2_000, 50), "markdown")
     assert len(text) < MARKDOWN_LIMIT
     assert text.index("#### Access that will be removed") < text.index("#### Changes per space")
     assert "more removal(s) left out to stay under GitHub's comment limit; the full plan is the JSON" in text
     assert (
-        "_Details of 1994 more space(s) (99700 change(s)) left out to stay under GitHub's comment limit; "
+        "_Details of 2000 more space(s) (100000 change(s)) left out to stay under GitHub's comment limit; "
         "the full plan is the JSON artifact._"
     ) in text
 
@@ -76,7 +76,7 @@ def test_markdown_keeps_space_details_when_removals_are_few() -> None:
     assert len(text) < MARKDOWN_LIMIT
     assert "more removal(s) left out" not in text
     assert "<details><summary><code>S00000</code> (exact): 2 to assign, 2 to remove</summary>" in text
-    assert "_Details of 76 more space(s) (304 change(s)) left out" in text
+    assert "_Details of 77 more space(s) (308 change(s)) left out" in text
 
 
 def test_markdown_escapes_table_cells() -> None:
