@@ -177,10 +177,10 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_BODY_LIMIT) -> str:
         budget -= used
     text = page.render(_md_context(view, kept, totals))
     while len(text) >= limit:  # a backstop: the measured pieces are the pieces rendered
-        name = next((n for n, _ in reversed(_SECTIONS) if kept[n]), None)
-        if name is None:
+        last = next((n for n, _ in reversed(_SECTIONS) if kept[n]), None)
+        if last is None:
             break
-        kept[name].pop()
+        kept[last].pop()
         text = page.render(_md_context(view, kept, totals))
     return text
 
