@@ -9,7 +9,8 @@ and is flagged as expired.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import date
 
 from reconciler.drift.migrate import MigrationPlan
@@ -134,6 +135,8 @@ class DriftReport:
     migration: MigrationPlan | None = None  # proposals for principals on custom access
     guest_reach: tuple[GuestReach, ...] | None = None  # None: not computed (pure classification)
     notes: tuple[str, ...] = ()  # what was not checked, and why
+    # account id -> display name on the site, for the users in ``items`` (reports show it beside the id)
+    names: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def drift(self) -> tuple[DriftItem, ...]:

@@ -20,13 +20,16 @@ from reconciler.drift.classify import custom_access, detect_drift
 from reconciler.drift.findings import DriftReport
 from reconciler.drift.importer import SiteSnapshot, render_import
 from reconciler.drift.migrate import MigrationPlan, propose_roles
-from reconciler.drift.site_read import read_site
-from reconciler.errors import UsageError
+from reconciler.drift.site_read import fetch_users, read_site
+from reconciler.errors import ApiError, UsageError
 from reconciler.guest_reach import guest_reach
+from reconciler.model import PrincipalKind
 from reconciler.pipeline import app_policy_notes, with_app_policies
 
 if TYPE_CHECKING:
     import httpx
+
+    from reconciler.confluence.client import ConfluenceClient
 
 Progress = Callable[[str], None]
 
@@ -51,11 +54,29 @@ def run_drift(
     with open_client(desired.site.url, read_only=True, env=env, transport=transport,
                      state_dir=state_dir) as client:
         live = fetch_live(client, desired, progress=progress, allow_missing=True, list_all=True)
-    notes = app_policy_notes(desired, env, verb="checked")
-    if desired.app_access is not None and not notes:
-        live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
-    report = detect_drift(desired, live, today=today or today_utc())
-    return dataclasses.replace(report, guest_reach=tuple(guest_reach(desired, live)), notes=notes)
+        notes = app_policy_notes(desired, env, verb="checked")
+        if desired.app_access is not None and not notes:
+            live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
+        report = detect_drift(desired, live, today=today or today_utc())
+        names = display_names(client, report)
+    reach = tuple(guest_reach(desired, live))
+    return dataclasses.replace(report, guest_reach=reach, notes=notes, names=names)
+
+
+def display_names(client: ConfluenceClient, report: DriftReport) -> dict[str, str]:
+    """The site's display name of each user in the report, so the issue shows a name beside each account.
+
+    Names only help the reader: when the site will not say (a 403 on the user API), the report goes without.
+    """
+    ids = sorted({i.principal.id for i in report.items
+                  if i.principal is not None and i.principal.kind is PrincipalKind.USER})
+    if not ids:
+        return {}
+    try:
+        users = fetch_users(client, ids)
+    except ApiError:
+        return {}
+    return {account: user.display_name for account, user in users.items() if user.display_name}
 
 
 # ---------------------------------------------------------------------------------------------- import

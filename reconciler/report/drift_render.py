@@ -21,6 +21,7 @@ from reconciler.drift.migrate import MigrationPlan, ProposalKind
 from reconciler.errors import UsageError
 from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source
+from reconciler.report.drift_groups import group_items
 from reconciler.report.templates import template
 
 FORMATS = ("text", "markdown", "json")
@@ -116,15 +117,12 @@ def render_drift(report: DriftReport, fmt: str) -> str:
 
 
 def render_markdown(report: DriftReport, limit: int = MARKDOWN_LIMIT) -> str:
-    """The issue body; items are dropped from the end until it fits under ``limit`` characters."""
-    shown = len(report.items)
-    while True:
-        text = template("drift.md.j2").render(v=build_view(report, max_items=shown))
-        if len(text) <= limit or shown == 0:
-            return text
-        # items are of similar length: jump close to the fit, then shrink by a tenth at a time
-        shown = min(shown - 1, int(shown * limit / len(text) * 0.95))
-        shown = max(shown, 0)
+    """The issue body: differences grouped by kind (``drift_groups``), under ``limit`` characters."""
+    page = template("drift.md.j2")
+    view = build_view(report, max_items=0)
+    # every row left out bounds the rest of the page: kept rows only shorten the left-out lines
+    fixed = len(page.render(v=view, groups=group_items(report, 0)))
+    return page.render(v=view, groups=group_items(report, limit - 1 - fixed))
 
 
 def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftView:
@@ -267,6 +265,7 @@ def report_to_dict(report: DriftReport) -> dict[str, Any]:
         "migration": _plain(report.migration),
         "guest_reach": _guest_json(report.guest_reach),
         "notes": list(report.notes),
+        "names": dict(sorted(report.names.items())),
     }
 
 
