@@ -49,6 +49,10 @@ R = TypeVar("R")
 Params = Mapping[str, Any]
 
 USER_AGENT = f"reconciler/{__version__}"
+# Every v1 write carries this: "v1 enforces XSRF protection on every write: without X-Atlassian-Token:
+# no-check each one answers 403 XSRF check failed" ([2nd] confluence.js MIGRATION.md; the official v1 spec
+# documents the header only on watcher endpoints). Harmless where it is not needed.
+XSRF_HEADERS = {"X-Atlassian-Token": "no-check"}
 DEFAULT_CONCURRENCY = 8
 
 
@@ -239,7 +243,9 @@ class ConfluenceClient:
             self._await_hold_off()
             self._count(method)
             try:
-                response = self._http.request(method, path, params=params, json=body)
+                response = self._http.request(
+                    method, path, params=params, json=body, headers=_write_headers(method, path)
+                )
             except httpx.TransportError as exc:
                 limit = retry_limit(self._retry, exc) if transport_error_is_retryable(method, exc) else 0
                 delay = self._backoff_delay(tries.errors + 1, None, tries.waited, limit)
@@ -360,6 +366,11 @@ class ConfluenceClient:
         if retries:
             detail += f" (after {retries + 1} attempts)"
         return TransportError(method, shown, None, detail, space=space)
+
+
+def _write_headers(method: str, path: str) -> Mapping[str, str] | None:
+    """The XSRF header on v1 (``/rest/api/``) writes; nothing extra on reads and v2 calls."""
+    return XSRF_HEADERS if method != "GET" and "/rest/api/" in path else None
 
 
 @dataclass(slots=True)

@@ -33,7 +33,7 @@ from reconciler.model import (
 )
 
 V1 = "/wiki/rest/api"
-USERS_BATCH = 100  # user/bulk answers at most 200; keep URLs short
+USERS_BATCH = 100  # [spec] v1 2025-11 user/bulk: "Currently this API returns a maximum of 100 results"
 IMPORTED_TYPES = ("global", "collaboration", "knowledge_base")  # personal spaces only when asked for
 
 
@@ -83,14 +83,21 @@ def fetch_users(client: ConfluenceClient, account_ids: Sequence[str]) -> dict[st
     users: dict[str, SiteUser] = {}
     for start in range(0, len(account_ids), USERS_BATCH):
         batch = account_ids[start : start + USERS_BATCH]
-        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch), "limit": 200})
+        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
         for item in data.get("results", []) if isinstance(data, dict) else []:
             account = item.get("accountId")
             if isinstance(account, str) and account:
                 name = item.get("displayName") or item.get("publicName") or ""
-                guest = bool(item.get("isExternalCollaborator") or item.get("externalCollaborator"))
+                guest = _is_guest(item)
                 users[account] = SiteUser(account, str(name), guest)
     return users
+
+
+def _is_guest(item: dict[str, object]) -> bool:
+    """``isGuest`` ([spec] v1 2025-11), else the deprecated ``isExternalCollaborator`` it replaces."""
+    if isinstance(item.get("isGuest"), bool):
+        return bool(item["isGuest"])
+    return bool(item.get("isExternalCollaborator") or item.get("externalCollaborator"))
 
 
 def _current_account(client: ConfluenceClient) -> str | None:

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.sandbox import admin_api, control, routes_v1, routes_v2
+from reconciler.sandbox import admin_api, control, routes_v1, routes_v2, rules
 from reconciler.sandbox.failures import HttpError, not_found
 from reconciler.sandbox.faults import rate_limit_reset, retry_after_seconds
 from reconciler.sandbox.http import Request, Response, unauthorized, v1_error, v2_error
@@ -51,6 +51,7 @@ def handle(site: Site, request: Request) -> Response:
         return admin_api.tenant_info(site)
     target = _resolve(site, request)
     site.count(f"{request.method} {target.template}")
+    _advance_tasks(site)
     error = _error_for(target.path)
     fault = _edge_fault(site, error)
     if isinstance(fault, Response):
@@ -66,6 +67,23 @@ def handle(site: Site, request: Request) -> Response:
     if site.limiter is not None:
         response.headers.update(_budget_headers(site))
     return response
+
+
+def _advance_tasks(site: Site) -> None:
+    """Role updates and deletions answered 202 run ``role_task_lag`` requests later (then are saved)."""
+    with site.lock:
+        tasks = site.state.tasks
+        if not tasks:
+            return
+        for task in tasks:
+            task.wait -= 1
+        if all(task.wait >= 0 for task in tasks):
+            return
+        with site.writing() as state:
+            ready = [task for task in state.tasks if task.wait < 0]
+            state.tasks = [task for task in state.tasks if task.wait >= 0]
+            for task in ready:
+                rules.run_task(state, task)
 
 
 def _budget_headers(site: Site) -> dict[str, str]:

@@ -87,8 +87,9 @@ def knobs_with(knobs: Knobs, changes: Any) -> Knobs:
     if unknown:
         raise ValueError(f"unknown knobs: {', '.join(unknown)}")
     converted = dict(changes)
-    if "hidden_spaces" in converted:
-        converted["hidden_spaces"] = frozenset(converted["hidden_spaces"])
+    for name in ("hidden_spaces", "reshape"):
+        if name in converted:
+            converted[name] = frozenset(converted[name])
     if "fault_kinds" in converted:
         converted["fault_kinds"] = tuple(converted["fault_kinds"])
     return dataclasses.replace(knobs, **converted)

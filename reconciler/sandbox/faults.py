@@ -14,6 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
+from reconciler.sandbox import unverified
+
 FAULT_KINDS: tuple[str, ...] = ("500", "502", "503", "drop", "slow")
 Clock = Callable[[], float]
 
@@ -32,6 +34,18 @@ class Knobs:
     slow_ms: float = 1000.0  # extra delay of a "slow" fault
     read_lag_ms: float = 0.0  # reads see the state as it was this long ago (read-after-write lag)
     hidden_spaces: frozenset[str] = field(default_factory=frozenset)  # keys hidden from every caller
+    # documented or observed behaviours that can be switched (docs/sandbox.md "Knobs")
+    role_task_lag: int = 1  # role update/delete tasks take effect after this many further API requests
+    role_mode_not_found: bool = False  # GET space-role-mode answers 404 ([spec]: caller lacks 'Can use')
+    xsrf_check: bool = True  # v1 writes without X-Atlassian-Token: no-check answer 403 ([2nd] confluence.js)
+    reshape: frozenset[str] = field(default_factory=frozenset)  # reads whose answer shape is changed
+    # rules without a source (reconciler/sandbox/unverified.py)
+    last_admin_guard: bool = unverified.LAST_ADMIN_GUARD
+    refuse_delete_assigned_role: bool = unverified.REFUSE_DELETE_ASSIGNED_ROLE
+    custom_role_limit_status: int = unverified.CUSTOM_ROLE_LIMIT_STATUS
+    refuse_duplicate_principal: bool = unverified.REFUSE_DUPLICATE_PRINCIPAL
+    assignment_clears_permissions: bool = unverified.ASSIGNMENT_CLEARS_PERMISSIONS
+    guest_role_limits: bool = unverified.GUEST_ROLE_LIMITS
 
     def describe(self) -> dict[str, object]:
         return {
@@ -45,6 +59,16 @@ class Knobs:
             "slow_ms": self.slow_ms,
             "read_lag_ms": self.read_lag_ms,
             "hidden_spaces": sorted(self.hidden_spaces),
+            "role_task_lag": self.role_task_lag,
+            "role_mode_not_found": self.role_mode_not_found,
+            "xsrf_check": self.xsrf_check,
+            "reshape": sorted(self.reshape),
+            "last_admin_guard": self.last_admin_guard,
+            "refuse_delete_assigned_role": self.refuse_delete_assigned_role,
+            "custom_role_limit_status": self.custom_role_limit_status,
+            "refuse_duplicate_principal": self.refuse_duplicate_principal,
+            "assignment_clears_permissions": self.assignment_clears_permissions,
+            "guest_role_limits": self.guest_role_limits,
         }
 
 

@@ -11,6 +11,16 @@ from reconciler.sandbox.routes import Ctx, route
 from reconciler.sandbox.state import Group, SiteState, Space
 
 V1 = "/wiki/rest/api"
+USER_BULK_MAX = 100  # [spec] v1 2025-11 GET /user/bulk: "Currently this API returns a maximum of 100 results"
+
+
+def xsrf_guard(ctx: Ctx) -> None:
+    """v1 writes need ``X-Atlassian-Token: no-check`` ([2nd] confluence.js MIGRATION.md: "v1 enforces XSRF
+    protection on every write: without X-Atlassian-Token: no-check each one answers 403 XSRF check
+    failed"; the body's exact form is unverified: the sandbox uses the v1 envelope)."""
+    token = ctx.request.headers.get("x-atlassian-token", "")
+    if ctx.site.knobs.xsrf_check and token.strip().lower() != "no-check":
+        raise forbidden("XSRF check failed")
 
 
 def _admin_space(ctx: Ctx, state: SiteState) -> Space:
@@ -26,6 +36,7 @@ def _admin_space(ctx: Ctx, state: SiteState) -> Space:
 
 @route("POST", f"{V1}/space/{{spaceKey}}/permission")
 def add_permission(ctx: Ctx) -> Response:
+    xsrf_guard(ctx)
     body = ctx.request.json()
     with ctx.site.writing() as state:
         space = _admin_space(ctx, state)
@@ -53,6 +64,7 @@ def add_permission(ctx: Ctx) -> Response:
 
 @route("DELETE", f"{V1}/space/{{spaceKey}}/permission/{{id}}")
 def remove_permission(ctx: Ctx) -> Response:
+    xsrf_guard(ctx)
     raw = ctx.params["id"]
     with ctx.site.writing() as state:
         space = _admin_space(ctx, state)
@@ -83,22 +95,14 @@ def _required(ctx: Ctx, name: str) -> str:
 @route("GET", f"{V1}/group")
 def list_groups(ctx: Ctx) -> Response:
     access = ctx.request.param("accessType")
+    if access is not None and access not in ("user", "admin", "site-admin"):  # [spec] enum
+        raise bad_request(f"Invalid accessType '{access}': expected one of user, admin, site-admin")
     with ctx.site.reading() as state:
         groups = sorted(state.groups.values(), key=lambda g: g.name)
         if access in ("admin", "site-admin"):
             groups = [g for g in groups if g.name == "confluence-administrators"]
         items = [group_json(ctx, g) for g in groups]
     return v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=200, max_limit=200)
-
-
-@route("GET", f"{V1}/group/by-name")
-def group_by_name(ctx: Ctx) -> Response:
-    name = _required(ctx, "name")
-    with ctx.site.reading() as state:
-        group = state.group_by_name(name)
-        if group is None:
-            raise not_found(f"Group with name '{name}' does not exist")
-        return Response.json(200, group_json(ctx, group))
 
 
 @route("GET", f"{V1}/group/by-id")
@@ -123,13 +127,13 @@ def group_picker(ctx: Ctx) -> Response:
     return v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=200, max_limit=200)
 
 
-@route("GET", f"{V1}/group/member")
+@route("GET", f"{V1}/group/{{groupId}}/membersByGroupId")
 def group_members(ctx: Ctx) -> Response:
-    name = _required(ctx, "name")
+    group_id = ctx.params["groupId"]
     with ctx.site.reading() as state:
-        group = state.group_by_name(name)
+        group = state.groups.get(group_id)
         if group is None:
-            raise not_found(f"Group with name '{name}' does not exist")
+            raise not_found(f"Group with id '{group_id}' does not exist")
         items = [user_v1_json(ctx, state, m) for m in group.members if m in state.users]
     return v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=200, max_limit=200)
 
@@ -140,13 +144,14 @@ def user_v1_json(ctx: Ctx, state: SiteState, account_id: str) -> dict[str, Any]:
     return {
         "type": "known",
         "accountId": user.account_id,
-        "accountType": "atlassian",
+        "accountType": user.account_type,
         "email": user.email,
         "publicName": user.display_name,
         "displayName": user.display_name,
         "timeZone": "Etc/UTC",
-        "isExternalCollaborator": user.guest,
+        "isExternalCollaborator": user.guest,  # [spec] deprecated: "Use isGuest instead"
         "externalCollaborator": user.guest,
+        "isGuest": user.guest,  # [spec] v1 2025-11 User/BulkUserLookup
         "profilePicture": {
             "path": "/wiki/aa-avatar/default.png",
             "width": 48,
@@ -172,15 +177,19 @@ def users_bulk(ctx: Ctx) -> Response:
     ids = ctx.request.multi("accountId")
     if not ids:
         raise bad_request("The query parameter 'accountId' is required")
-    raw_limit = ctx.request.param("limit") or "200"
-    if not raw_limit.isdigit() or not 1 <= int(raw_limit) <= 200:
-        raise bad_request(f"'limit' must be an integer between 1 and 200, got '{raw_limit}'")
-    with ctx.site.reading() as state:
-        items = [user_v1_json(ctx, state, i) for i in ids[: int(raw_limit)] if i in state.users]
+    with ctx.site.reading() as state:  # `limit` is no longer a parameter; at most 100 results
+        items = [user_v1_json(ctx, state, i) for i in ids if i in state.users][:USER_BULK_MAX]
     links = {"base": ctx.base, "context": "/wiki"}
     return Response.json(
-        200, {"results": items, "start": 0, "limit": int(raw_limit), "size": len(items), "_links": links}
+        200, {"results": items, "start": 0, "limit": USER_BULK_MAX, "size": len(items), "_links": links}
     )
+
+
+@route("GET", f"{V1}/user/current")
+def current_user(ctx: Ctx) -> Response:
+    """[spec] v1 2025-11 ``GET /rest/api/user/current``: the calling user."""
+    with ctx.site.reading() as state:
+        return Response.json(200, user_v1_json(ctx, state, ctx.user.account_id))
 
 
 @route("GET", f"{V1}/user/memberof")

@@ -7,7 +7,7 @@ from typing import Any
 
 from reconciler.model import DEFAULT_ROLES
 from reconciler.sandbox import rules
-from reconciler.sandbox.catalogue import CATALOGUE
+from reconciler.sandbox.catalogue import catalogue
 from reconciler.sandbox.failures import HttpError, bad_request, not_found
 from reconciler.sandbox.http import Response, v2_page
 from reconciler.sandbox.routes import Ctx, route, space_by_id
@@ -16,6 +16,10 @@ from reconciler.sandbox.state import PrincipalKey, Role, SiteState, Space
 V2 = "/wiki/api/v2"
 MAX_BODY = 5 * 1024 * 1024  # role assignments: "413 if the request is too large in size (over 5 MB)"
 _SORTS = {"id": lambda s: s.id, "key": lambda s: s.key, "name": lambda s: s.name.casefold()}
+# [spec] v2 2026-04 GET /spaces: SpaceType and SpaceStatus enums
+SPACE_TYPES = ("global", "collaboration", "knowledge_base", "personal", "system", "onboarding",
+               "xflow_sample_space")
+SPACE_STATUSES = ("current", "archived")
 
 
 def space_json(space: Space) -> dict[str, Any]:
@@ -28,19 +32,17 @@ def space_json(space: Space) -> dict[str, Any]:
         "authorId": space.author_id,
         "createdAt": space.created_at,
         "homepageId": str(space.id + 1),
-        "description": None,
-        "icon": None,
+        # description and icon are objects in the spec: left out (not asked for), never null
         "_links": {"webui": f"/spaces/{space.key}"},
     }
 
 
 def role_json(role: Role) -> dict[str, Any]:
-    # "name" is the current field; early spec versions called it "displayName": both are sent.
+    # [spec] 2026-04 SpaceRole: "name" (the 2025-01 "displayName" is gone)
     return {
         "id": role.id,
         "type": role.type,
         "name": role.name,
-        "displayName": role.name,
         "description": role.description,
         "spacePermissions": list(role.permissions),
     }
@@ -70,6 +72,10 @@ def list_spaces(ctx: Ctx) -> Response:
     space_type, status, sort = req.param("type"), req.param("status"), req.param("sort") or "id"
     if sort.lstrip("-") not in _SORTS:
         raise bad_request(f"Invalid sort '{sort}': expected one of id, key, name (optionally with '-')")
+    if space_type is not None and space_type not in SPACE_TYPES:
+        raise bad_request(f"Invalid type '{space_type}': expected one of {', '.join(SPACE_TYPES)}")
+    if status is not None and status not in SPACE_STATUSES:
+        raise bad_request(f"Invalid status '{status}': expected one of {', '.join(SPACE_STATUSES)}")
     with ctx.site.reading() as state:
         found = [
             s
@@ -107,6 +113,7 @@ def list_space_permissions(ctx: Ctx) -> Response:
 
 
 def _v2_principal(principal: PrincipalKey) -> dict[str, str]:
+    # "access-class" is not in the spec's enum (user|group|role); live reads show it ([2nd] folio-sec overlay)
     kind = {"USER": "user", "GROUP": "group"}.get(principal[0], "access-class")
     return {"type": kind, "id": principal[1]}
 
@@ -115,11 +122,14 @@ def _v2_principal(principal: PrincipalKey) -> dict[str, str]:
 def list_catalogue(ctx: Ctx) -> Response:
     with ctx.site.reading() as state:
         require_rbac(state)
-    return v2_page(ctx.request, ctx.api_path, ctx.base, CATALOGUE)
+        items = catalogue(state)
+    return v2_page(ctx.request, ctx.api_path, ctx.base, items)
 
 
 @route("GET", f"{V2}/space-role-mode")
 def get_role_mode(ctx: Ctx) -> Response:
+    if ctx.site.knobs.role_mode_not_found:  # [spec] 404: no permission to view the space role mode
+        raise not_found("The calling user does not have permission to view the space role mode")
     with ctx.site.reading() as state:
         return Response.json(200, {"mode": state.mode})
 
@@ -189,22 +199,27 @@ def create_role(ctx: Ctx) -> Response:
     with ctx.site.writing() as state:
         _require_site_admin(ctx, state, "create")
         new_id = str(uuid.uuid5(uuid.UUID(state.cloud_id), f"role:{len(state.roles)}:{body!r}"))
-        role = rules.create_role(state, body, new_id)
+        role = rules.create_role(state, body, new_id, ctx.site.knobs)
         return Response.json(201, role_json(role))
 
 
 @route("PUT", f"{V2}/space-roles/{{id}}")
 def update_role(ctx: Ctx) -> Response:
+    """[spec] 202 ``{id, type, name, description, taskId}``; the change runs as a task ([2nd] folio-sec:
+    "Updates and deletes are asynchronous"; a null taskId for an unchanged role or a description-only
+    change)."""
     body = ctx.request.json()
     with ctx.site.writing() as state:
         _require_site_admin(ctx, state, "update")
-        role = rules.update_role(state, ctx.params["id"], body)
+        task_id = str(uuid.uuid4())
+        pending = rules.update_role(state, ctx.params["id"], body, ctx.site.knobs, task_id)
+        role = pending or state.roles[ctx.params["id"]]
         data = {
             "id": role.id,
             "type": role.type,
             "name": role.name,
             "description": role.description,
-            "taskId": str(uuid.uuid4()),
+            "taskId": task_id if pending is not None else None,
         }
         return Response.json(202, data)
 
@@ -213,8 +228,9 @@ def update_role(ctx: Ctx) -> Response:
 def delete_role(ctx: Ctx) -> Response:
     with ctx.site.writing() as state:
         _require_site_admin(ctx, state, "delete")
-        rules.delete_role(state, ctx.params["id"])
-        return Response.json(202, {"taskId": str(uuid.uuid4())})
+        task_id = str(uuid.uuid4())
+        rules.delete_role(state, ctx.params["id"], ctx.site.knobs, task_id)
+        return Response.json(202, {"taskId": task_id})
 
 
 # ----------------------------------------------------------------------------------- role assignments
@@ -254,14 +270,16 @@ def set_assignments(ctx: Ctx) -> Response:
                 "The calling user does not have permission to set roles in the space, "
                 "or the space was not found"
             )
-        rules.set_assignments(state, space, entries)
+        rules.set_assignments(state, space, entries, ctx.site.knobs)
         items = [assignment_json(p, r) for p, r in entries if r is not None]
     return Response.json(200, {"results": items, "_links": {"base": ctx.base}})
 
 
 def parse_assignment_body(body: object) -> list[tuple[PrincipalKey, str | None]]:
-    """An array of ``{principal, roleId?}``; the older single-object body is accepted too."""
-    entries = body if isinstance(body, list) else [body]
+    """[spec] 2026-04: an array of ``{principal (required), roleId?}``; the 2025-01 single object is 400."""
+    if not isinstance(body, list):
+        raise bad_request("The request body must be an array of role assignments")
+    entries = body
     parsed: list[tuple[PrincipalKey, str | None]] = []
     for index, entry in enumerate(entries):
         principal = entry.get("principal") if isinstance(entry, dict) else None
@@ -300,12 +318,13 @@ def user_v2_json(state: SiteState, account_id: str) -> dict[str, Any]:
     personal = state.space_by_key(f"~{account_id}")
     return {
         "accountId": user.account_id,
-        "accountType": "atlassian",
+        "accountType": user.account_type,
         "accountStatus": "active",
         "displayName": user.display_name,
         "publicName": user.display_name,
         "email": user.email,
         "isExternalCollaborator": user.guest,
+        "isGuest": user.guest,
         "timeZone": "Etc/UTC",
         "personalSpaceId": str(personal.id) if personal else None,
         "profilePicture": {

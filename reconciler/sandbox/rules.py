@@ -9,8 +9,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from reconciler.model import ACCESS_CLASSES, ADMINISTER_SPACE, GUEST_FORBIDDEN, KNOWN_PERMISSIONS, READ_SPACE
-from reconciler.sandbox.failures import HttpError, bad_request, not_found
-from reconciler.sandbox.state import Permission, PrincipalKey, Role, SiteState, Space, User
+from reconciler.sandbox import unverified
+from reconciler.sandbox.catalogue import catalogue_ids, companions_of
+from reconciler.sandbox.failures import bad_request, not_found
+from reconciler.sandbox.faults import Knobs
+from reconciler.sandbox.state import Permission, PrincipalKey, Role, RoleTask, SiteState, Space, User
 
 PRINCIPAL_TYPES = ("USER", "GROUP", "ACCESS_CLASS")
 ANONYMOUS: PrincipalKey = ("ACCESS_CLASS", "anonymous-users")
@@ -98,11 +101,14 @@ def check_principal(state: SiteState, principal: PrincipalKey) -> None:
         raise bad_request(f"Invalid access class '{pid}': expected one of {', '.join(ACCESS_CLASSES)}")
 
 
+def is_guest(state: SiteState, principal: PrincipalKey) -> bool:
+    return principal[0] == "USER" and principal[1] in state.users and state.users[principal[1]].guest
+
+
 def check_guest(state: SiteState, principal: PrincipalKey, perms: Iterable[str]) -> None:
-    if principal[0] != "USER" or not state.users[principal[1]].guest:
-        return
+    """A guest cannot get admin, export or restrictions by a legacy grant (docs/sandbox.md, Guests)."""
     forbidden = sorted(GUEST_FORBIDDEN.intersection(perms))
-    if forbidden:
+    if is_guest(state, principal) and forbidden:
         raise bad_request(f"Guests cannot be granted {', '.join(forbidden)}")
 
 
@@ -143,21 +149,34 @@ def v1_grant(state: SiteState, space: Space, principal: PrincipalKey, key: str, 
         raise bad_request("Permission already exists for the given user or group.")
     if perm_id != READ_SPACE and READ_SPACE not in held:
         raise bad_request("'read space' permission doesn't exist for the given user or group.")
-    perm = Permission(state.next_permission_id, principal, key, target)
+    perm = add_row(state, space, principal, perm_id)
+    if state.vocabulary == "live":
+        for companion in companions_of(perm_id):
+            add_row(state, space, principal, companion, producer=perm.id)
+    return perm
+
+
+def add_row(
+    state: SiteState, space: Space, principal: PrincipalKey, perm_id: str, producer: int | None = None
+) -> Permission:
+    """One permission row with the next site-wide id (``producer``: the grant a companion row came with)."""
+    key, _, target = perm_id.partition("/")
+    perm = Permission(state.next_permission_id, principal, key, target, producer)
     state.next_permission_id += 1
     space.permissions[perm.id] = perm
     return perm
 
 
 def v1_revoke(state: SiteState, space: Space, permission_id: int) -> list[int]:
-    """Remove one permission; removing ``read/space`` removes all of that principal's.  Returns ids gone."""
+    """Remove one permission and the companion rows it produced; removing ``read/space`` removes all of
+    that principal's rows.  Returns the ids gone."""
     perm = space.permissions.get(permission_id)
     if perm is None:
         raise not_found(f"No permission with id {permission_id} in space {space.key}")
     if perm.perm_id == READ_SPACE:
         gone = [p.id for p in space.permissions.values() if p.principal == perm.principal]
     else:
-        gone = [perm.id]
+        gone = [perm.id] + [p.id for p in space.permissions.values() if p.producer == perm.id]
     before = admin_holders(state, space)
     removed = {i: space.permissions.pop(i) for i in gone}
     if before and not admin_holders(state, space):
@@ -168,32 +187,36 @@ def v1_revoke(state: SiteState, space: Space, permission_id: int) -> list[int]:
 
 # ------------------------------------------------------------------------------- v2 role assignments
 def set_assignments(
-    state: SiteState, space: Space, entries: Sequence[tuple[PrincipalKey, str | None]]
+    state: SiteState, space: Space, entries: Sequence[tuple[PrincipalKey, str | None]], knobs: Knobs
 ) -> None:
     """Apply all entries or none: a role assigns (replacing any other role), ``None`` removes."""
     seen: set[PrincipalKey] = set()
     for principal, role_id in entries:
         check_principal(state, principal)
-        if principal in seen:
-            raise bad_request(f"Principal {principal[0]}:{principal[1]} is listed more than once")
+        unverified.refuse_duplicate(knobs, principal, seen)
         seen.add(principal)
         if role_id is not None:
             role = state.roles.get(role_id)
             if role is None:
                 raise bad_request(f"No space role found with id '{role_id}'")
-            check_guest(state, principal, role.permissions)
-    before_admins = admin_holders(state, space)
+            unverified.guest_role_check(
+                knobs, is_guest(state, principal), GUEST_FORBIDDEN.intersection(role.permissions)
+            )
+    before_admins = bool(admin_holders(state, space))
     saved_assignments, saved_permissions = dict(space.assignments), dict(space.permissions)
     for principal, role_id in entries:
         if role_id is None:
             space.assignments.pop(principal, None)
             continue
         space.assignments[principal] = role_id
-        for perm in [p for p in space.permissions.values() if p.principal == principal]:
-            del space.permissions[perm.id]  # a principal on a role is no longer on custom access
-    if before_admins and not admin_holders(state, space):
+        if knobs.assignment_clears_permissions:
+            for perm in [p for p in space.permissions.values() if p.principal == principal]:
+                del space.permissions[perm.id]  # a principal on a role is no longer on custom access
+    try:
+        unverified.guard_last_admin(knobs, space, before_admins, bool(admin_holders(state, space)))
+    except Exception:
         space.assignments, space.permissions = saved_assignments, saved_permissions
-        raise bad_request(f"Space {space.key} must keep at least one principal with administer/space")
+        raise
 
 
 # ------------------------------------------------------------------------------------------ role CRUD
@@ -207,7 +230,7 @@ def validate_role_body(state: SiteState, body: object, *, role_id: str | None) -
         raise bad_request("'description' is required and must be a string")
     if not isinstance(perms, list) or not perms or not all(isinstance(p, str) for p in perms):
         raise bad_request("'spacePermissions' is required and must be a non-empty array of permission ids")
-    unknown = sorted(set(perms) - VALID_PAIRS)
+    unknown = sorted(set(perms) - catalogue_ids(state))
     if unknown:
         raise bad_request(f"Unknown space permission ids: {', '.join(unknown)}")
     if READ_SPACE not in perms:
@@ -241,40 +264,59 @@ def reassign_role_holders(state: SiteState, role_id: str, target_id: object, *, 
                 space.assignments[principal] = target_id
 
 
-def delete_role(state: SiteState, role_id: str) -> None:
+def delete_role(state: SiteState, role_id: str, knobs: Knobs, task_id: str) -> None:
+    """Validate a deletion now; it takes effect as a task (``role_task_lag`` requests later)."""
     role_for_update(state, role_id)
-    used = sorted(s.key for s in state.spaces.values() if role_id in s.assignments.values())
-    if used:
-        raise HttpError(
-            400,
-            f"The space role is assigned in {len(used)} space(s) ({', '.join(used[:5])}); "
-            "remove those assignments first",
-        )
-    del state.roles[role_id]
+    unverified.refuse_assigned_role_delete(knobs, state, role_id)
+    state.tasks.append(RoleTask(task_id, "delete", role_id, {}, knobs.role_task_lag))
 
 
 CUSTOM_ROLE_LIMIT = 10  # "You can create up to 10 custom roles in Confluence."
 
 
-def create_role(state: SiteState, body: object, new_id: str) -> Role:
+def create_role(state: SiteState, body: object, new_id: str, knobs: Knobs) -> Role:
     name, description, perms = validate_role_body(state, body, role_id=None)
     if sum(1 for role in state.roles.values() if role.type == "CUSTOM") >= CUSTOM_ROLE_LIMIT:
-        raise bad_request(f"You can create up to {CUSTOM_ROLE_LIMIT} custom roles in Confluence.")
+        raise unverified.custom_role_limit(knobs, CUSTOM_ROLE_LIMIT)
     role = Role(new_id, "CUSTOM", name, description, perms)
     state.roles[new_id] = role
     return role
 
 
-def update_role(state: SiteState, role_id: str, body: object) -> Role:
+def update_role(state: SiteState, role_id: str, body: object, knobs: Knobs, task_id: str) -> Role | None:
+    """Validate an update.  A change of permissions or a reassignment becomes a task (``role_task_lag``
+    requests later) and the role as it will be is returned; a change of name or description only is made
+    at once and ``None`` returned (its answer has a null ``taskId``, [2nd] folio-sec role_service.go)."""
     role_for_update(state, role_id)
     name, description, perms = validate_role_body(state, body, role_id=role_id)
     assert isinstance(body, dict)  # checked by validate_role_body
+    targets: dict[str, str] = {}
     for field_name in ("anonymousReassignmentRoleId", "guestReassignmentRoleId"):
         target = body.get(field_name)
         if target is not None and (not isinstance(target, str) or target not in state.roles):
             raise bad_request(f"No space role found with id '{target}' ({field_name})")
-    for field_name, guests in (("anonymousReassignmentRoleId", False), ("guestReassignmentRoleId", True)):
-        reassign_role_holders(state, role_id, body.get(field_name), guests=guests)
+        if isinstance(target, str):
+            targets[field_name] = target
     role = state.roles[role_id]
-    role.name, role.description, role.permissions = name, description, perms
-    return role
+    if sorted(role.permissions) == perms and not targets:
+        role.name, role.description = name, description
+        return None
+    change = {"name": name, "description": description, "spacePermissions": perms, **targets}
+    state.tasks.append(RoleTask(task_id, "update", role_id, change, knobs.role_task_lag))
+    return Role(role.id, role.type, name, description, perms)
+
+
+def run_task(state: SiteState, task: RoleTask) -> None:
+    """Carry out an accepted role task (the role may have gone meanwhile: then nothing happens)."""
+    role = state.roles.get(task.role_id)
+    if role is None:
+        return
+    if task.op == "delete":
+        del state.roles[task.role_id]
+        return
+    change = task.change
+    for field_name, guests in (("anonymousReassignmentRoleId", False), ("guestReassignmentRoleId", True)):
+        if change.get(field_name) in state.roles:
+            reassign_role_holders(state, task.role_id, change.get(field_name), guests=guests)
+    role.name, role.description = str(change["name"]), str(change["description"])
+    role.permissions = list(change["spacePermissions"])

@@ -1,5 +1,6 @@
 """Seeds: ``demo`` (matches the example ``policies/``; see docs/sandbox.md for the intended plan) and
-``synthetic:spaces=N,per_space=M,seed=S`` (deterministic, for benchmarks).
+``synthetic:spaces=N,per_space=M,seed=S`` (deterministic, for benchmarks), each optionally followed by
+``+live`` (the live vocabulary, :mod:`reconciler.sandbox.live_vocabulary`) or ``+plain`` (without it).
 """
 
 from __future__ import annotations
@@ -29,11 +30,15 @@ from reconciler.sandbox.demo_data import (
     DEMO_SPACES,
     SVC_ACCOUNT_ID,
 )
+from reconciler.sandbox.live_vocabulary import Extras
+from reconciler.sandbox.live_vocabulary import apply as with_live_vocabulary
 from reconciler.sandbox.state import Group, Permission, PrincipalKey, Role, SiteState, Space, User
 
 ADMIN_EMAIL = "svc-reconciler@acme.example"
 SYNTHETIC_PATTERN = re.compile(r"^synthetic:spaces=(\d+),per_space=(\d+),seed=(-?\d+)$")
 SYNTHETIC_ROLE_WEIGHTS: tuple[int, ...] = (1, 1, 3, 5)  # Admin, Manager, Collaborator, Viewer
+VOCABULARIES = ("plain", "live")
+DEFAULT_VOCABULARY = "plain"  # becomes "live" once the tool survives it (issue 12, item 3)
 
 
 def admin_token(name: str) -> str:
@@ -42,16 +47,29 @@ def admin_token(name: str) -> str:
 
 
 def seed_state(name: str) -> SiteState:
-    """A fresh site for a seed name: ``demo`` or ``synthetic:spaces=N,per_space=M,seed=S``."""
-    if name == "demo":
-        return demo_state()
-    match = SYNTHETIC_PATTERN.match(name)
-    if match is None:
-        raise ValueError(
-            f"unknown sandbox seed '{name}': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S'"
-        )
-    spaces, per_space, seed = (int(g) for g in match.groups())
-    return synthetic_state(spaces, per_space, seed)
+    """A fresh site for a seed name: ``demo`` or ``synthetic:spaces=N,per_space=M,seed=S``, optionally
+    with ``+live`` or ``+plain`` (default ``DEFAULT_VOCABULARY``)."""
+    base, _, option = name.partition("+")
+    vocabulary = option or DEFAULT_VOCABULARY
+    if vocabulary not in VOCABULARIES:
+        raise ValueError(f"unknown sandbox seed option '+{option}' in '{name}': expected +live or +plain")
+    if base == "demo":
+        state = demo_state()
+        extras = DEMO_LIVE_EXTRAS
+    else:
+        match = SYNTHETIC_PATTERN.match(base)
+        if match is None:
+            raise ValueError(
+                f"unknown sandbox seed '{name}': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S' "
+                "(optionally followed by +live or +plain)"
+            )
+        spaces, per_space, seed = (int(g) for g in match.groups())
+        state = synthetic_state(spaces, per_space, seed)
+        extras = Extras(apps=2)
+    if vocabulary == "live":
+        with_live_vocabulary(state, extras)
+    state.seed = name
+    return state
 
 
 def _id(namespace: str, text: str) -> str:
@@ -75,6 +93,21 @@ def _base_state(name: str, cloud_id: str, org_id: str, mode: str) -> SiteState:
 
 
 # ------------------------------------------------------------------------------------------------ demo
+# The demo's live-vocabulary rows besides the app users (docs/sandbox.md, "The live vocabulary"):
+# OPS (exact, legacy) has group:sales on read/space twice (the policy does not name sales there: both rows
+# and their companions are to be revoked); SANDBOX (additive) has the access class all-licensed-users on
+# read/space; one app user has a duplicate read/space row in ENG.
+DEMO_LIVE_EXTRAS = Extras(
+    rows=(
+        ("OPS", ("GROUP", "@sales"), "read/space"),
+        ("SANDBOX", ("ACCESS_CLASS", "all-licensed-users"), "read/space"),
+    ),
+    duplicates=(
+        ("OPS", ("GROUP", "@sales"), "read/space"),
+        ("ENG", ("USER", "557058:2b5e6f50-0c1d-4e2f-9a3b-4c5d6e7f8091"), "read/space"),
+    ),
+)
+
 def demo_state() -> SiteState:
     state = _base_state("demo", DEMO_CLOUD_ID, DEMO_ORG_ID, "ROLES_TRANSITION")
     handles: dict[str, str] = {}

@@ -23,9 +23,10 @@ class User:
     api_token: str | None = None  # None: this account cannot log in with Basic auth
     guest: bool = False
     site_admin: bool = False
+    account_type: str = "atlassian"  # atlassian | app (an installed app's user) | customer
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "accountId": self.account_id,
             "displayName": self.display_name,
             "email": self.email,
@@ -33,6 +34,9 @@ class User:
             "guest": self.guest,
             "siteAdmin": self.site_admin,
         }
+        if self.account_type != "atlassian":
+            data["accountType"] = self.account_type
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> User:
@@ -43,6 +47,7 @@ class User:
             data.get("apiToken"),
             bool(data.get("guest", False)),
             bool(data.get("siteAdmin", False)),
+            str(data.get("accountType", "atlassian")),
         )
 
 
@@ -86,29 +91,60 @@ class Role:
 
 @dataclass
 class Permission:
-    """A legacy ("custom access") space permission with its v1 integer id."""
+    """A space permission row with its v1 integer id.  ``producer``: the id of the v1 grant that created
+    this row as a companion (``read/space`` brings ``export_content/space``, ...), else None."""
 
     id: int
     principal: PrincipalKey
     key: str
     target: str
+    producer: int | None = None
 
     @property
     def perm_id(self) -> str:
         return f"{self.key}/{self.target}"
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "id": self.id,
             "principalType": self.principal[0],
             "principalId": self.principal[1],
             "key": self.key,
             "target": self.target,
         }
+        if self.producer is not None:
+            data["producer"] = self.producer
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Permission:
-        return cls(int(data["id"]), (data["principalType"], data["principalId"]), data["key"], data["target"])
+        producer = data.get("producer")
+        return cls(
+            int(data["id"]),
+            (data["principalType"], data["principalId"]),
+            data["key"],
+            data["target"],
+            int(producer) if producer is not None else None,
+        )
+
+
+@dataclass
+class RoleTask:
+    """An accepted role update or deletion (202 + taskId) not yet carried out; ``wait``: requests to go."""
+
+    id: str
+    op: str  # update | delete
+    role_id: str
+    change: dict[str, Any]
+    wait: int
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "op": self.op, "roleId": self.role_id, "change": self.change,
+                "wait": self.wait}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> RoleTask:
+        return cls(data["id"], data["op"], data["roleId"], dict(data["change"]), int(data["wait"]))
 
 
 @dataclass
@@ -174,6 +210,8 @@ class SiteState:
     spaces: dict[int, Space] = field(default_factory=dict)  # space id -> space
     org_policies: dict[str, dict[str, Any]] = field(default_factory=dict)
     seed: str = ""  # the seed the site was created from ("demo", "synthetic:..."); "" = built by hand
+    vocabulary: str = "plain"  # plain: the 14 v1 pairs only; live: the live vocabulary (docs/sandbox.md)
+    tasks: list[RoleTask] = field(default_factory=list)  # accepted role updates/deletions still to run
     _member_of: dict[str, frozenset[str]] | None = field(default=None, repr=False, compare=False)
 
     # ------------------------------------------------------------------ lookups
@@ -230,6 +268,8 @@ class SiteState:
             "roles": [r.to_json() for r in self.roles.values()],
             "spaces": [s.to_json() for _, s in sorted(self.spaces.items())],
             "orgPolicies": self.org_policies,
+            "vocabulary": self.vocabulary,
+            "tasks": [t.to_json() for t in self.tasks],
         }
 
     @classmethod
@@ -250,4 +290,6 @@ class SiteState:
         state.spaces = {int(s["id"]): Space.from_json(s) for s in data["spaces"]}
         state.org_policies = dict(data.get("orgPolicies", {}))
         state.seed = str(data.get("seed", ""))
+        state.vocabulary = str(data.get("vocabulary", "plain"))
+        state.tasks = [RoleTask.from_json(t) for t in data.get("tasks", [])]
         return state

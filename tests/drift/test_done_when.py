@@ -51,7 +51,7 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, Path]:
 def assign_by_hand(state: Path, space_key: str, group: str, role: str) -> None:
     with open_client("sandbox:demo", read_only=False, env={}, state_dir=state) as client:
         space_id = _one(client, "/wiki/api/v2/spaces", {"keys": space_key})["id"]
-        group_id = client.get_json("/wiki/rest/api/group/by-name", {"name": group})["id"]
+        group_id = next(g["id"] for g in client.paginate_v1("/wiki/rest/api/group") if g["name"] == group)
         role_id = next(r["id"] for r in client.paginate("/wiki/api/v2/space-roles") if r["name"] == role)
         body = [{"principal": {"principalType": "GROUP", "principalId": group_id}, "roleId": role_id}]
         client.post_json(f"/wiki/api/v2/spaces/{space_id}/role-assignments", body)

@@ -36,10 +36,14 @@ class Door:
         auth: tuple[str, str] | None = ADMIN,
         prefix: str = "",
         headers: dict[str, str] | None = None,
+        *,
+        xsrf: bool = True,
     ) -> httpx.Client:
+        """``xsrf``: send ``X-Atlassian-Token: no-check`` (as the tool does) so v1 writes pass the check."""
         base = self.base_url(site) + prefix
         transport = SandboxTransport(site) if self.kind == "transport" else None
-        client = httpx.Client(base_url=base, auth=auth, headers=headers, transport=transport, timeout=10)
+        sent = {**({"X-Atlassian-Token": "no-check"} if xsrf else {}), **(headers or {})}
+        client = httpx.Client(base_url=base, auth=auth, headers=sent, transport=transport, timeout=10)
         self._clients.append(client)
         return client
 

@@ -47,7 +47,8 @@ def test_reset_discards_changes(sandbox_state_dir: Path, capsys: pytest.CaptureF
 def test_unknown_seed_is_a_usage_error(sandbox_state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["sandbox", "show", "prod", "--state-dir", str(sandbox_state_dir)]) == 1
     assert capsys.readouterr().err == (
-        "error: unknown sandbox seed 'prod': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S'\n"
+        "error: unknown sandbox seed 'prod': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S' "
+        "(optionally followed by +live or +plain)\n"
     )
 
 

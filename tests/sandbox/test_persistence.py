@@ -75,7 +75,8 @@ def test_unknown_seed_name_is_a_usage_error(sandbox_state_dir: Path) -> None:
     with pytest.raises(UsageError) as caught:
         open_sandbox_transport("prod", sandbox_state_dir)
     assert str(caught.value) == (
-        "unknown sandbox seed 'prod': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S'"
+        "unknown sandbox seed 'prod': expected 'demo' or 'synthetic:spaces=N,per_space=M,seed=S' "
+        "(optionally followed by +live or +plain)"
     )
 
 

@@ -62,12 +62,13 @@ def test_array_body_assigns_changes_and_removes_in_one_call(door: Door, sandbox_
     assert ("USER", BOB_ID) not in roles
 
 
-def test_older_single_object_body_is_accepted(door: Door, sandbox_site: Site) -> None:
+def test_the_older_single_object_body_is_400(door: Door, sandbox_site: Site) -> None:
     response = door.client(sandbox_site).post(
         ENG, json=_entry("USER", ALICE, _role_id(sandbox_site, "Viewer"))
     )
-    assert response.status_code == 200
-    assert _eng(sandbox_site)[("USER", ALICE)] == "Viewer"
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["detail"] == "The request body must be an array of role assignments"
+    assert ("USER", ALICE) not in _eng(sandbox_site)
 
 
 def test_one_role_per_principal_per_space(door: Door, sandbox_site: Site) -> None:

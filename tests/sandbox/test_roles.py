@@ -5,6 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import BOB, Door
 
@@ -37,7 +38,6 @@ def test_lists_system_roles_first_then_custom_roles(door: Door, sandbox_site: Si
         "id": _role_id(sandbox_site, "Viewer"),
         "type": "SYSTEM",
         "name": "Viewer",
-        "displayName": "Viewer",
         "description": "Views and comments",
         "spacePermissions": ["read/space", "create/comment"],
     }
@@ -125,19 +125,48 @@ def test_invalid_role_body_is_400(
     assert response.json()["errors"][0]["detail"] == detail
 
 
-def test_update_answers_202_with_a_task_id(door: Door, sandbox_site: Site) -> None:
+def test_update_answers_202_with_a_task_id_and_takes_effect_a_request_later(
+    door: Door, sandbox_site: Site
+) -> None:
     role_id = _role_id(sandbox_site, "Legal Reviewer")
     body = {
         "name": "Legal Reviewer",
         "description": "Reads everything and comments on drafts",
         "spacePermissions": ["read/space", "create/comment", "export/space"],
     }
-    response = door.client(sandbox_site).put(f"{ROLES}/{role_id}", json=body)
+    client = door.client(sandbox_site)
+    response = client.put(f"{ROLES}/{role_id}", json=body)
     assert response.status_code == 202
     data = response.json()
     assert set(data) == {"id", "type", "name", "description", "taskId"}
+    assert isinstance(data["taskId"], str)
     assert (data["id"], data["description"]) == (role_id, "Reads everything and comments on drafts")
+    stale = client.get(f"{ROLES}/{role_id}").json()  # a read right after shows the old state
+    assert stale["spacePermissions"] == ["read/space", "create/comment"]
+    fresh = client.get(f"{ROLES}/{role_id}").json()
+    assert fresh["spacePermissions"] == ["create/comment", "export/space", "read/space"]
     assert sandbox_site.state.roles[role_id].permissions == ["create/comment", "export/space", "read/space"]
+
+
+def test_a_description_only_update_has_a_null_task_id_and_is_seen_at_once(
+    door: Door, sandbox_site: Site
+) -> None:
+    role_id = _role_id(sandbox_site, "Legal Reviewer")
+    body = {"name": "Legal Reviewer", "description": "New words",
+            "spacePermissions": ["read/space", "create/comment"]}
+    client = door.client(sandbox_site)
+    response = client.put(f"{ROLES}/{role_id}", json=body)
+    assert (response.status_code, response.json()["taskId"]) == (202, None)
+    assert client.get(f"{ROLES}/{role_id}").json()["description"] == "New words"
+
+
+def test_with_no_task_lag_an_update_is_seen_by_the_next_read(door: Door, sandbox_site: Site) -> None:
+    sandbox_site.configure(Knobs(role_task_lag=0))
+    role_id = _role_id(sandbox_site, "Legal Reviewer")
+    body = {"name": "Legal Reviewer", "description": "d", "spacePermissions": ["read/space"]}
+    client = door.client(sandbox_site)
+    assert client.put(f"{ROLES}/{role_id}", json=body).status_code == 202
+    assert client.get(f"{ROLES}/{role_id}").json()["spacePermissions"] == ["read/space"]
 
 
 def test_system_roles_cannot_be_changed(door: Door, sandbox_site: Site) -> None:
@@ -147,12 +176,23 @@ def test_system_roles_cannot_be_changed(door: Door, sandbox_site: Site) -> None:
     assert response.json()["errors"][0]["detail"] == "The system role 'Viewer' cannot be changed or deleted"
 
 
-def test_delete_answers_202_with_a_task_id(door: Door, sandbox_site: Site) -> None:
+def test_delete_answers_202_with_a_task_id_and_the_role_lingers_for_one_read(
+    door: Door, sandbox_site: Site
+) -> None:
     role_id = _role_id(sandbox_site, "Old Auditor")
-    response = door.client(sandbox_site).delete(f"{ROLES}/{role_id}")
+    client = door.client(sandbox_site)
+    response = client.delete(f"{ROLES}/{role_id}")
     assert response.status_code == 202
     assert set(response.json()) == {"taskId"}
+    assert client.get(f"{ROLES}/{role_id}").status_code == 200  # stale, as folio-sec saw live
+    assert client.get(f"{ROLES}/{role_id}").status_code == 404
     assert role_id not in sandbox_site.state.roles
+
+
+def test_deleting_an_assigned_role_is_allowed_with_the_knob_off(door: Door, sandbox_site: Site) -> None:
+    sandbox_site.configure(Knobs(refuse_delete_assigned_role=False))
+    response = door.client(sandbox_site).delete(f"{ROLES}/{_role_id(sandbox_site, 'Legal Reviewer')}")
+    assert response.status_code == 202
 
 
 def test_deleting_an_assigned_role_is_400(door: Door, sandbox_site: Site) -> None:

@@ -95,10 +95,14 @@ def test_space_item_has_the_documented_fields(door: Door, sandbox_site: Site) ->
         "authorId": "712020:5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b",
         "createdAt": "2024-01-15T09:00:00.000Z",
         "homepageId": "1441794",
-        "description": None,
-        "icon": None,
         "_links": {"webui": "/spaces/ENG"},
     }
+
+
+@pytest.mark.parametrize(("param", "value"), [("type", "bogus"), ("status", "deleted"), ("sort", "size")])
+def test_values_outside_the_spec_enums_are_400(door: Door, sandbox_site: Site, param: str, value: str) -> None:
+    response = door.client(sandbox_site).get("/wiki/api/v2/spaces", params={param: value})
+    assert response.status_code == 400
 
 
 def test_filters_by_type_and_status(door: Door, sandbox_site: Site) -> None:

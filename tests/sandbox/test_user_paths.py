@@ -68,7 +68,7 @@ def test_an_unknown_sandbox_seed_in_the_site_url_is_a_usage_error(
     monkeypatch.setenv("RECONCILER_SANDBOX_DIR", "sb")
     assert _run(["plan", POLICIES, "--no-progress"], capsys) == (
         1, "", ("error: unknown sandbox seed 'prod': expected 'demo' or "
-                "'synthetic:spaces=N,per_space=M,seed=S'\n")
+                "'synthetic:spaces=N,per_space=M,seed=S' (optionally followed by +live or +plain)\n")
     )
 
 

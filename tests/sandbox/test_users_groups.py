@@ -1,4 +1,4 @@
-"""v1 groups (by name, by id, list with offset paging) and users (v1 and v2 bulk)."""
+"""v1 groups (by id, members by id, list with offset paging) and users (v1 and v2 bulk, current)."""
 
 from __future__ import annotations
 
@@ -8,9 +8,15 @@ from tests.sandbox.doors import Door
 ALICE, BOB = "5b10ac8d82e05b22cc7d4ef5", "5b10ac8d82e05b22cc7d4ef6"
 
 
-def test_group_by_name_and_by_id(door: Door, sandbox_site: Site) -> None:
+def _group_id(site: Site, name: str) -> str:
+    group = site.state.group_by_name(name)
+    assert group is not None
+    return group.id
+
+
+def test_group_by_id(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
-    group = client.get("/wiki/rest/api/group/by-name", params={"name": "eng-leads"}).json()
+    group = client.get("/wiki/rest/api/group/by-id", params={"id": _group_id(sandbox_site, "eng-leads")}).json()
     base = door.base_url(sandbox_site) + "/wiki"
     assert group == {
         "type": "group",
@@ -18,11 +24,15 @@ def test_group_by_name_and_by_id(door: Door, sandbox_site: Site) -> None:
         "id": group["id"],
         "_links": {"self": f"{base}/rest/api/group/by-id?id={group['id']}"},
     }
-    assert client.get("/wiki/rest/api/group/by-id", params={"id": group["id"]}).json() == group
+
+
+def test_group_by_name_is_gone_as_in_the_2025_spec(door: Door, sandbox_site: Site) -> None:
+    response = door.client(sandbox_site).get("/wiki/rest/api/group/by-name", params={"name": "eng-leads"})
+    assert response.status_code == 404
 
 
 def test_unknown_group_is_404_in_the_v1_envelope(door: Door, sandbox_site: Site) -> None:
-    response = door.client(sandbox_site).get("/wiki/rest/api/group/by-name", params={"name": "nobody"})
+    response = door.client(sandbox_site).get("/wiki/rest/api/group/by-id", params={"id": "nobody"})
     assert response.status_code == 404
     assert response.json() == {
         "statusCode": 404,
@@ -33,7 +43,7 @@ def test_unknown_group_is_404_in_the_v1_envelope(door: Door, sandbox_site: Site)
             "errors": [],
             "successful": False,
         },
-        "message": "Group with name 'nobody' does not exist",
+        "message": "Group with id 'nobody' does not exist",
         "reason": "Not Found",
     }
 
@@ -57,14 +67,18 @@ def test_group_list_pages_by_offset_in_name_order(door: Door, sandbox_site: Site
 
 
 def test_group_members(door: Door, sandbox_site: Site) -> None:
-    body = door.client(sandbox_site).get("/wiki/rest/api/group/member", params={"name": "eng-leads"}).json()
+    group_id = _group_id(sandbox_site, "eng-leads")
+    body = door.client(sandbox_site).get(f"/wiki/rest/api/group/{group_id}/membersByGroupId").json()
     assert [u["accountId"] for u in body["results"]] == [ALICE, "5b10ac8d82e05b22cc7d4ef7"]
 
 
 def test_user_and_user_bulk_v1(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
     alice = client.get("/wiki/rest/api/user", params={"accountId": ALICE}).json()
-    assert (alice["displayName"], alice["isExternalCollaborator"]) == ("Alice Anders", False)
+    assert (alice["displayName"], alice["isGuest"], alice["isExternalCollaborator"]) == (
+        "Alice Anders", False, False)
+    gina = client.get("/wiki/rest/api/user", params={"accountId": "5b10a2844c20165700ede21a"}).json()
+    assert (gina["isGuest"], gina["isExternalCollaborator"], gina["accountType"]) == (True, True, "atlassian")
     bulk = client.get(f"/wiki/rest/api/user/bulk?accountId={ALICE},{BOB}&accountId=unknown").json()
     assert [u["accountId"] for u in bulk["results"]] == [ALICE, BOB]
     assert client.get("/wiki/rest/api/user", params={"accountId": "nobody"}).status_code == 404
@@ -83,3 +97,17 @@ def test_users_bulk_v2(door: Door, sandbox_site: Site) -> None:
     empty = client.post("/wiki/api/v2/users-bulk", json={"accountIds": []})
     assert empty.status_code == 400
     assert empty.json()["errors"][0]["detail"] == "'accountIds' must be an array of 1 to 250 account ids"
+
+
+def test_user_current_is_the_caller(door: Door, sandbox_site: Site) -> None:
+    me = door.client(sandbox_site).get("/wiki/rest/api/user/current").json()
+    assert (me["accountId"], me["displayName"], me["isGuest"]) == (
+        "712020:5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b", "Reconciler Service", False)
+
+
+def test_user_bulk_answers_at_most_100_and_ignores_limit(door: Door, sandbox_site: Site) -> None:
+    ids = list(sandbox_site.state.users) * 5  # 150 with repeats
+    body = door.client(sandbox_site).get(
+        "/wiki/rest/api/user/bulk", params={"accountId": ",".join(ids), "limit": "5"}
+    ).json()
+    assert (len(body["results"]), body["size"]) == (100, 100)

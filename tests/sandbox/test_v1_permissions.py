@@ -7,6 +7,8 @@ from typing import Any
 import httpx
 import pytest
 
+from reconciler.sandbox.faults import Knobs
+from reconciler.sandbox.seeds import seed_state
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import BOB, HEIDI, Door
 
@@ -203,3 +205,41 @@ def test_space_admin_via_a_role_may_grant(door: Door, sandbox_site: Site) -> Non
         key="HR",
     )
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("token", [None, "check", ""])
+def test_a_v1_write_without_the_xsrf_header_is_403(
+    door: Door, sandbox_site: Site, token: str | None
+) -> None:
+    contractors = _group_id(sandbox_site, "contractors")
+    headers = {} if token is None else {"X-Atlassian-Token": token}
+    client = door.client(sandbox_site, headers=headers, xsrf=False)
+    response = _grant(client, {"type": "group", "identifier": contractors}, "create/page")
+    assert response.status_code == 403
+    assert response.json() == _v1_error(403, "XSRF check failed", "Forbidden")
+    assert client.delete(f"{OPS_PERMISSION}/100001").status_code == 403
+    assert _legacy(sandbox_site, "OPS") == {(contractors, "read/space")}
+
+
+def test_the_xsrf_check_can_be_switched_off(door: Door, sandbox_site: Site) -> None:
+    sandbox_site.configure(Knobs(xsrf_check=False))
+    contractors = _group_id(sandbox_site, "contractors")
+    client = door.client(sandbox_site, xsrf=False)
+    assert _grant(client, {"type": "group", "identifier": contractors}, "create/page").status_code == 200
+
+
+def test_on_a_live_site_a_grant_brings_its_companion_and_revoking_it_takes_it_along(
+    door: Door
+) -> None:
+    site = Site(seed_state("demo+live"))
+    marketing = _group_id(site, "marketing")
+    client = door.client(site)
+    read = _grant(client, {"type": "group", "identifier": marketing}, "read/space").json()["id"]
+    page = _grant(client, {"type": "group", "identifier": marketing}, "create/page").json()["id"]
+    assert {perm for who, perm in _legacy(site, "OPS") if who == marketing} == {
+        "read/space", "export_content/space", "create/page", "update/page"}
+    assert client.delete(f"{OPS_PERMISSION}/{page}").status_code == 204
+    assert {perm for who, perm in _legacy(site, "OPS") if who == marketing} == {
+        "read/space", "export_content/space"}
+    assert client.delete(f"{OPS_PERMISSION}/{read}").status_code == 204
+    assert {perm for who, perm in _legacy(site, "OPS") if who == marketing} == set()
