@@ -6,6 +6,7 @@ See docs/commands/sandbox.md and docs/sandbox.md.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 from collections.abc import Mapping
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ExitCode, UsageError
+from reconciler.sandbox.control import knobs_with
 from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
 from reconciler.sandbox.faults import FAULT_KINDS, Knobs
 from reconciler.sandbox.seeds import seed_state
@@ -21,7 +23,8 @@ from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import DEFAULT_STATE_DIR, open_site, reset_site, state_path
 from reconciler.sandbox.summary import summarize
 
-_SEED_HELP = "demo (default) or synthetic:spaces=N,per_space=M,seed=S"
+_SEED_HELP = ("demo (default) or synthetic:spaces=N,per_space=M,seed=S, optionally followed by +live "
+              "(the live vocabulary) or +plain")
 _STATE_DIR_HELP = (f"where persisted sites live (default: RECONCILER_SANDBOX_DIR, else {DEFAULT_STATE_DIR}; "
                    "the same directory site.url: sandbox:<name> uses)")
 
@@ -81,6 +84,13 @@ def _add_serve(actions: Any) -> None:
         metavar="KEY",
         help="hide a space from every caller (repeatable)",
     )
+    serve.add_argument(
+        "--knob",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set any knob by name, VALUE in JSON (e.g. last_admin_guard=false, role_task_lag=0); repeatable",
+    )
     serve.set_defaults(func=run, action="serve")
 
 
@@ -125,7 +135,7 @@ def _knobs(args: argparse.Namespace) -> Knobs:
         )
     if not 0.0 <= args.fault_rate <= 1.0:
         raise UsageError("--fault-rate must be between 0 and 1")
-    return Knobs(
+    knobs = Knobs(
         latency_ms=args.latency_ms,
         rate_limit=args.rate_limit,
         burst=args.burst,
@@ -137,6 +147,25 @@ def _knobs(args: argparse.Namespace) -> Knobs:
         read_lag_ms=args.read_lag_ms,
         hidden_spaces=frozenset(args.hide_space),
     )
+    return _named_knobs(knobs, args.knob)
+
+
+def _named_knobs(knobs: Knobs, settings: list[str]) -> Knobs:
+    """``--knob NAME=VALUE`` (VALUE in JSON; a bare word is a string), applied over the other flags."""
+    changes: dict[str, object] = {}
+    for setting in settings:
+        name, sep, raw = setting.partition("=")
+        if not sep or not name.strip():
+            raise UsageError(f"--knob {setting}: expected NAME=VALUE, e.g. last_admin_guard=false")
+        try:
+            changes[name.strip()] = json.loads(raw)
+        except ValueError:
+            changes[name.strip()] = raw
+    try:
+        return knobs_with(knobs, changes)
+    except (ValueError, TypeError) as err:
+        known = ", ".join(Knobs().describe())
+        raise UsageError(f"--knob: {err}; known knobs: {known}") from None
 
 
 def _serve(args: argparse.Namespace) -> int:

@@ -84,3 +84,22 @@ def test_serve_prints_its_url_and_credentials_and_answers() -> None:
         finally:
             process.terminate()
             process.wait(timeout=10)
+
+
+def test_serve_knob_flags_set_any_knob_by_name() -> None:
+    from reconciler.cli import build_parser
+    from reconciler.commands.sandbox import _knobs
+
+    args = build_parser().parse_args(
+        ["sandbox", "serve", "--knob", "last_admin_guard=false", "--knob", "role_task_lag=0",
+         "--knob", "reshape=[\"role-assignments\"]", "--read-lag-ms", "5"]
+    )
+    knobs = _knobs(args)
+    assert (knobs.last_admin_guard, knobs.role_task_lag, knobs.reshape, knobs.read_lag_ms) == (
+        False, 0, frozenset({"role-assignments"}), 5.0)
+
+
+def test_an_unknown_knob_is_a_usage_error_naming_the_known_ones(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["sandbox", "serve", "--knob", "speed=11", "--port", "0"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: --knob: unknown knobs: speed; known knobs: latency_ms, rate_limit,")

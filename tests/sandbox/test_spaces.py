@@ -100,7 +100,9 @@ def test_space_item_has_the_documented_fields(door: Door, sandbox_site: Site) ->
 
 
 @pytest.mark.parametrize(("param", "value"), [("type", "bogus"), ("status", "deleted"), ("sort", "size")])
-def test_values_outside_the_spec_enums_are_400(door: Door, sandbox_site: Site, param: str, value: str) -> None:
+def test_values_outside_the_spec_enums_are_400(
+    door: Door, sandbox_site: Site, param: str, value: str
+) -> None:
     response = door.client(sandbox_site).get("/wiki/api/v2/spaces", params={param: value})
     assert response.status_code == 400
 

@@ -16,7 +16,8 @@ def _group_id(site: Site, name: str) -> str:
 
 def test_group_by_id(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
-    group = client.get("/wiki/rest/api/group/by-id", params={"id": _group_id(sandbox_site, "eng-leads")}).json()
+    eng_leads = _group_id(sandbox_site, "eng-leads")
+    group = client.get("/wiki/rest/api/group/by-id", params={"id": eng_leads}).json()
     base = door.base_url(sandbox_site) + "/wiki"
     assert group == {
         "type": "group",
