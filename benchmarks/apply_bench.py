@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from reconciler.apply import apply_plan  # noqa: E402
 from reconciler.apply.pipeline import open_apply, plan_for_apply  # noqa: E402
+from reconciler.plan.changes import ACCESS_CHANGES  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 
@@ -70,7 +71,7 @@ def bench(args: argparse.Namespace) -> None:
                    "RECONCILER_CONCURRENCY": str(args.concurrency)}
             session = open_apply(policies, env=env)
             live, plan = plan_for_apply(session)
-            changed = sorted({c.space for c in plan.changes if c.space})
+            changed = sorted({c.space for c in plan.changes if isinstance(c, ACCESS_CHANGES)})
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
             started = time.perf_counter()
             result = apply_plan(plan, session.desired, reader=session.reader, writer=session.writer,

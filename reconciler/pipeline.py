@@ -17,8 +17,8 @@ from urllib.parse import urlsplit, urlunsplit
 from reconciler.confluence.fetch import fetch_live
 from reconciler.confluence.session import effective_site_url, open_client
 from reconciler.model import DesiredState, LiveState
-from reconciler.plan.changes import Plan
 from reconciler.plan.diff import build_plan
+from reconciler.plan.plan import Plan
 from reconciler.plan.safety import check_plan
 
 if TYPE_CHECKING:

@@ -28,7 +28,7 @@ from reconciler.apply.result import ApplyResult, ChangeResult, NotConverged, Sta
 from reconciler.apply.verify import verify
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.model import DesiredState, LiveState
-from reconciler.plan.changes import Plan, SafetyFinding
+from reconciler.plan.plan import Plan, SafetyFinding
 from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import check_plan
 from reconciler.report.group import group_findings

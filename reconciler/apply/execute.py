@@ -17,7 +17,6 @@ from reconciler.apply.run import (
     MapSpaces,
     Results,
     Run,
-    Unresolved,
     is_unknown_outcome,
     role_satisfied,
     sequential,
@@ -25,7 +24,8 @@ from reconciler.apply.run import (
 )
 from reconciler.apply.space import space_phase
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
-from reconciler.plan.changes import APP_POLICY_KINDS, Change, ChangeKind
+from reconciler.model import RoleDef
+from reconciler.plan.changes import ACCESS_CHANGES, AppPolicyChange, Change, ChangeKind, RoleChange, SiteRole
 
 __all__ = [
     "CONFIRMED", "SITE", "MapSpaces", "Run", "execute_plan", "role_satisfied",
@@ -38,15 +38,15 @@ def execute_plan(run: Run) -> list[ChangeResult]:
     items = list(enumerate(run.plan.changes))
     results: Results = {}
     for i, change in items:
-        if change.kind in (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE):
+        if isinstance(change, RoleChange) and change.new is not None:  # create, update
             results[i] = _role_change(run, change)
     _phase(run, results, _by_space(items, ADD_PHASE))
     for i, change in items:
-        if change.kind in APP_POLICY_KINDS:
+        if isinstance(change, AppPolicyChange):
             results[i] = _app_change(run, change)
     _phase(run, results, _by_space(items, (ChangeKind.REVOKE,)))
     for i, change in items:
-        if change.kind is ChangeKind.DELETE_ROLE:
+        if isinstance(change, RoleChange) and change.new is None:  # delete
             results[i] = _role_change(run, change)
     return [results[i] for i, _ in items]
 
@@ -57,10 +57,12 @@ def _phase(run: Run, results: Results, groups: list[tuple[str, list[Item]]]) -> 
         results.update(done)
 
 
-def _by_space(items: list[Item], kinds: tuple[ChangeKind, ...]) -> list[tuple[str, list[Item]]]:
+def _by_space(
+    items: list[tuple[int, Change]], kinds: tuple[ChangeKind, ...]
+) -> list[tuple[str, list[Item]]]:
     groups: dict[str, list[Item]] = {}
     for i, change in items:
-        if change.kind in kinds and change.space:
+        if isinstance(change, ACCESS_CHANGES) and change.kind in kinds:
             groups.setdefault(change.space, []).append((i, change))
     return list(groups.items())
 
@@ -68,9 +70,8 @@ def _by_space(items: list[Item], kinds: tuple[ChangeKind, ...]) -> list[tuple[st
 # ------------------------------------------------------------------------------------------------ roles
 
 
-def _role_change(run: Run, change: Change) -> ChangeResult:
-    role = change.role_def or change.old_role_def
-    name = role.name if role else "?"
+def _role_change(run: Run, change: RoleChange) -> ChangeResult:
+    name = change.name
     reason = ""
     for _ in range(run.max_rounds):
         outcome = _try_role_write(run, change, name)
@@ -83,19 +84,17 @@ def _role_change(run: Run, change: Change) -> ChangeResult:
             return _role_failed(run, change, name, f"{outcome}; re-reading the roles failed: {err}")
         run.count_reread()
         if role_satisfied(change, roles):
-            if change.kind is ChangeKind.CREATE_ROLE:
+            if change.existing is None:  # created
                 run.role_ids[name] = roles[name].id
             return ChangeResult(change, Status.DONE, CONFIRMED)
         reason = str(outcome)
     return _role_failed(run, change, name, f"outcome unknown after {run.max_rounds} attempts: {reason}")
 
 
-def _try_role_write(run: Run, change: Change, name: str) -> ChangeResult | ApiError:
+def _try_role_write(run: Run, change: RoleChange, name: str) -> ChangeResult | ApiError:
     """The result of one role write, or the error of a write whose outcome is unknown."""
     try:
         _write_role(run, change, name)
-    except Unresolved as err:
-        return ChangeResult(change, err.status, err.reason)
     except NotFoundError as err:
         if change.kind is ChangeKind.DELETE_ROLE:
             return ChangeResult(change, Status.DONE, "already deleted")
@@ -107,34 +106,28 @@ def _try_role_write(run: Run, change: Change, name: str) -> ChangeResult | ApiEr
     return ChangeResult(change, Status.DONE)
 
 
-def _role_failed(run: Run, change: Change, name: str, reason: str) -> ChangeResult:
+def _role_failed(run: Run, change: RoleChange, name: str, reason: str) -> ChangeResult:
     if change.kind is ChangeKind.CREATE_ROLE:
         run.failed_roles.add(name)
     return ChangeResult(change, Status.FAILED, reason)
 
 
-def _write_role(run: Run, change: Change, name: str) -> None:
+def _write_role(run: Run, change: RoleChange, name: str) -> None:
     run.progress(f"role {name}: {change.kind.name.lower().replace('_', ' ')}")
-    if change.kind is ChangeKind.CREATE_ROLE:
-        assert change.role_def is not None
-        run.count_write(SITE)
-        run.role_ids[name] = run.writer.create_role(change.role_def)
-        return
-    role_id = change.role_id or run.role_ids.get(name)
-    if role_id is None:
-        raise Unresolved(Status.FAILED, f"role '{name}' does not exist on the site")
     run.count_write(SITE)
-    if change.kind is ChangeKind.UPDATE_ROLE:
-        assert change.role_def is not None
-        run.writer.update_role(role_id, change.role_def)
-    else:
-        run.writer.delete_role(role_id)
+    match change.existing, change.new:
+        case None, RoleDef() as new:
+            run.role_ids[name] = run.writer.create_role(new)
+        case SiteRole() as existing, RoleDef() as new:
+            run.writer.update_role(existing.id, new)
+        case SiteRole() as existing, None:
+            run.writer.delete_role(existing.id)
 
 
 # ----------------------------------------------------------------------------------------- app policies
 
 
-def _app_change(run: Run, change: Change) -> ChangeResult:
+def _app_change(run: Run, change: AppPolicyChange) -> ChangeResult:
     if run.app_writer is None:
         return ChangeResult(change, Status.SKIPPED, NO_ADMIN_API)
     run.count_write(ORG)

@@ -23,7 +23,8 @@ from reconciler.confluence.write import ConfluenceReader, ConfluenceWriter
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.model import DesiredState, LiveState
 from reconciler.pipeline import app_policy_notes, plan_from_live, with_app_policies
-from reconciler.plan.changes import APP_POLICY_KINDS, Plan
+from reconciler.plan.changes import AppPolicyChange
+from reconciler.plan.plan import Plan
 
 if TYPE_CHECKING:
     import httpx
@@ -46,7 +47,7 @@ class ApplySession:
     def app_writer(self, plan: Plan) -> AppPolicyWriter | None:
         """The ``AdminWriter`` when the plan has app-policy changes (they were planned, so the
         Admin API is reachable); None otherwise."""
-        if not any(change.kind in APP_POLICY_KINDS for change in plan.changes):
+        if not any(isinstance(change, AppPolicyChange) for change in plan.changes):
             return None
         from reconciler.confluence.admin import open_admin_writer  # noqa: PLC0415 - only with app access
 

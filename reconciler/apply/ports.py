@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from reconciler.model import LiveRole, LiveState, Principal, RoleDef, SpaceInfo
-from reconciler.plan.changes import Change
+from reconciler.plan.changes import AppPolicyChange
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,4 +68,4 @@ class Reader(Protocol):
 class AppPolicyWriter(Protocol):
     """Executes one app-policy change (CREATE/UPDATE/DELETE_APP_POLICY) against the org."""
 
-    def apply_change(self, change: Change) -> None: ...
+    def apply_change(self, change: AppPolicyChange) -> None: ...

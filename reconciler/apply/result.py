@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.plan.changes import ROLE_KINDS, Change, ChangeKind
+from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, ChangeKind, RoleChange
 
 RESULT_FORMAT_VERSION = 1
 
@@ -73,41 +73,36 @@ class ApplyResult:
 def describe(change: Change) -> str:
     """One line naming a change, as reports show it: ``ENG group:engineering: Viewer -> Collaborator``."""
     kind = change.kind
-    if kind in ROLE_KINDS:
-        role = change.role_def or change.old_role_def
-        verb = {ChangeKind.CREATE_ROLE: "create", ChangeKind.UPDATE_ROLE: "update"}.get(kind, "delete")
-        return f"{verb} role {role.name if role else '?'}"
-    if kind in {ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY}:
-        policy = change.app_policy or change.old_app_policy
-        verb = kind.name.split("_", 1)[0].lower()
-        return f"{verb} app policy {policy.name if policy else '?'}"
-    who = change.principal.display if change.principal else "?"
-    what = {
-        ChangeKind.ASSIGN: f"{change.role}",
-        ChangeKind.REASSIGN: f"{change.old_role} -> {change.role}",
-        ChangeKind.UNASSIGN: f"{change.old_role} removed",
-        ChangeKind.GRANT: f"grant {change.permission}",
-    }.get(kind, f"revoke {change.permission}")
+    verb = kind.name.split("_", 1)[0].lower()
+    if isinstance(change, RoleChange):
+        return f"{verb} role {change.name}"
+    if isinstance(change, AppPolicyChange):
+        return f"{verb} app policy {change.policy.name}"
+    who = change.principal.display
+    if isinstance(change, AssignmentChange):
+        what = {
+            ChangeKind.ASSIGN: f"{change.role}",
+            ChangeKind.REASSIGN: f"{change.old_role} -> {change.role}",
+        }.get(kind, f"{change.old_role} removed")
+    else:
+        what = f"{verb} {change.permission}"
     return f"{change.space} {who}: {what}"
 
 
 def change_to_dict(change: Change) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": change.kind.name.lower(), "symbol": change.kind.symbol}
-    if change.space:
-        out["space"] = change.space
-    if change.principal:
+    if isinstance(change, RoleChange):
+        out["role_name"] = change.name
+    elif isinstance(change, AppPolicyChange):
+        out["app_policy"] = change.policy.name
+    else:
+        if change.space:
+            out["space"] = change.space
         out["principal"] = change.principal.ref
         out["principal_display"] = change.principal.display
-    for name in ("role", "old_role", "permission"):
-        value = getattr(change, name)
-        if value is not None:
-            out[name] = value
-    role = change.role_def or change.old_role_def
-    if role is not None and change.kind.name.endswith("_ROLE"):
-        out["role_name"] = role.name
-    policy = change.app_policy or change.old_app_policy
-    if policy is not None:
-        out["app_policy"] = policy.name
+        fields = ({"role": change.role, "old_role": change.before} if isinstance(change, AssignmentChange)
+                  else {"permission": change.permission})
+        out.update({name: value for name, value in fields.items() if value is not None})
     out["summary"] = describe(change)
     return out
 

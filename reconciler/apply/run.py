@@ -17,7 +17,8 @@ from reconciler.apply.ports import AppPolicyWriter, Reader, Writer
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.errors import ApiError, TransportError
 from reconciler.model import LiveRole, LiveSpace, LiveState
-from reconciler.plan.changes import ASSIGNMENT_KINDS, Change, ChangeKind, Plan
+from reconciler.plan.changes import ASSIGNMENT_KINDS, AccessChange, ChangeKind, GrantChange, RoleChange
+from reconciler.plan.plan import Plan
 
 SITE = "(site)"  # writes_by_space key of role writes
 ORG = "(org)"  # writes_by_space key of app-policy writes
@@ -27,7 +28,7 @@ HELD = "not removed: an addition in this space failed, so removals wait for a cl
 NO_ADMIN_API = "app access changes need the Admin API: set ATLASSIAN_ADMIN_API_KEY"
 CONFIRMED = "confirmed by a re-read after a write whose outcome was unknown"
 
-Item = tuple[int, Change]  # position in the plan, change
+Item = tuple[int, AccessChange]  # position in the plan, a change of one space
 Results = dict[int, ChangeResult]
 MapSpaces = Callable[[Callable[[Any], Any], Iterable[Any]], list[Any]]
 
@@ -91,29 +92,21 @@ def is_unknown_outcome(err: ApiError) -> bool:
     return isinstance(err, TransportError) or err.status is None or err.status >= 500 or err.status == 429
 
 
-def role_satisfied(change: Change, roles: Mapping[str, LiveRole]) -> bool:
+def role_satisfied(change: RoleChange, roles: Mapping[str, LiveRole]) -> bool:
     """Whether a role change is visible in a read of the site's roles (by name)."""
-    role = change.role_def or change.old_role_def
-    if role is None:
-        return False
-    live = roles.get(role.name)
-    if change.kind is ChangeKind.DELETE_ROLE:
+    live = roles.get(change.name)
+    if change.new is None:
         return live is None
-    return live is not None and live.permissions == role.permissions and live.description == role.description
+    new = change.new
+    return live is not None and live.permissions == new.permissions and live.description == new.description
 
 
-def space_satisfied(change: Change, space: LiveSpace) -> bool:
+def space_satisfied(change: AccessChange, space: LiveSpace) -> bool:
     """Whether a space change is visible in a read of that space."""
     principal = change.principal
-    if principal is None:
-        return False
-    if change.kind in (ChangeKind.ASSIGN, ChangeKind.REASSIGN):
-        return space.assignments.get(principal) == change.role
-    if change.kind is ChangeKind.UNASSIGN:
+    if isinstance(change, GrantChange):
+        held = space.grants.get(principal, {})
+        return (change.permission in held) == (change.kind is ChangeKind.GRANT)
+    if change.role is None:
         return principal not in space.assignments
-    held = space.grants.get(principal, {})
-    if change.kind is ChangeKind.GRANT:
-        return change.permission in held
-    if change.kind is ChangeKind.REVOKE:
-        return change.permission not in held
-    return False
+    return space.assignments.get(principal) == change.role

@@ -12,6 +12,8 @@ unknown group) must not cost the real principal it was meant to name its access.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from reconciler.apply.ports import RoleEntry, Subject
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.apply.run import (
@@ -27,7 +29,7 @@ from reconciler.apply.run import (
 )
 from reconciler.errors import ApiError, AuthError, NotFoundError
 from reconciler.model import READ_SPACE, LiveSpace, Principal, PrincipalKind, SpaceInfo
-from reconciler.plan.changes import ASSIGNMENT_KINDS, Change, ChangeKind
+from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange
 
 
 def space_phase(run: Run, key: str, items: list[Item]) -> Results:
@@ -48,7 +50,7 @@ def _addition_failed(run: Run, key: str, results: Results) -> bool:
     )
 
 
-def _hold(items: list[Item], results: Results) -> None:
+def _hold(items: Sequence[Item], results: Results) -> None:
     for i, change in items:
         results[i] = ChangeResult(change, Status.SKIPPED, HELD)
 
@@ -100,9 +102,9 @@ def _write_space(
     run: Run, info: SpaceInfo, live_space: LiveSpace | None, pending: list[Item], results: Results
 ) -> ApiError | None:
     """Write the pending changes of one space; return the error of a write with an unknown outcome."""
-    grants = [(i, c) for i, c in pending if c.kind is ChangeKind.GRANT]
-    assigns = [(i, c) for i, c in pending if c.kind in ASSIGNMENT_KINDS]
-    revokes = [(i, c) for i, c in pending if c.kind is ChangeKind.REVOKE]
+    grants = [(i, c) for i, c in pending if isinstance(c, GrantChange) and c.kind is ChangeKind.GRANT]
+    assigns = [(i, c) for i, c in pending if isinstance(c, AssignmentChange)]
+    revokes = [(i, c) for i, c in pending if isinstance(c, GrantChange) and c.kind is ChangeKind.REVOKE]
     for i, change in grants:
         err = _grant(run, info, i, change, results)
         if err is not None:
@@ -121,9 +123,7 @@ def _write_space(
     return None
 
 
-def _grant(run: Run, info: SpaceInfo, i: int, change: Change, results: Results) -> ApiError | None:
-    assert change.principal is not None
-    assert change.permission is not None
+def _grant(run: Run, info: SpaceInfo, i: int, change: GrantChange, results: Results) -> ApiError | None:
     if (info.key, change.principal.ref) in run.blocked:
         results[i] = ChangeResult(change, Status.SKIPPED,
                                   f"skipped: granting {READ_SPACE} to {change.principal} failed")
@@ -149,11 +149,9 @@ def _grant(run: Run, info: SpaceInfo, i: int, change: Change, results: Results) 
 
 
 def _revoke(
-    run: Run, space: tuple[SpaceInfo, LiveSpace | None], i: int, change: Change, results: Results
+    run: Run, space: tuple[SpaceInfo, LiveSpace | None], i: int, change: GrantChange, results: Results
 ) -> ApiError | None:
     info, live_space = space
-    assert change.principal is not None
-    assert change.permission is not None
     permission_id = change.permission_id
     if live_space is not None:
         held = live_space.grants.get(change.principal, {})
@@ -178,25 +176,27 @@ def _revoke(
     return None
 
 
-def _post_assignments(run: Run, info: SpaceInfo, items: list[Item], results: Results) -> ApiError | None:
+def _post_assignments(
+    run: Run, info: SpaceInfo, items: list[tuple[int, AssignmentChange]], results: Results
+) -> ApiError | None:
     """ONE POST for the space's assigns, reassigns and unassigns, in the normal case.
 
     Every entry is resolved first (an unknown group or role fails that change without a write); if an
     addition fails that way, or failed in an earlier round, the removals are held and only the additions
     are sent.
     """
-    additions = _entries(run, [(i, c) for i, c in items if c.kind is not ChangeKind.UNASSIGN], results)
-    removals = [(i, c) for i, c in items if c.kind is ChangeKind.UNASSIGN]
+    additions = _entries(run, [(i, c) for i, c in items if c.role is not None], results)
+    removals = [(i, c) for i, c in items if c.role is None]
     if _addition_failed(run, info.key, results):
         _hold(removals, results)
         return _post(run, info, additions, [], results)
     return _post(run, info, additions, _entries(run, removals, results), results)
 
 
-Entry = tuple[int, Change, RoleEntry]
+Entry = tuple[int, AssignmentChange, RoleEntry]
 
 
-def _entries(run: Run, items: list[Item], results: Results) -> list[Entry]:
+def _entries(run: Run, items: list[tuple[int, AssignmentChange]], results: Results) -> list[Entry]:
     """The POST entries of ``items``; a change whose group or role cannot be resolved gets its result."""
     entries: list[Entry] = []
     for i, change in items:
@@ -269,10 +269,9 @@ def _set(run: Run, info: SpaceInfo, entries: list[RoleEntry]) -> None:
     run.count_write(info.key, max(0, requests - 1))
 
 
-def _role_entry(run: Run, change: Change) -> RoleEntry:
-    assert change.principal is not None
+def _role_entry(run: Run, change: AssignmentChange) -> RoleEntry:
     principal_id = _principal_id(run, change.principal)
-    if change.kind is ChangeKind.UNASSIGN or change.role is None:
+    if change.role is None:  # unassign
         return RoleEntry(change.principal, principal_id, None)
     if change.role in run.failed_roles:
         raise Unresolved(Status.SKIPPED, f"skipped: creating role '{change.role}' failed")

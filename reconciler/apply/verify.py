@@ -7,7 +7,8 @@ visible when the delays run out is reported as not converged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 from reconciler.apply.result import ChangeResult, NotConverged, Status
 from reconciler.apply.run import (
@@ -17,21 +18,23 @@ from reconciler.apply.run import (
     space_satisfied,
 )
 from reconciler.errors import ApiError
-from reconciler.model import LiveState
-from reconciler.plan.changes import APP_POLICY_KINDS, ROLE_KINDS, Change
+from reconciler.model import LiveRole
+from reconciler.plan.changes import ACCESS_CHANGES, AccessChange, RoleChange
 
 
 def verify(
     run: Run, results: Sequence[ChangeResult], delays: Sequence[float]
 ) -> tuple[list[NotConverged], int]:
     """Return the spaces (and ``(site)`` for roles) that did not converge, and the rounds of reads made."""
-    pending: dict[str, list[Change]] = {}
+    pending = Pending()
     for result in results:
         change = result.change
-        if result.status is not Status.DONE or change.kind in APP_POLICY_KINDS:
+        if result.status is not Status.DONE:
             continue
-        key = SITE if change.kind in ROLE_KINDS else change.space or SITE
-        pending.setdefault(key, []).append(change)
+        if isinstance(change, RoleChange):
+            pending.roles.append(change)
+        elif isinstance(change, ACCESS_CHANGES):
+            pending.spaces.setdefault(change.space, []).append(change)
     rounds = 0
     for attempt in range(len(delays) + 1):
         if not pending:
@@ -44,24 +47,36 @@ def verify(
             _check_round(run, pending)
         except ApiError:
             continue  # a failed read is retried on the next round, like lag
-    return [NotConverged(key, tuple(changes)) for key, changes in sorted(pending.items())], rounds
+    not_converged = [NotConverged(key, tuple(changes)) for key, changes in pending.spaces.items()]
+    if pending.roles:
+        not_converged.append(NotConverged(SITE, tuple(pending.roles)))
+    return sorted(not_converged, key=lambda nc: nc.space), rounds
 
 
-def _check_round(run: Run, pending: dict[str, list[Change]]) -> None:
-    spaces = sorted(key for key in pending if key != SITE)
-    live: LiveState | None = run.reader.read(spaces) if spaces else None
-    for key in spaces:
-        assert live is not None
-        space = live.spaces.get(key)
-        still = [c for c in pending[key] if space is None or not space_satisfied(c, space)]
-        _update(pending, key, still)
-    if SITE in pending:
-        roles = live.roles if live is not None else run.reader.read_roles()
-        _update(pending, SITE, [c for c in pending[SITE] if not role_satisfied(c, roles)])
+@dataclass
+class Pending:
+    """The done changes not yet visible: per space, and the site's role changes."""
+
+    spaces: dict[str, list[AccessChange]] = field(default_factory=dict)
+    roles: list[RoleChange] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.spaces) + (1 if self.roles else 0)
 
 
-def _update(pending: dict[str, list[Change]], key: str, still: list[Change]) -> None:
-    if still:
-        pending[key] = still
-    else:
-        del pending[key]
+def _check_round(run: Run, pending: Pending) -> None:
+    keys = sorted(pending.spaces)
+    roles: Mapping[str, LiveRole] | None = None
+    if keys:
+        live = run.reader.read(keys)
+        roles = live.roles
+        for key in keys:
+            space = live.spaces.get(key)
+            still = [c for c in pending.spaces[key] if space is None or not space_satisfied(c, space)]
+            if still:
+                pending.spaces[key] = still
+            else:
+                del pending.spaces[key]
+    if pending.roles:
+        now = roles if roles is not None else run.reader.read_roles()
+        pending.roles = [c for c in pending.roles if not role_satisfied(c, now)]

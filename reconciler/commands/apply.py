@@ -18,7 +18,7 @@ from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply,
 from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode, UsageError
 from reconciler.model import LiveState
-from reconciler.plan.changes import Plan
+from reconciler.plan.plan import Plan
 from reconciler.report.apply_render import FORMATS, render_apply
 
 DEFAULT_POLICY_DIR = "policies"

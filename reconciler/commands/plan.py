@@ -16,7 +16,7 @@ from typing import Any
 
 from reconciler.commands.terminal import progress_writer, use_color
 from reconciler.errors import ExitCode, UsageError
-from reconciler.plan.changes import SafetyFinding
+from reconciler.plan.plan import SafetyFinding
 from reconciler.plan.planfile import dump_plan
 from reconciler.report.render import FORMATS, render_plan
 

@@ -42,7 +42,7 @@ from reconciler.errors import (
 )
 from reconciler.model import AppPolicy, DesiredState, LiveState
 from reconciler.plan.app_access import compile_rules, managed_rule_names, part_of
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import AppPolicyChange
 
 ADMIN_BASE_PATH = "/admin/control/v2/orgs/{org_id}"
 KEY_VARIABLE = "ATLASSIAN_ADMIN_API_KEY"
@@ -288,22 +288,14 @@ class AdminWriter:
         self.api = api
         self.lookup = lookup
 
-    def apply_change(self, change: Change) -> None:
+    def apply_change(self, change: AppPolicyChange) -> None:
         """Execute one change; a change the plan file holds incompletely is a ``PlanFileError``."""
-        kind = change.kind
-        if kind is ChangeKind.CREATE_APP_POLICY and change.app_policy is not None:
-            self.create(change.app_policy)
-        elif kind is ChangeKind.UPDATE_APP_POLICY and change.app_policy is not None:
-            if change.old_app_policy is None:
-                raise _malformed(f"the update of app policy '{change.app_policy.name}' has no old policy")
-            self.update(change.app_policy, change.old_app_policy)
-        elif kind is ChangeKind.DELETE_APP_POLICY and change.old_app_policy is not None:
-            self.delete(change.old_app_policy)
-        elif kind in (ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY,
-                      ChangeKind.DELETE_APP_POLICY):
-            raise _malformed(f"a {kind.name.lower()} change has no app policy")
+        if change.existing is None:
+            self.create(change.policy)
+        elif change.new is None:
+            self.delete(change.existing)
         else:
-            raise _malformed(f"{kind.name.lower()} is not an app policy change")
+            self.update(change.new, change.existing)
 
     def create(self, policy: AppPolicy) -> str:
         """Create ``policy``; returns its id. Re-run safe: an equal policy of that name is taken as done."""

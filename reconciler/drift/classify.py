@@ -25,7 +25,7 @@ from reconciler.drift.remedy import RemedyContext
 from reconciler.drift.yamltext import flow
 from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
 from reconciler.plan.app_access import AppPolicyDrift, app_policy_drift
-from reconciler.plan.changes import ASSIGNMENT_KINDS, GRANT_KINDS, ROLE_KINDS, Change, ChangeKind
+from reconciler.plan.changes import AssignmentChange, Change, GrantChange, RoleChange
 from reconciler.plan.diff import build_plan
 from reconciler.policy.resolve import effective_spaces
 
@@ -113,26 +113,22 @@ def _held(item: DriftItem, change: Change) -> DriftItem:
 
 
 def _from_changes(changes: Iterable[Change], ctx: _Context) -> Iterator[DriftItem]:
-    grants: dict[tuple[str, Principal], list[Change]] = {}
+    grants: dict[tuple[str, Principal], list[GrantChange]] = {}
     for change in changes:
-        if change.kind in ASSIGNMENT_KINDS:
+        if isinstance(change, AssignmentChange):
             yield _assignment_item(change, ctx)
-        elif change.kind in GRANT_KINDS:
-            assert change.space is not None
-            assert change.principal is not None
+        elif isinstance(change, GrantChange):
             grants.setdefault((change.space, change.principal), []).append(change)
-        elif change.kind in ROLE_KINDS:
+        elif isinstance(change, RoleChange):
             yield _role_item(change, ctx)
     for (key, principal), group in sorted(grants.items(), key=lambda kv: (kv[0][0], kv[0][1].ref)):
         yield _grant_item(key, principal, group, ctx)
 
 
-def _assignment_item(change: Change, ctx: _Context) -> DriftItem:
-    assert change.space is not None
-    assert change.principal is not None
+def _assignment_item(change: AssignmentChange, ctx: _Context) -> DriftItem:
     key, principal, r = change.space, change.principal, ctx.remedy
     src = change.source
-    if change.kind is ChangeKind.UNASSIGN:
+    if change.role is None:  # unassign
         live_role = change.old_role or ""
         unknown = ctx.unknown_live(principal)
         if unknown and principal.unknown:
@@ -144,25 +140,26 @@ def _assignment_item(change: Change, ctx: _Context) -> DriftItem:
         )
         return _item(kind, change, detail, r.set_line(key, principal, live_role, src), r.apply())
     unknown = ctx.unknown_desired(principal)
-    if change.kind is ChangeKind.ASSIGN:
+    if change.old_role is None:  # assign
         kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.REMOVED
         detail = unknown or "in the policy, not assigned on the site"
         held = ctx.live.spaces[key].grants.get(principal)
         if held and not unknown:
             detail += f" (it holds individual permissions instead: {flow(held)})"
-        return _item(kind, change, detail, r.delete_line(key, principal, change.role or "", src), r.apply())
+        return _item(kind, change, detail, r.delete_line(key, principal, change.role, src), r.apply())
     detail = f"the policy says {change.role}, the site has {change.old_role}"
-    adopt = r.set_line(key, principal, change.old_role or "", src)
+    adopt = r.set_line(key, principal, change.old_role, src)
     return _item(DriftKind.ROLE_CHANGED, change, detail, adopt, r.apply())
 
 
-def _item(kind: DriftKind, change: Change, detail: str, adopt: Remedy | None, revert: Remedy) -> DriftItem:
-    assert change.space is not None
-    return DriftItem(kind, change.space, change.principal, change.role, change.old_role, detail, adopt,
+def _item(
+    kind: DriftKind, change: AssignmentChange, detail: str, adopt: Remedy | None, revert: Remedy
+) -> DriftItem:
+    return DriftItem(kind, change.space, change.principal, change.role, change.before, detail, adopt,
                      revert, source=change.source)
 
 
-def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Context) -> DriftItem:
+def _grant_item(key: str, principal: Principal, changes: list[GrantChange], ctx: _Context) -> DriftItem:
     space = ctx.effective[key]
     want = space.grants.get(principal)
     desired = frozenset(want.permissions) if want is not None else frozenset()
@@ -197,33 +194,29 @@ def _grant_item(key: str, principal: Principal, changes: list[Change], ctx: _Con
     return DriftItem(kind, key, principal, desired_text, live_text, detail, adopt, r.apply(), source=source)
 
 
-def _role_item(change: Change, ctx: _Context) -> DriftItem:
-    role = change.role_def or change.old_role_def
-    assert role is not None
-    src = change.source
+def _role_item(change: RoleChange, ctx: _Context) -> DriftItem:
+    name, src = change.name, change.source
     file = src.file if src else f"{ctx.desired.policy_dir}/roles.yaml"
-    new, old = change.role_def, change.old_role_def
-    if change.kind is ChangeKind.CREATE_ROLE:
-        detail = f"custom role '{role.name}' is in the policy, not on the site"
-        adopt = Remedy(f"delete role '{role.name}'" + (f" at line {src.line}" if src else ""), file=file,
+    new, old = change.new, change.existing.definition if change.existing else None
+    if old is None:
+        detail = f"custom role '{name}' is in the policy, not on the site"
+        adopt = Remedy(f"delete role '{name}'" + (f" at line {src.line}" if src else ""), file=file,
                        where="roles")
-    elif change.kind is ChangeKind.UPDATE_ROLE:
-        assert new is not None
-        assert old is not None
-        detail = f"custom role '{role.name}' differs: the site has {flow(old.permissions)}"
-        adopt = Remedy(f"change role '{role.name}'" + (f" at line {src.line}" if src else "") + " to",
-                       file=file, where=f"roles.{role.name}",
+    elif new is not None:
+        detail = f"custom role '{name}' differs: the site has {flow(old.permissions)}"
+        adopt = Remedy(f"change role '{name}'" + (f" at line {src.line}" if src else "") + " to",
+                       file=file, where=f"roles.{name}",
                        yaml=f"permissions: {flow(old.permissions)}")
     else:
-        detail = f"custom role '{role.name}' is set to none in the policy, but exists on the site"
+        detail = f"custom role '{name}' is set to none in the policy, but exists on the site"
         adopt = Remedy("declare it instead of none" + (f" at line {src.line}" if src else ""), file=file,
-                       where=f"roles.{role.name}",
-                       yaml=f"permissions: {flow(old.permissions if old else ())}")
+                       where=f"roles.{name}",
+                       yaml=f"permissions: {flow(old.permissions)}")
     return DriftItem(
         DriftKind.ROLE_DEFINITION, SITE, None,
         flow(new.permissions) if new else None,
         flow(old.permissions) if old else None,
-        detail, adopt, ctx.remedy.apply(), source=src, subject=role.name,
+        detail, adopt, ctx.remedy.apply(), source=src, subject=name,
     )
 
 

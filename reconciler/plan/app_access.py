@@ -16,7 +16,7 @@ Decisions (docs/app-access.md):
   changed (it is fixed once set): it is deleted, then created again, both shown in the plan. A blank
   coverage level is unassigned and is set by an update.
 - **Loosening.** Deleting a policy for good, unblocking a space or letting more apps in loosens access:
-  the change's ``reason`` starts with ``LOOSENS`` (``loosens_access(change)`` tells).
+  the change's ``loosens`` flag is set (and its ``reason`` starts with ``LOOSENS``, for people).
 """
 
 from __future__ import annotations
@@ -28,11 +28,11 @@ from dataclasses import dataclass, replace
 from reconciler.confluence.dsp_wire import COVERAGE_CONTAINER, MAX_APPS, MAX_SPACES_PER_INSTANCE
 from reconciler.errors import PolicyError, Problem
 from reconciler.model import AppBlockMode, AppPolicy, DesiredState, LiveState, Source
-from reconciler.plan.changes import APP_POLICY_KINDS, Change, ChangeKind
+from reconciler.plan.changes import AppPolicyChange, ChangeKind
 
 IMPLICIT_RULE_NAME = "Apps blocked by space owners"
 LOOSENS = "loosens app access"
-_RECREATE = "coverage level "  # the reason of both changes of a delete-then-create pair starts so
+RECREATE = "coverage level "  # the reason of both changes of a delete-then-create pair starts so
 _POLICY_FILE = "policies/app-access.yaml"
 
 
@@ -180,19 +180,19 @@ def _live_order(policy: AppPolicy) -> tuple[int, str, str]:
 # ---------------------------------------------------------------------------------------------- diff
 
 
-def diff_app_policies(desired: DesiredState, live: LiveState) -> list[Change]:
+def diff_app_policies(desired: DesiredState, live: LiveState) -> list[AppPolicyChange]:
     """Create, update and delete changes that make the org's managed policies match the policy files."""
     live_policies = tuple(live.app_policies or ())
     bases = managed_rule_names(desired)
     claimed: dict[tuple[str, int], AppPolicy] = {}
-    changes: list[Change] = []
+    changes: list[AppPolicyChange] = []
     for policy in sorted(live_policies, key=_live_order):
         found = part_of(policy.name, bases)
         if found is None:
             continue
         if found in claimed:
-            changes.append(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=policy,
-                                  reason=f"duplicate of managed policy '{claimed[found].name}'"))
+            changes.append(AppPolicyChange(None, policy,
+                                           reason=f"duplicate of managed policy '{claimed[found].name}'"))
             continue
         claimed[found] = policy
     rules = {rule.name: rule for rule in compile_rules(desired)}
@@ -204,28 +204,28 @@ def diff_app_policies(desired: DesiredState, live: LiveState) -> list[Change]:
         lost = sorted(set(old.spaces) - still)
         reason = (f"{LOOSENS}: no longer in policy; apps regain access to {_keys(lost)}" if lost
                   else "its spaces are in the rule's other policies")
-        changes.append(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=old, reason=reason))
+        changes.append(AppPolicyChange(None, old, reason=reason, loosens=bool(lost)))
     return changes
 
 
-def _diff_part(part: Part, old: AppPolicy | None, rule: Rule) -> list[Change]:
+def _diff_part(part: Part, old: AppPolicy | None, rule: Rule) -> list[AppPolicyChange]:
     new = part.policy
     if old is None:
-        return [Change(ChangeKind.CREATE_APP_POLICY, app_policy=new, source=new.source,
-                       reason=f"blocks apps in {_keys(new.spaces)}")]
+        return [AppPolicyChange(new, source=new.source, reason=f"blocks apps in {_keys(new.spaces)}")]
     if old.coverage and old.coverage != new.coverage:
-        why = (f"{_RECREATE}{old.coverage} cannot change to {new.coverage}: deleted, then created "
+        why = (f"{RECREATE}{old.coverage} cannot change to {new.coverage}: deleted, then created "
                f"again (apps can reach {_keys(old.spaces)} between the two writes)")
-        return [Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=old, source=new.source, reason=why),
-                Change(ChangeKind.CREATE_APP_POLICY, app_policy=new, source=new.source, reason=why)]
+        return [AppPolicyChange(None, old, source=new.source, reason=why, recreate=True),
+                AppPolicyChange(new, source=new.source, reason=why, recreate=True)]
     target = replace(new, id=old.id)
     if _same(target, old):
         return []
     added = sorted(set(new.spaces) - set(old.spaces))
     joined = [rule.space_sources[k] for k in added if k in rule.space_sources]
     source = joined[0] if joined and len(joined) == len(added) else new.source
-    return [Change(ChangeKind.UPDATE_APP_POLICY, app_policy=target, old_app_policy=old, source=source,
-                   reason=describe_update(old, target, moved=set(rule.spaces)))]
+    moved = set(rule.spaces)
+    return [AppPolicyChange(target, old, source=source, reason=describe_update(old, target, moved=moved),
+                            loosens=update_loosens(old, target, moved=moved))]
 
 
 def _same(a: AppPolicy, b: AppPolicy) -> bool:
@@ -283,11 +283,6 @@ def _rule_loosens(old: AppBlockMode, old_apps: set[str], new: AppBlockMode, new_
     return True if new is AppBlockMode.ONLY else not new_apps <= old_apps
 
 
-def loosens_access(change: Change) -> bool:
-    """Whether an app policy change loosens access (reports list it with the access that is lost)."""
-    return change.kind in APP_POLICY_KINDS and change.reason.startswith(LOOSENS)
-
-
 def _keys(keys: Iterable[str]) -> str:
     listed = sorted(keys)
     return ", ".join(listed) if listed else "no spaces"
@@ -323,10 +318,10 @@ def app_policy_drift(desired: DesiredState, live: LiveState) -> list[AppPolicyDr
     changes = diff_app_policies(desired, live)  # unordered: a recreate's delete is followed by its create
     items = []
     for number, change in enumerate(changes):
-        if change.kind is ChangeKind.CREATE_APP_POLICY and _is_recreate(change):
+        if change.kind is ChangeKind.CREATE_APP_POLICY and change.recreate:
             continue
         follower = changes[number + 1] if number + 1 < len(changes) else None
-        items.append(_drift_item(change, follower.app_policy if follower else None))
+        items.append(_drift_item(change, follower.new if follower else None))
     policy_spaces = set(desired.spaces) | {s for r in compile_rules(desired) for s in r.spaces}
     for policy in live.app_policies:
         covered = sorted(set(policy.spaces) & policy_spaces)
@@ -338,17 +333,13 @@ def app_policy_drift(desired: DesiredState, live: LiveState) -> list[AppPolicyDr
     return sorted(items, key=lambda i: (i.name, i.kind))
 
 
-def _is_recreate(change: Change) -> bool:
-    return change.reason.startswith(_RECREATE)
-
-
-def _drift_item(change: Change, recreated: AppPolicy | None) -> AppPolicyDrift:
-    new, old = change.app_policy, change.old_app_policy
-    if _is_recreate(change):
+def _drift_item(change: AppPolicyChange, recreated: AppPolicy | None) -> AppPolicyDrift:
+    new, old = change.new, change.existing
+    if change.recreate:
         new = recreated  # what the create of the pair makes
     spaces = tuple(sorted(set(new.spaces if new else ()) | set(old.spaces if old else ())))
-    name = (new or old).name  # type: ignore[union-attr]
-    if _is_recreate(change):
+    name = change.policy.name
+    if change.recreate:
         kind, detail = "coverage", change.reason
     elif change.kind is ChangeKind.CREATE_APP_POLICY:
         kind, detail = "missing", f"not on the org; the policy blocks apps in {_keys(spaces)}"

@@ -1,21 +1,32 @@
-"""The closed set of change kinds, their fixed order, and the plan value objects.
+"""The closed set of change kinds, their fixed order, and one typed change per family.
 
 Order (DESIGN.md §5), so that nobody loses access in between: roles created and updated first, then
 assignments and grants added and changed, then app policies, then removals, then roles deleted. On legacy
 sites ``read/space`` is granted first and revoked last. A reassign is one change, never remove + add.
+
+Families, each an existing/new pair whose kind follows from which side is set (so a change can only hold
+the fields its kind has, and mypy checks every use):
+
+- ``AssignmentChange``: a principal's role in a space, ``old_role`` -> ``role`` (assign, reassign, unassign);
+- ``GrantChange``: one individual permission of a principal in a space (grant, revoke);
+- ``RoleChange``: a custom role, ``existing`` (the site's, with its id) -> ``new`` (the policy's);
+- ``AppPolicyChange``: an org app access policy, ``existing`` -> ``new``.
+
+``reason`` is text for people; nothing decides anything on its wording: what a behaviour needs is a typed
+field (``AssignmentChange.replaces``, ``AppPolicyChange.loosens``/``recreate``).
 """
 
 from __future__ import annotations
 
 import enum
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TypeAlias
 
-from reconciler.model import READ_SPACE, AppPolicy, Authority, Principal, RoleDef, Source
+from reconciler.model import READ_SPACE, AppPolicy, Principal, RoleDef, Source
 
-# ``Change.old_role`` of an ASSIGN on a transition site to a principal on individual permissions: the
-# role replaces those permissions (``reason`` lists what is lost).
+# What the plan shows as the "old role" of an ASSIGN that replaces a principal's individual permissions on a
+# transition site (``AssignmentChange.replaces``); the plan file's ``old_role`` for it.
 CUSTOM_ACCESS = "custom access"
 
 
@@ -62,135 +73,195 @@ GRANT_KINDS = (ChangeKind.GRANT, ChangeKind.REVOKE)
 
 
 @dataclass(frozen=True, slots=True)
-class Change:
-    """One action. Which fields are set depends on the kind:
+class Replacement:
+    """On a transition site, the individual permissions a role assignment replaces, and those it lacks."""
 
-    - role kinds: ``role_def`` (desired), ``old_role_def`` (live, for update/delete), ``role_id`` (live id)
-    - ASSIGN / REASSIGN / UNASSIGN: ``space``, ``principal``, ``role`` (new, None for UNASSIGN),
-      ``old_role`` (live; None for ASSIGN, or ``CUSTOM_ACCESS`` when the role replaces the principal's
-      individual permissions on a transition site)
-    - GRANT / REVOKE: ``space``, ``principal``, ``permission``; REVOKE also ``permission_id`` (v1 id)
-    - app policy kinds: ``app_policy`` (desired), ``old_app_policy`` (live)
-    ``source`` is where the desired fact was declared (None for removals of undeclared access);
-    ``reason`` explains removals ("not in policy; space is exact", "set to none in policy").
+    permissions: tuple[str, ...]  # sorted
+    lost: tuple[str, ...] = ()  # sorted; empty when the role includes them all
+
+    @classmethod
+    def of(cls, permissions: Iterable[str], lost: Iterable[str]) -> Replacement:
+        return cls(tuple(sorted(permissions)), tuple(sorted(lost)))
+
+    @property
+    def reason(self) -> str:
+        held, gone = ", ".join(self.permissions), ", ".join(self.lost)
+        if gone:
+            return f"{REPLACES}{held}{_LOSES}{gone}"
+        return f"{REPLACES}{held}{_ALL_KEPT}"
+
+    @classmethod
+    def parse(cls, reason: str) -> Replacement | None:
+        """The replacement a ``reason`` written by ``Replacement.reason`` names (the plan file keeps it
+        there: its format has no field of its own for it); None when the reason names none."""
+        _, found, text = reason.partition(REPLACES)
+        if not found:
+            return None
+        held, _, gone = text.removesuffix(_ALL_KEPT).partition(_LOSES)
+        return cls(_split(held), _split(gone))
+
+
+REPLACES = "replaces individual permissions "
+_LOSES = "; loses "
+_ALL_KEPT = "; the role includes them all"
+
+
+def _split(text: str) -> tuple[str, ...]:
+    return tuple(text.split(", ")) if text else ()
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentChange:
+    """A principal's role in a space: ``old_role`` (None: none) -> ``role`` (None: removed).
+
+    ``replaces``: on a transition site, the ASSIGN of a principal on individual permissions replaces them.
     """
 
-    kind: ChangeKind
-    space: str | None = None
-    principal: Principal | None = None
+    space: str
+    principal: Principal
     role: str | None = None
     old_role: str | None = None
-    permission: str | None = None
-    permission_id: int | None = None
-    role_def: RoleDef | None = None
-    old_role_def: RoleDef | None = None
-    role_id: str | None = None
-    app_policy: AppPolicy | None = None
-    old_app_policy: AppPolicy | None = None
+    replaces: Replacement | None = None
     source: Source | None = None
-    reason: str = ""
+    reason: str = ""  # why a removal ("not in policy; space is exact") or a withheld change
+
+    def __post_init__(self) -> None:
+        if self.role is None and self.old_role is None:
+            raise ValueError("an assignment change needs a role or an old role")
+        if self.replaces is not None and self.old_role is not None:
+            raise ValueError("only an assign replaces individual permissions")
+
+    @property
+    def kind(self) -> ChangeKind:
+        if self.old_role is None:
+            return ChangeKind.ASSIGN
+        return ChangeKind.UNASSIGN if self.role is None else ChangeKind.REASSIGN
+
+    @property
+    def before(self) -> str | None:
+        """What the principal holds before, as reports say it: its role, ``custom access``, or None."""
+        return CUSTOM_ACCESS if self.replaces is not None else self.old_role
+
+    @property
+    def loses_access(self) -> bool:
+        """An assign whose role lacks some of the individual permissions it replaces."""
+        return self.replaces is not None and bool(self.replaces.lost)
 
     @property
     def sort_key(self) -> tuple[int, str, str, int, str]:
-        # read/space: granted first, revoked last
-        perm_rank = 0
+        return (self.kind.rank, self.space, self.principal.ref, 0, "")
+
+
+@dataclass(frozen=True, slots=True)
+class GrantChange:
+    """One individual permission of a principal in a space; ``permission_id`` is the v1 id of a revoke."""
+
+    kind: ChangeKind  # GRANT or REVOKE
+    space: str
+    principal: Principal
+    permission: str
+    permission_id: int | None = None
+    source: Source | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kind not in GRANT_KINDS:
+            raise ValueError(f"{self.kind.name.lower()} is not a grant change")
+
+    @property
+    def sort_key(self) -> tuple[int, str, str, int, str]:
+        perm_rank = 0  # read/space: granted first, revoked last
         if self.permission == READ_SPACE:
             perm_rank = 1 if self.kind is ChangeKind.REVOKE else -1
-        name = (self.role_def.name if self.role_def else self.old_role_def.name if self.old_role_def else "")
-        if self.app_policy or self.old_app_policy:
-            name = (self.app_policy or self.old_app_policy).name  # type: ignore[union-attr]
-        return (
-            self.kind.rank,
-            self.space or "",
-            self.principal.ref if self.principal else name,
-            perm_rank,
-            self.permission or "",
-        )
+        return (self.kind.rank, self.space, self.principal.ref, perm_rank, self.permission)
 
 
-def replacement_reason(permissions: Iterable[str], lost: Iterable[str]) -> str:
-    """The ``reason`` of an ASSIGN that replaces individual permissions (``old_role == CUSTOM_ACCESS``)."""
-    held, gone = ", ".join(sorted(permissions)), ", ".join(sorted(lost))
-    if gone:
-        return f"replaces individual permissions {held}{_LOSES}{gone}"
-    return f"replaces individual permissions {held}; the role includes them all"
+@dataclass(frozen=True, slots=True)
+class SiteRole:
+    """A custom role as the site held it when the plan was made: its definition and id."""
+
+    definition: RoleDef
+    id: str
 
 
-def replaces_access(change: Change) -> bool:
-    """An ASSIGN on a transition site that replaces the principal's individual permissions."""
-    return change.kind is ChangeKind.ASSIGN and change.old_role == CUSTOM_ACCESS
+@dataclass(frozen=True, slots=True)
+class RoleChange:
+    """A custom role: ``existing`` (None: create) -> ``new`` (None: delete)."""
+
+    new: RoleDef | None = None
+    existing: SiteRole | None = None
+    source: Source | None = None
+    reason: str = ""
+
+    def __post_init__(self) -> None:
+        if self.new is None and self.existing is None:
+            raise ValueError("a role change needs a new or an existing role")
+
+    @property
+    def kind(self) -> ChangeKind:
+        if self.existing is None:
+            return ChangeKind.CREATE_ROLE
+        return ChangeKind.DELETE_ROLE if self.new is None else ChangeKind.UPDATE_ROLE
+
+    @property
+    def name(self) -> str:
+        return self.new.name if self.new is not None else self._existing.definition.name
+
+    @property
+    def _existing(self) -> SiteRole:
+        if self.existing is None:  # excluded by __post_init__
+            raise ValueError("a role change needs a new or an existing role")
+        return self.existing
+
+    @property
+    def sort_key(self) -> tuple[int, str, str, int, str]:
+        return (self.kind.rank, "", self.name, 0, "")
 
 
-def loses_access(change: Change) -> bool:
-    """A replacing ASSIGN whose role lacks some of the individual permissions it replaces."""
-    return replaces_access(change) and _LOSES in change.reason
+@dataclass(frozen=True, slots=True)
+class AppPolicyChange:
+    """An org app access policy: ``existing`` (None: create) -> ``new`` (None: delete).
+
+    ``loosens``: apps regain access somewhere (reports list it with the access that is lost);
+    ``recreate``: one half of a delete-then-create (a coverage level cannot be changed in place).
+    """
+
+    new: AppPolicy | None = None
+    existing: AppPolicy | None = None
+    source: Source | None = None
+    reason: str = ""
+    loosens: bool = False
+    recreate: bool = False
+
+    def __post_init__(self) -> None:
+        if self.new is None and self.existing is None:
+            raise ValueError("an app policy change needs a new or an existing policy")
+
+    @property
+    def kind(self) -> ChangeKind:
+        if self.existing is None:
+            return ChangeKind.CREATE_APP_POLICY
+        return ChangeKind.DELETE_APP_POLICY if self.new is None else ChangeKind.UPDATE_APP_POLICY
+
+    @property
+    def policy(self) -> AppPolicy:
+        """The policy this change is about: the new one, or for a deletion the existing one."""
+        if self.new is not None:
+            return self.new
+        if self.existing is None:  # excluded by __post_init__
+            raise ValueError("an app policy change needs a new or an existing policy")
+        return self.existing
+
+    @property
+    def sort_key(self) -> tuple[int, str, str, int, str]:
+        return (self.kind.rank, "", self.policy.name, 0, "")
 
 
-_LOSES = "; loses "
+AccessChange: TypeAlias = AssignmentChange | GrantChange
+Change: TypeAlias = AssignmentChange | GrantChange | RoleChange | AppPolicyChange
+ACCESS_CHANGES = (AssignmentChange, GrantChange)  # for isinstance
 
 
-def ordered(changes: list[Change] | tuple[Change, ...]) -> tuple[Change, ...]:
+def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
     """Changes in the one fixed order used by plans, reports and apply."""
     return tuple(sorted(changes, key=lambda c: c.sort_key))
-
-
-class Check(enum.StrEnum):
-    REMOVAL_FRACTION = "removal_fraction"
-    MIN_ADMINS = "min_admins"
-    PROTECTED = "protected"
-    ACTOR_ADMIN = "actor_admin"
-    GUEST = "guest"
-    UNKNOWN_PRINCIPAL = "unknown_principal"  # the policy names a group the site does not have
-
-
-@dataclass(frozen=True, slots=True)
-class SafetyFinding:
-    """A failed safety check. Every finding blocks apply unless ``--allow-unsafe`` is given."""
-
-    check: Check
-    message: str
-    space: str | None = None
-
-    OVERRIDE = "--allow-unsafe"
-
-
-@dataclass(frozen=True, slots=True)
-class PlannedSpace:
-    """A space in the plan's scope, with the authority that decided what may be removed."""
-
-    key: str
-    id: str
-    authority: Authority
-    declared_at: Source | None  # the spaces: entry, or None when only defaults match it
-    defaults: tuple[str, ...] = ()  # names of the defaults rules that matched it
-
-
-@dataclass(frozen=True, slots=True)
-class Plan:
-    """Ordered changes plus what they were computed from. Serialised by ``plan/planfile.py``."""
-
-    site: str
-    mode: str
-    policy_digest: str
-    fingerprint: str
-    spaces: tuple[PlannedSpace, ...]
-    changes: tuple[Change, ...]
-    findings: tuple[SafetyFinding, ...] = ()
-    live_assignments: int = 0  # live assignments + grants in scope, the removal fraction's denominator
-    scope: tuple[str, ...] = field(default=())  # --space filter, empty = whole policy
-    # Changes the policy asked for but the plan withheld because they would remove or downgrade a
-    # protected principal or the actor; each ``reason`` says why. Shown in reports, never applied.
-    held: tuple[Change, ...] = ()
-    # What the plan did not cover and why ("app access policies not planned: set ATLASSIAN_ADMIN_API_KEY")
-    notes: tuple[str, ...] = ()
-
-    @property
-    def safe(self) -> bool:
-        return not self.findings
-
-    @property
-    def counts(self) -> Counter[ChangeKind]:
-        return Counter(change.kind for change in self.changes)
-
-    def changes_for(self, space: str) -> tuple[Change, ...]:
-        return tuple(c for c in self.changes if c.space == space)

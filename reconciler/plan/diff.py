@@ -10,7 +10,7 @@ Rules (DESIGN.md §4, §5; decisions written down in docs/safety.md):
   all its permissions too; ``exact`` also revokes everything of principals listed neither in ``grants``
   nor in ``assign``. On a PRE_ROLES site role assignments are not planned (a note says so).
 - Transition sites: assigning a role to a principal on individual permissions (no role) replaces them;
-  the ASSIGN carries ``old_role=CUSTOM_ACCESS`` and a reason naming the permissions replaced and lost.
+  the ASSIGN carries a ``Replacement`` (the permissions replaced and lost) and a reason naming them.
 - ``safety.protected`` principals and ``site.actor`` are never removed or downgraded (a role replacing
   permissions it lacks is a downgrade): such changes are withheld into ``Plan.held`` with the reason.
 - Principals the site cannot name (``Principal.unknown``) are never removed: withheld into ``Plan.held``.
@@ -41,14 +41,18 @@ from reconciler.model import (
 )
 from reconciler.plan.app_access import diff_app_policies
 from reconciler.plan.changes import (
-    CUSTOM_ACCESS,
+    AccessChange,
+    AppPolicyChange,
+    AssignmentChange,
     Change,
     ChangeKind,
-    Plan,
-    PlannedSpace,
+    GrantChange,
+    Replacement,
+    RoleChange,
+    SiteRole,
     ordered,
-    replacement_reason,
 )
+from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import (
     REASON_UNKNOWN_PRINCIPAL,
@@ -63,7 +67,7 @@ REASON_NONE = "set to none in policy"
 REASON_EXACT = "not in policy; space is exact"
 REASON_NOT_LISTED = "not among the policy's permissions for this principal"
 
-AppDiffer = Callable[[DesiredState, LiveState], list[Change]]
+AppDiffer = Callable[[DesiredState, LiveState], list[AppPolicyChange]]
 
 
 def build_plan(desired: DesiredState, live: LiveState, *, scope: Collection[str] = ()) -> Plan:
@@ -161,24 +165,19 @@ def _diff_space(
         _diff_grants(space, live_space, guard, out)
 
 
-def _emit(change: Change, guard: Guard, out: _Out, *, losing: bool) -> None:
+def _emit(change: AccessChange, guard: Guard, out: _Out, *, losing: bool) -> None:
     """Record a change, or withhold it when it takes access from the actor, a protected principal, or a
     principal the site cannot name (whose removal nobody can have asked for by name)."""
-    assert change.principal is not None
     if losing and change.principal.unknown:
-        out.held.append(_with_reason(change, REASON_UNKNOWN_PRINCIPAL))
+        out.held.append(replace(change, reason=REASON_UNKNOWN_PRINCIPAL))
         return
     why = guard.why_kept(change.principal) if losing else None
     if why is None:
         out.changes.append(change)
-    elif change.old_role == CUSTOM_ACCESS:
-        out.held.append(_with_reason(change, f"{why}; {change.reason}"))
+    elif isinstance(change, AssignmentChange) and change.replaces is not None:
+        out.held.append(replace(change, reason=f"{why}; {change.reason}"))
     else:
-        out.held.append(_with_reason(change, why))
-
-
-def _with_reason(change: Change, reason: str) -> Change:
-    return replace(change, reason=reason)
+        out.held.append(replace(change, reason=why))
 
 
 def _diff_assignments(
@@ -189,33 +188,30 @@ def _diff_assignments(
         have = current.get(principal)
         if want.role is None:
             if have is not None:
-                change = Change(ChangeKind.UNASSIGN, key, principal, None, have, source=want.source,
-                                reason=REASON_NONE)
+                change = AssignmentChange(key, principal, None, have, source=want.source, reason=REASON_NONE)
                 _emit(change, guard, out, losing=True)
         elif have is None:
-            change = Change(ChangeKind.ASSIGN, key, principal, want.role, source=want.source)
-            _assign(change, live, guard, out)
+            _assign(AssignmentChange(key, principal, want.role, source=want.source), want.role, live, guard,
+                    out)
         elif have != want.role:
-            change = Change(ChangeKind.REASSIGN, key, principal, want.role, have, source=want.source)
+            change = AssignmentChange(key, principal, want.role, have, source=want.source)
             guarded = guard.why_kept(principal) is not None
             _emit(change, guard, out, losing=guarded and guard.is_downgrade(have, want.role))
     if space.authority is Authority.EXACT:
         for principal, have in current.items():
             if principal not in space.assignments:
-                change = Change(ChangeKind.UNASSIGN, key, principal, None, have, reason=REASON_EXACT)
+                change = AssignmentChange(key, principal, None, have, reason=REASON_EXACT)
                 _emit(change, guard, out, losing=True)
 
 
-def _assign(change: Change, live: LiveState, guard: Guard, out: _Out) -> None:
+def _assign(change: AssignmentChange, role: str, live: LiveState, guard: Guard, out: _Out) -> None:
     """An assignment; on a transition site it replaces the principal's individual permissions."""
-    assert change.role is not None
-    custom = sorted(custom_access(live, change.space, change.principal))
+    custom = custom_access(live, change.space, change.principal)
     if not custom:
         out.changes.append(change)
         return
-    lost = guard.lost_to(custom, change.role)
-    reason = replacement_reason(custom, lost)
-    _emit(replace(change, old_role=CUSTOM_ACCESS, reason=reason), guard, out, losing=bool(lost))
+    replaces = Replacement.of(custom, guard.lost_to(custom, role))
+    _emit(replace(change, replaces=replaces, reason=replaces.reason), guard, out, losing=bool(replaces.lost))
 
 
 def _diff_grants(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out: _Out) -> None:
@@ -223,9 +219,7 @@ def _diff_grants(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out
     for principal, want in space.grants.items():
         have = current.get(principal, {})
         for permission in sorted(want.permissions - set(have)):
-            out.changes.append(
-                Change(ChangeKind.GRANT, key, principal, permission=permission, source=want.source)
-            )
+            out.changes.append(GrantChange(ChangeKind.GRANT, key, principal, permission, source=want.source))
         reason = REASON_NONE if not want.permissions else REASON_NOT_LISTED
         extra = {p: i for p, i in have.items() if p not in want.permissions}
         _revoke_all(key, principal, permissions=extra, reason=reason, source=want.source, guard=guard,
@@ -253,16 +247,16 @@ def _revoke_all(
     out: _Out,
 ) -> None:
     for permission, permission_id in sorted(permissions.items()):
-        change = Change(ChangeKind.REVOKE, key, principal, permission=permission,
-                        permission_id=permission_id, source=source, reason=reason)
+        change = GrantChange(ChangeKind.REVOKE, key, principal, permission, permission_id, source=source,
+                             reason=reason)
         _emit(change, guard, out, losing=True)
 
 
-def _diff_roles(desired: DesiredState, live: LiveState, *, only: Iterable[str] | None) -> list[Change]:
+def _diff_roles(desired: DesiredState, live: LiveState, *, only: Iterable[str] | None) -> list[RoleChange]:
     if not live.mode.has_roles:
         return []
     wanted = set(only) if only is not None else None
-    changes: list[Change] = []
+    changes: list[RoleChange] = []
     for name, role in sorted(desired.roles.items()):
         if wanted is not None and name not in wanted:
             continue
@@ -270,22 +264,20 @@ def _diff_roles(desired: DesiredState, live: LiveState, *, only: Iterable[str] |
             continue
         existing = live.roles.get(name)
         if existing is None:
-            changes.append(Change(ChangeKind.CREATE_ROLE, role_def=role, source=role.source))
+            changes.append(RoleChange(role, source=role.source))
         elif not existing.system and (
             existing.description != role.description or existing.permissions != role.permissions
         ):
-            changes.append(Change(ChangeKind.UPDATE_ROLE, role_def=role, old_role_def=_as_def(existing),
-                                  role_id=existing.id, source=role.source))
+            changes.append(RoleChange(role, _site_role(existing), source=role.source))
     if wanted is None:
         for name, source in sorted(desired.deleted_roles.items()):
             existing = live.roles.get(name)
             if existing is not None and not existing.system:
-                changes.append(Change(ChangeKind.DELETE_ROLE, old_role_def=_as_def(existing),
-                                      role_id=existing.id, source=source, reason=REASON_NONE))
+                changes.append(RoleChange(None, _site_role(existing), source=source, reason=REASON_NONE))
     return changes
 
 
-def _as_def(role: LiveRole) -> RoleDef:
-    return RoleDef(role.name, role.description, role.permissions, system=role.system)
+def _site_role(role: LiveRole) -> SiteRole:
+    return SiteRole(RoleDef(role.name, role.description, role.permissions, system=role.system), role.id)
 
 

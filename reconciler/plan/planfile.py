@@ -3,6 +3,12 @@
 The JSON holds what the plan was computed from (site, role mode, policy digest, live fingerprint, scope),
 the spaces in scope with their authority, every change with its source ``file:line`` and reason, a summary
 and the safety findings. It never holds a secret: nothing from the environment goes into a plan.
+
+Each change is one flat object whose ``kind`` names its family. Format 1 has no field of its own for
+three typed facts, so it keeps them in the text written for people, and this module alone reads them back:
+an assign's ``Replacement`` (``old_role`` is ``custom access``; the permissions replaced and lost are in
+its ``reason``, as ``Replacement.reason`` wrote them) and an app policy change's ``loosens``/``recreate``
+(its ``reason`` starts with ``LOOSENS`` / ``RECREATE``).
 """
 
 from __future__ import annotations
@@ -14,7 +20,22 @@ from typing import Any
 
 from reconciler.errors import PlanFileError
 from reconciler.model import AppBlockMode, AppPolicy, Authority, LiveState, Principal, RoleDef, Source
-from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding
+from reconciler.plan.app_access import LOOSENS, RECREATE
+from reconciler.plan.changes import (
+    APP_POLICY_KINDS,
+    ASSIGNMENT_KINDS,
+    CUSTOM_ACCESS,
+    ROLE_KINDS,
+    AppPolicyChange,
+    AssignmentChange,
+    Change,
+    ChangeKind,
+    GrantChange,
+    Replacement,
+    RoleChange,
+    SiteRole,
+)
+from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 
 FORMAT_VERSION = 1
 
@@ -117,24 +138,27 @@ def _app_policy(policy: AppPolicy) -> dict[str, Any]:
 
 def _change(change: Change) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": change.kind.name.lower(), "symbol": change.kind.symbol}
-    fields: Mapping[str, Any] = {
-        "space": change.space,
-        "principal": _principal(change.principal) if change.principal else None,
-        "role": change.role,
-        "old_role": change.old_role,
-        "permission": change.permission,
-        "permission_id": change.permission_id,
-        "role_def": _role_def(change.role_def) if change.role_def else None,
-        "old_role_def": _role_def(change.old_role_def) if change.old_role_def else None,
-        "role_id": change.role_id,
-        "app_policy": _app_policy(change.app_policy) if change.app_policy else None,
-        "old_app_policy": _app_policy(change.old_app_policy) if change.old_app_policy else None,
-        "source": _source(change.source),
-    }
-    out.update({k: v for k, v in fields.items() if v is not None})
+    out.update({k: v for k, v in _fields(change).items() if v is not None})
     if change.reason:
         out["reason"] = change.reason
     return out
+
+
+def _fields(change: Change) -> Mapping[str, Any]:
+    source = _source(change.source)
+    if isinstance(change, AssignmentChange):
+        return {"space": change.space, "principal": _principal(change.principal), "role": change.role,
+                "old_role": change.before, "source": source}
+    if isinstance(change, GrantChange):
+        return {"space": change.space, "principal": _principal(change.principal),
+                "permission": change.permission, "permission_id": change.permission_id, "source": source}
+    if isinstance(change, RoleChange):
+        existing = change.existing
+        return {"role_def": _role_def(change.new) if change.new else None,
+                "old_role_def": _role_def(existing.definition) if existing else None,
+                "role_id": existing.id if existing else None, "source": source}
+    return {"app_policy": _app_policy(change.new) if change.new else None,
+            "old_app_policy": _app_policy(change.existing) if change.existing else None, "source": source}
 
 
 def _space(space: PlannedSpace) -> dict[str, Any]:
@@ -258,22 +282,42 @@ def _load_app_policy(r: _Reader | None) -> AppPolicy | None:
 
 
 def _load_change(r: _Reader) -> Change:
-    return Change(
-        kind=ChangeKind[r.get("kind", str).upper()],
-        space=r.opt("space", str),
-        principal=_load_principal(r.sub("principal")),
-        role=r.opt("role", str),
-        old_role=r.opt("old_role", str),
-        permission=r.opt("permission", str),
-        permission_id=r.opt("permission_id", int),
-        role_def=_load_role_def(r.sub("role_def")),
-        old_role_def=_load_role_def(r.sub("old_role_def")),
-        role_id=r.opt("role_id", str),
-        app_policy=_load_app_policy(r.sub("app_policy")),
-        old_app_policy=_load_app_policy(r.sub("old_app_policy")),
-        source=_load_source(r.sub("source")),
-        reason=r.opt("reason", str) or "",
-    )
+    kind = ChangeKind[r.get("kind", str).upper()]
+    try:
+        change = _load_family(r, kind)
+    except ValueError as err:
+        raise PlanFileError(f"plan file: {r.path}: {err}") from None
+    if change.kind is not kind:
+        raise PlanFileError(f"plan file: {r.path}: its fields make a {change.kind.name.lower()} change, "
+                            f"but its kind is {kind.name.lower()}")
+    return change
+
+
+def _load_family(r: _Reader, kind: ChangeKind) -> Change:
+    source = _load_source(r.sub("source"))
+    reason: str = r.opt("reason", str) or ""
+    if kind in ROLE_KINDS:
+        old, role_id = _load_role_def(r.sub("old_role_def")), r.opt("role_id", str)
+        if old is not None and role_id is None:
+            raise PlanFileError(f"plan file: {r.path}.role_id: missing")
+        existing = SiteRole(old, role_id) if old is not None and role_id is not None else None
+        return RoleChange(_load_role_def(r.sub("role_def")), existing, source, reason)
+    if kind in APP_POLICY_KINDS:
+        return AppPolicyChange(
+            _load_app_policy(r.sub("app_policy")), _load_app_policy(r.sub("old_app_policy")), source, reason,
+            loosens=reason.startswith(LOOSENS), recreate=reason.startswith(RECREATE),
+        )
+    space, principal = r.get("space", str), _load_principal(r.sub("principal"))
+    if principal is None:
+        raise PlanFileError(f"plan file: {r.path}.principal: missing")
+    if kind in ASSIGNMENT_KINDS:
+        old_role: str | None = r.opt("old_role", str)
+        replaces = None
+        if kind is ChangeKind.ASSIGN and old_role == CUSTOM_ACCESS:
+            old_role, replaces = None, Replacement.parse(reason) or Replacement(())
+        return AssignmentChange(space, principal, r.opt("role", str), old_role, replaces, source, reason)
+    return GrantChange(kind, space, principal, r.get("permission", str), r.opt("permission_id", int), source,
+                       reason)
 
 
 def _load_space(r: _Reader) -> PlannedSpace:
@@ -287,4 +331,4 @@ def _load_space(r: _Reader) -> PlannedSpace:
 
 
 def _load_finding(r: _Reader) -> SafetyFinding:
-    return SafetyFinding(Check(r.get("check", str)), r.get("message", str), r.opt("space", str))
+    return SafetyFinding(SafetyCheck(r.get("check", str)), r.get("message", str), r.opt("space", str))

@@ -32,7 +32,16 @@ from reconciler.model import (
     PrincipalKind,
     RoleMode,
 )
-from reconciler.plan.changes import Change, ChangeKind, Check, Plan, SafetyFinding
+from reconciler.plan.changes import (
+    ACCESS_CHANGES,
+    AccessChange,
+    AssignmentChange,
+    Change,
+    ChangeKind,
+    GrantChange,
+    RoleChange,
+)
+from reconciler.plan.plan import Plan, SafetyCheck, SafetyFinding
 
 REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this many live assignments
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
@@ -97,22 +106,19 @@ class Guard:
             return frozenset()
         return frozenset(permissions) - self.granted_by(role)
 
-    def takes_access(self, change: Change, live: LiveState) -> bool:
-        if change.kind in (ChangeKind.UNASSIGN, ChangeKind.REVOKE):
+    def takes_access(self, change: AccessChange, live: LiveState) -> bool:
+        if isinstance(change, GrantChange):
+            return change.kind is ChangeKind.REVOKE
+        if change.role is None:  # unassign
             return True
-        if change.kind is ChangeKind.ASSIGN:
+        if change.old_role is None:  # assign
             return bool(replaced(change, live, self))
-        return (
-            change.kind is ChangeKind.REASSIGN
-            and change.old_role is not None
-            and change.role is not None
-            and self.is_downgrade(change.old_role, change.role)
-        )
+        return self.is_downgrade(change.old_role, change.role)
 
 
-def custom_access(live: LiveState, key: str | None, principal: Principal | None) -> Mapping[str, int]:
+def custom_access(live: LiveState, key: str, principal: Principal) -> Mapping[str, int]:
     """The individual permissions a principal without a role holds in a space of a transition site."""
-    if live.mode is not RoleMode.ROLES_TRANSITION or key is None or principal is None:
+    if live.mode is not RoleMode.ROLES_TRANSITION:
         return {}
     space = live.spaces.get(key)
     if space is None or principal in space.assignments:
@@ -122,7 +128,7 @@ def custom_access(live: LiveState, key: str | None, principal: Principal | None)
 
 def replaced(change: Change, live: LiveState, guard: Guard) -> frozenset[str]:
     """What an ASSIGN takes away: on a transition site the role replaces individual permissions."""
-    if change.kind is not ChangeKind.ASSIGN or change.role is None:
+    if not isinstance(change, AssignmentChange) or change.old_role is not None or change.role is None:
         return frozenset()
     return guard.lost_to(custom_access(live, change.space, change.principal), change.role)
 
@@ -139,7 +145,7 @@ def check_plan(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[Safe
     for key, (before, after, _) in counts.items():
         if after < minimum and after < before:
             findings.append(SafetyFinding(
-                Check.MIN_ADMINS,
+                SafetyCheck.MIN_ADMINS,
                 f"space {key}: {after} admin(s) besides the actor after this plan (down from {before}), "
                 f"fewer than safety.min_admins_per_space {minimum} ({REFUSAL})",
                 key,
@@ -149,7 +155,7 @@ def check_plan(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[Safe
     for key, (_, _, actor_admin) in counts.items():
         if not actor_admin:
             findings.append(SafetyFinding(
-                Check.ACTOR_ADMIN,
+                SafetyCheck.ACTOR_ADMIN,
                 f"space {key}: the actor {guard.actor.display} would not hold Admin after this plan, so the "
                 f"tool could no longer manage the space; assign it Admin in the policy ({REFUSAL})",
                 key,
@@ -169,16 +175,16 @@ def admin_notes(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[str
     )
 
 
-def _by_space(changes: Iterable[Change]) -> dict[str, list[Change]]:
-    by_space: dict[str, list[Change]] = {}
+def _by_space(changes: Iterable[Change]) -> dict[str, list[AccessChange]]:
+    by_space: dict[str, list[AccessChange]] = {}
     for change in changes:
-        if change.space is not None:
+        if isinstance(change, ACCESS_CHANGES):
             by_space.setdefault(change.space, []).append(change)
     return by_space
 
 
 def _admin_counts(
-    plan: Plan, live: LiveState, by_space: Mapping[str, list[Change]], guard: Guard
+    plan: Plan, live: LiveState, by_space: Mapping[str, list[AccessChange]], guard: Guard
 ) -> dict[str, tuple[int, int, bool]]:
     """Per space in scope: admins besides the actor before and after, and whether the actor is one after."""
     counts: dict[str, tuple[int, int, bool]] = {}
@@ -217,21 +223,23 @@ def _removal_fraction(plan: Plan, live: LiveState, guard: Guard, limit: float) -
     if total < REMOVAL_FLOOR or removals <= limit * total:
         return []
     return [SafetyFinding(
-        Check.REMOVAL_FRACTION,
+        SafetyCheck.REMOVAL_FRACTION,
         f"the plan removes {removals} of {total} live assignments and grants in scope "
         f"({removals / total:.0%}), more than safety.max_removal_fraction {limit:.0%} ({REFUSAL})",
     )]
 
 
 def _unknown_groups(
-    plan: Plan, live: LiveState, by_space: Mapping[str, list[Change]], guard: Guard
+    plan: Plan, live: LiveState, by_space: Mapping[str, list[AccessChange]], guard: Guard
 ) -> list[SafetyFinding]:
     """A group the policy gives access that the site does not have: the add fails, the removals do not."""
     findings: list[SafetyFinding] = []
     seen: set[tuple[str, Principal]] = set()
     for change in plan.changes:
+        if change.kind not in _ADDS or not isinstance(change, ACCESS_CHANGES):
+            continue
         who, key = change.principal, change.space
-        if change.kind not in _ADDS or who is None or key is None or who.kind is not PrincipalKind.GROUP:
+        if who.kind is not PrincipalKind.GROUP:
             continue
         if who.unknown or who.id in live.group_ids or (key, who) in seen:
             continue
@@ -241,7 +249,7 @@ def _unknown_groups(
         outcome = "the plan would remove access without adding it" if removes else "adding it cannot succeed"
         where = f" ({change.source})" if change.source else ""
         findings.append(SafetyFinding(
-            Check.UNKNOWN_PRINCIPAL,
+            SafetyCheck.UNKNOWN_PRINCIPAL,
             f"space {key}: group '{who.id}' does not exist on the site{where}; {outcome}; fix the name in "
             f"the policy ({REFUSAL})",
             key,
@@ -252,30 +260,29 @@ def _unknown_groups(
 def _protected(plan: Plan, live: LiveState, guard: Guard) -> list[SafetyFinding]:
     findings: list[SafetyFinding] = []
     for change in plan.changes:
-        if change.principal is None or guard.why_kept(change.principal) is None:
+        if not isinstance(change, ACCESS_CHANGES) or guard.why_kept(change.principal) is None:
             continue
         if guard.takes_access(change, live):
             what = _verb(change, guard.who(change.principal), replaced(change, live, guard))
-            findings.append(SafetyFinding(
-                Check.PROTECTED, f"space {change.space}: the plan would {what} ({REFUSAL})", change.space
-            ))
+            message = f"space {change.space}: the plan would {what} ({REFUSAL})"
+            findings.append(SafetyFinding(SafetyCheck.PROTECTED, message, change.space))
     return findings
 
 
-def _verb(change: Change, who: str, lost: frozenset[str]) -> str:
+def _verb(change: AccessChange, who: str, lost: frozenset[str]) -> str:
+    if isinstance(change, GrantChange):
+        return f"revoke {change.permission} from {who}"
     if change.kind is ChangeKind.ASSIGN:
         return (f"replace the individual permissions of {who} with {change.role}, losing "
                 f"{', '.join(sorted(lost))}")
     if change.kind is ChangeKind.REASSIGN:
         return f"downgrade {who} from {change.old_role} to {change.role}"
-    if change.kind is ChangeKind.REVOKE:
-        return f"revoke {change.permission} from {who}"
     return f"remove {who} ({change.old_role})"
 
 
 def _roles_in_use(plan: Plan, live: LiveState, guard: Guard) -> list[SafetyFinding]:
     """A custom role update that narrows, or deletes, a role the actor or a protected principal holds."""
-    role_changes = [c for c in plan.changes if c.kind in (ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE)]
+    role_changes = [c for c in plan.changes if isinstance(c, RoleChange) and c.existing is not None]
     if not role_changes:
         return []
     by_space = _by_space(plan.changes)
@@ -283,19 +290,18 @@ def _roles_in_use(plan: Plan, live: LiveState, guard: Guard) -> list[SafetyFindi
     after = {key: _roles_after(space, by_space.get(key, ())) for key, space in live.spaces.items()}
     findings: list[SafetyFinding] = []
     for change in role_changes:
-        old = change.old_role_def
-        if old is None:
+        if change.existing is None:
             continue
-        if change.kind is ChangeKind.DELETE_ROLE:
+        old = change.existing.definition
+        if change.new is None:
             lost, holders = old.permissions, _holders(old.name, [after], guard)
             what = "deleting it removes the access"
         else:
-            new = change.role_def.permissions if change.role_def else frozenset()
-            lost, holders = old.permissions - new, _holders(old.name, [now, after], guard)
+            lost, holders = old.permissions - change.new.permissions, _holders(old.name, [now, after], guard)
             what = f"the update removes {', '.join(sorted(lost))}, which"
         for principal, keys in holders.items() if lost else ():
             findings.append(SafetyFinding(
-                Check.PROTECTED,
+                SafetyCheck.PROTECTED,
                 f"role {old.name}: {what} {guard.who(principal)} holds through it in {', '.join(keys)} "
                 f"({REFUSAL})",
             ))
@@ -315,19 +321,19 @@ def _holders(
     return {principal: sorted(keys) for principal, keys in sorted(found.items())}
 
 
-def _roles_after(space: LiveSpace, changes: Iterable[Change]) -> dict[Principal, str]:
+def _roles_after(space: LiveSpace, changes: Iterable[AccessChange]) -> dict[Principal, str]:
     roles = dict(space.assignments)
     for change in changes:
-        if change.principal is None:
+        if not isinstance(change, AssignmentChange):
             continue
-        if change.kind in (ChangeKind.ASSIGN, ChangeKind.REASSIGN) and change.role:
+        if change.role is not None:
             roles[change.principal] = change.role
-        elif change.kind is ChangeKind.UNASSIGN:
+        else:
             roles.pop(change.principal, None)
     return roles
 
 
-def _admins(live: LiveState, key: str, changes: Iterable[Change]) -> frozenset[Principal]:
+def _admins(live: LiveState, key: str, changes: Iterable[AccessChange]) -> frozenset[Principal]:
     """Who holds Admin (the role, or ``administer/space``) in a space once ``changes`` are applied."""
     space = live.spaces[key]
     roles: dict[Principal, str] = dict(space.assignments) if live.mode.has_roles else {}
@@ -336,17 +342,16 @@ def _admins(live: LiveState, key: str, changes: Iterable[Change]) -> frozenset[P
     )
     for change in changes:
         principal = change.principal
-        if principal is None:
-            continue
-        if change.kind in (ChangeKind.ASSIGN, ChangeKind.REASSIGN) and change.role:
-            if change.kind is ChangeKind.ASSIGN and principal not in roles:
+        if isinstance(change, AssignmentChange):
+            if change.role is None:
+                roles.pop(principal, None)
+                continue
+            if change.old_role is None and principal not in roles:
                 grants.pop(principal, None)  # on a transition site a role replaces individual permissions
             roles[principal] = change.role
-        elif change.kind is ChangeKind.UNASSIGN:
-            roles.pop(principal, None)
-        elif change.kind is ChangeKind.GRANT and change.permission:
+        elif change.kind is ChangeKind.GRANT:
             grants.setdefault(principal, set()).add(change.permission)
-        elif change.kind is ChangeKind.REVOKE and change.permission:
+        else:
             held = grants.get(principal, set())
             if change.permission == READ_SPACE:
                 held.clear()  # revoking read/space drops every other permission of that principal

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from reconciler.plan.changes import Check, SafetyFinding
+from reconciler.plan.plan import SafetyCheck, SafetyFinding
 
 GROUP_FROM = 4  # this many messages of one kind make one line
 SHOWN = 6  # spaces named in a grouped line
@@ -27,22 +27,22 @@ LINE_LIMIT = 600  # characters of one line before it is cut
 _SPACE_NOTE = re.compile(r"^space (\S+): (.+)$", re.DOTALL)
 
 # What a group of findings of one check says; ``{n}`` is the count, the noun follows the number.
-FINDING_KINDS: dict[Check, tuple[str, str, str]] = {
-    Check.MIN_ADMINS: ("space", "spaces",
+FINDING_KINDS: dict[SafetyCheck, tuple[str, str, str]] = {
+    SafetyCheck.MIN_ADMINS: ("space", "spaces",
                        "would be left with fewer admins than safety.min_admins_per_space besides the actor"),
-    Check.ACTOR_ADMIN: ("space", "spaces",
+    SafetyCheck.ACTOR_ADMIN: ("space", "spaces",
                         "would leave the actor without Admin, so the tool could no longer manage them"),
-    Check.PROTECTED: ("change", "changes",
+    SafetyCheck.PROTECTED: ("change", "changes",
                       "would remove or downgrade the actor or a protected principal"),
-    Check.UNKNOWN_PRINCIPAL: ("space", "spaces", "give access to a group the site does not have"),
-    Check.GUEST: ("finding", "findings", "about guests"),
-    Check.REMOVAL_FRACTION: ("finding", "findings", "about the removal fraction"),
+    SafetyCheck.UNKNOWN_PRINCIPAL: ("space", "spaces", "give access to a group the site does not have"),
+    SafetyCheck.GUEST: ("finding", "findings", "about guests"),
+    SafetyCheck.REMOVAL_FRACTION: ("finding", "findings", "about the removal fraction"),
 }
 
 
 def group_findings(findings: Sequence[SafetyFinding]) -> tuple[str, ...]:
     """One line per finding, or per check when a check has ``GROUP_FROM`` findings or more."""
-    buckets: dict[Check, list[SafetyFinding]] = {}
+    buckets: dict[SafetyCheck, list[SafetyFinding]] = {}
     for finding in findings:
         buckets.setdefault(finding.check, []).append(finding)
     lines: list[str] = []

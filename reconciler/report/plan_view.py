@@ -12,20 +12,23 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from reconciler.model import AppPolicy, RoleDef, Source
-from reconciler.plan.app_access import describe_rule, loosens_access
+from reconciler.model import AppPolicy, Source
+from reconciler.plan.app_access import describe_rule
 from reconciler.plan.changes import (
+    ACCESS_CHANGES,
     APP_POLICY_KINDS,
     ASSIGNMENT_KINDS,
     GRANT_KINDS,
     ROLE_KINDS,
+    AccessChange,
+    AppPolicyChange,
+    AssignmentChange,
     Change,
     ChangeKind,
-    Plan,
-    PlannedSpace,
-    loses_access,
-    replaces_access,
+    GrantChange,
+    RoleChange,
 )
+from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.report.group import group_findings, group_notes
 
 ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
@@ -100,7 +103,7 @@ def summary_line(plan: Plan) -> str:
     access = [f"{counts[ChangeKind.ASSIGN]} to assign", f"{counts[ChangeKind.REASSIGN]} to change",
               f"{counts[ChangeKind.UNASSIGN]} to remove"]
     access += [f"{counts[k]} {k.noun}" for k in (ChangeKind.GRANT, ChangeKind.REVOKE) if counts[k]]
-    touched = len({c.space for c in plan.changes if c.kind in ACCESS_KINDS})
+    touched = len({c.space for c in plan.changes if isinstance(c, ACCESS_CHANGES)})
     parts = [f"{', '.join(access)} in {_n(touched, 'space')}"]
     for kind, verb in ((ChangeKind.CREATE_ROLE, "create"), (ChangeKind.UPDATE_ROLE, "update"),
                        (ChangeKind.DELETE_ROLE, "delete")):
@@ -119,9 +122,9 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
     lines = {id(c): _line(c) for c in plan.changes}
-    by_space: dict[str, list[Change]] = {}
+    by_space: dict[str, list[AccessChange]] = {}
     for change in plan.changes:
-        if id(change.kind) in _ACCESS and change.space:
+        if isinstance(change, ACCESS_CHANGES) and change.space:
             by_space.setdefault(change.space, []).append(change)
     spaces = tuple(_space_view(s, by_space[s.key], lines) for s in plan.spaces if s.key in by_space)
     quiet = [s.key for s in plan.spaces if s.key not in by_space]
@@ -158,7 +161,7 @@ def removal_line(removals: Sequence[Change]) -> str:
     counts = Counter(_REMOVAL_NOUNS.get(c.kind, _LOOSENS) for c in removals)
     order = [*dict.fromkeys(_REMOVAL_NOUNS.values()), _LOOSENS]
     parts = [f"{counts[noun]} {noun if counts[noun] != 1 else _ONE[noun]}" for noun in order if counts[noun]]
-    spaces = len({c.space for c in removals if c.space})
+    spaces = len({c.space for c in removals if isinstance(c, ACCESS_CHANGES)})
     where = f" in {_n(spaces, 'space')}" if spaces else ""
     return f"Removes access: {', '.join(parts)}{where}; listed first below."
 
@@ -176,8 +179,9 @@ _ONE = {
 
 
 def _removal_order(change: Change) -> tuple[int, str]:
-    group = 0 if change.kind in ACCESS_KINDS else 1 if change.kind in ROLE_KINDS else 2
-    return group, change.space or ""
+    if isinstance(change, ACCESS_CHANGES):
+        return 0, change.space
+    return (1 if isinstance(change, RoleChange) else 2), ""
 
 
 def _short(digest: str) -> str:
@@ -188,12 +192,14 @@ def _short(digest: str) -> str:
 def _removes(change: Change) -> bool:
     if id(change.kind) in _REMOVES:
         return True
-    if change.kind is ChangeKind.ASSIGN:
-        return loses_access(change)  # a role replacing individual permissions it lacks
-    return id(change.kind) in _APP and loosens_access(change)
+    if isinstance(change, AssignmentChange):
+        return change.loses_access  # a role replacing individual permissions it lacks
+    return isinstance(change, AppPolicyChange) and change.loosens
 
 
-def _space_view(space: PlannedSpace, changes: Sequence[Change], lines: Mapping[int, Line]) -> SpaceView:
+def _space_view(
+    space: PlannedSpace, changes: Sequence[AccessChange], lines: Mapping[int, Line]
+) -> SpaceView:
     by_id = Counter(id(c.kind) for c in changes)
     counts = {k: by_id[id(k)] for k in ACCESS_KINDS}
     return SpaceView(
@@ -213,36 +219,34 @@ def _src(source: Source | None) -> str:
 def _line(change: Change) -> Line:
     subject, detail = _subject_detail(change)
     source = f"{change.source.file}:{change.source.line}" if change.source else ""
-    symbol = _REPLACES if replaces_access(change) else _SYMBOL[change.kind]
-    return Line(symbol, subject, detail, source, change.reason, change.space or "")
+    replaces = isinstance(change, AssignmentChange) and change.replaces is not None
+    symbol = _REPLACES if replaces else _SYMBOL[change.kind]
+    space = change.space if isinstance(change, ACCESS_CHANGES) else ""
+    return Line(symbol, subject, detail, source, change.reason, space)
 
 
 def _subject_detail(change: Change) -> tuple[str, str]:
-    kind = change.kind
+    if isinstance(change, RoleChange):
+        return _role_detail(change)
+    if isinstance(change, AppPolicyChange):
+        return _app_detail(change.policy)
     principal = change.principal
-    if principal is not None:
-        who = f"{principal.kind.value}:{principal.label or principal.id}"
-        if kind is ChangeKind.ASSIGN:
-            detail = f"{change.old_role} -> {change.role}" if change.old_role else f"{change.role}"
-        elif kind is ChangeKind.UNASSIGN:
-            detail = f"{change.old_role} -> none"
-        elif kind is ChangeKind.REASSIGN:
-            detail = f"{change.old_role} -> {change.role}"
-        else:
-            detail = f"{change.permission}"
-        return who, detail
-    if id(kind) in _ROLE:
-        return _role_detail(change.role_def, change.old_role_def)
-    if id(kind) in _APP:
-        return _app_detail(change.app_policy, change.old_app_policy)
-    return "", ""
+    who = f"{principal.kind.value}:{principal.label or principal.id}"
+    if isinstance(change, GrantChange):
+        return who, change.permission
+    if change.role is None:
+        return who, f"{change.old_role} -> none"
+    before = change.before
+    return who, f"{before} -> {change.role}" if before else change.role
 
 
-def _role_detail(new: RoleDef | None, old: RoleDef | None) -> tuple[str, str]:
+def _role_detail(change: RoleChange) -> tuple[str, str]:
+    new, existing = change.new, change.existing
     if new is None:
-        return (old.name if old else "?"), "custom role"
-    if old is None:
+        return change.name, "custom role"
+    if existing is None:
         return new.name, ", ".join(sorted(new.permissions))
+    old = existing.definition
     pieces = [f"+{p}" for p in sorted(new.permissions - old.permissions)]
     pieces += [f"-{p}" for p in sorted(old.permissions - new.permissions)]
     if new.description != old.description:
@@ -250,10 +254,7 @@ def _role_detail(new: RoleDef | None, old: RoleDef | None) -> tuple[str, str]:
     return new.name, " ".join(pieces)
 
 
-def _app_detail(new: AppPolicy | None, old: AppPolicy | None) -> tuple[str, str]:
-    policy = new or old
-    if policy is None:
-        return "?", ""
+def _app_detail(policy: AppPolicy) -> tuple[str, str]:
     return policy.name, f"{describe_rule(policy.mode, policy.apps)} in {_keys(policy.spaces)}"
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
 
 from reconciler.errors import UsageError
-from reconciler.plan.changes import Plan
+from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import dump_plan
 from reconciler.report.plan_view import Line, PlanView, SpaceView, build_view
 from reconciler.report.templates import environment

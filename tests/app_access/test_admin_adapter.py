@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,7 +22,9 @@ from reconciler.errors import (
     UsageError,
 )
 from reconciler.model import AppBlockMode, AppPolicy
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import AppPolicyChange
+from reconciler.plan.plan import Plan
+from reconciler.plan.planfile import dump_plan, load_plan
 from reconciler.sandbox.admin_api import add_policy
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
@@ -70,13 +74,13 @@ def test_writer_creates_updates_and_deletes_policies() -> None:
     created = AppPolicy("R", AppBlockMode.ALL, (), ("S01", "S02"))
     policy_id = with_writer.create(created)
     updated = AppPolicy("R", AppBlockMode.ALL_EXCEPT, ("ok.app",), ("S03",), id=policy_id)
-    with_writer.apply_change(Change(ChangeKind.UPDATE_APP_POLICY, app_policy=updated,
-                                    old_app_policy=replace(created, id=policy_id)))
+    with_writer.apply_change(AppPolicyChange(new=updated,
+                                    existing=replace(created, id=policy_id)))
     stored = site.state.org_policies[policy_id]["attributes"]
     assert stored["rule"] == {"appAccess": {"mode": "ALLOWLIST", "apps": ["ok.app"]}}
     assert stored["resources"] == [{"id": f"ari:cloud:confluence:{CLOUD}:space/1003",
                                     "applicationStatus": "applied"}]
-    with_writer.apply_change(Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=updated))
+    with_writer.apply_change(AppPolicyChange(existing=updated))
     assert site.state.org_policies == {}
 
 
@@ -219,9 +223,8 @@ def test_update_refuses_a_policy_an_org_admin_changed_since_the_plan() -> None:
     by_hand = AppPolicy("R", AppBlockMode.ALL, (), ("S01", "S04"), id=policy_id)
     admin.api.update(policy_id, dsp_wire.to_wire(by_hand, CLOUD, space_ids(site)))  # an org admin's edit
     with pytest.raises(StalePlanError) as exc:
-        admin.apply_change(Change(ChangeKind.UPDATE_APP_POLICY,
-                                  app_policy=AppPolicy("R", AppBlockMode.ALL, (), ("S02",), id=policy_id),
-                                  old_app_policy=replace(planned, id=policy_id)))
+        admin.apply_change(AppPolicyChange(new=AppPolicy("R", AppBlockMode.ALL, (), ("S02",), id=policy_id),
+                                  existing=replace(planned, id=policy_id)))
     assert str(exc.value) == "app policy 'R' changed since the plan was made; run `reconciler plan` again"
     assert [r["id"] for r in site.state.org_policies[policy_id]["attributes"]["resources"]] == [
         f"ari:cloud:confluence:{CLOUD}:space/1001", f"ari:cloud:confluence:{CLOUD}:space/1004"]
@@ -236,8 +239,7 @@ def test_delete_refuses_a_policy_an_org_admin_changed_since_the_plan() -> None:
     admin.api.update(policy_id, dsp_wire.to_wire(by_hand, CLOUD, space_ids(site)))
     site.reset_counters()
     with pytest.raises(StalePlanError) as exc:
-        admin.apply_change(Change(ChangeKind.DELETE_APP_POLICY,
-                                  old_app_policy=replace(planned, id=policy_id)))
+        admin.apply_change(AppPolicyChange(existing=replace(planned, id=policy_id)))
     assert str(exc.value) == "app policy 'R' changed since the plan was made; run `reconciler plan` again"
     assert list(site.state.org_policies) == [policy_id]
     assert site.counters == {"GET /admin/control/v2/orgs/{id}/policies/{id}": 1}
@@ -247,7 +249,7 @@ def test_delete_of_a_policy_unchanged_since_the_plan_deletes_it() -> None:
     site = make_site()
     planned = AppPolicy("R", AppBlockMode.ONLY, ("b.app", "a.app"), ("S02", "S01"))
     policy_id = add_policy(site.state, planned)
-    change = Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=replace(planned, id=policy_id))
+    change = AppPolicyChange(existing=replace(planned, id=policy_id))
     writer(site).apply_change(change)
     assert site.state.org_policies == {}
 
@@ -255,24 +257,46 @@ def test_delete_of_a_policy_unchanged_since_the_plan_deletes_it() -> None:
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        (Change(ChangeKind.UPDATE_APP_POLICY, app_policy=AppPolicy("R", AppBlockMode.ALL, (), ("S01",)),
-                old_app_policy=AppPolicy("R", AppBlockMode.ALL, (), ())),
+        (AppPolicyChange(new=AppPolicy("R", AppBlockMode.ALL, (), ("S01",)),
+                existing=AppPolicy("R", AppBlockMode.ALL, (), ())),
          "app policy 'R' has no live policy id to update"),
-        (Change(ChangeKind.UPDATE_APP_POLICY, app_policy=AppPolicy("R", AppBlockMode.ALL, (), (), id="p1")),
-         "the update of app policy 'R' has no old policy"),
-        (Change(ChangeKind.DELETE_APP_POLICY, old_app_policy=AppPolicy("R", AppBlockMode.ALL, (), ())),
+        (AppPolicyChange(existing=AppPolicy("R", AppBlockMode.ALL, (), ())),
          "app policy 'R' has no live policy id to delete"),
-        (Change(ChangeKind.CREATE_APP_POLICY), "a create_app_policy change has no app policy"),
-        (Change(ChangeKind.ASSIGN, space="S01"), "assign is not an app policy change"),
     ],
-    ids=["update without an id", "update without the old policy", "delete without an id",
-         "create without a policy", "not an app policy change"],
+    ids=["update without an id", "delete without an id"],
 )
 def test_malformed_change_is_a_one_line_plan_file_error_before_any_request(
-    change: Change, message: str
+    change: AppPolicyChange, message: str
 ) -> None:
     site = make_site()
     with pytest.raises(PlanFileError) as exc:
         writer(site).apply_change(change)
     assert str(exc.value) == f"the plan file is malformed: {message}; run `reconciler plan` again"
     assert site.request_count == 0
+
+
+POLICY_R = {"name": "R", "mode": "all", "apps": [], "spaces": [], "coverage": "CONTAINER", "id": "p1",
+            "source": None}
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"kind": "update_app_policy", "app_policy": POLICY_R},
+         ("plan file: plan.changes[0]: its fields make a create_app_policy change, but its kind is "
+          "update_app_policy")),
+        ({"kind": "create_app_policy"},
+         "plan file: plan.changes[0]: an app policy change needs a new or an existing policy"),
+        ({"kind": "assign", "app_policy": POLICY_R}, "plan file: plan.changes[0].space: missing"),
+    ],
+    ids=["update without the old policy", "create without a policy", "not an app policy change"],
+)
+def test_malformed_app_policy_change_in_a_plan_file_is_a_one_line_error_before_any_request(
+    change: dict[str, Any], message: str
+) -> None:
+    """The plan file cannot even hold these: the typed change has no such form, so loading refuses it."""
+    doc = json.loads(dump_plan(Plan("sandbox:test", "ROLES", "d", "f", (), ())))
+    doc["changes"] = [change]
+    with pytest.raises(PlanFileError) as exc:
+        load_plan(json.dumps(doc))
+    assert str(exc.value) == message

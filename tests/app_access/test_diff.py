@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from reconciler.model import AppBlockMode, AppPolicy, Source
-from reconciler.plan.app_access import app_policy_drift, diff_app_policies, loosens_access
-from reconciler.plan.changes import Change, ordered
+from reconciler.plan.app_access import app_policy_drift, diff_app_policies
+from reconciler.plan.changes import AppPolicyChange, Change, ordered
 from tests.app_access.builders import desired, keys, live, policy, rule
 
 CONFIDENTIAL = rule("Confidential spaces", ["FIN", "LEGAL"])
 
 
-def summary(changes: list[Change]) -> list[tuple[str, str, str]]:
-    return [
-        (c.kind.name, (c.app_policy or c.old_app_policy).name, c.reason)  # type: ignore[union-attr]
-        for c in ordered(changes)
-    ]
+def summary(changes: list[AppPolicyChange]) -> list[tuple[str, str, str]]:
+    return [(c.kind.name, c.policy.name, c.reason) for c in app_changes(changes)]
+
+
+def app_changes(changes: list[AppPolicyChange]) -> list[AppPolicyChange]:
+    ordered_changes: list[Change] = list(ordered(changes))
+    return [c for c in ordered_changes if isinstance(c, AppPolicyChange)]
 
 
 def test_missing_policy_is_created_from_the_rule() -> None:
@@ -23,8 +25,8 @@ def test_missing_policy_is_created_from_the_rule() -> None:
         ("CREATE_APP_POLICY", "Confidential spaces", "blocks apps in FIN, HR, LEGAL"),
     ]
     assert changes[0].source == Source("policies/app-access.yaml", 5, 7)
-    assert changes[0].app_policy is not None
-    assert changes[0].app_policy.id is None
+    assert changes[0].new is not None
+    assert changes[0].new.id is None
 
 
 def test_matching_policy_gives_no_change() -> None:
@@ -37,9 +39,9 @@ def test_space_moved_to_apps_blocked_updates_the_policy_from_the_space_file() ->
     changes = diff_app_policies(state, live([policy("Confidential spaces", ["FIN", "HR", "LEGAL"], id="p1")]))
     assert summary(changes) == [("UPDATE_APP_POLICY", "Confidential spaces", "blocks apps in ENG")]
     assert changes[0].source == Source("policies/spaces/ENG.yaml", 3, 3)
-    assert changes[0].app_policy is not None
-    assert changes[0].app_policy.id == "p1"
-    assert not loosens_access(changes[0])
+    assert changes[0].new is not None
+    assert changes[0].new.id == "p1"
+    assert not changes[0].loosens
 
 
 def test_unblocking_a_space_is_flagged_as_loosening_access() -> None:
@@ -48,7 +50,7 @@ def test_unblocking_a_space_is_flagged_as_loosening_access() -> None:
     assert summary(changes) == [
         ("UPDATE_APP_POLICY", "Confidential spaces", "loosens app access: unblocks HR"),
     ]
-    assert loosens_access(changes[0])
+    assert changes[0].loosens
 
 
 def test_rule_removed_with_empty_spaces_deletes_its_policy_and_loosens_access() -> None:
@@ -58,7 +60,7 @@ def test_rule_removed_with_empty_spaces_deletes_its_policy_and_loosens_access() 
         ("DELETE_APP_POLICY", "Confidential spaces",
          "loosens app access: no longer in policy; apps regain access to FIN"),
     ]
-    assert loosens_access(changes[0])
+    assert changes[0].loosens
 
 
 def test_policies_the_tool_does_not_manage_are_never_deleted() -> None:
@@ -76,8 +78,8 @@ def test_coverage_level_change_is_delete_then_create() -> None:
         ("DELETE_APP_POLICY", "Confidential spaces", why),
         ("CREATE_APP_POLICY", "Confidential spaces", why),
     ]
-    assert ordered(changes)[0].old_app_policy.id == "old"  # type: ignore[union-attr]
-    assert ordered(changes)[1].app_policy.id is None  # type: ignore[union-attr]
+    assert app_changes(changes)[0].existing.id == "old"  # type: ignore[union-attr]
+    assert app_changes(changes)[1].new.id is None  # type: ignore[union-attr]
 
 
 def test_blank_coverage_level_is_set_by_an_update() -> None:
@@ -150,7 +152,7 @@ def test_a_middle_part_emptied_is_deleted_and_the_last_renamed_without_moving_sp
         ("UPDATE_APP_POLICY", "Big (1/2)", "renamed from 'Big (1/3)'"),
         ("UPDATE_APP_POLICY", "Big (2/2)", "renamed from 'Big (3/3)'"),
     ]
-    assert [c.app_policy.id for c in ordered(changes)[1:]] == ["p1", "p3"]  # type: ignore[union-attr]
+    assert [c.new.id for c in app_changes(changes)[1:]] == ["p1", "p3"]  # type: ignore[union-attr]
 
 
 def test_spaces_moved_out_of_an_overfull_part_do_not_loosen_access() -> None:
@@ -159,4 +161,4 @@ def test_spaces_moved_out_of_an_overfull_part_do_not_loosen_access() -> None:
         ("CREATE_APP_POLICY", "Big (2/2)", "blocks apps in S16, S17"),
         ("UPDATE_APP_POLICY", "Big (1/2)", "moves S16, S17 to another part; renamed from 'Big'"),
     ]
-    assert not any(loosens_access(c) for c in changes)
+    assert not any(c.loosens for c in changes)

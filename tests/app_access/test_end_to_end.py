@@ -54,7 +54,7 @@ def test_space_moved_to_apps_blocked_is_in_the_org_policy_after_apply(tmp_path: 
     policy = demo_with_docs_blocked(tmp_path)
     env = {"RECONCILER_SANDBOX_DIR": str(tmp_path / "sandbox")}
     _, _, plan = run_plan(policy, env=env, state_dir=tmp_path / "sandbox")
-    app_changes = [(c.kind.name, c.app_policy.name, c.reason) for c in plan.changes  # type: ignore[union-attr]
+    app_changes = [(c.kind.name, c.policy.name, c.reason) for c in plan.changes  # type: ignore[union-attr]
                    if c.kind in APP_KINDS]
     assert app_changes == [
         ("CREATE_APP_POLICY", "No AI assistants in sales", "blocks apps in SALES"),

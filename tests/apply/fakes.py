@@ -31,7 +31,8 @@ from reconciler.model import (
     SiteSettings,
     SpaceInfo,
 )
-from reconciler.plan.changes import Change, Plan, PlannedSpace, ordered
+from reconciler.plan.changes import Change, ordered
+from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.plan.planfile import fingerprint
 
 ACTOR = Principal(PrincipalKind.USER, "actor-1", label="svc-reconciler")

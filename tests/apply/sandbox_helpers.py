@@ -13,7 +13,8 @@ from reconciler.apply.pipeline import ApplySession, open_apply, plan_for_apply
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.session import SANDBOX_BASE_URL
 from reconciler.model import DesiredState, LiveState
-from reconciler.plan.changes import Plan
+from reconciler.plan.changes import ACCESS_CHANGES
+from reconciler.plan.plan import Plan
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import default_credentials, open_site
@@ -71,7 +72,7 @@ def writes(site: Site) -> dict[str, int]:
 
 
 def summary(plan: Plan) -> list[str]:
-    return [f"{c.kind.name} {c.space or ''} {c.principal.ref if c.principal else ''}".strip()
+    return [f"{c.kind.name} {c.space} {c.principal.ref}" if isinstance(c, ACCESS_CHANGES) else c.kind.name
             for c in plan.changes]
 
 

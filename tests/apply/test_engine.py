@@ -10,7 +10,14 @@ from reconciler.apply import ApplyResult, Status, apply_plan
 from reconciler.apply.execute import CONFIRMED
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.model import LiveState, Principal, PrincipalKind, RoleDef, RoleMode
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import (
+    AppPolicyChange,
+    AssignmentChange,
+    Change,
+    ChangeKind,
+    GrantChange,
+    RoleChange,
+)
 from reconciler.plan.safety import check_plan
 from tests.apply.fakes import (
     ACTOR,
@@ -28,21 +35,20 @@ REVIEWER = RoleDef("Reviewer", "Reads and comments", frozenset({"read/space", "c
 
 
 def assign(space: str, who: Principal, role: str, old: str | None = None) -> Change:
-    kind = ChangeKind.REASSIGN if old else ChangeKind.ASSIGN
-    return Change(kind, space=space, principal=who, role=role, old_role=old)
+    return AssignmentChange(space, who, role, old)
 
 
 def unassign(space: str, who: Principal, old: str) -> Change:
-    return Change(ChangeKind.UNASSIGN, space=space, principal=who, old_role=old)
+    return AssignmentChange(space, who, None, old)
 
 
 def grant(space: str, who: Principal, perm: str) -> Change:
-    return Change(ChangeKind.GRANT, space=space, principal=who, permission=perm)
+    return GrantChange(ChangeKind.GRANT, space, who, perm)
 
 
 def revoke(site: FakeSite, space: str, who: Principal, perm: str) -> Change:
     pid = site.spaces[space].grants[who][perm]
-    return Change(ChangeKind.REVOKE, space=space, principal=who, permission=perm, permission_id=pid)
+    return GrantChange(ChangeKind.REVOKE, space, who, perm, pid)
 
 
 def run(site: FakeSite, changes: Sequence[Change], sleeps: list[float] | None = None,
@@ -84,7 +90,7 @@ def test_roles_site_sets_every_assignment_of_a_space_in_one_write() -> None:
 def test_role_created_in_this_run_is_assigned_by_the_id_from_its_creation() -> None:
     site = roles_site()
     result = run(site, [
-        Change(ChangeKind.CREATE_ROLE, role_def=REVIEWER),
+        RoleChange(REVIEWER),
         assign("HR", user("u-1"), "Reviewer"),
     ])
     assert result.ok
@@ -234,7 +240,7 @@ def test_assignments_to_a_role_that_could_not_be_created_are_skipped() -> None:
     site = roles_site()
     site.faults.append(Fault(1, server_error().__class__("POST", "/wiki/api/v2/space-roles", 400, "limit")))
     result = run(site, [
-        Change(ChangeKind.CREATE_ROLE, role_def=REVIEWER),
+        RoleChange(REVIEWER),
         assign("HR", user("u-1"), "Reviewer"),
         assign("ENG", group("eng-leads"), "Admin"),
     ])
@@ -365,7 +371,7 @@ def test_a_refused_app_policy_change_fails_alone_and_removals_still_run() -> Non
     site = roles_site()
     policy = AppPolicy("Confidential spaces", AppBlockMode.ALL, (), ("HR",))
     result = run(site, [
-        Change(ChangeKind.CREATE_APP_POLICY, app_policy=policy),
+        AppPolicyChange(policy),
         unassign("ENG", group("contractors"), "Viewer"),
     ], app_writer=RefusingAppWriter())
     assert statuses(result) == [

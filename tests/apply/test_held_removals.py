@@ -10,7 +10,7 @@ from __future__ import annotations
 from reconciler.apply import ApplyResult
 from reconciler.errors import ApiError
 from reconciler.model import RoleMode
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import ACCESS_CHANGES, Change, RoleChange
 from tests.apply.fakes import ACTOR, FakeSite, Fault, group, transport_error, user
 from tests.apply.test_engine import REVIEWER, assign, grant, revoke, roles_site, run, unassign
 
@@ -20,10 +20,14 @@ HELD = "not removed: an addition in this space failed, so removals wait for a cl
 def outcomes(result: ApplyResult) -> list[tuple[str, str, str]]:
     """(space principal: what, status, reason) of every change, in plan order."""
     return [
-        (f"{r.change.space} {r.change.principal.ref if r.change.principal else '-'} {r.change.kind.name}",
+        (f"{_where(r.change)} {r.change.kind.name}",
          r.status.value, r.reason)
         for r in result.results
     ]
+
+
+def _where(change: Change) -> str:
+    return f"{change.space} {change.principal.ref}" if isinstance(change, ACCESS_CHANGES) else "None -"
 
 
 def test_unknown_group_holds_the_space_removals_and_only_its_additions_are_sent() -> None:
@@ -95,7 +99,7 @@ def test_assignment_skipped_for_a_role_not_created_holds_the_space_removals() ->
     site = roles_site()
     site.faults.append(Fault(1, ApiError("POST", "/wiki/api/v2/space-roles", 400, "limit")))
     result = run(site, [
-        Change(ChangeKind.CREATE_ROLE, role_def=REVIEWER),
+        RoleChange(REVIEWER),
         assign("ENG", group("engineering"), "Reviewer", old="Viewer"),
         unassign("ENG", group("contractors"), "Viewer"),
     ])

@@ -14,7 +14,7 @@ from reconciler.apply import ApplyResult, ChangeResult, NotConverged, Status
 from reconciler.apply.execute import CONFIRMED
 from reconciler.errors import UsageError
 from reconciler.model import RoleDef
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange, RoleChange
 from reconciler.report.apply_render import render_apply
 from tests.apply.fakes import group, user
 
@@ -23,14 +23,15 @@ REVIEWER = RoleDef("Reviewer", "Reads and comments", frozenset({"read/space", "c
 
 
 def mixed_result() -> ApplyResult:
-    create = Change(ChangeKind.CREATE_ROLE, role_def=REVIEWER)
-    assign = Change(ChangeKind.ASSIGN, space="ENG", principal=group("eng-leads"), role="Admin")
-    change = Change(ChangeKind.REASSIGN, space="HR", principal=group("hr"), role="Manager", old_role="Viewer")
-    ghost = Change(ChangeKind.ASSIGN, space="ENG", principal=group("ghosts"), role="Viewer")
-    skipped = Change(ChangeKind.ASSIGN, space="LEGAL", principal=user("5b10"), role="Reviewer")
-    grant = Change(ChangeKind.GRANT, space="OPS", principal=group("contractors"), permission="read/space")
-    revoke = Change(ChangeKind.REVOKE, space="OPS", principal=group("old"), permission="create/page",
-                    permission_id=7)
+    create = RoleChange(REVIEWER)
+    assign = AssignmentChange(space="ENG", principal=group("eng-leads"), role="Admin")
+    change = AssignmentChange(space="HR", principal=group("hr"), role="Manager", old_role="Viewer")
+    ghost = AssignmentChange(space="ENG", principal=group("ghosts"), role="Viewer")
+    skipped = AssignmentChange(space="LEGAL", principal=user("5b10"), role="Reviewer")
+    grant = GrantChange(ChangeKind.GRANT, space="OPS", principal=group("contractors"),
+                        permission="read/space")
+    revoke = GrantChange(ChangeKind.REVOKE, space="OPS", principal=group("old"), permission="create/page",
+                         permission_id=7)
     return ApplyResult(
         site="sandbox:demo",
         mode="ROLES_TRANSITION",
@@ -51,7 +52,7 @@ def mixed_result() -> ApplyResult:
 
 
 def complete_result() -> ApplyResult:
-    assign = Change(ChangeKind.ASSIGN, space="ENG", principal=group("eng-leads"), role="Admin")
+    assign = AssignmentChange(space="ENG", principal=group("eng-leads"), role="Admin")
     return ApplyResult(site="sandbox:demo", mode="ROLES", results=(ChangeResult(assign, Status.DONE),),
                        writes=1, writes_by_space={"ENG": 1})
 
@@ -81,7 +82,7 @@ def test_unknown_format_is_a_usage_error() -> None:
 
 
 def test_markdown_table_cells_escape_pipes_and_line_breaks() -> None:
-    ghost = Change(ChangeKind.ASSIGN, space="ENG", principal=group("ghosts"), role="Viewer")
+    ghost = AssignmentChange(space="ENG", principal=group("ghosts"), role="Viewer")
     result = ApplyResult(site="sandbox:demo", mode="ROLES",
                          results=(ChangeResult(ghost, Status.FAILED, "400: bad | worse\nsecond line"),))
     assert "| `+` | ENG group:ghosts: Viewer | 400: bad \\| worse second line |\n" in render_apply(

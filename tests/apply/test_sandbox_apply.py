@@ -10,6 +10,7 @@ import pytest
 from reconciler.apply import ApplyResult, RoleEntry, Subject, apply_plan
 from reconciler.apply.pipeline import ApplySession, plan_for_apply
 from reconciler.model import RoleDef, SpaceInfo
+from reconciler.plan.changes import ACCESS_CHANGES
 from reconciler.sandbox.faults import Knobs
 from tests.apply.sandbox_helpers import (
     assignments,
@@ -62,7 +63,7 @@ def test_apply_then_plan_has_no_changes_on_a_roles_site(policies: Path, state_di
     roles_site(policies, state_dir)
     session, site = open_session(policies, state_dir)
     _live, before = plan_for_apply(session)
-    changed = sorted({c.space for c in before.changes if c.space})
+    changed = sorted({c.space for c in before.changes if isinstance(c, ACCESS_CHANGES)})
     site.reset_counters()
     result = apply_once(session)
     assert result.ok, result
@@ -147,7 +148,8 @@ def test_interrupted_apply_then_second_apply_converges_without_losing_unmanaged_
 ) -> None:
     session, _site = open_session(policies, state_dir)
     live, plan = plan_for_apply(session)
-    removed = {(c.space, c.principal.ref) for c in plan.changes if c.principal and c.kind.removes_access}
+    removed = {(c.space, c.principal.ref) for c in plan.changes
+               if isinstance(c, ACCESS_CHANGES) and c.kind.removes_access}
     kept_before = {fact for fact in assignments(live) if (fact[0], fact[1]) not in removed}
     with pytest.raises(KeyboardInterrupt):
         apply_plan(plan, session.desired, reader=session.reader, live=live,

@@ -17,8 +17,8 @@ from reconciler.drift.run import run_import
 from reconciler.drift.yamltext import scalar
 from reconciler.errors import UsageError
 from reconciler.model import DesiredState
-from reconciler.plan.changes import Plan
 from reconciler.plan.diff import build_plan
+from reconciler.plan.plan import Plan
 from reconciler.plan.safety import check_plan
 from reconciler.policy.loader import load_policy
 

@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 from reconciler.model import Authority, Principal, PrincipalKind, Source
-from reconciler.plan.changes import Change, ChangeKind, Plan, PlannedSpace, ordered
+from reconciler.plan.changes import AssignmentChange, Change, ordered
+from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.report.plan_view import build_view
 from reconciler.report.render import render_plan
 from tests.github.test_workflow_scripts import PLAN_BODY_STEP
@@ -23,14 +24,14 @@ def _space_changes(index: int) -> list[Change]:
     for n in range(PER_SPACE):
         group = Principal(PrincipalKind.GROUP, f"team-{index:03d}-{n:03d}")
         if n < 40:
-            changes.append(Change(ChangeKind.UNASSIGN, space=key, principal=group, old_role="Collaborator",
-                                  reason="not in policy; space is exact"))
+            changes.append(AssignmentChange(space=key, principal=group, old_role="Collaborator",
+                                            reason="not in policy; space is exact"))
         elif n < 80:
-            changes.append(Change(ChangeKind.ASSIGN, space=key, principal=group, role="Viewer",
-                                  source=source))
+            changes.append(AssignmentChange(space=key, principal=group, role="Viewer",
+                                            source=source))
         else:
-            changes.append(Change(ChangeKind.REASSIGN, space=key, principal=group, role="Manager",
-                                  old_role="Viewer", source=source))
+            changes.append(AssignmentChange(space=key, principal=group, role="Manager",
+                                            old_role="Viewer", source=source))
     return changes
 
 

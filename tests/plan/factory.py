@@ -23,7 +23,7 @@ from reconciler.model import (
     Source,
     SpaceInfo,
 )
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, GrantChange, RoleChange
 
 ACTOR = Principal.parse_ref("user:svc")
 ADMINS = Principal.parse_ref("group:confluence-administrators")
@@ -127,14 +127,15 @@ def live(
 def describe(change: Change) -> str:
     """One readable line per change, for exact comparisons."""
     kind = change.kind.name.lower()
-    who = change.principal.ref if change.principal else ""
-    if change.kind in (ChangeKind.GRANT, ChangeKind.REVOKE):
-        what = f"{change.permission}"
-    elif change.kind in (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE):
-        role = change.role_def or change.old_role_def
-        assert role is not None
-        return f"{kind} {role.name}" + (f" ({change.reason})" if change.reason else "")
-    else:
-        what = f"{change.old_role or ''}->{change.role or ''}"
     reason = f" ({change.reason})" if change.reason else ""
+    if isinstance(change, RoleChange):
+        return f"{kind} {change.name}{reason}"
+    if isinstance(change, AppPolicyChange):
+        return f"{kind} None  ->{reason}"
+    who = change.principal.ref
+    if isinstance(change, GrantChange):
+        what = f"{change.permission}"
+    else:
+        assert isinstance(change, AssignmentChange)
+        what = f"{change.before or ''}->{change.role or ''}"
     return f"{kind} {change.space} {who} {what}{reason}"

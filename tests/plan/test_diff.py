@@ -22,7 +22,7 @@ from reconciler.model import (
     RoleMode,
     Source,
 )
-from reconciler.plan.changes import Change, ChangeKind
+from reconciler.plan.changes import AppPolicyChange, ChangeKind
 from reconciler.plan.diff import plan_from_effective
 from tests.plan.factory import SRC, describe, desired, live, live_space, p, space
 
@@ -281,7 +281,7 @@ def test_unknown_scope_key_is_a_usage_error() -> None:
 
 def test_app_policy_changes_come_from_the_app_differ_only_when_app_access_is_read() -> None:
     policy = AppPolicy("Confidential", AppBlockMode.ALL, (), ("ENG",))
-    made = [Change(ChangeKind.CREATE_APP_POLICY, app_policy=policy)]
+    made = [AppPolicyChange(new=policy)]
     effective = {"ENG": space(assign={"user:svc": "Admin"})}
     base = live(live_space(assign={"user:svc": "Admin"}))
     with_apps = LiveState(base.mode, base.roles, base.permissions, base.spaces, {}, app_policies=())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -10,7 +12,18 @@ from hypothesis import strategies as st
 
 from reconciler.errors import PlanFileError
 from reconciler.model import AppBlockMode, AppPolicy, Authority, Principal, PrincipalKind, RoleDef, Source
-from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding
+from reconciler.plan.app_access import LOOSENS, RECREATE
+from reconciler.plan.changes import (
+    ACCESS_CHANGES,
+    GRANT_KINDS,
+    AppPolicyChange,
+    AssignmentChange,
+    GrantChange,
+    Replacement,
+    RoleChange,
+    SiteRole,
+)
+from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 from reconciler.plan.planfile import dump_plan, fingerprint, load_plan
 from tests.plan.factory import live, live_space
 
@@ -26,23 +39,41 @@ app_policies = st.builds(
     AppPolicy, text, st.sampled_from(AppBlockMode), st.tuples(text), st.tuples(text), text, st.none() | text,
     sources,
 )
-changes = st.builds(
-    Change,
-    kind=st.sampled_from(ChangeKind),
-    space=st.none() | text,
-    principal=st.none() | principals,
-    role=st.none() | text,
-    old_role=st.none() | text,
-    permission=st.none() | text,
-    permission_id=st.none() | st.integers(0, 2**40),
-    role_def=st.none() | role_defs,
-    old_role_def=st.none() | role_defs,
-    role_id=st.none() | text,
-    app_policy=st.none() | app_policies,
-    old_app_policy=st.none() | app_policies,
-    source=sources,
-    reason=text,
+perms = st.lists(st.sampled_from(["read/space", "create/page", "administer/space"]), unique=True)
+replacements = st.builds(Replacement.of, perms, perms)
+def either(values: st.SearchStrategy[Any]) -> st.SearchStrategy[tuple[Any, Any]]:
+    """An (old, new) pair with at least one side set."""
+    return st.tuples(st.none() | values, st.none() | values).filter(lambda pair: pair != (None, None))
+
+
+assignments = st.builds(
+    lambda space, who, pair, source, reason: AssignmentChange(
+        space, who, pair[1], pair[0], None, source, reason),
+    text, principals, either(text), sources, text,
 )
+replacing = st.builds(
+    lambda c, r, kept: replace(c, old_role=None, role=c.role or "Viewer", replaces=r,
+                               reason=f"{kept}; {r.reason}" if kept else r.reason),
+    assignments, replacements, st.sampled_from(["", "kept: protected principal"]),
+)
+grants = st.builds(
+    GrantChange, st.sampled_from(GRANT_KINDS), text, principals, text, st.none() | st.integers(0, 2**40),
+    sources, text,
+)
+role_changes = st.builds(
+    lambda pair, source, reason: RoleChange(pair[1], pair[0], source, reason),
+    st.tuples(st.none() | st.builds(SiteRole, role_defs, text), st.none() | role_defs).filter(
+        lambda pair: pair != (None, None)),
+    sources, text,
+)
+PREFIX = {"": "", "loosens": f"{LOOSENS}: ", "recreate": RECREATE}
+app_changes = st.builds(
+    lambda pair, source, reason, flag: AppPolicyChange(
+        pair[1], pair[0], source, PREFIX[flag] + reason,
+        loosens=flag == "loosens", recreate=flag == "recreate"),
+    either(app_policies), sources, text, st.sampled_from(list(PREFIX)),
+)
+changes = st.one_of(assignments, replacing, grants, role_changes, app_changes)
 plans = st.builds(
     Plan,
     site=text,
@@ -53,7 +84,9 @@ plans = st.builds(
         st.builds(PlannedSpace, text, text, st.sampled_from(Authority), sources, st.tuples(text))
     ),
     changes=st.lists(changes, max_size=4).map(tuple),
-    findings=st.lists(st.builds(SafetyFinding, st.sampled_from(Check), text, st.none() | text)).map(tuple),
+    findings=st.lists(
+        st.builds(SafetyFinding, st.sampled_from(SafetyCheck), text, st.none() | text)
+    ).map(tuple),
     live_assignments=st.integers(0, 10**6),
     scope=st.lists(text).map(tuple),
     held=st.lists(changes, max_size=2).map(tuple),
@@ -66,8 +99,8 @@ plans = st.builds(
 def test_any_plan_survives_a_round_trip(plan: Plan) -> None:
     loaded = load_plan(dump_plan(plan))
     assert loaded == plan
-    assert [c.principal.label if c.principal else None for c in loaded.changes] == [
-        c.principal.label if c.principal else None for c in plan.changes
+    assert [c.principal.label if isinstance(c, ACCESS_CHANGES) else None for c in loaded.changes] == [
+        c.principal.label if isinstance(c, ACCESS_CHANGES) else None for c in plan.changes
     ]
 
 
@@ -75,7 +108,7 @@ def test_plan_file_carries_version_summary_and_sources() -> None:
     plan = Plan(
         "sandbox:demo", "ROLES", "sha256:p", "sha256:f",
         (PlannedSpace("ENG", "1", Authority.EXACT, Source("policies/spaces/ENG.yaml", 3)),),
-        (Change(ChangeKind.ASSIGN, "ENG", Principal(PrincipalKind.GROUP, "eng"), "Viewer",
+        (AssignmentChange("ENG", Principal(PrincipalKind.GROUP, "eng"), "Viewer",
                 source=Source("policies/spaces/ENG.yaml", 7, 7)),),
     )
     doc = json.loads(dump_plan(plan))
@@ -117,7 +150,8 @@ def test_bad_plan_file_is_one_line_error(text_: str, message: str) -> None:
 
 
 def test_unknown_change_kind_is_one_line_error() -> None:
-    doc = json.loads(dump_plan(Plan("s", "ROLES", "d", "f", (), (Change(ChangeKind.ASSIGN, "ENG"),))))
+    eng = AssignmentChange("ENG", Principal(PrincipalKind.GROUP, "eng"), "Viewer")
+    doc = json.loads(dump_plan(Plan("s", "ROLES", "d", "f", (), (eng,))))
     doc["changes"][0]["kind"] = "explode"
     with pytest.raises(PlanFileError) as exc:
         load_plan(json.dumps(doc))

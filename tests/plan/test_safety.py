@@ -7,8 +7,9 @@ from dataclasses import replace
 import pytest
 
 from reconciler.model import Authority, EffectiveSpace, LiveSpace, Principal, RoleMode
-from reconciler.plan.changes import Change, ChangeKind, Check
+from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange
 from reconciler.plan.diff import plan_from_effective
+from reconciler.plan.plan import SafetyCheck
 from reconciler.plan.safety import check_plan
 from tests.plan.factory import describe, desired, live, live_space, p, space
 
@@ -95,15 +96,15 @@ def test_a_plan_that_removes_a_protected_principal_is_unsafe() -> None:
     plan = plan_from_effective(state, site, {"ENG": space(assign={"user:svc": "Admin"})})
     assert plan.changes == ()  # the diff withholds it ...
     forced = replace(plan, changes=(
-        Change(ChangeKind.UNASSIGN, "ENG", p("group:confluence-administrators"), None, "Admin"),
-        Change(ChangeKind.REASSIGN, "ENG", Principal.parse_ref("user:svc"), "Viewer", "Admin"),
+        AssignmentChange("ENG", p("group:confluence-administrators"), None, "Admin"),
+        AssignmentChange("ENG", Principal.parse_ref("user:svc"), "Viewer", "Admin"),
     ))
     findings = check_plan(forced, state, site)  # ... and a plan that carries it anyway is refused
-    assert [(f.check, f.message) for f in findings if f.check is Check.PROTECTED] == [
-        (Check.PROTECTED, (f"space ENG: the plan would remove protected principal "
-                          f"group:confluence-administrators (Admin) ({REFUSE})")),
-        (Check.PROTECTED, (f"space ENG: the plan would downgrade the actor user:svc from Admin to Viewer "
-                          f"({REFUSE})")),
+    assert [(f.check, f.message) for f in findings if f.check is SafetyCheck.PROTECTED] == [
+        (SafetyCheck.PROTECTED, (f"space ENG: the plan would remove protected principal "
+                                 f"group:confluence-administrators (Admin) ({REFUSE})")),
+        (SafetyCheck.PROTECTED, (f"space ENG: the plan would downgrade the actor user:svc from Admin to "
+                                 f"Viewer ({REFUSE})")),
     ]
 
 
@@ -117,7 +118,8 @@ def test_revoking_read_space_drops_administer_space_for_the_admin_count() -> Non
     assert [describe(c) for c in plan.changes] == [
         "revoke ENG group:a administer/space (not among the policy's permissions for this principal)"
     ]
-    forced = replace(plan, changes=(Change(ChangeKind.REVOKE, "ENG", p("group:a"), permission="read/space"),))
+    revoke = GrantChange(ChangeKind.REVOKE, "ENG", p("group:a"), permission="read/space")
+    forced = replace(plan, changes=(revoke,))
     assert [f"{f.check.value}: {f.message}" for f in check_plan(forced, state, site)] == [
         (f"min_admins: space ENG: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
          f"safety.min_admins_per_space 1 ({REFUSE})"),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.model import Authority, DesiredState, LiveRole, LiveState, RoleDef, RoleMode, Source
-from reconciler.plan.changes import Change, ChangeKind, Plan
+from reconciler.plan.changes import AssignmentChange
 from reconciler.plan.diff import plan_from_effective
+from reconciler.plan.plan import Plan
 from reconciler.plan.safety import check_plan
 from tests.plan.factory import describe, desired, live, live_space, p, space
 
@@ -82,7 +83,7 @@ def test_a_forced_role_replacing_a_protected_principals_permissions_is_unsafe() 
     site = live(have, mode=TRANSITION)
     plan = plan_from_effective(state, site, {"ENG": space(assign={"user:svc": "Admin"})})
     assert plan.changes == ()
-    forced = replace(plan, changes=(Change(ChangeKind.ASSIGN, "ENG", admins, "Viewer"),))
+    forced = replace(plan, changes=(AssignmentChange("ENG", admins, "Viewer"),))
     assert _messages(forced, state, site) == [
         ("protected: space ENG: the plan would replace the individual permissions of protected principal "
          f"group:confluence-administrators with Viewer, losing administer/space ({REFUSE})"),
@@ -158,7 +159,7 @@ def test_a_forced_reassign_from_a_role_the_site_cannot_name_is_a_downgrade() -> 
     site = live(live_space(assign={"user:svc": "Admin", "group:confluence-administrators": "1b2c-unnamed"}))
     plan = plan_from_effective(state, site, {"ENG": space(assign={"user:svc": "Admin"})})
     forced = replace(plan, changes=(
-        Change(ChangeKind.REASSIGN, "ENG", p("group:confluence-administrators"), "Viewer", "1b2c-unnamed"),
+        AssignmentChange("ENG", p("group:confluence-administrators"), "Viewer", "1b2c-unnamed"),
     ))
     assert _messages(forced, state, site) == [
         ("protected: space ENG: the plan would downgrade protected principal group:confluence-administrators "

@@ -3,7 +3,18 @@
 from __future__ import annotations
 
 from reconciler.model import AppBlockMode, AppPolicy, Authority, Principal, PrincipalKind, RoleDef, Source
-from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding, ordered
+from reconciler.plan.changes import (
+    ACCESS_CHANGES,
+    AppPolicyChange,
+    AssignmentChange,
+    ChangeKind,
+    GrantChange,
+    Replacement,
+    RoleChange,
+    SiteRole,
+    ordered,
+)
+from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 
 K = ChangeKind
 ALICE = Principal(PrincipalKind.USER, "5b10ac8d82e05b22cc7d4ef5", "alice")
@@ -53,26 +64,22 @@ CONFIDENTIAL = AppPolicy(
 )
 
 CHANGES = (
-    Change(K.CREATE_ROLE, role_def=RELEASE, source=RELEASE.source),
-    Change(
-        K.UPDATE_ROLE,
-        role_def=REVIEWER,
-        role_id="r-1",
+    RoleChange(RELEASE, source=RELEASE.source),
+    RoleChange(
+        REVIEWER,
+        SiteRole(RoleDef("Legal Reviewer", "old", frozenset({"read/space", "delete/page"})), "r-1"),
         source=REVIEWER.source,
-        old_role_def=RoleDef("Legal Reviewer", "old", frozenset({"read/space", "delete/page"})),
     ),
-    Change(
-        K.DELETE_ROLE,
-        old_role_def=RoleDef("Old Auditor", "", frozenset({"read/space"})),
-        role_id="r-2",
+    RoleChange(
+        existing=SiteRole(RoleDef("Old Auditor", "", frozenset({"read/space"})), "r-2"),
         source=src("roles.yaml", 12),
         reason="set to none in policy",
     ),
-    Change(K.ASSIGN, "ENG", ENGINEERING, "Collaborator", source=src("spaces/ENG.yaml", 6)),
-    Change(K.ASSIGN, "ENG", ALICE, "Release Manager", source=src("spaces/ENG.yaml", 8)),
-    Change(K.REASSIGN, "DOCS", ENGINEERING, "Collaborator", "Viewer", source=src("spaces/DOCS.yaml", 5)),
-    Change(
-        K.UNASSIGN,
+    AssignmentChange("ENG", ENGINEERING, "Collaborator", source=src("spaces/ENG.yaml", 6)),
+    AssignmentChange("ENG", ALICE, "Release Manager", source=src("spaces/ENG.yaml", 8)),
+    AssignmentChange("DOCS", ENGINEERING, "Collaborator", "Viewer", source=src("spaces/DOCS.yaml", 5)),
+    AssignmentChange(
+
         "ENG",
         ANON,
         None,
@@ -80,15 +87,15 @@ CHANGES = (
         source=src("spaces/ENG.yaml", 10),
         reason="set to none in policy",
     ),
-    Change(K.UNASSIGN, "FIN", GHOST, None, "Viewer", reason="not in policy; space is exact"),
-    Change(
+    AssignmentChange("FIN", GHOST, None, "Viewer", reason="not in policy; space is exact"),
+    GrantChange(
         K.GRANT,
         "OPS",
         Principal(PrincipalKind.GROUP, "contractors"),
         permission="read/space",
         source=src("legacy.yaml", 9),
     ),
-    Change(
+    GrantChange(
         K.REVOKE,
         "OPS",
         Principal(PrincipalKind.GROUP, "temps"),
@@ -96,17 +103,17 @@ CHANGES = (
         permission_id=77,
         reason="not in policy; space is exact",
     ),
-    Change(K.CREATE_APP_POLICY, app_policy=CONFIDENTIAL, source=CONFIDENTIAL.source),
-    Change(
-        K.DELETE_APP_POLICY,
-        old_app_policy=AppPolicy("Old block", AppBlockMode.ALL, (), ("HR",), id="p-9"),
+    AppPolicyChange(new=CONFIDENTIAL, source=CONFIDENTIAL.source),
+    AppPolicyChange(
+        existing=AppPolicy("Old block", AppBlockMode.ALL, (), ("HR",), id="p-9"),
         reason="loosens app access: no rule asks for it any more",
+        loosens=True,
     ),
 )
 
 HELD = (
-    Change(
-        K.UNASSIGN,
+    AssignmentChange(
+
         "ENG",
         ADMINS,
         None,
@@ -132,13 +139,13 @@ def demo() -> Plan:
 def unsafe() -> Plan:
     findings = (
         SafetyFinding(
-            Check.REMOVAL_FRACTION,
+            SafetyCheck.REMOVAL_FRACTION,
             "the plan removes 12 of 40 live assignments and grants in scope "
             "(30%), more than safety.max_removal_fraction 25% (apply refuses this plan without "
             "--allow-unsafe)",
         ),
         SafetyFinding(
-            Check.ACTOR_ADMIN,
+            SafetyCheck.ACTOR_ADMIN,
             "space FIN: the actor user:svc-reconciler would not hold Admin after "
             "this plan, so the tool could no longer manage the space; assign it Admin in the policy "
             "(apply refuses this plan without --allow-unsafe)",
@@ -151,7 +158,7 @@ def unsafe() -> Plan:
         "sha256:" + "ab" * 32,
         "sha256:" + "cd" * 32,
         SPACES[1:3],
-        ordered([c for c in CHANGES if c.space in ("ENG", "FIN")]),
+        ordered([c for c in CHANGES if isinstance(c, ACCESS_CHANGES) and c.space in ("ENG", "FIN")]),
         findings,
         40,
         scope=("ENG", "FIN"),
@@ -175,11 +182,11 @@ def huge(spaces: int = 2_000, per_space: int = 50) -> Plan:
             who = Principal(PrincipalKind.USER, f"acct-{s:05d}-{i:03d}")
             if i % 2:
                 changes.append(
-                    Change(K.UNASSIGN, key, who, None, "Viewer", reason="not in policy; space is exact")
+                    AssignmentChange(key, who, None, "Viewer", reason="not in policy; space is exact")
                 )
             else:
                 changes.append(
-                    Change(K.ASSIGN, key, who, "Collaborator", source=src(f"spaces/{key}.yaml", 5 + i))
+                    AssignmentChange(key, who, "Collaborator", source=src(f"spaces/{key}.yaml", 5 + i))
                 )
     return Plan(
         "sandbox:big",
@@ -200,21 +207,24 @@ UNKNOWN_REASON = "unknown principal: the site could not name it; remove it by ha
 def transition() -> Plan:
     """A transition site: roles replacing individual permissions, one read/space revoke, kept removals."""
     changes = (
-        Change(K.ASSIGN, "OPS", OPS_GROUP, "Viewer", "custom access", source=src("spaces/OPS.yaml", 6),
-               reason=("replaces individual permissions administer/space, create/page, read/space; loses "
-                       "administer/space, create/page")),
-        Change(K.ASSIGN, "OPS", ENGINEERING, "Collaborator", "custom access",
-               source=src("spaces/OPS.yaml", 7),
-               reason="replaces individual permissions read/space; the role includes them all"),
-        Change(K.REVOKE, "OPS", TEMPS, permission="read/space", permission_id=78,
-               reason="not in policy; space is exact"),
+        AssignmentChange("OPS", OPS_GROUP, "Viewer", source=src("spaces/OPS.yaml", 6),
+                         replaces=Replacement.of(["administer/space", "create/page", "read/space"],
+                                                 ["administer/space", "create/page"]),
+                         reason=("replaces individual permissions administer/space, create/page, read/space; "
+                                 "loses administer/space, create/page")),
+        AssignmentChange("OPS", ENGINEERING, "Collaborator", replaces=Replacement.of(["read/space"], []),
+                         source=src("spaces/OPS.yaml", 7),
+                         reason="replaces individual permissions read/space; the role includes them all"),
+        GrantChange(K.REVOKE, "OPS", TEMPS, permission="read/space", permission_id=78,
+                    reason="not in policy; space is exact"),
     )
     held = (
-        Change(K.ASSIGN, "OPS", ADMINS, "Viewer", "custom access", source=src("spaces/OPS.yaml", 8),
-               reason=("kept: protected principal (safety.protected) is never removed or downgraded; "
-                       "replaces individual permissions administer/space, read/space; loses "
-                       "administer/space")),
-        Change(K.UNASSIGN, "OPS", GHOST, None, "Viewer", reason=UNKNOWN_REASON),
+        AssignmentChange("OPS", ADMINS, "Viewer", source=src("spaces/OPS.yaml", 8),
+                         replaces=Replacement.of(["administer/space", "read/space"], ["administer/space"]),
+                         reason=("kept: protected principal (safety.protected) is never removed or "
+                                 "downgraded; replaces individual permissions administer/space, read/space; "
+                                 "loses administer/space")),
+        AssignmentChange("OPS", GHOST, None, "Viewer", reason=UNKNOWN_REASON),
     )
     return Plan(
         "sandbox:demo",

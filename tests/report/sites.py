@@ -8,7 +8,8 @@ from __future__ import annotations
 import random
 
 from reconciler.model import Authority, Principal, PrincipalKind, Source
-from reconciler.plan.changes import Change, ChangeKind, Check, Plan, PlannedSpace, SafetyFinding, ordered
+from reconciler.plan.changes import AssignmentChange, Change, ordered
+from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 
 ROLES = ("Viewer", "Collaborator", "Manager", "Admin")
 PER_SPACE = 20  # live assignments per space
@@ -35,18 +36,18 @@ def site_plan(changes: int, *, spaces: int | None = None, seed: int = 1) -> Plan
         source = Source(f"policies/spaces/{key}.yaml", 5 + rng.randrange(PER_SPACE), 5)
         role, old = rng.choice(ROLES), rng.choice(ROLES)
         if n % 3 == 0:
-            out.append(Change(ChangeKind.ASSIGN, key, who, role, source=source))
+            out.append(AssignmentChange(key, who, role, source=source))
         elif n % 3 == 1:
             new = ROLES[(ROLES.index(old) + 1) % len(ROLES)]
-            out.append(Change(ChangeKind.REASSIGN, key, who, new, old, source=source))
+            out.append(AssignmentChange(key, who, new, old, source=source))
         else:
             reason = "not in policy; space is exact"
-            out.append(Change(ChangeKind.UNASSIGN, key, who, None, old, reason=reason))
+            out.append(AssignmentChange(key, who, None, old, reason=reason))
     unique = {(c.space, c.principal): c for c in out}  # one change per principal and space
     short = [k for k in keys if rng.random() < 0.01]
     noted = [k for k in keys if rng.random() < 0.13 and k not in short]
     findings = [SafetyFinding(
-        Check.MIN_ADMINS,
+        SafetyCheck.MIN_ADMINS,
         f"space {key}: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
         f"safety.min_admins_per_space 1 ({REFUSAL})",
         key,

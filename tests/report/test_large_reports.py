@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from reconciler.plan.changes import Check, SafetyFinding
+from reconciler.plan.plan import SafetyCheck, SafetyFinding
 from reconciler.report.group import group_findings, group_notes
 from reconciler.report.plan_view import build_view
 from reconciler.report.render import MARKDOWN_BODY_LIMIT, render_plan
@@ -101,13 +101,14 @@ def test_text_plan_has_no_repeated_per_space_note_lines() -> None:
 
 
 def test_a_few_findings_of_a_kind_are_shown_one_by_one() -> None:
-    findings = [SafetyFinding(Check.ACTOR_ADMIN, f"space K{i}: the actor would not hold Admin", f"K{i}")
+    findings = [SafetyFinding(SafetyCheck.ACTOR_ADMIN, f"space K{i}: the actor would not hold Admin", f"K{i}")
                 for i in range(3)]
     assert group_findings(findings) == tuple(f.message for f in findings)
 
 
 def test_findings_of_one_check_in_many_spaces_make_one_line_with_the_first_spaces() -> None:
-    findings = [SafetyFinding(Check.PROTECTED, f"space K{i // 2}: the plan would remove x{i}", f"K{i // 2}")
+    findings = [SafetyFinding(SafetyCheck.PROTECTED, f"space K{i // 2}: the plan would remove x{i}",
+                              f"K{i // 2}")
                 for i in range(20)]
     assert group_findings(findings) == (
         ("20 changes would remove or downgrade the actor or a protected principal in 10 spaces: K0, K1, K2, "

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.errors import UsageError
-from reconciler.plan.changes import Plan
+from reconciler.plan.changes import ChangeKind, GrantChange
+from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import load_plan
 from reconciler.report.render import MARKDOWN_LIMIT, render_plan
 from tests.report.scenarios import SCENARIOS, demo, huge
@@ -92,10 +93,10 @@ def test_markdown_escapes_table_cells() -> None:
 
 def test_text_shows_a_single_read_space_revoke_on_one_line() -> None:
     from reconciler.model import Authority, Principal, PrincipalKind
-    from reconciler.plan.changes import Change, ChangeKind, PlannedSpace
+    from reconciler.plan.plan import PlannedSpace
 
     temps = Principal(PrincipalKind.GROUP, "temps")
-    revoke = Change(ChangeKind.REVOKE, "OPS", temps, permission="read/space", permission_id=78,
+    revoke = GrantChange(ChangeKind.REVOKE, "OPS", temps, permission="read/space", permission_id=78,
                     reason="not in policy; space is exact")
     plan = Plan("sandbox:legacy", "PRE_ROLES", "sha256:" + "ab" * 32, "sha256:" + "cd" * 32,
                 (PlannedSpace("OPS", "1", Authority.EXACT, None),), (revoke,), live_assignments=3)
