@@ -421,3 +421,29 @@ DEFAULT_ROLE_DESCRIPTIONS: Mapping[str, str] = {
     "Collaborator": "Adds and edits content",
     "Viewer": "Views and comments",
 }
+
+
+# ------------------------------------------------------------------------------------- group membership
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Member:
+    """One user in a group, as the site lists it (Cloud: ``membersByGroupId``; guests flagged by the site)."""
+
+    account_id: str
+    display_name: str = field(default="", compare=False)
+    guest: bool = field(default=False, compare=False)
+
+
+@dataclass(frozen=True, slots=True)
+class GroupMembers:
+    """Every member of one group, read all or nothing (``members`` sorted by account id).
+
+    ``missing``: the site does not know the group id (a deleted group still holding access); its members
+    cannot be named, and reports say so.
+    """
+
+    name: str
+    id: str
+    members: tuple[Member, ...] = ()
+    missing: bool = False

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from reconciler.sandbox import admin_api, control, routes_v1, routes_v2, rules
+from reconciler.sandbox import admin_api, control, routes_members, routes_v1, routes_v2, rules
 from reconciler.sandbox.failures import HttpError, not_found
 from reconciler.sandbox.faults import rate_limit_reset, retry_after_seconds
 from reconciler.sandbox.http import Request, Response, unauthorized, v1_error, v2_error
@@ -29,7 +29,7 @@ __all__ = ["Request", "Response", "handle"]
 
 _GATEWAY = re.compile(r"^/ex/confluence/([^/]+)(/.*)$")
 _ID_SEGMENT = re.compile(r"^(\d+|[0-9a-fA-F-]{16,}|ari:.*)$")
-_ = (routes_v1, routes_v2)  # imported for their route registrations
+_ = (routes_members, routes_v1, routes_v2)  # imported for their route registrations
 
 
 @dataclass(frozen=True)

@@ -59,7 +59,8 @@ DEMO_GROUPS: Mapping[str, tuple[str, ...]] = {
     "legal": ("erin", "dave", "xena"),
     "marketing": ("yusuf", "zoe", "nora"),
     "sales": ("omar", "paula", "quinn"),
-    "contractors": ("mallory", "quinn"),
+    "contractors": ("mallory", "quinn", "victor"),  # victor is a guest: guest reach through a group
+    "auditors": (),  # an empty group holding access (SALES): its grant reaches nobody
 }
 
 # name -> (description, permissions).  "Legal Reviewer" differs from policies/roles.yaml on purpose;
@@ -105,7 +106,7 @@ DEMO_ASSIGNMENTS: Mapping[str, Mapping[str, str]] = {
         "group:sales": "Viewer",
     },
     "DOCS": {"group:all-staff": "Viewer", "group:engineering": "Collaborator", "user:gina": "Viewer"},
-    "SALES": {"group:all-staff": "Viewer", "group:sales": "Collaborator"},
+    "SALES": {"group:all-staff": "Viewer", "group:sales": "Collaborator", "group:auditors": "Viewer"},
     "MKT": {"group:all-staff": "Viewer", "group:marketing": "Collaborator"},
     "SANDBOX": {
         "group:all-staff": "Viewer",

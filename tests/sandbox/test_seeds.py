@@ -19,7 +19,7 @@ def test_demo_site_has_the_documented_shape() -> None:
         "ROLES_TRANSITION",
         12,
         30,
-        10,
+        11,
     )
     assert sorted(u.email for u in state.users.values() if u.guest) == [
         "gina@acme.example",

@@ -58,7 +58,7 @@ def test_group_list_pages_by_offset_in_name_order(door: Door, sandbox_site: Site
         assert body["size"] == len(body["results"])
         url = "/wiki" + body["_links"]["next"] if "next" in body["_links"] else ""
     assert names == sorted(names)
-    assert len(names) == 10
+    assert len(names) == 11
     first = client.get("/wiki/rest/api/group", params={"limit": 4}).json()
     assert (first["start"], first["limit"], first["_links"]["next"]) == (
         0,
