@@ -21,6 +21,7 @@ COMMANDS: tuple[str, ...] = (
     "plan",
     "apply",
     "drift",
+    "access",
     "import_",
     "schema",
     "codeowners",

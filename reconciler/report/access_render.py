@@ -88,7 +88,8 @@ def _group_notes(review: Review, space: SpaceReview) -> list[str]:
             continue
         group = review.groups.get(grant.who)
         if group is None or group.missing:
-            out.append(f"{grant.principal} {grant.tail()}: members unknown (the site does not know this group)")
+            out.append(f"{grant.principal} {grant.tail()}: members unknown "
+                       "(the site does not know this group)")
         elif not group.members:
             out.append(f"{grant.principal} {grant.tail()}: no members, reaches nobody")
     return out
@@ -124,24 +125,26 @@ def _questions_text(review: Review) -> list[str]:
     for guest in rows:
         out.append(f"  {safe(guest.person.label)}: {len(guest.spaces)} space(s)")
         for key, access in guest.spaces:
-            out.append(f"    {key}: {', '.join(access.roles)}: {safe('; '.join(g.describe() for g in access.grants))}")
+            paths = "; ".join(g.describe() for g in access.grants)
+            out.append(f"    {key}: {', '.join(access.roles)}: {safe(paths)}")
     if not rows:
         out.append("  no guests")
     out += ["", "People who reach a space only through a group the policy does not name there:"]
     undeclared = undeclared_only(review)
-    out += [f"  {u.space}: {safe(u.access.person.label)} "
-            f"{safe('; '.join(g.describe() for g in u.access.grants if g.kind == 'group'))}" for u in undeclared]
+    for entry in undeclared:
+        paths = "; ".join(g.describe() for g in entry.access.grants if g.kind == "group")
+        out.append(f"  {entry.space}: {safe(entry.access.person.label)} {safe(paths)}")
     if not undeclared:
         out.append("  none")
     out += ["", "People whose access differs from the policy:"]
     drift = drifted(review)
-    for row in drift:
+    for item in drift:
         parts = []
-        if row.losses:
-            parts.append(f"holds beyond the policy: {', '.join(sorted(row.losses))}")
-        if row.gains:
-            parts.append(f"lacks per the policy: {', '.join(sorted(row.gains))}")
-        out.append(f"  {row.space}: {safe(row.person.label)}: {'; '.join(parts)}")
+        if item.losses:
+            parts.append(f"holds beyond the policy: {', '.join(sorted(item.losses))}")
+        if item.gains:
+            parts.append(f"lacks per the policy: {', '.join(sorted(item.gains))}")
+        out.append(f"  {item.space}: {safe(item.person.label)}: {'; '.join(parts)}")
     if not drift:
         out.append("  none")
     return out

@@ -8,7 +8,15 @@ members into a :class:`~reconciler.review.model.Review`; ``questions.py`` answer
 from reconciler.review.build import build_review, groups_to_read, only_people
 from reconciler.review.diff import ReviewDiff, diff_reviews
 from reconciler.review.jsonform import dumps, from_json, to_json
-from reconciler.review.model import Grant, GroupInfo, PersonAccess, PersonInfo, Review, SpaceReview, person_ref
+from reconciler.review.model import (
+    Grant,
+    GroupInfo,
+    PersonAccess,
+    PersonInfo,
+    Review,
+    SpaceReview,
+    person_ref,
+)
 
 __all__ = [
     "Grant",

@@ -26,8 +26,8 @@ from reconciler.model import (
 )
 from reconciler.policy.resolve import effective_space
 from reconciler.review.model import (
-    GroupInfo,
     Grant,
+    GroupInfo,
     PersonDrift,
     PersonInfo,
     Review,
@@ -166,7 +166,7 @@ def _grants(space: LiveSpace, eff: EffectiveSpace, roles: _Roles) -> Iterable[Gr
                     declared, policy if policy != role else None)
     for principal, held in space.grants.items():
         perms = frozenset(held)
-        access = CUSTOM + ", ".join(sorted(perms))
+        access = _custom(perms)
         declared, policy = _declared_grant(eff, principal)
         yield Grant(principal.kind.value, _who(principal), access, perms, declared,
                     policy if policy != access else None)
@@ -180,20 +180,26 @@ def _where(source: Source) -> str:
     return f"{source.file}:{source.line}"
 
 
+def _custom(permissions: Iterable[str]) -> str:
+    """How a set of custom permissions is shown; an empty set is the policy's ``none``."""
+    listed = sorted(permissions)
+    return CUSTOM + ", ".join(listed) if listed else "none"
+
+
 def _declared_role(eff: EffectiveSpace, principal: Principal) -> tuple[str | None, str | None]:
     wanted = eff.assignments.get(principal)
     if wanted is not None:
         return _where(wanted.source), wanted.role or "none"
     grant = eff.grants.get(principal)
     if grant is not None:
-        return _where(grant.source), CUSTOM + ", ".join(sorted(grant.permissions)) if grant.permissions else "none"
+        return _where(grant.source), _custom(grant.permissions)
     return None, None
 
 
 def _declared_grant(eff: EffectiveSpace, principal: Principal) -> tuple[str | None, str | None]:
     grant = eff.grants.get(principal)
     if grant is not None:
-        return _where(grant.source), CUSTOM + ", ".join(sorted(grant.permissions)) if grant.permissions else "none"
+        return _where(grant.source), _custom(grant.permissions)
     wanted = eff.assignments.get(principal)
     if wanted is not None:
         return _where(wanted.source), wanted.role or "none"
@@ -221,8 +227,8 @@ def _with_drift(review: Review, desired: DesiredState, live: LiveState, roles: _
                                   space_review.grants, drift))
     people = dict(review.people)
     policy_people = {person_ref(p.account_id): p for p in desired.people.values()}
-    for space in spaces:
-        for item in space.drift:
+    for reviewed in spaces:
+        for item in reviewed.drift:
             if item.ref not in people:
                 known = policy_people.get(item.ref)
                 people[item.ref] = PersonInfo(
@@ -246,7 +252,8 @@ def _policy_grants(space: LiveSpace, eff: EffectiveSpace, roles: _Roles) -> tupl
     for principal, grant in eff.grants.items():
         named.add(principal)
         if grant.permissions:
-            grants.append(Grant(principal.kind.value, _who(principal), "custom", frozenset(grant.permissions)))
+            grants.append(Grant(principal.kind.value, _who(principal), "custom",
+                                frozenset(grant.permissions)))
     if eff.authority is Authority.ADDITIVE:
         for principal, role in space.assignments.items():
             if principal not in named:

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from reconciler.errors import UsageError
-from reconciler.review.model import GroupInfo, Grant, PersonDrift, PersonInfo, Review, SpaceReview
+from reconciler.review.model import Grant, GroupInfo, PersonDrift, PersonInfo, Review, SpaceReview
 
 FORMAT = "reconciler-access-review"
 VERSION = 1

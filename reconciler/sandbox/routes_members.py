@@ -12,20 +12,13 @@ Kept apart from routes_v1.py so the group-read surface is in one place.
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from reconciler.sandbox.failures import bad_request, not_found
 from reconciler.sandbox.http import Response, v1_page
 from reconciler.sandbox.routes import Ctx, route
 from reconciler.sandbox.routes_v1 import V1, user_v1_json
-from reconciler.sandbox.state import SiteState
 
 MAX_LIMIT = 200
-
-
-def member_json(ctx: Ctx, state: SiteState, account_id: str) -> dict[str, Any]:
-    user = state.users[account_id]
-    return {**user_v1_json(ctx, state, account_id), "isGuest": user.guest}
 
 
 @route("GET", f"{V1}/group/{{groupId}}/membersByGroupId")
@@ -38,7 +31,7 @@ def members_by_group_id(ctx: Ctx) -> Response:
         group = state.groups.get(group_id)
         if group is None:
             raise not_found(f"Group with id '{group_id}' does not exist")
-        items = [member_json(ctx, state, m) for m in group.members if m in state.users]
+        items = [user_v1_json(ctx, state, m) for m in group.members if m in state.users]
     response = v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=MAX_LIMIT,
                        max_limit=MAX_LIMIT)
     if (ctx.request.param("shouldReturnTotalSize") or "").lower() == "true":

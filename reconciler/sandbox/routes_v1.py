@@ -127,15 +127,7 @@ def group_picker(ctx: Ctx) -> Response:
     return v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=200, max_limit=200)
 
 
-@route("GET", f"{V1}/group/{{groupId}}/membersByGroupId")
-def group_members(ctx: Ctx) -> Response:
-    group_id = ctx.params["groupId"]
-    with ctx.site.reading() as state:
-        group = state.groups.get(group_id)
-        if group is None:
-            raise not_found(f"Group with id '{group_id}' does not exist")
-        items = [user_v1_json(ctx, state, m) for m in group.members if m in state.users]
-    return v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=200, max_limit=200)
+# GET /group/{groupId}/membersByGroupId lives in routes_members.py (the access review's group reads).
 
 
 # --------------------------------------------------------------------------------------------- users

@@ -89,8 +89,8 @@ def test_a_failed_page_fails_the_whole_read_naming_the_group() -> None:
         fetch_group_members(client, {"eng-leads": "g1"})
     assert isinstance(caught.value, ApiError)
     assert str(caught.value) == (
-        "GET /wiki/rest/api/group/g1/membersByGroupId (group eng-leads): 403: Forbidden: no; group members are read "
-        "all or nothing, so there is no review"
+        "GET /wiki/rest/api/group/g1/membersByGroupId (group eng-leads): 403: Forbidden: no; "
+        "group members are read all or nothing, so there is no review"
     )
 
 
