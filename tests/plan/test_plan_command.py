@@ -88,7 +88,7 @@ def test_unsafe_plan_is_rendered_in_full_then_exits_1(
     lines = captured.out.splitlines()
     assert lines[2:4] == [
         "Unsafe plan: apply refuses it without --allow-unsafe",
-        ("  ! the plan removes 1 of 49 live assignments and grants in scope (2%), more than "
+        ("  ! the plan removes 1 of 50 live assignments and grants in scope (2%), more than "
         "safety.max_removal_fraction 1% (apply refuses this plan without --allow-unsafe)"),
     ]
     assert "ENG (exact, " in captured.out  # still rendered in full
@@ -111,7 +111,7 @@ def test_run_plan_returns_desired_live_and_a_checked_plan(sandbox: Path) -> None
     assert desired.site.url == "sandbox:demo"
     assert live.app_policies is not None
     assert plan.safe
-    assert plan.live_assignments == 49
+    assert plan.live_assignments == 50
     _, _, again = run_plan(ROOT / "policies", env={"RECONCILER_SANDBOX_DIR": str(sandbox / "s")})
     assert again.fingerprint == plan.fingerprint  # stable across runs: apply's staleness check relies on it
     assert again == plan
