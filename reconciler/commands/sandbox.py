@@ -24,7 +24,8 @@ from reconciler.sandbox.store import DEFAULT_STATE_DIR, open_site, reset_site, s
 from reconciler.sandbox.summary import summarize
 
 _SEED_HELP = ("demo (default) or synthetic:spaces=N,per_space=M,seed=S, optionally followed by +live "
-              "(the live vocabulary) or +plain")
+              "(the live vocabulary) or +plain; or a Data Center site: dc-demo, "
+              "dc-synthetic:spaces=N,per_space=M,seed=S")
 _STATE_DIR_HELP = (f"where persisted sites live (default: RECONCILER_SANDBOX_DIR, else {DEFAULT_STATE_DIR}; "
                    "the same directory site.url: sandbox:<name> uses)")
 
@@ -91,6 +92,17 @@ def _add_serve(actions: Any) -> None:
         metavar="NAME=VALUE",
         help="set any knob by name, VALUE in JSON (e.g. last_admin_guard=false, role_task_lag=0); repeatable",
     )
+    dc = serve.add_argument_group("Data Center sites (--seed dc-demo or dc-synthetic:...)")
+    dc.add_argument("--dc-version", help="version the site reports; below 9.1 there is no REST "
+                    "space-permission API, only JSON-RPC (default 9.2.5)")
+    dc.add_argument("--context-path", help="serve under this path, e.g. /confluence (dc-demo's default)")
+    dc.add_argument("--no-remote-api", action="store_true", help="turn the Remote API (JSON-RPC) off")
+    dc.add_argument("--websudo", action="store_true",
+                    help="secure administrator sessions: admin JSON-RPC calls get the HTML login page")
+    dc.add_argument("--non-admin-status", type=int, choices=(403, 500), default=500,
+                    help="status a caller who is not a space admin gets (500: CONFSERVER-99908)")
+    dc.add_argument("--block-user", action="append", default=[], metavar="USERNAME",
+                    help="the rate limiter blocks this user (Retry-After 9223372036854775807)")
     serve.set_defaults(func=run, action="serve")
 
 
@@ -112,6 +124,10 @@ def state_dir(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> 
 def run(args: argparse.Namespace) -> int:
     args.state_dir = state_dir(args)
     try:
+        if _is_dc(args):
+            from reconciler.commands import sandbox_dc  # noqa: PLC0415 - Data Center sites only
+
+            return sandbox_dc.run(args)
         if args.action == "serve":
             return _serve(args)
         if args.action == "reset":
@@ -124,6 +140,14 @@ def run(args: argparse.Namespace) -> int:
         return int(ExitCode.OK)
     except ValueError as err:
         raise UsageError(str(err)) from err
+
+
+def _is_dc(args: argparse.Namespace) -> bool:
+    from reconciler.sandbox.datacenter import is_datacenter, is_dc_seed  # noqa: PLC0415
+
+    if args.action == "serve":
+        return bool(is_dc_seed(args.seed) or (args.name and is_datacenter(args.name, args.state_dir)))
+    return bool(is_datacenter(args.name, args.state_dir))
 
 
 def _knobs(args: argparse.Namespace) -> Knobs:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 from reconciler.sandbox.api import handle
 from reconciler.sandbox.failures import HttpError
-from reconciler.sandbox.http import Request, v2_error
+from reconciler.sandbox.http import Request, Response, v2_error
 from reconciler.sandbox.site import Site
 
 
@@ -18,8 +19,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     request_queue_size = 256
 
-    def __init__(self, address: tuple[str, int], site: Site) -> None:
+    def __init__(
+        self, address: tuple[str, int], site: Any, handler: Callable[[Any, Request], Response]
+    ) -> None:
         self.site = site
+        self.handle_api = handler
         super().__init__(address, _Handler)
 
 
@@ -36,7 +40,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self.path, dict(self.headers.items()), body, f"http://{host}"
         )
         try:
-            response = handle(self.server.site, request)
+            response = self.server.handle_api(self.server.site, request)
         except Exception as err:  # noqa: BLE001 - a sandbox bug must not kill the connection silently
             response = v2_error(HttpError(500, f"sandbox internal error: {type(err).__name__}: {err}"))
         if response.drop:
@@ -74,7 +78,7 @@ class RunningServer:
     """A started sandbox server: ``url`` (``http://127.0.0.1:<port>``), its ``site``, and ``stop()``."""
 
     url: str
-    site: Site
+    site: Any  # Site (Cloud) or DcSite (Data Center)
     _server: _Server
     _thread: threading.Thread
 
@@ -92,9 +96,16 @@ class RunningServer:
         self._thread.join()
 
 
-def start_server(site: Site, host: str = "127.0.0.1", port: int = 0) -> RunningServer:
-    """Serve ``site`` on ``host:port`` (0 = a free port) from a background thread."""
-    server = _Server((host, port), site)
+def start_server(
+    site: Site | Any,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    *,
+    handler: Callable[[Any, Request], Response] = handle,
+) -> RunningServer:
+    """Serve ``site`` on ``host:port`` (0 = a free port) from a background thread; ``handler`` is the API
+    (``api.handle`` for Cloud sites, ``sandbox.datacenter.handle`` for Data Center sites)."""
+    server = _Server((host, port), site, handler)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},

@@ -7,23 +7,27 @@ A dropped connection (fault injection) surfaces as ``httpx.RemoteProtocolError``
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, unquote
 
 import httpx
 
 from reconciler.sandbox.api import handle
 from reconciler.sandbox.faults import Knobs
-from reconciler.sandbox.http import Request
-from reconciler.sandbox.site import Site
+from reconciler.sandbox.http import Request, Response
 from reconciler.sandbox.store import DEFAULT_STATE_DIR, FileSync, open_site
 
 
 class SandboxTransport(httpx.BaseTransport):
     """Serves httpx requests from a :class:`Site` (a persisted one keeps itself in step with its file)."""
 
-    def __init__(self, site: Site, path: Path | None = None) -> None:
+    def __init__(
+        self, site: Any, path: Path | None = None, *, handler: Callable[[Any, Request], Response] = handle
+    ) -> None:
         self.site = site
+        self._handle = handler  # api.handle (Cloud) or sandbox.datacenter.handle (Data Center)
         if path is not None:
             FileSync(site, path)
 
@@ -37,7 +41,7 @@ class SandboxTransport(httpx.BaseTransport):
             request.read(),
             f"{url.scheme}://{url.netloc.decode('ascii')}",
         )
-        response = handle(self.site, sandbox_request)
+        response = self._handle(self.site, sandbox_request)
         if response.drop:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request
