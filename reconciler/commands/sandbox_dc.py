@@ -66,8 +66,9 @@ def _serve(args: argparse.Namespace) -> int:
               "  (Ctrl-C to stop)\n")
     out.write(f"  CONFLUENCE_URL={url}\n")
     out.write(f"  CONFLUENCE_PAT={admin.pat}   (a fake sandbox token, not a secret)\n")
-    out.write(f"  or CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password}\n")
-    out.write(f"  requests: {server.url}/_sandbox/requests   counters: {server.url}/_sandbox/counters\n")
+    out.write(f"  (or Basic auth: CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password})\n")
+    out.write(f"  requests: {server.url}/_sandbox/requests\n")
+    out.write(f"  counters: {server.url}/_sandbox/counters\n")
     out.flush()
     try:
         server.wait()
