@@ -66,7 +66,8 @@ def _serve(args: argparse.Namespace) -> int:
               "  (Ctrl-C to stop)\n")
     out.write(f"  CONFLUENCE_URL={url}\n")
     out.write(f"  CONFLUENCE_PAT={admin.pat}   (a fake sandbox token, not a secret)\n")
-    out.write(f"  (or Basic auth: CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password})\n")
+    basic = f"CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password}"
+    out.write(f"  (or Basic auth: {basic})\n")
     out.write(f"  requests: {server.url}/_sandbox/requests\n")
     out.write(f"  counters: {server.url}/_sandbox/counters\n")
     out.flush()

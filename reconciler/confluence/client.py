@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
 import httpx
@@ -56,6 +56,15 @@ XSRF_HEADERS = {"X-Atlassian-Token": "no-check"}
 DEFAULT_CONCURRENCY = 8
 
 
+class ResponseCheck(Protocol):
+    """A backend's own look at every exchange (Data Center: pacing by ``X-RateLimit-*``, answers that a
+    status alone does not explain). ``check`` may raise an ``ApiError`` to end the call at once."""
+
+    def before_request(self) -> None: ...
+
+    def check(self, method: str, path: str, response: httpx.Response, space: str | None) -> None: ...
+
+
 class ConfluenceClient:
     """One httpx client for every call to one Confluence site (thread-safe for concurrent reads)."""
 
@@ -74,7 +83,9 @@ class ConfluenceClient:
         rng: random.Random | None = None,
         auth_hint: str = "",
         secrets: Sequence[str] = (),
+        checks: ResponseCheck | None = None,
     ) -> None:
+        self._checks = checks
         self._base_url = base_url.rstrip("/")
         self._read_only = read_only
         self._retry = retry or RetryPolicy()
@@ -141,8 +152,10 @@ class ConfluenceClient:
         response = self._request("GET", path, params=params, space=space)
         return self._decode(response, "GET", path, space)
 
-    def post_json(self, path: str, body: Any, *, space: str | None = None) -> Any:
-        response = self._request("POST", path, body=body, space=space)
+    def post_json(
+        self, path: str, body: Any, *, space: str | None = None, headers: Mapping[str, str] | None = None
+    ) -> Any:
+        response = self._request("POST", path, body=body, space=space, headers=headers)
         return self._decode(response, "POST", path, space)
 
     def put_json(self, path: str, body: Any, *, space: str | None = None) -> Any:
@@ -235,17 +248,19 @@ class ConfluenceClient:
         params: Params | None = None,
         body: Any = None,
         space: str | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> httpx.Response:
         shown = display(path)
         self._refuse_if_read_only(method, shown, space)
         tries = _Tries()
         while True:
             self._await_hold_off()
+            if self._checks is not None:
+                self._checks.before_request()
             self._count(method)
             try:
-                response = self._http.request(
-                    method, path, params=params, json=body, headers=_write_headers(method, path)
-                )
+                sent = {**(_write_headers(method, path) or {}), **(headers or {})} or None
+                response = self._http.request(method, path, params=params, json=body, headers=sent)
             except httpx.TransportError as exc:
                 limit = retry_limit(self._retry, exc) if transport_error_is_retryable(method, exc) else 0
                 delay = self._backoff_delay(tries.errors + 1, None, tries.waited, limit)
@@ -257,6 +272,8 @@ class ConfluenceClient:
                 raise self._transport_error(method, shown, exc, space, tries.retries) from None
             else:
                 log.debug("%s %s -> %s", method, shown, response.status_code)
+                if self._checks is not None:
+                    self._checks.check(method, shown, response, space)
                 if response.is_success:
                     return response
                 delay = self._response_delay(method, response, tries)

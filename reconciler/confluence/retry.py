@@ -10,6 +10,9 @@ The policy (docs/configuration.md):
 - The wait is the ``Retry-After`` header when there is one (seconds or an HTTP date), otherwise an
   exponential backoff with jitter. A ``Retry-After`` holds back every request of the client, not only the
   one refused, so concurrent workers do not all run into the same limit.
+- A ``Retry-After`` larger than a day is clamped to a day (Data Center sends 9223372036854775807 to a
+  user its rate limiter blocks, evidence/datacenter.md A.9 #8); it then ends the retries like any wait
+  past the budget.
 - Retries are bounded in count and in total time: a wait that would go past the budget ends the retries
   and raises the last error. 429s have their own, larger count (the site pacing us, not failing). A
   connection that cannot be opened at all (DNS failure, connection refused) is retried at most
@@ -56,6 +59,7 @@ class RetryPolicy:
 
 
 NO_RETRIES = RetryPolicy(max_retries=0)
+MAX_RETRY_AFTER = 86400.0  # seconds; larger values (Long.MAX on DC) are clamped to this
 
 
 def is_idempotent(method: str) -> bool:
@@ -91,7 +95,7 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if not text:
         return None
     try:
-        return max(0.0, float(text))
+        return min(MAX_RETRY_AFTER, max(0.0, float(text)))
     except ValueError:
         pass
     try:
@@ -101,4 +105,4 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
-    return max(0.0, (when - current).total_seconds())
+    return min(MAX_RETRY_AFTER, max(0.0, (when - current).total_seconds()))

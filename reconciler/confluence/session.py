@@ -18,6 +18,7 @@ import os
 from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -180,6 +181,23 @@ class _BearerAuth(httpx.Auth):
 
     def __repr__(self) -> str:
         return "_BearerAuth(***)"
+
+
+def client_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """The client settings every backend takes from the environment: retries, concurrency, timeout."""
+    return {
+        "retry": _retry_policy(env),
+        "concurrency": _int_knob(env, "RECONCILER_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 64),
+        "timeout": _float_knob(env, "RECONCILER_TIMEOUT", 30.0, 1.0, 600.0),
+    }
+
+
+def read_credential(env: Mapping[str, str], name: str, advice: str, *, ascii_only: bool = False) -> str:
+    """A credential variable, checked like the Cloud ones (see ``_credential``)."""
+    return _credential(env, name, advice, ascii_only=ascii_only)
+
+
+BearerAuth = _BearerAuth  # the Bearer auth every backend uses (the token stays out of repr)
 
 
 def _retry_policy(env: Mapping[str, str]) -> RetryPolicy:

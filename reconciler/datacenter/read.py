@@ -1,0 +1,209 @@
+"""Read a Data Center site: who the tool runs as, its version, its spaces, each space's permissions.
+
+REST on 9.1+ (``GET …/permissions`` and ``GET …/permissions/anonymous``: 2 calls per space, no paging),
+the JSON-RPC ``getSpacePermissionSets`` (1 call per space) only when the caller allows it and the REST
+routes are missing. User keys are turned into usernames once per run (``GET /rest/api/user?key=``, cached
+both ways), so policies name people by username. Principals: ``user:<username>``, ``group:<name>``,
+``class:anonymous-users``.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.confluence.client import ConfluenceClient
+from reconciler.datacenter import wire
+from reconciler.datacenter.checks import MISSING_REMEDY, RouteMissingError
+from reconciler.errors import ApiError, AuthError, NotFoundError
+from reconciler.model import Principal, PrincipalKind, SpaceInfo
+
+ANONYMOUS = Principal(PrincipalKind.CLASS, "anonymous-users")
+Access = dict[Principal, frozenset[str]]
+
+
+class AnonymousSessionError(AuthError):
+    """The server ran the request as anonymous: the credentials were not accepted (CS-98199)."""
+
+    def _message(self) -> str:
+        return ("refusing to run as anonymous: Confluence Data Center accepted the credentials without a "
+                "user (a wrong or expired CONFLUENCE_PAT is not refused, CONFSERVER-98199); check "
+                "CONFLUENCE_PAT (or CONFLUENCE_USERNAME and CONFLUENCE_PASSWORD)")
+
+
+@dataclass(frozen=True, slots=True)
+class DcSite:
+    """What connecting found: the actor's username and key, the version, and which API reads permissions."""
+
+    username: str
+    user_key: str
+    version: str
+    rest: bool  # True: REST space permissions; False: JSON-RPC
+
+
+class DcReader:
+    """Reads through one client; thread-safe (spaces are read concurrently)."""
+
+    def __init__(self, client: ConfluenceClient, *, allow_jsonrpc: bool = False) -> None:
+        self.client = client
+        self.allow_jsonrpc = allow_jsonrpc
+        self._lock = threading.Lock()
+        self._names: dict[str, str | None] = {}  # userKey -> username (None: unknown key)
+        self._keys: dict[str, str | None] = {}  # username -> userKey
+        self._rest = True
+        self._rpc_id = 0
+        self.site: DcSite | None = None
+
+    # ------------------------------------------------------------------------------------ connect
+    def connect(self) -> DcSite:
+        """``/rest/api/user/current`` (refuse anonymous), then ``/rest/api/server-information``."""
+        me = self.client.get_json(wire.CURRENT_USER)
+        if wire.is_anonymous(me):
+            raise AnonymousSessionError("GET", wire.CURRENT_USER, 200)
+        info = self.client.get_json(wire.SERVER_INFO)
+        version = str(info.get("version", "")) if isinstance(info, dict) else ""
+        rest = wire.version_tuple(version) >= wire.REST_SINCE
+        if not rest and not self.allow_jsonrpc:
+            shown = version or "(unknown version)"
+            detail = f"Confluence Data Center {shown}: {MISSING_REMEDY}"
+            raise RouteMissingError("GET", wire.SERVER_INFO, 200, detail)
+        self._rest = rest
+        username, key = str(me.get("username", "")), str(me.get("userKey", ""))
+        self._remember(key, username)
+        self.site = DcSite(username, key, version, rest)
+        return self.site
+
+    @property
+    def uses_rest(self) -> bool:
+        return self._rest
+
+    # ------------------------------------------------------------------------------------ spaces
+    def spaces(self) -> list[SpaceInfo]:
+        """Every space the actor can see, by offset. Stops on a short page or no ``next`` whatever the
+        server claims, and on a page that brings nothing new (CS-95312 returns records past the end)."""
+        found: dict[str, SpaceInfo] = {}
+        start = 0
+        while True:
+            page = self.client.get_json(wire.SPACES, {"start": start, "limit": wire.SPACE_PAGE_LIMIT})
+            results = page.get("results") if isinstance(page, dict) else None
+            if not isinstance(results, list):
+                raise ApiError("GET", wire.SPACES, 200, "the response has no 'results' list")
+            fresh = 0
+            for item in results:
+                key = str(item.get("key", ""))
+                if key and key not in found:
+                    fresh += 1
+                    found[key] = SpaceInfo(key, str(item.get("id", "")), str(item.get("name", "")),
+                                           str(item.get("type", "global")),
+                                           str(item.get("status", "current")))
+            limit = int(page.get("limit") or wire.SPACE_PAGE_LIMIT)
+            links = page.get("_links") if isinstance(page.get("_links"), dict) else {}
+            if fresh == 0 or len(results) < limit or not links.get("next"):
+                return sorted(found.values())
+            start += len(results)
+
+    # ------------------------------------------------------------------------------------ permissions
+    def space_access(self, space: str) -> Access:
+        """Who holds what in ``space``: principal -> DC permission ids."""
+        if self._rest:
+            try:
+                return self._rest_access(space)
+            except RouteMissingError:
+                if not self.allow_jsonrpc:
+                    raise
+                self._rest = False  # ONYX: fall back on a missing route even when the version says 9.1+
+        return self._rpc_access(space)
+
+    def _rest_access(self, space: str) -> Access:
+        rows = wire.parse_permission_rows(self.client.get_json(wire.permissions_path(space), space=space))
+        try:
+            anonymous = wire.parse_anonymous(self.client.get_json(wire.anonymous_path(space), space=space))
+        except RouteMissingError:
+            raise
+        except NotFoundError:
+            anonymous = set()  # a JSON 404: no anonymous access (Inference, A.4)
+        held: dict[Principal, set[str]] = {}
+        for kind, ident, op in rows:
+            held.setdefault(self._principal(kind, ident, by_key=True), set()).add(op)
+        if anonymous:
+            held.setdefault(ANONYMOUS, set()).update(anonymous)
+        return {p: frozenset(ops) for p, ops in held.items()}
+
+    def _rpc_access(self, space: str) -> Access:
+        result = self.rpc("getSpacePermissionSets", [space], space=space)
+        held: dict[Principal, set[str]] = {}
+        for kind, ident, op in wire.parse_rpc_sets(result):
+            held.setdefault(self._principal(kind, ident, by_key=False), set()).add(op)
+        return {p: frozenset(ops) for p, ops in held.items()}
+
+    def rpc(self, method: str, params: list[Any], *, space: str | None = None) -> Any:
+        """One JSON-RPC call; an ``error`` member (HTTP 200) becomes an ``ApiError`` naming the method."""
+        with self._lock:
+            self._rpc_id += 1
+            ident = self._rpc_id
+        answer = self.client.post_json(wire.RPC, wire.rpc_call(method, params, ident), space=space,
+                                       headers=wire.RPC_HEADERS)
+        if not isinstance(answer, dict):
+            raise ApiError("POST", wire.RPC, 200, f"{method}: the answer is not a JSON-RPC response",
+                           space=space)
+        error = answer.get("error")
+        if error is not None:
+            message = error.get("message") if isinstance(error, dict) else error
+            text = " ".join(str(message).split())[:300]
+            raise ApiError("POST", wire.RPC, 200, f"{method}: {text}", space=space)
+        return answer.get("result")
+
+    # ------------------------------------------------------------------------------------ identities
+    def _principal(self, kind: str, ident: str, *, by_key: bool) -> Principal:
+        if kind == "group":
+            return Principal(PrincipalKind.GROUP, ident)
+        if kind == "anonymous":
+            return ANONYMOUS
+        if not by_key:
+            return Principal(PrincipalKind.USER, ident)
+        name = self.username_for(ident)
+        if name is None:
+            return Principal(PrincipalKind.USER, f"key:{ident}", unknown=True)
+        return Principal(PrincipalKind.USER, name)
+
+    def username_for(self, user_key: str) -> str | None:
+        with self._lock:
+            if user_key in self._names:
+                return self._names[user_key]
+            try:
+                user = self.client.get_json(wire.USER, {"key": user_key})
+            except NotFoundError:
+                self._names[user_key] = None
+                return None
+            name = str(user.get("username", "")) or None
+            self._names[user_key] = name
+            if name:
+                self._keys[name] = user_key
+            return name
+
+    def user_key_for(self, username: str) -> str | None:
+        with self._lock:
+            if username in self._keys:
+                return self._keys[username]
+            try:
+                user = self.client.get_json(wire.USER, {"username": username})
+            except NotFoundError:
+                self._keys[username] = None
+                return None
+            key = str(user.get("userKey", "")) or None
+            self._keys[username] = key
+            if key:
+                self._names[key] = username
+            return key
+
+    def _remember(self, key: str, username: str) -> None:
+        with self._lock:
+            if key and username:
+                self._names[key], self._keys[username] = username, key
+
+    def read_all(self, spaces: list[str]) -> Mapping[str, Access]:
+        """Every space's access, concurrently; the first failure ends the read (no partial result)."""
+        results = self.client.map_concurrently(self.space_access, spaces)
+        return dict(zip(spaces, results, strict=True))
