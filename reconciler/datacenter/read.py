@@ -46,8 +46,15 @@ class DcSite:
 class DcReader:
     """Reads through one client; thread-safe (spaces are read concurrently)."""
 
-    def __init__(self, client: ConfluenceClient, *, allow_jsonrpc: bool = False) -> None:
+    def __init__(
+        self,
+        client: ConfluenceClient,
+        *,
+        allow_jsonrpc: bool = False,
+        page_limit: int = wire.SPACE_PAGE_LIMIT,
+    ) -> None:
         self.client = client
+        self.page_limit = page_limit
         self.allow_jsonrpc = allow_jsonrpc
         self._lock = threading.Lock()
         self._names: dict[str, str | None] = {}  # userKey -> username (None: unknown key)
@@ -86,7 +93,7 @@ class DcReader:
         found: dict[str, SpaceInfo] = {}
         start = 0
         while True:
-            page = self.client.get_json(wire.SPACES, {"start": start, "limit": wire.SPACE_PAGE_LIMIT})
+            page = self.client.get_json(wire.SPACES, {"start": start, "limit": self.page_limit})
             results = page.get("results") if isinstance(page, dict) else None
             if not isinstance(results, list):
                 raise ApiError("GET", wire.SPACES, 200, "the response has no 'results' list")
@@ -98,7 +105,7 @@ class DcReader:
                     found[key] = SpaceInfo(key, str(item.get("id", "")), str(item.get("name", "")),
                                            str(item.get("type", "global")),
                                            str(item.get("status", "current")))
-            limit = int(page.get("limit") or wire.SPACE_PAGE_LIMIT)
+            limit = int(page.get("limit") or self.page_limit)
             links = page.get("_links") if isinstance(page.get("_links"), dict) else {}
             if fresh == 0 or len(results) < limit or not links.get("next"):
                 return sorted(found.values())

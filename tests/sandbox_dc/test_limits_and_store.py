@@ -27,7 +27,8 @@ def test_an_empty_bucket_is_429_with_retry_after(client: Client, site: DcSite) -
     http = client()
     assert http.get("/confluence/rest/api/user/current").status_code == 200
     refused = http.get("/confluence/rest/api/user/current")
-    assert refused.status_code == 429 and int(refused.headers["retry-after"]) >= 1
+    assert refused.status_code == 429
+    assert int(refused.headers["retry-after"]) >= 1
 
 
 def test_a_blocked_user_gets_retry_after_long_max(client: Client, site: DcSite) -> None:
@@ -35,11 +36,13 @@ def test_a_blocked_user_gets_retry_after_long_max(client: Client, site: DcSite) 
     refused = client().get("/confluence/rest/api/space")
     assert refused.status_code == 429
     assert refused.headers["retry-after"] == "9223372036854775807"
-    assert refused.headers["x-ratelimit-limit"] == "0" and refused.headers["x-ratelimit-fillrate"] == "0"
+    assert refused.headers["x-ratelimit-limit"] == "0"
+    assert refused.headers["x-ratelimit-fillrate"] == "0"
 
 
 def test_a_persisted_dc_site_survives_a_new_transport(tmp_path: Path) -> None:
-    assert is_datacenter("dc-demo", tmp_path) and not is_datacenter("demo", tmp_path)
+    assert is_datacenter("dc-demo", tmp_path)
+    assert not is_datacenter("demo", tmp_path)
     headers = {"Authorization": f"Bearer {PAT}"}
     body = [{"groupName": "hr", "operations": [{"operationKey": "read", "targetType": "space"}]}]
     with httpx.Client(transport=open_dc_transport("dc-demo", tmp_path), base_url="http://x",
@@ -55,7 +58,8 @@ def test_a_persisted_dc_site_survives_a_new_transport(tmp_path: Path) -> None:
 def test_the_synthetic_seed_is_deterministic() -> None:
     one, two = seed_state("dc-synthetic:spaces=20,per_space=5,seed=3"), seed_state(
         "dc-synthetic:spaces=20,per_space=5,seed=3")
-    assert one.to_json() == two.to_json() and len(one.spaces) == 20
+    assert one.to_json() == two.to_json()
+    assert len(one.spaces) == 20
 
 
 @pytest.mark.e2e

@@ -13,7 +13,8 @@ def test_routes_live_under_the_context_path_and_others_are_html_404s(client: Cli
     outside = http.get("/rest/api/space")
     assert (outside.status_code, outside.headers["content-type"]) == (404, "text/html;charset=UTF-8")
     cloud_style = http.get("/confluence/wiki/api/v2/spaces")
-    assert cloud_style.status_code == 404 and cloud_style.text.startswith("<!DOCTYPE html>")
+    assert cloud_style.status_code == 404
+    assert cloud_style.text.startswith("<!DOCTYPE html>")
 
 
 def test_the_cloud_singular_permission_path_is_a_non_json_404(client: Client) -> None:
@@ -38,7 +39,8 @@ def test_the_right_pat_and_basic_auth_are_the_same_user(client: Client) -> None:
     by_basic = client(basic=("svc-reconciler", "sandbox-dc-password")).get(
         "/confluence/rest/api/user/current").json()
     assert by_pat == by_basic
-    assert by_pat["username"] == "svc-reconciler" and by_pat["userKey"] == user_key("svc-reconciler")
+    assert by_pat["username"] == "svc-reconciler"
+    assert by_pat["userKey"] == user_key("svc-reconciler")
 
 
 def test_a_wrong_password_is_401_with_the_dc_envelope(client: Client) -> None:
@@ -54,7 +56,8 @@ def test_a_wrong_password_is_401_with_the_dc_envelope(client: Client) -> None:
 def test_server_information_reports_version_and_base(client: Client, site: DcSite) -> None:
     site.state.version = "8.9.3"
     body = client().get("/confluence/rest/api/server-information").json()
-    assert body["version"] == "8.9.3" and body["baseUrl"].endswith("/confluence")
+    assert body["version"] == "8.9.3"
+    assert body["baseUrl"].endswith("/confluence")
     assert set(body) == {"baseUrl", "version", "buildNumber", "marketplaceBuildNumber", "buildDate"}
     assert client(token="wrong").get("/confluence/rest/api/server-information").status_code == 401
 
@@ -69,7 +72,8 @@ def test_space_paging_repeats_the_last_record_past_the_end(client: Client) -> No
     assert "next" in second["_links"]  # a full last page still claims a next page
     past = http.get("/confluence/rest/api/space", params={"start": 6, "limit": 3}).json()
     assert [s["key"] for s in past["results"]] == ["~alice"]  # CS-95312: data past the end
-    assert past["size"] == 1 and "next" not in past["_links"]
+    assert past["size"] == 1
+    assert "next" not in past["_links"]
 
 
 def test_space_limit_is_clamped_and_the_answer_says_so(client: Client) -> None:
@@ -89,7 +93,8 @@ def test_users_resolve_by_key_and_by_username(client: Client) -> None:
     by_key = http.get("/confluence/rest/api/user", params={"key": user_key("alice")}).json()
     assert by_key["username"] == "alice"
     missing = http.get("/confluence/rest/api/user", params={"username": "nobody"})
-    assert missing.status_code == 404 and missing.json()["statusCode"] == 404
+    assert missing.status_code == 404
+    assert missing.json()["statusCode"] == 404
 
 
 def test_a_group_name_with_a_slash_cannot_be_addressed_in_a_path(client: Client) -> None:
@@ -97,7 +102,8 @@ def test_a_group_name_with_a_slash_cannot_be_addressed_in_a_path(client: Client)
     assert http.get("/confluence/rest/api/group/engineering").status_code == 200
     for form in ("ops/oncall", "ops%2Foncall"):
         response = http.get(f"/confluence/rest/api/group/{form}")
-        assert response.status_code == 404 and "json" not in response.headers["content-type"]
+        assert response.status_code == 404
+        assert "json" not in response.headers["content-type"]
     names = [g["name"] for g in http.get("/confluence/rest/api/group").json()["results"]]
     assert "ops/oncall" in names
 
@@ -106,6 +112,7 @@ def test_requests_are_recorded_in_order_with_templates(client: Client, site: DcS
     http = client()
     http.get("/confluence/rest/api/space/ENG/permissions")
     http.get("/rest/api/space")
-    assert site.requests == [("GET", "/confluence/rest/api/space/ENG/permissions"), ("GET", "/rest/api/space")]
+    assert site.requests == [
+        ("GET", "/confluence/rest/api/space/ENG/permissions"), ("GET", "/rest/api/space")]
     assert site.counters == {"GET /rest/api/space/{spaceKey}/permissions": 1, "GET <unknown>": 1}
     assert PAT not in str(site.requests)
