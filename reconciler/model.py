@@ -109,6 +109,13 @@ class SiteModel(enum.StrEnum):
     AUTO = "auto"
 
 
+class Platform(enum.StrEnum):
+    """Which Confluence the site runs: Cloud (roles, v2 API) or Data Center (permissions only, /rest/api)."""
+
+    CLOUD = "cloud"
+    DATACENTER = "datacenter"
+
+
 class RoleMode(enum.StrEnum):
     """``GET /wiki/api/v2/space-role-mode``."""
 
@@ -209,6 +216,8 @@ class SiteSettings:
     default_authority: Authority
     owners: tuple[str, ...] = ()  # owners of files outside policies/spaces/ (CODEOWNERS)
     source: Source | None = None
+    platform: Platform = Platform.CLOUD
+    allow_jsonrpc: bool = False  # Data Center: the legacy JSON-RPC service may read and write
 
 
 @dataclass(frozen=True, slots=True)
@@ -391,7 +400,7 @@ KNOWN_PERMISSIONS: tuple[str, ...] = (
 # Commenting is deliberately not "write" here: public spaces commonly allow anonymous comments.
 WRITE_PERMISSIONS: frozenset[str] = frozenset(KNOWN_PERMISSIONS) - {
     "read/space", "create/comment", "export/space",
-}
+} | {"delete_own/space", "delete_mail/space", "restrict/space"}  # and the Data Center-only names
 
 # What a guest may never hold (confluence-api.md §6.4): space admin, export space, restrictions.
 GUEST_FORBIDDEN: frozenset[str] = frozenset({"administer/space", "export/space", "restrict_content/space"})
@@ -447,3 +456,25 @@ class GroupMembers:
     id: str
     members: tuple[Member, ...] = ()
     missing: bool = False
+
+
+# ------------------------------------------------------------------------------------- Data Center facts
+
+# The 14 operation/target pairs DC REST accepts (evidence/datacenter.md A.5: GEN-TS, APA docstrings).
+DC_PERMISSIONS: tuple[str, ...] = (
+    "read/space", "create/page", "create/blogpost", "create/comment", "create/attachment",
+    "delete/page", "delete/blogpost", "delete/comment", "delete/attachment", "delete_own/space",
+    "delete_mail/space", "export/space", "restrict/space", "administer/space",
+)
+# Cloud ids whose DC pair has another name; ``archive/page`` has none (A.5).
+CLOUD_TO_DC: Mapping[str, str] = {
+    "delete/space": "delete_own/space",
+    "restrict_content/space": "restrict/space",
+}
+DC_MISSING: frozenset[str] = frozenset({"archive/page"})
+
+
+def compile_role_for_dc(permissions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
+    """A role's permissions as DC pairs, and the ones DC does not have (left out, shown on the plan)."""
+    dropped = permissions & DC_MISSING
+    return frozenset(CLOUD_TO_DC.get(p, p) for p in permissions - dropped), dropped

@@ -14,16 +14,21 @@ from typing import Any
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
     ADMINISTER_SPACE,
+    CLOUD_TO_DC,
+    DC_MISSING,
+    DC_PERMISSIONS,
     DEFAULT_ROLES,
     KNOWN_PERMISSIONS,
     NONE_ROLE,
     READ_SPACE,
+    Platform,
     Principal,
     SpaceSelector,
 )
 from reconciler.policy.access import check_access
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, Merged, did_you_mean
+from reconciler.policy.platform import check_datacenter, merged_platform
 from reconciler.policy.resolve import PrincipalRefError, parse_principal, person_account
 from reconciler.policy.schema import MAX_APPS_PER_RULE, SpaceSpec
 
@@ -41,6 +46,7 @@ def check_policy(merged: Merged, *, today: dt.date) -> list[Problem]:
     for check in (_site, _safety, _people, _roles, _spaces, _defaults, _min_admins, _app_access,
                   check_access):
         problems.extend(check(ctx))
+    problems.extend(check_datacenter(merged))
     problems.extend(_drift(ctx, today))
     return problems
 
@@ -110,11 +116,12 @@ def _people(ctx: Context) -> Iterator[Problem]:
             owner_of[account_id] = (handle, entry)
 
 
-def _permission_list(entry: Entry[Any], sub: tuple[str | int, ...], perms: list[str]) -> Iterator[Problem]:
+def _permission_list(entry: Entry[Any], sub: tuple[str | int, ...], perms: list[str],
+                     known: tuple[str, ...] = KNOWN_PERMISSIONS) -> Iterator[Problem]:
     seen: set[str] = set()
     for i, perm in enumerate(perms):
-        if perm not in KNOWN_PERMISSIONS:
-            hint = did_you_mean(perm, KNOWN_PERMISSIONS)
+        if perm not in known:
+            hint = did_you_mean(perm, known)
             yield entry.problem((*sub, i), f"unknown permission '{perm}'{hint}", at="value")
         elif perm in seen:
             yield entry.problem((*sub, i), f"permission '{perm}' is listed twice", at="value")
@@ -132,11 +139,25 @@ def _roles(ctx: Context) -> Iterator[Problem]:
             continue
         if isinstance(entry.value, str):  # none: delete this custom role
             continue
-        yield from _permission_list(entry, ("permissions",), entry.value.permissions)
+        yield from _permission_list(entry, ("permissions",), entry.value.permissions, _role_vocabulary(ctx))
         count += 1
         if count == limit + 1:
             yield entry.problem((), f"custom role '{name}' is one more than site.custom_role_limit ({limit})",
                                 parent=True)
+
+
+def _role_vocabulary(ctx: Context) -> tuple[str, ...]:
+    """Roles use Cloud ids; on Data Center they may also use DC's (roles are compiled into DC pairs)."""
+    if merged_platform(ctx.merged) is Platform.DATACENTER:
+        return (*KNOWN_PERMISSIONS, *(p for p in DC_PERMISSIONS if p not in KNOWN_PERMISSIONS))
+    return KNOWN_PERMISSIONS
+
+
+def _grant_vocabulary(ctx: Context) -> tuple[str, ...]:
+    """Grants use the site's own ids; on DC the Cloud-only names are reported by check_datacenter."""
+    if merged_platform(ctx.merged) is Platform.DATACENTER:
+        return (*DC_PERMISSIONS, *CLOUD_TO_DC, *sorted(DC_MISSING))
+    return KNOWN_PERMISSIONS
 
 
 def _assign(ctx: Context, entry: Entry[Any], refs: Mapping[str, str]) -> Iterator[Problem]:
@@ -174,13 +195,13 @@ def _spaces(ctx: Context) -> Iterator[Problem]:
         spec = entry.value
         yield from _owners(entry, spec.owners)
         yield from _assign(ctx, entry, spec.assign)
-        if spec.grants and model == "roles":
+        if spec.grants and model == "roles" and merged_platform(ctx.merged) is Platform.CLOUD:
             yield entry.problem(("grants",), "grants (individual permissions) need a site on legacy "
                                 "permissions; site.model is 'roles'", parent=True)
         for ref, perms in spec.grants.items():
             yield from _principal_problem(ctx, entry, ("grants", ref), ref, at_key=True)
             if perms != NONE_ROLE:
-                yield from _permission_list(entry, ("grants", ref), list(perms))
+                yield from _permission_list(entry, ("grants", ref), list(perms), _grant_vocabulary(ctx))
                 if perms and READ_SPACE not in perms:
                     yield entry.problem(("grants", ref), GRANTS_WITHOUT_READ, at="value")
 
@@ -231,6 +252,8 @@ def _resolved(ctx: Context, refs: Mapping[str, str]) -> Iterator[tuple[Principal
 def _app_access(ctx: Context) -> Iterator[Problem]:
     entry = ctx.merged.app_access
     if entry is None:
+        if merged_platform(ctx.merged) is Platform.DATACENTER:
+            return  # check_datacenter says apps: has no meaning there
         for space in ctx.merged.spaces.values():
             if space.value.apps == "blocked":
                 yield space.problem(("apps",), "'blocked' needs an app_access: section with the "

@@ -28,6 +28,7 @@ from reconciler.model import (
     DriftIgnore,
     EffectiveSpace,
     Person,
+    Platform,
     Principal,
     PrincipalKind,
     RoleDef,
@@ -39,6 +40,7 @@ from reconciler.model import (
     SpaceSelector,
 )
 from reconciler.policy.document import Entry, Merged, closest, did_you_mean
+from reconciler.policy.platform import merged_platform, platform_of
 from reconciler.policy.schema import (
     AppRuleSpec,
     DefaultSpec,
@@ -52,13 +54,17 @@ from reconciler.policy.schema import (
 # Atlassian account ids: 24 hex digits (older accounts) or "<number>:<uuid>".
 ACCOUNT_ID = re.compile(r"^(?:[0-9a-f]{24}|[0-9]+:[0-9a-f]{8}(?:-[0-9a-f]{4}){3}-[0-9a-f]{12})$")
 PRINCIPAL_KINDS = tuple(kind.value for kind in PrincipalKind)
+DC_USERNAME = re.compile(r"^[^\s:]+$")  # Data Center usernames: no whitespace (a colon would be ambiguous)
 
 
 class People(dict[str, str]):
-    """People handles -> account ids, with the reverse index (account id -> first handle)."""
+    """People handles -> account ids (Data Center: usernames), with the reverse index (id -> first handle).
 
-    def __init__(self, ids: Mapping[str, str]) -> None:
+    ``datacenter``: ``user:<name>`` may name any DC username, not only people handles or account ids."""
+
+    def __init__(self, ids: Mapping[str, str], *, datacenter: bool = False) -> None:
         super().__init__(ids)
+        self.datacenter = datacenter
         self.handles: dict[str, str] = {}
         for handle, account_id in ids.items():
             self.handles.setdefault(account_id, handle)
@@ -88,7 +94,7 @@ def parse_principal(ref: str, accounts: People) -> Principal:
     if kind == PrincipalKind.USER:
         if rest in accounts:
             return Principal(PrincipalKind.USER, accounts[rest], label=rest)
-        if ACCOUNT_ID.match(rest):
+        if ACCOUNT_ID.match(rest) or (accounts.datacenter and DC_USERNAME.match(rest)):
             return Principal(PrincipalKind.USER, rest, label=accounts.handles.get(rest))
         raise PrincipalRefError(f"unknown person '{rest}'{did_you_mean(rest, accounts)}")
     if kind == PrincipalKind.CLASS:
@@ -99,7 +105,9 @@ def parse_principal(ref: str, accounts: People) -> Principal:
 
 
 def accounts_of(merged: Merged) -> People:
-    return People({handle: person_account(entry.value)[0] for handle, entry in merged.people.items()})
+    datacenter = merged_platform(merged) is Platform.DATACENTER
+    return People({handle: person_account(entry.value)[0] for handle, entry in merged.people.items()},
+                  datacenter=datacenter)
 
 
 def resolve(merged: Merged, digest: str) -> DesiredState:
@@ -141,6 +149,8 @@ def _site(entry: Entry[SiteSpec], accounts: People) -> SiteSettings:
         default_authority=Authority(site.default_authority),
         owners=tuple(site.owners),
         source=entry.source(),
+        platform=platform_of(site),
+        allow_jsonrpc=site.jsonrpc == "allow",
     )
 
 

@@ -55,6 +55,12 @@ class SiteSpec(_Model):
     default_authority: Authority = Field(description="authority of spaces that do not set their own")
     owners: list[str] = Field(default_factory=list,
                               description="CODEOWNERS of every policy file outside spaces/ (@org/team)")
+    platform: Literal["cloud", "datacenter", "auto"] = Field(
+        "auto", description="cloud | datacenter | auto (from the URL: a context path such as /confluence "
+        "or a sandbox:dc-* site means datacenter; otherwise cloud)")
+    jsonrpc: Literal["never", "allow"] = Field(
+        "never", description="Data Center: allow the legacy JSON-RPC service where the 9.1 REST "
+        "space-permission API is missing")
 
 
 class SafetySpec(_Model):
