@@ -101,11 +101,11 @@ def start_server(
     host: str = "127.0.0.1",
     port: int = 0,
     *,
-    handler: Callable[[Any, Request], Response] = handle,
+    handler: Callable[[Any, Request], Response] | None = None,
 ) -> RunningServer:
     """Serve ``site`` on ``host:port`` (0 = a free port) from a background thread; ``handler`` is the API
     (``api.handle`` for Cloud sites, ``sandbox.datacenter.handle`` for Data Center sites)."""
-    server = _Server((host, port), site, handler)
+    server = _Server((host, port), site, handler or handle)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},

@@ -24,10 +24,14 @@ class SandboxTransport(httpx.BaseTransport):
     """Serves httpx requests from a :class:`Site` (a persisted one keeps itself in step with its file)."""
 
     def __init__(
-        self, site: Any, path: Path | None = None, *, handler: Callable[[Any, Request], Response] = handle
+        self,
+        site: Any,
+        path: Path | None = None,
+        *,
+        handler: Callable[[Any, Request], Response] | None = None,
     ) -> None:
         self.site = site
-        self._handle = handler  # api.handle (Cloud) or sandbox.datacenter.handle (Data Center)
+        self._handle = handler or handle  # api.handle (Cloud) or sandbox.datacenter.handle (Data Center)
         if path is not None:
             FileSync(site, path)
 
