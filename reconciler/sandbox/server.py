@@ -20,7 +20,7 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
     def __init__(
-        self, address: tuple[str, int], site: Any, handler: Callable[[Any, Request], Response]
+        self, address: tuple[str, int], site: Any, handler: Callable[[Any, Request], Response] | None
     ) -> None:
         self.site = site
         self.handle_api = handler
@@ -40,7 +40,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.command, self.path, dict(self.headers.items()), body, f"http://{host}"
         )
         try:
-            response = self.server.handle_api(self.server.site, request)
+            api = self.server.handle_api or handle  # None: the Cloud API, looked up per request
+            response = api(self.server.site, request)
         except Exception as err:  # noqa: BLE001 - a sandbox bug must not kill the connection silently
             response = v2_error(HttpError(500, f"sandbox internal error: {type(err).__name__}: {err}"))
         if response.drop:
@@ -105,7 +106,7 @@ def start_server(
 ) -> RunningServer:
     """Serve ``site`` on ``host:port`` (0 = a free port) from a background thread; ``handler`` is the API
     (``api.handle`` for Cloud sites, ``sandbox.datacenter.handle`` for Data Center sites)."""
-    server = _Server((host, port), site, handler or handle)
+    server = _Server((host, port), site, handler)
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},
