@@ -1,4 +1,5 @@
-"""`reconciler sandbox serve|reset|show`: run, reset and inspect simulated Confluence Cloud sites.
+"""`reconciler sandbox serve|reset|show`: run, reset and inspect simulated Confluence Cloud and Data Center
+sites.
 
 See docs/commands/sandbox.md and docs/sandbox.md.
 """
@@ -15,6 +16,19 @@ from typing import Any
 
 from reconciler.errors import ExitCode, UsageError
 from reconciler.sandbox.control import knobs_with
+from reconciler.sandbox.datacenter import (
+    DcKnobs,
+    DcSite,
+    handle,
+    is_datacenter,
+    is_dc_seed,
+    open_dc_site,
+    reset_dc_site,
+)
+from reconciler.sandbox.datacenter import seed_state as dc_seed_state
+from reconciler.sandbox.datacenter.seeds import ADMIN_USERNAME
+from reconciler.sandbox.datacenter.state import DcState
+from reconciler.sandbox.datacenter.store import read_state as read_dc_state
 from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
 from reconciler.sandbox.faults import FAULT_KINDS, Knobs
 from reconciler.sandbox.seeds import seed_state
@@ -125,9 +139,7 @@ def run(args: argparse.Namespace) -> int:
     args.state_dir = state_dir(args)
     try:
         if _is_dc(args):
-            from reconciler.commands import sandbox_dc  # noqa: PLC0415 - Data Center sites only
-
-            return sandbox_dc.run(args)
+            return _run_dc(args)
         if args.action == "serve":
             return _serve(args)
         if args.action == "reset":
@@ -143,8 +155,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _is_dc(args: argparse.Namespace) -> bool:
-    from reconciler.sandbox.datacenter import is_datacenter, is_dc_seed  # noqa: PLC0415
-
     if args.action == "serve":
         return bool(is_dc_seed(args.seed) or (args.name and is_datacenter(args.name, args.state_dir)))
     return bool(is_datacenter(args.name, args.state_dir))
@@ -211,6 +221,74 @@ def _serve(args: argparse.Namespace) -> int:
     out.write(f"  CONFLUENCE_API_TOKEN={admin.api_token}   (a fake sandbox token, not a secret)\n")
     out.write(f"  gateway (Bearer): {server.url}/ex/confluence/{site.state.cloud_id}\n")
     out.write(f"  ATLASSIAN_ADMIN_API_KEY={site.state.admin_api_key}   (org {site.state.org_id})\n")
+    out.write(f"  counters: {server.url}/_sandbox/counters\n")
+    out.flush()
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        out.write("stopping\n")
+    finally:
+        server.stop()
+    return int(ExitCode.OK)
+
+
+# ------------------------------------------------------------------------ Data Center sites (--seed dc-demo)
+
+def _run_dc(args: argparse.Namespace) -> int:
+    if args.action == "serve":
+        return _serve_dc(args)
+    if args.action == "reset":
+        path = reset_dc_site(args.name, args.state_dir)
+        sys.stdout.write(f"reset Data Center sandbox '{args.name}' from its seed ({path})\n")
+        return int(ExitCode.OK)
+    path = state_path(args.name, args.state_dir)
+    sys.stdout.write(_summarize_dc(read_dc_state(path) if path.exists() else dc_seed_state(args.name)))
+    return int(ExitCode.OK)
+
+
+def _summarize_dc(state: DcState) -> str:
+    lines = [(f"Data Center sandbox '{state.name}': version {state.version}, context path "
+             f"'{state.context_path or '/'}', {len(state.spaces)} spaces, {len(state.users)} users, "
+             f"{len(state.groups)} groups, {len(state.permissions)} space permissions")]
+    for key in sorted(state.spaces):
+        subjects = {subj for (s, subj, _) in state.permissions if s == key}
+        lines.append(f"  {key}: {len(subjects)} subjects")
+    return "\n".join(lines) + "\n"
+
+
+def _serve_dc(args: argparse.Namespace) -> int:
+    knobs = DcKnobs(latency_ms=args.latency_ms, rate_limit=args.rate_limit, burst=args.burst,
+                    fault_rate=args.fault_rate, fault_seed=args.fault_seed,
+                    non_admin_status=args.non_admin_status, blocked_users=frozenset(args.block_user))
+    if not 0.0 <= args.fault_rate <= 1.0:
+        raise UsageError("--fault-rate must be between 0 and 1")
+    try:
+        site = (open_dc_site(args.name, args.state_dir, knobs, seed=args.seed) if args.name
+                else DcSite(dc_seed_state(args.seed), knobs))
+    except ValueError as err:
+        raise UsageError(str(err)) from None
+    with site.writing() as state:
+        if args.dc_version:
+            state.version = args.dc_version
+        if args.context_path is not None:
+            state.context_path = "/" + args.context_path.strip("/") if args.context_path.strip("/") else ""
+        if args.no_remote_api:
+            state.remote_api_enabled = False
+        if args.websudo:
+            state.websudo = True
+        admin = state.user_by_name(ADMIN_USERNAME)
+        context, version = state.context_path, state.version
+    assert admin is not None
+    server = start_server(site, args.host, args.port, handler=handle)
+    url = f"{server.url}{context}"
+    out = sys.stdout
+    out.write(f"Data Center sandbox '{site.name}' (Confluence {version}) serving at {url}"
+              "  (Ctrl-C to stop)\n")
+    out.write(f"  CONFLUENCE_URL={url}\n")
+    out.write(f"  CONFLUENCE_PAT={admin.pat}   (a fake sandbox token, not a secret)\n")
+    basic = f"CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password}"
+    out.write(f"  (or Basic auth: {basic})\n")
+    out.write(f"  requests: {server.url}/_sandbox/requests\n")
     out.write(f"  counters: {server.url}/_sandbox/counters\n")
     out.flush()
     try:
