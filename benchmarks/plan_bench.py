@@ -176,7 +176,8 @@ def synthetic_states(
     desired = DesiredState(
         site=SiteSettings("sandbox:bench", SiteModel.ROLES, 10, actor, Authority.EXACT),
         safety=SafetySettings(max_removal_fraction=0.5), people={}, roles={}, defaults=(),
-        spaces=desired_spaces, app_access=None, guest_max_role=None, drift_ignore=(), digest="sha256:bench",
+        spaces=desired_spaces, data_security=None, guest_max_role=None, drift_ignore=(),
+        digest="sha256:bench",
     )
     system = {n: LiveRole(n, n, "SYSTEM", "", frozenset()) for n in ("Admin", *roles)}
     groups = {f"g{s}": f"id-g{s}" for s in range(len(live_spaces))}  # the policy's groups exist on the site

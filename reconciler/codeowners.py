@@ -55,6 +55,7 @@ class Layout:
     codeowners: str
     files: tuple[str, ...]  # policy files, repository-relative
     sources: Mapping[str, str] = field(default_factory=dict)  # space key -> its file, repository-relative
+    data_security: str | None = None  # the file declaring data_security:, repository-relative
 
 
 def repo_root_for(out: Path) -> Path:
@@ -81,7 +82,9 @@ def layout_for(policy_dir: Path, out: Path, desired: DesiredState) -> Layout:
         )
     files = tuple(_relative(policy_dir / rel, root) for rel in policy_files(policy_dir))
     sources = {key: _relative(Path(space.source.file), root) for key, space in desired.spaces.items()}
-    return Layout(rel_dir, _relative(out, root), files, sources)
+    ds = desired.data_security
+    return Layout(rel_dir, _relative(out, root), files, sources,
+                  _relative(Path(ds.source.file), root) if ds else None)
 
 
 def _anchored(path: str) -> str:
@@ -103,6 +106,9 @@ def _space_file_key(path: str, policy_dir: str) -> str | None:
 def _file_owners(desired: DesiredState, layout: Layout, path: str) -> tuple[tuple[str, ...], str | None]:
     """Who owns one policy file, and a note when a space file falls back to site.owners."""
     key = _space_file_key(path, layout.policy_dir)
+    ds = desired.data_security
+    if ds is not None and ds.owners and path == layout.data_security:
+        return tuple(ds.owners), None  # the org admins own the org's data security defaults
     if key is None:
         return tuple(desired.site.owners), None
     space = desired.spaces.get(key)

@@ -202,7 +202,7 @@ class DesiredSpace:
     authority: Authority
     assignments: tuple[DesiredAssignment, ...]
     grants: tuple[DesiredGrant, ...]
-    apps_blocked: bool
+    controls: tuple[SpaceControl, ...]  # data security controls the space's owners declare
     owners: tuple[str, ...]
     source: Source
 
@@ -227,25 +227,63 @@ class SafetySettings:
     protected: tuple[Principal, ...] = ()
 
 
-class AppBlockMode(enum.StrEnum):
-    ALL = "all"  # block every eligible app
-    ONLY = "only"  # blocklist: block only the listed apps
-    ALL_EXCEPT = "all_except"  # allowlist: block all apps except the listed ones
+class DsRule(enum.StrEnum):
+    """The five data security rules (the JSON names; DAC data security policy cookbook, 2026-02-26)."""
+
+    APP_ACCESS = "appAccess"
+    EXPORT = "export"
+    PUBLIC_LINKS = "publicLinks"
+    ANONYMOUS_ACCESS = "anonymousAccess"
+    ATTACHMENT_DOWNLOAD = "attachmentDownload"
+
+
+class Effect(enum.StrEnum):
+    BLOCK = "block"
+    ALLOW = "allow"
+
+    @property
+    def opposite(self) -> Effect:
+        return Effect.ALLOW if self is Effect.BLOCK else Effect.BLOCK
+
+
+# Limits of one override (support.atlassian.com "Configure an override for a control"): "up to 1000
+# Atlassian apps" in the app override, "up to 2000 spaces" in the spaces override. No split: a larger
+# override is a validation error.
+MAX_OVERRIDE_SPACES = 2000
+MAX_OVERRIDE_APPS = 1000
+ALL_APPS = "all_apps"  # the app access subject that stands for every app (cookbook)
+ORG = "ORG"  # coverage level of an org-wide default (cookbook: "ORG", not ORG_WIDE)
+CONTAINER = "CONTAINER"  # coverage level of a spaces override
 
 
 @dataclass(frozen=True, slots=True)
-class AppAccessRule:
-    name: str
-    mode: AppBlockMode
-    apps: tuple[str, ...]
-    spaces: tuple[str, ...]
+class OrgControl:
+    """An org-wide default of one rule (for app access: of one subject, ``all_apps`` or an app ARI)."""
+
+    rule: DsRule
+    effect: Effect
     source: Source
+    subject: str = ""  # app access only: ALL_APPS or an app ARI
 
 
 @dataclass(frozen=True, slots=True)
-class AppAccess:
+class SpaceControl:
+    """A space's own choice for one rule (for app access: for one subject)."""
+
+    rule: DsRule
+    effect: Effect
+    source: Source
+    subject: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class DataSecurity:
+    """The org-level file's ``data_security:`` section: the org and its defaults."""
+
     org_id: str
-    rules: tuple[AppAccessRule, ...]
+    defaults: tuple[OrgControl, ...]
+    source: Source
+    owners: tuple[str, ...] = ()  # CODEOWNERS of the file that declares it (org admins)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,7 +305,7 @@ class DesiredState:
     roles: Mapping[str, RoleDef]  # custom roles by name
     defaults: tuple[DefaultRule, ...]
     spaces: Mapping[str, DesiredSpace]  # key -> space entry
-    app_access: AppAccess | None
+    data_security: DataSecurity | None
     guest_max_role: str | None
     drift_ignore: tuple[DriftIgnore, ...]
     digest: str  # sha256 of the policy files' bytes, in path order
@@ -298,7 +336,7 @@ class EffectiveSpace:
     authority: Authority
     assignments: Mapping[Principal, DesiredAssignment]
     grants: Mapping[Principal, DesiredGrant]
-    apps_blocked: bool
+    controls: tuple[SpaceControl, ...]
     declared_at: Source | None  # the spaces: entry, None when only defaults match
     defaults: tuple[str, ...] = ()  # names of the defaults rules that matched
 
@@ -348,16 +386,48 @@ class LiveSpace:
 
 
 @dataclass(frozen=True, slots=True)
-class AppPolicy:
-    """An org data security policy with an app access rule covering Confluence spaces."""
+class DataSecurityPolicy:
+    """One org data security policy: exactly one rule, one coverage level (plans and the org alike).
 
-    name: str
-    mode: AppBlockMode
-    apps: tuple[str, ...]
-    spaces: tuple[str, ...]  # space keys, sorted
-    coverage: str = "CONTAINER"
-    id: str | None = None  # live policy id
+    ``key`` (rule, coverage, subject) is what the tool manages: the org default of a rule (``ORG``) and
+    its spaces override (``CONTAINER``), per subject for app access. ``status`` is the org's (``draft``,
+    ``published``, ``deleted``, ...); desired policies are ``published``.
+    """
+
+    rule: DsRule
+    effect: Effect
+    coverage: str
+    subject: str = ""  # app access: ALL_APPS or an app ARI; other rules: ""
+    spaces: tuple[str, ...] = ()  # space keys (or resource ARIs the site does not map), sorted
+    name: str = ""
+    status: str = "published"
+    id: str | None = None
     source: Source | None = None
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return (self.rule.value, self.coverage, self.subject)
+
+
+AppPolicy = DataSecurityPolicy  # the name the plan's Change record uses (issue 11 replaces that record)
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadPolicy:
+    """A data security policy on the org whose JSON the wire module does not understand (never changed)."""
+
+    id: str
+    name: str
+    rules: tuple[str, ...]  # the rule names it seems to hold (may be empty)
+    problem: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrgPolicies:
+    """The org's data security policies, read whole (a failed read raises; it is never "no policies")."""
+
+    policies: tuple[DataSecurityPolicy, ...]
+    unread: tuple[UnreadPolicy, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -371,7 +441,7 @@ class LiveState:
     group_ids: Mapping[str, str]  # group name -> group id, for the groups seen or referenced
     unmanaged: tuple[SpaceInfo, ...] = ()  # spaces on the site matched by nothing in the policy
     missing: tuple[str, ...] = ()  # policy space keys the site does not show (404)
-    app_policies: tuple[AppPolicy, ...] | None = None  # None: app access not in scope
+    data_security: OrgPolicies | None = None  # None: data security not in scope
 
 
 # ------------------------------------------------------------------------------------- permission facts

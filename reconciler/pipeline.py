@@ -1,8 +1,9 @@
 """The IO around ``reconciler plan``: load the policy, read the site read-only, diff, check safety.
 
-``run_plan`` = load_policy -> open_client(read_only=True) -> fetch_live -> (the org's app access
-policies, when the policy has app access rules and the Admin API can be reached) -> build_plan ->
-check_plan. Observation is all-or-nothing: any failed read raises, and there is no plan.
+``run_plan`` = load_policy -> open_client(read_only=True) -> fetch_live -> (the org's data security
+policies, when the policy has a data_security section and the run does not leave it out) -> build_plan ->
+check_plan. Observation is all-or-nothing: any failed read raises, and there is no plan (a failed Admin
+API read is one line naming the call and the flag that leaves data security out).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from reconciler.confluence.fetch import fetch_live
 from reconciler.confluence.session import effective_site_url, open_client
+from reconciler.errors import ApiError, AuthError
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
@@ -26,8 +28,21 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
-NOTE_NO_KEY = "app access policies not {verb}: set " + ADMIN_KEY + " to include them"
-NOTE_SCOPED = "app access policies not {verb}: a --space plan leaves org-wide app policies out"
+SKIP_VARIABLE = "RECONCILER_SKIP_DATA_SECURITY"  # set by --skip-data-security (plan, apply, drift)
+SKIP_FLAG = "--skip-data-security"
+NOTE_NO_KEY = "data security not {verb}: set " + ADMIN_KEY + " to include it"
+NOTE_SCOPED = "data security not {verb}: a --space plan leaves the org-wide controls out"
+NOTE_SKIPPED = "data security not {verb}: left out by " + SKIP_FLAG + " (" + SKIP_VARIABLE + ")"
+ADMIN_DOWN = ("; data security cannot be read: the Admin API is down or disabled (its policy operations are "
+              "deprecated upstream and may be temporarily disabled); run again later, or leave data security "
+              "out with " + SKIP_FLAG)
+ADMIN_REFUSED = ("; data security cannot be read; check " + ADMIN_KEY + ", or leave data security out with "
+                 + SKIP_FLAG)
+
+
+def skipping(env: Mapping[str, str], skip: bool) -> Mapping[str, str]:
+    """``env`` with ``SKIP_VARIABLE`` set when ``skip`` (the commands' ``--skip-data-security``)."""
+    return {**env, SKIP_VARIABLE: "1"} if skip else env
 
 
 def run_plan(
@@ -52,7 +67,7 @@ def run_plan(
                      state_dir=state_dir) as client:
         live = fetch_live(client, desired, spaces=scope, progress=progress)
     notes = app_policy_notes(desired, env, scope)
-    if desired.app_access is not None and not notes:
+    if desired.data_security is not None and not notes:
         live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir,
                                  progress=progress)
     return desired, live, plan_from_live(desired, live, env, scope=scope, notes=notes)
@@ -84,13 +99,16 @@ def site_url(desired: DesiredState, env: Mapping[str, str]) -> str:
 def app_policy_notes(
     desired: DesiredState, env: Mapping[str, str], scope: Sequence[str] = (), *, verb: str = "planned"
 ) -> tuple[str, ...]:
-    """Why the org's app policies are left out (``verb``: "planned", or "checked" for drift); empty when
-    they are read.
+    """Why the org's data security policies are left out (``verb``: "planned", or "checked" for drift);
+    empty when they are read.
 
-    They are read for a whole-policy plan with app access rules, on a sandbox site or with an Admin API key.
+    They are read for a whole-policy plan with a data_security section, on a sandbox site or with an Admin
+    API key, unless ``--skip-data-security`` (``RECONCILER_SKIP_DATA_SECURITY``) leaves them out.
     """
-    if desired.app_access is None:
+    if desired.data_security is None:
         return ()
+    if (env.get(SKIP_VARIABLE) or "").strip() not in ("", "0"):
+        return (NOTE_SKIPPED.format(verb=verb),)
     if scope:
         return (NOTE_SCOPED.format(verb=verb),)
     if not site_url(desired, env).startswith("sandbox:") and not (env.get(ADMIN_KEY) or "").strip():
@@ -107,15 +125,21 @@ def with_app_policies(
     state_dir: Path | None = None,
     progress: Progress | None = None,
 ) -> LiveState:
-    """``live`` with the org's app access policies read through the Admin API."""
-    from reconciler.confluence.admin import fetch_app_policies  # noqa: PLC0415 - only with app access
+    """``live`` with the org's data security policies read through the Admin API (a failed read raises,
+    naming the call and ``--skip-data-security``)."""
+    from reconciler.confluence.admin import read_data_security  # noqa: PLC0415 - only with data security
 
     if progress:
-        progress("reading the org's app access policies")
-    ids = {key: space.info.id for key, space in live.spaces.items()}
-    policies = fetch_app_policies(desired.site.url, desired, ids, env, transport=transport,
-                                  state_dir=state_dir)
-    return dataclasses.replace(live, app_policies=tuple(policies))
+        progress("reading the org's data security policies")
+    ids = {info.key: info.id for info in live.unmanaged}
+    ids.update({key: space.info.id for key, space in live.spaces.items()})
+    try:
+        org = read_data_security(desired.site.url, desired, ids, env, transport=transport,
+                                 state_dir=state_dir)
+    except ApiError as err:
+        hint = ADMIN_REFUSED if isinstance(err, AuthError) else ADMIN_DOWN
+        raise type(err)(err.method, err.path, err.status, f"{err.detail}{hint}") from None
+    return dataclasses.replace(live, data_security=org)
 
 
 def display_url(url: str) -> str:

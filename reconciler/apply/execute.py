@@ -24,7 +24,7 @@ from reconciler.apply.run import (
 )
 from reconciler.apply.space import space_phase
 from reconciler.errors import ApiError, NotFoundError, ReconcilerError
-from reconciler.model import RoleDef
+from reconciler.model import DsRule, RoleDef
 from reconciler.plan.changes import ACCESS_CHANGES, AppPolicyChange, Change, ChangeKind, RoleChange, SiteRole
 
 __all__ = [
@@ -41,9 +41,7 @@ def execute_plan(run: Run) -> list[ChangeResult]:
         if isinstance(change, RoleChange) and change.new is not None:  # create, update
             results[i] = _role_change(run, change)
     _phase(run, results, _by_space(items, ADD_PHASE))
-    for i, change in items:
-        if isinstance(change, AppPolicyChange):
-            results[i] = _app_change(run, change)
+    results.update(_data_security(run, [(i, c) for i, c in items if isinstance(c, AppPolicyChange)]))
     _phase(run, results, _by_space(items, (ChangeKind.REVOKE,)))
     for i, change in items:
         if isinstance(change, RoleChange) and change.new is None:  # delete
@@ -127,15 +125,38 @@ def _write_role(run: Run, change: RoleChange, name: str) -> None:
 # ----------------------------------------------------------------------------------------- app policies
 
 
-def _app_change(run: Run, change: AppPolicyChange) -> ChangeResult:
-    if run.app_writer is None:
-        return ChangeResult(change, Status.SKIPPED, NO_ADMIN_API)
-    run.count_write(ORG)
-    try:
-        run.app_writer.apply_change(change)
-    except ApiError as err:
-        unknown = " (outcome unknown; run apply again to converge)" if is_unknown_outcome(err) else ""
-        return ChangeResult(change, Status.FAILED, f"{err}{unknown}")
-    except ReconcilerError as err:  # the adapter refuses (a policy of that name changed, a space gone)
-        return ChangeResult(change, Status.FAILED, str(err))
-    return ChangeResult(change, Status.DONE)
+def _data_security(run: Run, items: list[tuple[int, AppPolicyChange]]) -> Results:
+    """Data security changes, rule by rule (ORG defaults first within a rule; one publish per rule)."""
+    by_rule: dict[DsRule, list[tuple[int, AppPolicyChange]]] = {}
+    for i, change in items:
+        by_rule.setdefault(change.policy.rule, []).append((i, change))
+    results: Results = {}
+    for rule in DsRule:
+        group = by_rule.get(rule, [])
+        if not group:
+            continue
+        malformed = [(i, c) for i, c in group if not _well_formed(c)]
+        for i, change in malformed:
+            results[i] = ChangeResult(change, Status.FAILED, MALFORMED)
+        group = [(i, c) for i, c in group if _well_formed(c)]
+        if run.app_writer is None:
+            results.update({i: ChangeResult(c, Status.SKIPPED, NO_ADMIN_API) for i, c in group})
+            continue
+        if not group:
+            continue
+        before = run.app_writer.writes
+        outcomes = run.app_writer.apply_rule(rule, [(c.new, c.existing) for _, c in group])
+        run.count_write(ORG, run.app_writer.writes - before)
+        for (i, change), outcome in zip(group, outcomes, strict=True):
+            status = Status.DONE if outcome is None else Status.FAILED
+            results[i] = ChangeResult(change, status, outcome or "")
+    return results
+
+
+MALFORMED = ("the plan file is malformed: a data security change without its policy; "
+             "run `reconciler plan` again")
+
+
+def _well_formed(change: AppPolicyChange) -> bool:
+    """A change the plan file holds completely: an update or a deletion names the live policy's id."""
+    return change.existing is None or change.existing.id is not None

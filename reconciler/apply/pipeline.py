@@ -5,7 +5,7 @@
 writer. Planning goes through ``reconciler.pipeline`` (``app_policy_notes``, ``with_app_policies``,
 ``plan_from_live``), the same pieces ``reconciler plan`` uses, so a plan saved by ``reconciler plan`` has
 the fingerprint apply's re-read computes and ``apply POLICY_DIR`` prints the same plan.
-App-policy changes go through ``reconciler.confluence.admin.AdminWriter``.
+Data security changes go through ``reconciler.confluence.admin_apply.RuleWriter``.
 """
 
 from __future__ import annotations
@@ -45,17 +45,20 @@ class ApplySession:
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def app_writer(self, plan: Plan) -> AppPolicyWriter | None:
-        """The ``AdminWriter`` when the plan has app-policy changes (they were planned, so the
-        Admin API is reachable); None otherwise."""
+        """The data security ``RuleWriter`` when the plan has data security changes (they were planned,
+        so the Admin API is reachable); None otherwise."""
         if not any(isinstance(change, AppPolicyChange) for change in plan.changes):
             return None
-        from reconciler.confluence.admin import open_admin_writer  # noqa: PLC0415 - only with app access
+        from reconciler.confluence.admin import SiteLookup, open_admin_api, org_id_of  # noqa: PLC0415
+        from reconciler.confluence.admin_apply import RuleWriter  # noqa: PLC0415 - only with data security
 
+        url = self.desired.site.url
+        api = open_admin_api(url, org_id_of(self.desired), read_only=False, env=self.env,
+                             transport=self.transport, state_dir=self.state_dir)
         ids = {space.key: space.id for space in plan.spaces}
-        writer = open_admin_writer(self.desired, ids, self.env, transport=self.transport,
-                                   state_dir=self.state_dir)
-        self._closers.append(writer.close)
-        return writer
+        lookup = SiteLookup(url, self.env, ids, transport=self.transport, state_dir=self.state_dir)
+        self._closers.extend((api.close, lookup.close))
+        return RuleWriter(api, lookup)
 
     def close(self) -> None:
         for closer in self._closers:
@@ -87,7 +90,7 @@ def open_apply(
                              state_dir=state_dir)
     notes = app_policy_notes(desired, env)
     whole_scope = None
-    if desired.app_access is not None and not notes:
+    if desired.data_security is not None and not notes:
         def whole_scope(live: LiveState) -> LiveState:
             return with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
 

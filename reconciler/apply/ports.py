@@ -10,8 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.model import LiveRole, LiveState, Principal, RoleDef, SpaceInfo
-from reconciler.plan.changes import AppPolicyChange
+from reconciler.model import DataSecurityPolicy, DsRule, LiveRole, LiveState, Principal, RoleDef, SpaceInfo
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,7 +64,16 @@ class Reader(Protocol):
         ...
 
 
-class AppPolicyWriter(Protocol):
-    """Executes one app-policy change (CREATE/UPDATE/DELETE_APP_POLICY) against the org."""
+# One data security change as the writer takes it: (desired, live as planned); create (new, None),
+# update (new, old), delete (None, old).
+PolicyStep = tuple[DataSecurityPolicy | None, DataSecurityPolicy | None]
 
-    def apply_change(self, change: AppPolicyChange) -> None: ...
+
+class AppPolicyWriter(Protocol):
+    """Applies every data security change of one rule through the draft -> publish lifecycle."""
+
+    writes: int  # requests that wrote (created, updated, added, published, deleted)
+
+    def apply_rule(self, rule: DsRule, steps: Sequence[PolicyStep]) -> list[str | None]:
+        """One result per step: None when done and verified, else why it failed."""
+        ...

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, ChangeKind, RoleChange
+from reconciler.plan.data_security import control_label
 
 RESULT_FORMAT_VERSION = 1
 
@@ -77,7 +78,8 @@ def describe(change: Change) -> str:
     if isinstance(change, RoleChange):
         return f"{verb} role {change.name}"
     if isinstance(change, AppPolicyChange):
-        return f"{verb} app policy {change.policy.name}"
+        policy = change.policy
+        return f"{verb} data security policy {control_label(policy.rule, policy.subject)} ({policy.coverage})"
     who = change.principal.display
     if isinstance(change, AssignmentChange):
         what = {
@@ -94,7 +96,9 @@ def change_to_dict(change: Change) -> dict[str, Any]:
     if isinstance(change, RoleChange):
         out["role_name"] = change.name
     elif isinstance(change, AppPolicyChange):
-        out["app_policy"] = change.policy.name
+        policy = change.policy
+        out["data_security_policy"] = {"rule": policy.rule.value, "coverage": policy.coverage,
+                                       "subject": policy.subject, "name": policy.name}
     else:
         if change.space:
             out["space"] = change.space

@@ -25,7 +25,7 @@ ORG = "(org)"  # writes_by_space key of app-policy writes
 ADD_PHASE = (ChangeKind.GRANT, *ASSIGNMENT_KINDS)
 ADDITION_KINDS = (ChangeKind.GRANT, ChangeKind.ASSIGN, ChangeKind.REASSIGN)
 HELD = "not removed: an addition in this space failed, so removals wait for a clean run"
-NO_ADMIN_API = "app access changes need the Admin API: set ATLASSIAN_ADMIN_API_KEY"
+NO_ADMIN_API = "data security changes need the Admin API: set ATLASSIAN_ADMIN_API_KEY"
 CONFIRMED = "confirmed by a re-read after a write whose outcome was unknown"
 
 Item = tuple[int, AccessChange]  # position in the plan, a change of one space

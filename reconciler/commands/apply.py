@@ -9,6 +9,7 @@ verified, 1 when anything failed, was skipped or did not converge (docs/commands
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -47,6 +48,9 @@ def register(sub: Any) -> None:
                         help="apply a plan that fails the safety checks")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="apply report format (default: text)")
+    parser.add_argument("--skip-data-security", action="store_true",
+                        help="leave the org's data security controls out of this run (the plan says so); "
+                        "also RECONCILER_SKIP_DATA_SECURITY=1")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
@@ -57,7 +61,10 @@ def run(args: argparse.Namespace) -> int:
     saved = target.suffix == ".json" or target.is_file()
     if not saved and not target.is_dir():
         raise UsageError(f"{target}: neither a plan file (.json) nor a policy directory")
-    session = open_apply(args.policy_dir or (DEFAULT_POLICY_DIR if saved else target), progress=progress)
+    from reconciler.pipeline import skipping  # noqa: PLC0415 - keeps `apply --help` light
+
+    session = open_apply(args.policy_dir or (DEFAULT_POLICY_DIR if saved else target), progress=progress,
+                         env=skipping(os.environ, args.skip_data_security))
     try:
         if saved:
             plan, live = load_saved_plan(target, session.desired), None

@@ -7,6 +7,7 @@ do not count, expired acknowledgements do); 1: any error. See docs/commands/drif
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any
 
@@ -32,14 +33,19 @@ def register(sub: Any) -> None:
                         help="the policy directory (default: policies)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="report format: text, markdown (a GitHub issue body) or json (default: text)")
+    parser.add_argument("--skip-data-security", action="store_true",
+                        help="leave the org's data security controls out of this run (the plan says so); "
+                        "also RECONCILER_SKIP_DATA_SECURITY=1")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from reconciler.drift.run import run_drift  # noqa: PLC0415 - keeps `--help` light
+    from reconciler.pipeline import skipping  # noqa: PLC0415 - keeps `--help` light
     from reconciler.report.drift_render import render_drift  # noqa: PLC0415
 
-    report = run_drift(args.policy_dir, progress=progress_writer(args.no_progress))
+    report = run_drift(args.policy_dir, progress=progress_writer(args.no_progress),
+                       env=skipping(os.environ, args.skip_data_security))
     sys.stdout.write(render_drift(report, args.format))
     return int(ExitCode.CHANGES if report.has_drift else ExitCode.OK)

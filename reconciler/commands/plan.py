@@ -45,16 +45,20 @@ def register(sub: Any) -> None:
                         help="exit 2 when the plan has changes (0: none, 1: error)")
     parser.add_argument("--space", action="append", default=[], metavar="KEY",
                         help="plan only this space (repeat, or separate keys with commas)")
+    parser.add_argument("--skip-data-security", action="store_true",
+                        help="leave the org's data security controls out of this run (the plan says so); "
+                        "also RECONCILER_SKIP_DATA_SECURITY=1")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.pipeline import run_plan  # noqa: PLC0415 - keeps `plan --help` light
+    from reconciler.pipeline import run_plan, skipping  # noqa: PLC0415 - keeps `plan --help` light
 
     spaces = _space_keys(args.space)
     progress = progress_writer(args.no_progress)
-    _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress)
+    env = skipping(os.environ, args.skip_data_security)
+    _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress, env=env)
     if args.out:
         _save(Path(args.out), dump_plan(plan))
     sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))

@@ -24,8 +24,8 @@ from reconciler.drift.migrate import CustomAccess, MigrationPlan, propose_roles
 from reconciler.drift.remedy import RemedyContext
 from reconciler.drift.yamltext import flow
 from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
-from reconciler.plan.app_access import AppPolicyDrift, app_policy_drift
 from reconciler.plan.changes import AssignmentChange, Change, GrantChange, RoleChange
+from reconciler.plan.data_security import PolicyDrift, data_security_drift
 from reconciler.plan.diff import build_plan
 from reconciler.policy.resolve import effective_spaces
 
@@ -43,7 +43,7 @@ def detect_drift(desired: DesiredState, live: LiveState, *, today: date) -> Drif
     items = [
         *_from_changes(plan.changes, ctx),
         *(_held(item, change) for change in plan.held for item in _from_changes([change], ctx)),
-        *(_app_item(entry, ctx) for entry in app_policy_drift(in_view, live)),
+        *(_app_item(entry, ctx) for entry in data_security_drift(in_view, live)),
         *(_missing(key, ctx) for key in sorted(live.missing)),
     ]
     acknowledged, unused = acknowledge(items, desired.drift_ignore, today)
@@ -220,10 +220,12 @@ def _role_item(change: RoleChange, ctx: _Context) -> DriftItem:
     )
 
 
-def _app_item(entry: AppPolicyDrift, ctx: _Context) -> DriftItem:
+def _app_item(entry: PolicyDrift, ctx: _Context) -> DriftItem:
     src = entry.source
-    adopt = Remedy("edit app_access" + (f" at line {src.line}" if src else ""),
-                   file=src.file if src else f"{ctx.desired.policy_dir}/app-access.yaml", where="app_access")
+    ds = ctx.desired.data_security
+    file = src.file if src else ds.source.file if ds else f"{ctx.desired.policy_dir}/data-security.yaml"
+    adopt = Remedy("edit data_security" + (f" at line {src.line}" if src else ""), file=file,
+                   where="data_security")
     return DriftItem(
         DriftKind.APP_POLICY, SITE, None, ", ".join(entry.desired.spaces) if entry.desired else None,
         ", ".join(entry.live.spaces) if entry.live else None, _app_detail(entry),
@@ -232,8 +234,8 @@ def _app_item(entry: AppPolicyDrift, ctx: _Context) -> DriftItem:
     )
 
 
-def _app_detail(entry: AppPolicyDrift) -> str:
-    return f"{entry.kind}: {entry.detail}"  # kinds: missing, changed, unexpected, coverage, unmanaged
+def _app_detail(entry: PolicyDrift) -> str:
+    return f"{entry.kind}: {entry.detail}"  # kinds: missing, changed, unexpected, unmanaged
 
 
 def _missing(key: str, ctx: _Context) -> DriftItem:

@@ -28,7 +28,7 @@ class DriftKind(enum.Enum):
     CUSTOM_ACCESS = (50, "custom access")
     SPACE_MISSING = (60, "policy space not visible")
     ROLE_DEFINITION = (70, "custom role differs")
-    APP_POLICY = (80, "app access policy differs")
+    APP_POLICY = (80, "data security policy differs")
 
     @property
     def rank(self) -> int:

@@ -55,7 +55,7 @@ def run_drift(
                      state_dir=state_dir) as client:
         live = fetch_live(client, desired, progress=progress, allow_missing=True, list_all=True)
         notes = app_policy_notes(desired, env, verb="checked")
-        if desired.app_access is not None and not notes:
+        if desired.data_security is not None and not notes:
             live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
         report = detect_drift(desired, live, today=today or today_utc())
         names = display_names(client, report)

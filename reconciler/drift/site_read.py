@@ -71,7 +71,7 @@ def _everything(url: str, *, any_type: bool) -> DesiredState:
         roles={},
         defaults=(DefaultRule("import", selector, (), source),),
         spaces={},
-        app_access=None,
+        data_security=None,
         guest_max_role=None,
         drift_ignore=(),
         digest="",

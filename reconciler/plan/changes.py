@@ -10,7 +10,7 @@ the fields its kind has, and mypy checks every use):
 - ``AssignmentChange``: a principal's role in a space, ``old_role`` -> ``role`` (assign, reassign, unassign);
 - ``GrantChange``: one individual permission of a principal in a space (grant, revoke);
 - ``RoleChange``: a custom role, ``existing`` (the site's, with its id) -> ``new`` (the policy's);
-- ``AppPolicyChange``: an org app access policy, ``existing`` -> ``new``.
+- ``AppPolicyChange``: an org data security policy, ``existing`` -> ``new``.
 
 ``reason`` is text for people; nothing decides anything on its wording: what a behaviour needs is a typed
 field (``AssignmentChange.replaces``, ``AppPolicyChange.loosens``/``recreate``).
@@ -38,9 +38,9 @@ class ChangeKind(enum.Enum):
     GRANT = (20, "+", "to grant")
     ASSIGN = (21, "+", "to assign")
     REASSIGN = (22, "~", "to change")
-    DELETE_APP_POLICY = (30, "-", "app policy to delete")
-    CREATE_APP_POLICY = (31, "+", "app policy to create")
-    UPDATE_APP_POLICY = (32, "~", "app policy to update")
+    DELETE_APP_POLICY = (30, "-", "data security policy to delete")
+    CREATE_APP_POLICY = (31, "+", "data security policy to create")
+    UPDATE_APP_POLICY = (32, "~", "data security policy to update")
     UNASSIGN = (40, "-", "to remove")
     REVOKE = (41, "-", "to revoke")
     DELETE_ROLE = (50, "-", "role to delete")
@@ -220,7 +220,7 @@ class RoleChange:
 
 @dataclass(frozen=True, slots=True)
 class AppPolicyChange:
-    """An org app access policy: ``existing`` (None: create) -> ``new`` (None: delete).
+    """An org data security policy: ``existing`` (None: create) -> ``new`` (None: delete).
 
     ``loosens``: apps regain access somewhere (reports list it with the access that is lost);
     ``recreate``: one half of a delete-then-create (a coverage level cannot be changed in place).

@@ -16,7 +16,7 @@ Rules (DESIGN.md §4, §5; decisions written down in docs/safety.md):
 - Principals the site cannot name (``Principal.unknown``) are never removed: withheld into ``Plan.held``.
 - ``Plan.notes`` names spaces already short of admins that the plan does not make worse.
 - Custom roles: CREATE_ROLE / UPDATE_ROLE / DELETE_ROLE (only for a role the policy declares ``none``).
-- App access policies: delegated to ``reconciler.plan.app_access`` when app access is in scope.
+- Data security policies: delegated to ``reconciler.plan.data_security`` when they are in scope.
 - With a ``scope`` (``--space``), site-level changes are limited to creating and updating the custom
   roles the scoped spaces assign; role deletions and app policies are left to an unscoped plan.
 """
@@ -39,7 +39,6 @@ from reconciler.model import (
     Source,
     SpaceInfo,
 )
-from reconciler.plan.app_access import diff_app_policies
 from reconciler.plan.changes import (
     AccessChange,
     AppPolicyChange,
@@ -53,6 +52,7 @@ from reconciler.plan.changes import (
     ordered,
 )
 from reconciler.plan.plan import Plan, PlannedSpace
+from reconciler.plan.data_security import diff_data_security, read_org
 from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import (
     REASON_UNKNOWN_PRINCIPAL,
@@ -92,9 +92,11 @@ def plan_from_effective(
         _diff_space(effective[key], live.spaces[key], live, guard, out)
     referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
     out.changes += _diff_roles(desired, live, only=referenced if scope else None)
-    differ = app_differ or diff_app_policies
-    if not scope and live.app_policies is not None:
+    differ = app_differ or diff_data_security
+    org_notes: tuple[str, ...] = ()
+    if not scope and live.data_security is not None:
         out.changes += differ(desired, live)
+        org_notes = read_org(desired, live.data_security).notes
     plan = Plan(
         site=desired.site.url,
         mode=live.mode.value,
@@ -105,7 +107,7 @@ def plan_from_effective(
         live_assignments=sum(_live_count(live.spaces[k], live) for k in keys),
         scope=tuple(sorted(scope)),
         held=ordered(out.held),
-        notes=_notes(keys, effective, live),
+        notes=_notes(keys, effective, live) + org_notes,
     )
     notes = admin_notes(plan, desired, live) + removal_notes(plan, desired, live)
     return replace(plan, notes=plan.notes + notes)

@@ -60,7 +60,7 @@ class Plan:
     # Changes the policy asked for but the plan withheld because they would remove or downgrade a
     # protected principal or the actor; each ``reason`` says why. Shown in reports, never applied.
     held: tuple[Change, ...] = ()
-    # What the plan did not cover and why ("app access policies not planned: set ATLASSIAN_ADMIN_API_KEY")
+    # What the plan did not cover and why ("data security not planned: set ATLASSIAN_ADMIN_API_KEY ...")
     notes: tuple[str, ...] = ()
 
     @property

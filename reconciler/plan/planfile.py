@@ -8,19 +8,28 @@ Each change is one flat object whose ``kind`` names its family. Format 1 has no 
 three typed facts, so it keeps them in the text written for people, and this module alone reads them back:
 an assign's ``Replacement`` (``old_role`` is ``custom access``; the permissions replaced and lost are in
 its ``reason``, as ``Replacement.reason`` wrote them) and an app policy change's ``loosens``/``recreate``
-(its ``reason`` starts with ``LOOSENS`` / ``RECREATE``).
+(its ``reason`` starts with ``LOOSENS``).
 """
 
 from __future__ import annotations
 
+import enum
 import hashlib
 import json
 from collections.abc import Collection, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from reconciler.errors import PlanFileError
-from reconciler.model import AppBlockMode, AppPolicy, Authority, LiveState, Principal, RoleDef, Source
-from reconciler.plan.app_access import LOOSENS, RECREATE
+from reconciler.model import (
+    Authority,
+    DataSecurityPolicy,
+    DsRule,
+    Effect,
+    LiveState,
+    Principal,
+    RoleDef,
+    Source,
+)
 from reconciler.plan.changes import (
     APP_POLICY_KINDS,
     ASSIGNMENT_KINDS,
@@ -36,6 +45,9 @@ from reconciler.plan.changes import (
     SiteRole,
 )
 from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
+from reconciler.plan.data_security import LOOSENS
+
+E = TypeVar("E", bound=enum.Enum)
 
 FORMAT_VERSION = 1
 
@@ -124,13 +136,15 @@ def _role_def(role: RoleDef) -> dict[str, Any]:
     }
 
 
-def _app_policy(policy: AppPolicy) -> dict[str, Any]:
+def _app_policy(policy: DataSecurityPolicy) -> dict[str, Any]:
     return {
-        "name": policy.name,
-        "mode": policy.mode.value,
-        "apps": list(policy.apps),
-        "spaces": list(policy.spaces),
+        "rule": policy.rule.value,
+        "effect": policy.effect.value,
         "coverage": policy.coverage,
+        "subject": policy.subject,
+        "spaces": list(policy.spaces),
+        "name": policy.name,
+        "status": policy.status,
         "id": policy.id,
         "source": _source(policy.source),
     }
@@ -237,6 +251,13 @@ class _Reader:
     def strs(self, key: str) -> list[str]:
         return [self.check(f"{key}[{i}]", x, str) for i, x in enumerate(self.get(key, list))]
 
+    def enum(self, key: str, kind: type[E]) -> E:
+        value = self.get(key, str)
+        try:
+            return kind(value)
+        except ValueError:
+            raise PlanFileError(f"plan file: {self.path}.{key}: unknown value {value!r}") from None
+
     def sub(self, key: str) -> _Reader | None:
         value = self.doc.get(key)
         return None if value is None else _Reader(value, f"{self.path}.{key}")
@@ -267,15 +288,17 @@ def _load_role_def(r: _Reader | None) -> RoleDef | None:
     )
 
 
-def _load_app_policy(r: _Reader | None) -> AppPolicy | None:
+def _load_app_policy(r: _Reader | None) -> DataSecurityPolicy | None:
     if r is None:
         return None
-    return AppPolicy(
-        name=r.get("name", str),
-        mode=AppBlockMode(r.get("mode", str)),
-        apps=tuple(r.strs("apps")),
-        spaces=tuple(r.strs("spaces")),
+    return DataSecurityPolicy(
+        rule=r.enum("rule", DsRule),
+        effect=r.enum("effect", Effect),
         coverage=r.get("coverage", str),
+        subject=r.get("subject", str),
+        spaces=tuple(r.strs("spaces")),
+        name=r.get("name", str),
+        status=r.get("status", str),
         id=r.opt("id", str),
         source=_load_source(r.sub("source")),
     )
@@ -305,7 +328,7 @@ def _load_family(r: _Reader, kind: ChangeKind) -> Change:
     if kind in APP_POLICY_KINDS:
         return AppPolicyChange(
             _load_app_policy(r.sub("app_policy")), _load_app_policy(r.sub("old_app_policy")), source, reason,
-            loosens=reason.startswith(LOOSENS), recreate=reason.startswith(RECREATE),
+            loosens=reason.startswith(LOOSENS),
         )
     space, principal = r.get("space", str), _load_principal(r.sub("principal"))
     if principal is None:

@@ -8,19 +8,24 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
     ADMINISTER_SPACE,
+    ALL_APPS,
     CLOUD_TO_DC,
     DC_MISSING,
     DC_PERMISSIONS,
     DEFAULT_ROLES,
     KNOWN_PERMISSIONS,
+    MAX_OVERRIDE_APPS,
+    MAX_OVERRIDE_SPACES,
     NONE_ROLE,
     READ_SPACE,
+    DsRule,
     Platform,
     Principal,
     SpaceSelector,
@@ -29,8 +34,8 @@ from reconciler.policy.access import check_access
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, Merged, did_you_mean
 from reconciler.policy.platform import check_datacenter, merged_platform
-from reconciler.policy.resolve import PrincipalRefError, parse_principal, person_account
-from reconciler.policy.schema import MAX_APPS_PER_RULE, SpaceSpec
+from reconciler.policy.resolve import PrincipalRefError, controls, parse_principal, person_account
+from reconciler.policy.schema import CONTROL_RULES, SpaceSpec
 
 GRANTS_WITHOUT_READ = (f"grants without {READ_SPACE} cannot be kept: Confluence drops every permission of a "
                        f"principal that lacks {READ_SPACE}; add {READ_SPACE}")
@@ -43,7 +48,7 @@ def check_policy(merged: Merged, *, today: dt.date) -> list[Problem]:
     """Every semantic problem of the merged policy (errors and warnings)."""
     ctx = Context.of(merged)
     problems = list(_required(merged))
-    for check in (_site, _safety, _people, _roles, _spaces, _defaults, _min_admins, _app_access,
+    for check in (_site, _safety, _people, _roles, _spaces, _defaults, _min_admins, _data_security,
                   check_access):
         problems.extend(check(ctx))
     problems.extend(check_datacenter(merged))
@@ -249,28 +254,74 @@ def _resolved(ctx: Context, refs: Mapping[str, str]) -> Iterator[tuple[Principal
             yield principal, role
 
 
-def _app_access(ctx: Context) -> Iterator[Problem]:
-    entry = ctx.merged.app_access
-    if entry is None:
-        if merged_platform(ctx.merged) is Platform.DATACENTER:
-            return  # check_datacenter says apps: has no meaning there
-        for space in ctx.merged.spaces.values():
-            if space.value.apps == "blocked":
-                yield space.problem(("apps",), "'blocked' needs an app_access: section with the "
-                                    "organisation's org_id", at="value")
+def _data_security(ctx: Context) -> Iterator[Problem]:
+    """Space controls need the org section and the org default of their rule (an override without an ORG
+    policy is ADMIN-400-24); apps are named by ARI; an override stays within the API's limits."""
+    if merged_platform(ctx.merged) is Platform.DATACENTER:
+        return  # check_datacenter says data security has no meaning there
+    entry = ctx.merged.data_security
+    if entry is not None:
+        yield from _owners(entry, entry.value.owners)
+    org = {(rule, subject): effect for rule, subject, effect, _ in controls(entry, ("defaults",))} if entry \
+        else {}
+    apps: set[str] = {subject for rule, subject in org if subject not in ("", ALL_APPS)}
+    overrides: Counter[tuple[DsRule, str]] = Counter()
+    for space in ctx.merged.spaces.values():
+        yield from _space_controls(space, entry, org, overrides, apps)
+    if entry is not None:
+        yield from _org_limits(entry, overrides, apps)
+    named: list[tuple[Entry[Any], tuple[str, ...], Any]] = [
+        (space, ("data_security", "apps"), space.value.data_security) for space in ctx.merged.spaces.values()]
+    if entry is not None:
+        named.insert(0, (entry, ("defaults", "apps"), entry.value.defaults))
+    for owner, path, spec in named:
+        for app in sorted(spec.apps if spec else ()):
+            if not _APP_ARI.match(app):
+                yield owner.problem((*path, app), f"app '{app}' is not an app ARI (ari:cloud:ecosystem::app/"
+                                    "<id>, as admin.atlassian.com shows it)")
+
+
+def _space_controls(space: Entry[SpaceSpec], entry: Entry[Any] | None,
+                    org: Mapping[tuple[DsRule, str], Any], overrides: Counter[tuple[DsRule, str]],
+                    apps: set[str]) -> Iterator[Problem]:
+    found = controls(space, ("data_security",))
+    if found and entry is None:
+        yield space.problem(("data_security",), "space controls need a data_security: section (org_id "
+                            "and the org-wide defaults) in an org-level policy file")
         return
-    names: dict[str, int] = {}
-    for i, rule in enumerate(entry.value.rules):
-        if rule.name in names:
-            yield entry.problem(("rules", i, "name"), f"app access rule '{rule.name}' is already declared at "
-                                f"{entry.where('rules', names[rule.name], 'name')}", at="value")
-        names.setdefault(rule.name, i)
-        if rule.block != "all":
-            field = "only" if rule.block.only is not None else "all_except"
-            apps = rule.block.only if rule.block.only is not None else rule.block.all_except or []
-            if len(apps) > MAX_APPS_PER_RULE:
-                yield entry.problem(("rules", i, "block", field), f"lists {len(apps)} apps; an app access "
-                                    f"rule allows at most {MAX_APPS_PER_RULE}", at="value")
+    for rule, subject, effect, _ in found:
+        name = _CONTROL_NAMES[rule]
+        general = (rule, ALL_APPS if rule is DsRule.APP_ACCESS else "")
+        if general not in org:
+            sub = ("data_security", "apps", subject) if subject not in general else ("data_security", name)
+            where = f" in {entry.where('defaults')}" if entry else ""
+            yield space.problem(sub, f"{name} has no org-wide default: add data_security.defaults.{name}"
+                                f"{where} (a space override needs the org default)")
+            continue
+        if effect is not org.get((rule, subject), org[general]):
+            overrides[(rule, subject)] += 1
+        if subject not in general:
+            apps.add(subject)
+
+
+def _org_limits(entry: Entry[Any], overrides: Counter[tuple[DsRule, str]],
+                apps: set[str]) -> Iterator[Problem]:
+    for (rule, subject), count in sorted(overrides.items()):
+        if count > MAX_OVERRIDE_SPACES:
+            which = f" for {subject}" if subject not in ("", ALL_APPS) else ""
+            yield entry.problem(("defaults", _CONTROL_NAMES[rule]), f"{count} spaces override "
+                                f"{_CONTROL_NAMES[rule]}{which}; an override covers at most "
+                                f"{MAX_OVERRIDE_SPACES} spaces (change the default)")
+    if entry.value.defaults.apps and entry.value.defaults.app_access is None:
+        yield entry.problem(("defaults", "apps"), "per-app defaults need the app access default: add "
+                            "defaults.app_access (block or allow)")
+    if len(apps) > MAX_OVERRIDE_APPS:
+        yield entry.problem(("defaults",), f"{len(apps)} apps are named; app access takes at most "
+                            f"{MAX_OVERRIDE_APPS} apps")
+
+
+_CONTROL_NAMES = {DsRule(rule): name for name, rule in CONTROL_RULES.items()}
+_APP_ARI = re.compile(r"^ari:cloud:[a-z-]+::app/[A-Za-z0-9._:/-]+$")
 
 
 def _drift(ctx: Context, today: dt.date) -> Iterator[Problem]:

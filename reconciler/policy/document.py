@@ -14,7 +14,7 @@ from typing import Generic, Literal, TypeVar
 from reconciler.errors import Problem, Severity
 from reconciler.model import Source
 from reconciler.policy.schema import (
-    AppAccessSpec,
+    DataSecuritySpec,
     DefaultSpec,
     DriftSpec,
     GuestsSpec,
@@ -127,7 +127,7 @@ class Merged:
     version: Entry[int] | None = None
     site: Entry[SiteSpec] | None = None
     safety: Entry[SafetySpec] | None = None
-    app_access: Entry[AppAccessSpec] | None = None
+    data_security: Entry[DataSecuritySpec] | None = None
     guests: Entry[GuestsSpec] | None = None
     drift: Entry[DriftSpec] | None = None
     people: dict[str, Entry[str | PersonSpec]] = field(default_factory=dict)

@@ -19,13 +19,19 @@ from reconciler.model import DesiredState
 from reconciler.policy.checks import check_policy
 from reconciler.policy.document import Doc, Entry, Merged, did_you_mean
 from reconciler.policy.resolve import resolve
-from reconciler.policy.schema import TOP_LEVEL_KEYS, DefaultSpec, PolicyFile
+from reconciler.policy.schema import (
+    REPLACED_SPACE,
+    REPLACED_TOP_LEVEL,
+    TOP_LEVEL_KEYS,
+    DefaultSpec,
+    PolicyFile,
+)
 from reconciler.policy.translate import problems_from_validation
 from reconciler.policy.yamlpos import Mark, parse_yaml
 
 MAX_FILE_BYTES = 1024 * 1024
 SPACES_DIR = "spaces"
-_SINGULAR = ("site", "safety", "app_access", "guests", "drift")
+_SINGULAR = ("site", "safety", "data_security", "guests", "drift")
 _NAMED = {"people": "person", "roles": "role", "spaces": "space"}
 
 
@@ -205,7 +211,13 @@ def _validate(data: dict[str, Any], doc: Doc, problems: list[Problem],
     indexes: list[int] = []
     seen.update(data)
     for key, value in data.items():
-        if key not in TOP_LEVEL_KEYS:
+        if key in REPLACED_TOP_LEVEL:
+            problems.append(doc.problem((key,), REPLACED_TOP_LEVEL[key], shown=()))
+        elif key == "spaces" and isinstance(value, dict):
+            cleaned = {name: _replaced_space_keys(name, item, doc, problems) for name, item in value.items()}
+            good[key] = {name: item for name, item in cleaned.items()
+                         if _valid({key: {name: item}}, doc, problems)}
+        elif key not in TOP_LEVEL_KEYS:
             problems.append(doc.problem((key,), f"unknown top-level key '{key}'"
                                         f"{did_you_mean(key, TOP_LEVEL_KEYS)}", shown=()))
         elif key in _NAMED and isinstance(value, dict):
@@ -217,6 +229,20 @@ def _validate(data: dict[str, Any], doc: Doc, problems: list[Problem],
         elif _valid({key: value}, doc, problems):
             good[key] = value
     return PolicyFile.model_validate(good), indexes
+
+
+def _replaced_space_keys(name: str, item: Any, doc: Doc, problems: list[Problem]) -> Any:
+    """A space entry without the keys the data security language replaced (each one error naming its new
+    form, so the rest of the entry is still checked)."""
+    if not isinstance(item, dict):
+        return item
+    for old, message in REPLACED_SPACE.items():
+        if old in item:
+            value = item[old]
+            effect = "block" if value == "blocked" else "allow" if value == "allowed" else "block|allow"
+            problems.append(doc.problem(("spaces", name, old),
+                                        message.format(value=value, effect=effect), shown=("spaces", name)))
+    return {k: v for k, v in item.items() if k not in REPLACED_SPACE}
 
 
 def _valid(data: dict[str, Any], doc: Doc, problems: list[Problem]) -> bool:

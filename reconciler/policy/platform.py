@@ -87,9 +87,9 @@ def _site_level(merged: Merged) -> Iterator[Problem]:
                                 at="value")
     if merged.guests is not None:
         yield merged.guests.problem((), "Data Center has no guests; remove the guests: section", parent=True)
-    if merged.app_access is not None:
-        yield merged.app_access.problem((), "data security controls (app access rules) do not exist on Data "
-                                        "Center; remove the app_access: section", parent=True)
+    if merged.data_security is not None:
+        yield merged.data_security.problem((), "data security controls do not exist on Data Center; remove "
+                                           "the data_security: section", parent=True)
     if merged.safety is not None:
         for i, ref in enumerate(merged.safety.value.protected):
             message = class_problem(ref)
@@ -99,9 +99,9 @@ def _site_level(merged: Merged) -> Iterator[Problem]:
 
 def _space_level(merged: Merged) -> Iterator[Problem]:
     for entry in merged.spaces.values():
-        if entry.value.apps is not None:
-            yield entry.problem(("apps",), "data security controls do not exist on Data Center; remove "
-                                "apps:", at="value")
+        if entry.value.data_security is not None:
+            yield entry.problem(("data_security",), "data security controls do not exist on Data Center; "
+                                "remove data_security:")
         yield from _classes(entry, "assign", entry.value.assign)
         yield from _classes(entry, "grants", entry.value.grants)
         for ref, perms in entry.value.grants.items():

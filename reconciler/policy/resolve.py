@@ -16,17 +16,19 @@ from typing import Any
 
 from reconciler.model import (
     ACCESS_CLASSES,
-    AppAccess,
-    AppAccessRule,
-    AppBlockMode,
+    ALL_APPS,
     Authority,
+    DataSecurity,
     DefaultRule,
     DesiredAssignment,
     DesiredGrant,
     DesiredSpace,
     DesiredState,
     DriftIgnore,
+    DsRule,
+    Effect,
     EffectiveSpace,
+    OrgControl,
     Person,
     Platform,
     Principal,
@@ -36,13 +38,14 @@ from reconciler.model import (
     SiteModel,
     SiteSettings,
     Source,
+    SpaceControl,
     SpaceInfo,
     SpaceSelector,
 )
 from reconciler.policy.document import Entry, Merged, closest, did_you_mean
 from reconciler.policy.platform import merged_platform, platform_of
 from reconciler.policy.schema import (
-    AppRuleSpec,
+    CONTROL_RULES,
     DefaultSpec,
     DriftSpec,
     PersonSpec,
@@ -130,7 +133,7 @@ def resolve(merged: Merged, digest: str) -> DesiredState:
         defaults=tuple(_default_rule(entry, accounts) for entry in merged.defaults),
         spaces={key: _space(key, entry, accounts, site.default_authority)
                 for key, entry in sorted(merged.spaces.items())},
-        app_access=_app_access(merged),
+        data_security=_data_security(merged),
         guest_max_role=merged.guests.value.max_role if merged.guests else None,
         drift_ignore=_drift_ignore(merged.drift, accounts) if merged.drift else (),
         digest=digest,
@@ -200,29 +203,40 @@ def _space(key: str, entry: Entry[SpaceSpec], accounts: People, default: Authori
         authority=Authority(spec.authority) if spec.authority else default,
         assignments=_assignments(entry, spec.assign, accounts),
         grants=tuple(sorted(grants, key=lambda g: g.principal)),
-        apps_blocked=spec.apps == "blocked",
+        controls=tuple(SpaceControl(rule, effect, where, subject)
+                       for rule, subject, effect, where in controls(entry, ("data_security",))),
         owners=tuple(spec.owners),
         source=entry.source(),
     )
 
 
-def _app_access(merged: Merged) -> AppAccess | None:
-    if merged.app_access is None:
+def _data_security(merged: Merged) -> DataSecurity | None:
+    entry = merged.data_security
+    if entry is None:
         return None
-    spec = merged.app_access.value
-    return AppAccess(spec.org_id, tuple(_app_rule(rule, merged.app_access.source("rules", i))
-                                        for i, rule in enumerate(spec.rules)))
+    return DataSecurity(entry.value.org_id, tuple(
+        OrgControl(rule, effect, where, subject)
+        for rule, subject, effect, where in controls(entry, ("defaults",))
+    ), entry.source(), tuple(entry.value.owners))
 
 
-def _app_rule(rule: AppRuleSpec, source: Source) -> AppAccessRule:
-    apps: tuple[str, ...] = ()
-    if rule.block == "all":
-        mode = AppBlockMode.ALL
-    elif rule.block.only is not None:
-        mode, apps = AppBlockMode.ONLY, tuple(rule.block.only)
-    else:
-        mode, apps = AppBlockMode.ALL_EXCEPT, tuple(rule.block.all_except or ())
-    return AppAccessRule(rule.name, mode, apps, tuple(rule.spaces), source)
+def controls(entry: Entry[Any], path: tuple[str, ...]) -> list[tuple[DsRule, str, Effect, Source]]:
+    """``(rule, subject, effect, where)`` of a ``ControlsSpec`` at ``path`` under ``entry`` (app access:
+    ``all_apps`` for ``app_access``, the app ARI for each ``apps`` entry), in rule order."""
+    spec = entry.value
+    for part in path:
+        spec = getattr(spec, part)
+    if spec is None:
+        return []
+    found = []
+    for name, rule in CONTROL_RULES.items():
+        value = getattr(spec, name)
+        if value is not None:
+            subject = ALL_APPS if rule == DsRule.APP_ACCESS else ""
+            found.append((DsRule(rule), subject, Effect(value), entry.source(*path, name)))
+    for app, value in sorted(spec.apps.items()):
+        found.append((DsRule.APP_ACCESS, app, Effect(value), entry.source(*path, "apps", app)))
+    return found
 
 
 # ------------------------------------------------------------------------------ applying to live spaces
@@ -244,7 +258,7 @@ def effective_space(desired: DesiredState, info: SpaceInfo) -> EffectiveSpace | 
         authority=declared.authority if declared else desired.site.default_authority,
         assignments=dict(sorted(assignments.items(), key=_principal_order)),
         grants={g.principal: g for g in declared.grants} if declared else {},
-        apps_blocked=declared.apps_blocked if declared else False,
+        controls=declared.controls if declared else (),
         declared_at=declared.source if declared else None,
         defaults=tuple(rule.name for rule in rules),
     )

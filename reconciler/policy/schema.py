@@ -15,14 +15,27 @@ import datetime as dt
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 TOP_LEVEL_KEYS: tuple[str, ...] = (
-    "version", "site", "safety", "people", "roles", "defaults", "spaces", "app_access", "guests", "drift",
+    "version", "site", "safety", "people", "roles", "defaults", "spaces", "data_security", "guests", "drift",
 )
 SPACE_TYPES: tuple[str, ...] = ("global", "collaboration", "knowledge_base", "personal")
-MAX_APPS_PER_RULE = 20
-MAX_SPACES_PER_POLICY = 15  # per rule and product instance; larger rules are split into numbered policies
+# The five data security controls: policy-file name -> the Admin API's rule name (model.DsRule)
+CONTROL_RULES: dict[str, str] = {
+    "app_access": "appAccess", "export": "export", "public_links": "publicLinks",
+    "anonymous_access": "anonymousAccess", "attachment_download": "attachmentDownload",
+}
+# Keys replaced by the data security language: key -> its new form (one error naming it)
+REPLACED_TOP_LEVEL = {
+    "app_access": "'app_access:' is replaced by 'data_security:' (org_id, and defaults: {app_access: "
+                  "block|allow, apps: {<app ARI>: block|allow}, export: ..., ...}); "
+                  "see docs/data-security.md",
+}
+REPLACED_SPACE = {
+    "apps": "'apps: {value}' is replaced by 'data_security: {{app_access: {effect}}}' in the space's entry; "
+            "see docs/data-security.md",
+}
 
 MAPPING, TEXT, LIST = "(mapping)", "(text)", "(list)"
 UNION_TAGS = frozenset({MAPPING, TEXT, LIST})
@@ -127,42 +140,34 @@ class SpaceSpec(_Model):
     assign: dict[str, str] = Field(default_factory=dict, description="principal -> role name or none")
     grants: dict[str, GrantValue] = Field(
         default_factory=dict, description="principal -> legacy permission ids, or none (revoke all)")
-    apps: Literal["blocked", "allowed"] | None = Field(
-        None, description="blocked: this space joins the app access rule")
+    data_security: ControlsSpec | None = Field(
+        None, description="this space's data security controls (overrides of the org defaults)")
 
 
-class BlockSpec(_Model):
-    """A blocklist (only) or an allowlist (all_except) of app keys."""
-
-    only: list[str] | None = Field(None, min_length=1)
-    all_except: list[str] | None = Field(None, min_length=1)
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> BlockSpec:
-        if (self.only is None) == (self.all_except is None):
-            raise ValueError("give exactly one of 'only' or 'all_except'")
-        return self
+EffectValue = Literal["block", "allow"]
 
 
-BlockValue = Annotated[
-    Annotated[Literal["all"], Tag(TEXT)] | Annotated[BlockSpec, Tag(MAPPING)],
-    Discriminator(_mapping_or_text),
-]
+class ControlsSpec(_Model):
+    """Data security controls: each block or allow; app access also per app (by app ARI)."""
+
+    app_access: EffectValue | None = Field(None, description="every app's access to content")
+    apps: dict[str, EffectValue] = Field(
+        default_factory=dict, description="app access per app: app ARI (ari:cloud:ecosystem::app/...) -> "
+        "block or allow")
+    export: EffectValue | None = Field(None, description="page and space export")
+    public_links: EffectValue | None = Field(None, description="public links to pages")
+    anonymous_access: EffectValue | None = Field(None, description="anonymous (public) access")
+    attachment_download: EffectValue | None = Field(None, description="attachment downloads")
 
 
-class AppRuleSpec(_Model):
-    """One data security policy with an app access rule."""
+class DataSecuritySpec(_Model):
+    """The org's data security controls (Admin Control API): the org-wide defaults. Spaces override them
+    in their own files (spaces.<KEY>.data_security)."""
 
-    name: str = Field(min_length=1)
-    block: BlockValue
-    spaces: list[str] = Field(default_factory=list)
-
-
-class AppAccessSpec(_Model):
-    """Org-level data security policies (Admin API)."""
-
-    org_id: str = Field(min_length=1)
-    rules: list[AppRuleSpec] = Field(default_factory=list)
+    org_id: str = Field(min_length=1, description="the organisation id (admin.atlassian.com)")
+    owners: list[str] = Field(default_factory=list,
+                              description="CODEOWNERS of this file (the org admins), instead of site.owners")
+    defaults: ControlsSpec = Field(description="the org-wide default of each control the tool manages")
 
 
 class GuestsSpec(_Model):
@@ -198,7 +203,7 @@ class PolicyFile(_Model):
     roles: dict[str, RoleValue] | None = None
     defaults: list[DefaultSpec] | None = None
     spaces: dict[str, SpaceSpec] | None = None
-    app_access: AppAccessSpec | None = None
+    data_security: DataSecuritySpec | None = None
     guests: GuestsSpec | None = None
     drift: DriftSpec | None = None
 

@@ -1,19 +1,19 @@
 """The plan's view model: everything the text and Markdown templates show, computed here (no logic there).
 
 The summary line reads like Terraform's: ``Plan: 3 to assign, 1 to change, 2 to remove in 4 spaces; 1 custom
-role to create``. Removals are listed first in PR comments: unassigns, revokes, role deletions and app
-policy changes that loosen app access.
+role to create``. Removals are listed first in PR comments: unassigns, revokes, role deletions and data
+security policy changes that loosen a control (counted in the summary: ``1 data security change loosens a
+control``).
 """
 
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from reconciler.model import AppPolicy, Source
-from reconciler.plan.app_access import describe_rule
+from reconciler.model import DataSecurityPolicy, Source
 from reconciler.plan.changes import (
     ACCESS_CHANGES,
     APP_POLICY_KINDS,
@@ -30,6 +30,7 @@ from reconciler.plan.changes import (
 )
 from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.report.group import group_findings, group_notes
+from reconciler.plan.data_security import control_label, describe
 
 ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
 
@@ -46,9 +47,9 @@ TABLE_LABELS = {
     ChangeKind.UNASSIGN: "Remove a role", ChangeKind.GRANT: "Grant a permission",
     ChangeKind.REVOKE: "Revoke a permission", ChangeKind.CREATE_ROLE: "Create a custom role",
     ChangeKind.UPDATE_ROLE: "Update a custom role", ChangeKind.DELETE_ROLE: "Delete a custom role",
-    ChangeKind.CREATE_APP_POLICY: "Create an app access policy",
-    ChangeKind.UPDATE_APP_POLICY: "Update an app access policy",
-    ChangeKind.DELETE_APP_POLICY: "Delete an app access policy",
+    ChangeKind.CREATE_APP_POLICY: "Create a data security policy",
+    ChangeKind.UPDATE_APP_POLICY: "Update a data security policy",
+    ChangeKind.DELETE_APP_POLICY: "Delete a data security policy",
 }
 
 
@@ -56,7 +57,7 @@ class Line(NamedTuple):
     """One change: ``symbol subject detail`` plus where it was declared and why."""
 
     symbol: str
-    subject: str  # principal, role name or app policy name
+    subject: str  # principal, role name or data security control (``export (CONTAINER)``)
     detail: str  # "Viewer", "Viewer -> Manager", "read/space", ...
     source: str  # "policies/spaces/ENG.yaml:7" or ""
     reason: str
@@ -112,7 +113,11 @@ def summary_line(plan: Plan) -> str:
     for kind, verb in ((ChangeKind.CREATE_APP_POLICY, "create"), (ChangeKind.UPDATE_APP_POLICY, "update"),
                        (ChangeKind.DELETE_APP_POLICY, "delete")):
         if counts[kind]:
-            parts.append(f"{_n(counts[kind], 'app policy', 'app policies')} to {verb}")
+            parts.append(f"{_n(counts[kind], 'data security policy', 'data security policies')} to {verb}")
+    loosening = sum(1 for c in plan.changes if isinstance(c, AppPolicyChange) and c.loosens)
+    if loosening:
+        what = _n(loosening, "data security change loosens", "data security changes loosen")
+        parts.append(f"{what} a control")
     return "Plan: " + "; ".join(parts)
 
 
@@ -170,11 +175,11 @@ _REMOVAL_NOUNS = {
     ChangeKind.UNASSIGN: "role assignments", ChangeKind.REVOKE: "permissions",
     ChangeKind.ASSIGN: "roles replacing wider individual permissions", ChangeKind.DELETE_ROLE: "custom roles",
 }
-_LOOSENS = "app policy changes loosening app access"
+_LOOSENS = "data security changes loosening a control"
 _ONE = {
     "role assignments": "role assignment", "permissions": "permission",
     "roles replacing wider individual permissions": "role replacing wider individual permissions",
-    "custom roles": "custom role", _LOOSENS: "app policy change loosening app access",
+    "custom roles": "custom role", _LOOSENS: "data security change loosening a control",
 }
 
 
@@ -229,7 +234,7 @@ def _subject_detail(change: Change) -> tuple[str, str]:
     if isinstance(change, RoleChange):
         return _role_detail(change)
     if isinstance(change, AppPolicyChange):
-        return _app_detail(change.policy)
+        return _app_detail(change.new, change.existing)
     principal = change.principal
     who = f"{principal.kind.value}:{principal.label or principal.id}"
     if isinstance(change, GrantChange):
@@ -254,9 +259,8 @@ def _role_detail(change: RoleChange) -> tuple[str, str]:
     return new.name, " ".join(pieces)
 
 
-def _app_detail(policy: AppPolicy) -> tuple[str, str]:
-    return policy.name, f"{describe_rule(policy.mode, policy.apps)} in {_keys(policy.spaces)}"
-
-
-def _keys(keys: Iterable[str]) -> str:
-    return ", ".join(sorted(keys)) or "no spaces"
+def _app_detail(new: DataSecurityPolicy | None, old: DataSecurityPolicy | None) -> tuple[str, str]:
+    policy = new or old
+    if policy is None:
+        return "?", ""
+    return f"{control_label(policy.rule, policy.subject)} ({policy.coverage})", describe(new, old)

@@ -139,7 +139,7 @@ _SECTIONS = (
     ("notes", "note(s)"),
     ("removals", "removal(s)"),
     ("roles", "custom role change(s)"),
-    ("apps", "app access policy change(s)"),
+    ("apps", "data security policy change(s)"),
     ("held", "kept change(s)"),
     ("spaces", "per-space detail(s)"),
 )

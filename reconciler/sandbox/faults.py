@@ -46,6 +46,9 @@ class Knobs:
     refuse_duplicate_principal: bool = unverified.REFUSE_DUPLICATE_PRINCIPAL
     assignment_clears_permissions: bool = unverified.ASSIGNMENT_CLEARS_PERMISSIONS
     guest_role_limits: bool = unverified.GUEST_ROLE_LIMITS
+    # The Admin API's policy operations are deprecated and "may be temporarily disabled" (DAC Admin Control
+    # API): 503 or 404 makes every Admin API policy request answer that status until reset to 0.
+    admin_api_down: int = 0
 
     def describe(self) -> dict[str, object]:
         return {
@@ -69,6 +72,7 @@ class Knobs:
             "refuse_duplicate_principal": self.refuse_duplicate_principal,
             "assignment_clears_permissions": self.assignment_clears_permissions,
             "guest_role_limits": self.guest_role_limits,
+            "admin_api_down": self.admin_api_down,
         }
 
 

@@ -11,14 +11,19 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.confluence.dsp_wire import rule_to_wire
 from reconciler.model import (
+    ALL_APPS,
+    CONTAINER,
     DEFAULT_ROLE_DESCRIPTIONS,
     DEFAULT_ROLE_PERMISSIONS,
     DEFAULT_ROLES,
     KNOWN_PERMISSIONS,
-    AppBlockMode,
+    ORG,
+    DataSecurityPolicy,
+    DsRule,
+    Effect,
 )
+from reconciler.sandbox.admin_api import add_policy
 from reconciler.sandbox.demo_data import (
     DEMO_ASSIGNMENTS,
     DEMO_CLOUD_ID,
@@ -165,21 +170,21 @@ def _principal(state: SiteState, handles: Mapping[str, str], ref: str) -> Princi
 
 
 def _demo_org_policy(state: SiteState) -> None:
-    fin = state.space_by_key("FIN")
-    assert fin is not None
-    policy_id = _id(DEMO_CLOUD_ID, "policy:Confidential spaces")
-    state.org_policies[policy_id] = {
-        "type": "policy",
-        "id": policy_id,
-        "attributes": {
-            "name": "Confidential spaces",
-            "type": "data-security",
-            "status": "enabled",
-            "policyCoverageLevel": "CONTAINER",
-            "rule": rule_to_wire(AppBlockMode.ALL, ()),  # the wire shape lives in confluence/dsp_wire.py
-            "resources": [{"id": f"ari:cloud:confluence:{state.cloud_id}:space/{fin.id}"}],
-        },
-    }
+    """What an org admin set up by hand in admin.atlassian.com before the tool (all published): the org
+    default of all five controls, FIN's app block and the export block of FIN and LEGAL. The example
+    policy's first plan widens the app block, adds the AI writer's controls and attachment blocks, and
+    lets PUBLIC have public links and anonymous access (two loosening changes)."""
+    apps, export, block, allow = DsRule.APP_ACCESS, DsRule.EXPORT, Effect.BLOCK, Effect.ALLOW
+    for policy in (
+        DataSecurityPolicy(apps, allow, ORG, ALL_APPS, name="Org-wide default app access"),
+        DataSecurityPolicy(apps, block, CONTAINER, ALL_APPS, ("FIN",), "Confidential spaces"),
+        DataSecurityPolicy(export, allow, ORG, name="Org-wide default export"),
+        DataSecurityPolicy(export, block, CONTAINER, "", ("FIN", "LEGAL"), "No export of finance"),
+        DataSecurityPolicy(DsRule.PUBLIC_LINKS, Effect.BLOCK, ORG, name="No public links"),
+        DataSecurityPolicy(DsRule.ANONYMOUS_ACCESS, Effect.BLOCK, ORG, name="No anonymous access"),
+        DataSecurityPolicy(DsRule.ATTACHMENT_DOWNLOAD, Effect.ALLOW, ORG, name="Attachment downloads"),
+    ):
+        add_policy(state, policy)
 
 
 # ------------------------------------------------------------------------------------------- synthetic

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from reconciler.sandbox.admin_api import RESOURCES
 from reconciler.sandbox.state import PrincipalKey, SiteState, Space
 
 
@@ -38,8 +39,12 @@ def summarize(state: SiteState) -> str:
         lines.extend(["", "org policies:"])
         for policy in state.org_policies.values():
             attributes = policy.get("attributes", {})
-            covered = len(attributes.get("resources", []))
-            lines.append(f"  {attributes.get('name')} [{attributes.get('status')}] covers {covered} space(s)")
+            rules = attributes.get("rule", {}).items()
+            rule = ", ".join(f"{name} {body.get('effect')}" for name, body in rules)
+            level = attributes.get("metadata", {}).get("policyCoverageLevel")
+            covered = len(policy.get(RESOURCES, []))
+            where = "the org" if level == "ORG" else f"{covered} space(s)"
+            lines.append(f"  {attributes.get('name')} [{attributes.get('status')}] {rule} in {where}")
     return "\n".join(lines) + "\n"
 
 

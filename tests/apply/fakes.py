@@ -229,7 +229,7 @@ def desired_state(**roles: RoleDef) -> DesiredState:
         roles=roles,
         defaults=(),
         spaces={},
-        app_access=None,
+        data_security=None,
         guest_max_role=None,
         drift_ignore=(),
         digest="sha256:policy",

@@ -91,7 +91,7 @@ def test_prompt_accepts_only_yes(
     monkeypatch.setattr("sys.stdin", Terminal("y\n"))
     assert main(["apply", str(policies)]) == 1
     err = capsys.readouterr().err
-    assert "Apply these 12 changes? Only 'yes' is accepted: " in err
+    assert "Apply these 16 changes? Only 'yes' is accepted: " in err
     assert err.endswith("Apply cancelled; nothing was written.\n")
     assert writes(site) == {}
 
@@ -106,7 +106,7 @@ def test_saved_plan_is_applied_exactly(
     plan_file = save_plan(policies, state_dir, tmp_path)
     assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith("Apply to sandbox:demo (ROLES_TRANSITION): 12 done, 0 failed, 0 skipped")
+    assert out.startswith("Apply to sandbox:demo (ROLES_TRANSITION): 16 done, 0 failed, 0 skipped")
     assert summary(fresh_plan(policies, state_dir)[1]) == []
 
 
@@ -191,7 +191,7 @@ def test_plan_saved_by_the_plan_command_is_applied_and_the_next_plan_exits_0(
     capsys.readouterr()
     assert main(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 0
     report = json.loads(capsys.readouterr().out)
-    assert (report["ok"], report["summary"]["done"], report["summary"]["failed"]) == (True, 12, 0)
+    assert (report["ok"], report["summary"]["done"], report["summary"]["failed"]) == (True, 16, 0)
     assert main(["plan", str(policies), "--detailed-exitcode"]) == 0
 
 
@@ -228,13 +228,12 @@ def test_plan_file_with_an_app_policy_change_missing_its_id_fails_that_change_an
     capsys.readouterr()
     saved = json.loads(plan_file.read_text(encoding="utf-8"))
     [update] = [c for c in saved["changes"] if c["kind"] == "update_app_policy"]
-    update["app_policy"]["id"] = None
+    update["old_app_policy"]["id"] = None
     plan_file.write_text(json.dumps(saved), encoding="utf-8")
     assert main(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert [(e["summary"], e["reason"]) for e in report["failed"]] == [(
-        "update app policy Confidential spaces",
-        ("the plan file is malformed: app policy 'Confidential spaces' has no live policy id to update; "
-         "run `reconciler plan` again"),
+        "update data security policy app_access (CONTAINER)",
+        "the plan file is malformed: a data security change without its policy; run `reconciler plan` again",
     )]
-    assert (report["summary"]["done"], report["summary"]["skipped"]) == (11, 0)
+    assert (report["summary"]["done"], report["summary"]["skipped"]) == (15, 0)

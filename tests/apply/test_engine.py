@@ -359,22 +359,22 @@ def test_a_refused_space_fails_every_entry_without_one_request_per_principal() -
 
 
 class RefusingAppWriter:
-    def apply_change(self, change: Change) -> None:
-        from reconciler.errors import StalePlanError
+    writes = 0
 
-        raise StalePlanError("app access policy 'Confidential spaces': another policy has that name")
+    def apply_rule(self, rule: object, steps: Sequence[object]) -> list[str | None]:
+        return ["data security rule appAccess changed on the org since the plan was made"] * len(steps)
 
 
 def test_a_refused_app_policy_change_fails_alone_and_removals_still_run() -> None:
-    from reconciler.model import AppBlockMode, AppPolicy
+    from reconciler.model import CONTAINER, DataSecurityPolicy, DsRule, Effect
 
     site = roles_site()
-    policy = AppPolicy("Confidential spaces", AppBlockMode.ALL, (), ("HR",))
+    policy = DataSecurityPolicy(DsRule.APP_ACCESS, Effect.BLOCK, CONTAINER, "all_apps", ("HR",))
     result = run(site, [
         AppPolicyChange(policy),
         unassign("ENG", group("contractors"), "Viewer"),
     ], app_writer=RefusingAppWriter())
     assert statuses(result) == [
-        ("failed", "app access policy 'Confidential spaces': another policy has that name"),
+        ("failed", "data security rule appAccess changed on the org since the plan was made"),
         ("done", ""),
     ]

@@ -65,7 +65,7 @@ def desired(
         roles={},
         defaults=tuple(DefaultRule(f"rule-{i}", s, (), source) for i, s in enumerate(selectors)),
         spaces={k: DesiredSpace(k, Authority.EXACT, (), (), False, (), source) for k in space_keys},
-        app_access=None,
+        data_security=None,
         guest_max_role=None,
         drift_ignore=(),
         digest="test",

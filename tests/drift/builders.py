@@ -90,7 +90,7 @@ def desired(
             ), Source("policies/defaults.yaml", 3, 5)),
         ) if defaults else (),
         spaces={s.key: s for s in spaces},
-        app_access=None,
+        data_security=None,
         guest_max_role=None,
         drift_ignore=tuple(
             DriftIgnore(key, principal(ref), "migration", until, Source("policies/drift.yaml", 4 + n))

@@ -81,7 +81,7 @@ def test_hand_made_assignment_is_drift_until_acknowledged(site: tuple[Path, Path
     assert drifted["adopt"]["file"] == str(policies / "spaces" / "ENG.yaml")
     assert drifted["revert"]["command"] == f"reconciler apply {policies}"
 
-    app_access = policies / "app-access.yaml"
+    app_access = policies / "data-security.yaml"
     text = app_access.read_text(encoding="utf-8")
     app_access.write_text(text[: text.index("drift:")] + ACK.lstrip("\n"), encoding="utf-8")
     assert main(["drift", str(policies), "--no-progress"]) == 0

@@ -34,12 +34,12 @@ def served(monkeypatch: pytest.MonkeyPatch) -> Iterator[RunningServer]:
         server.stop()
 
 
-def test_drift_over_http_reads_only_and_says_app_access_was_not_checked(
+def test_drift_over_http_reads_only_and_says_data_security_was_not_checked(
     served: RunningServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main(["drift", str(REPO / "policies"), "--format", "json", "--no-progress"]) == 2
     report = json.loads(capsys.readouterr().out)
-    assert report["notes"] == ["app access policies not checked: set ATLASSIAN_ADMIN_API_KEY to include them"]
+    assert report["notes"] == ["data security not checked: set ATLASSIAN_ADMIN_API_KEY to include it"]
     assert {i["kind"] for i in report["items"]} == {"added", "removed", "role_changed", "role_definition"}
     assert {key.split(" ", 1)[0] for key in served.site.counters} == {"GET"}
 

@@ -39,8 +39,12 @@ EXPECTED = [
     "assign ENG user:5b10ac8d82e05b22cc7d4ef5 ->Manager",
     "assign ENG user:5b10ac8d82e05b22cc7d4ef7 ->Release Manager",
     "reassign ENG group:engineering Viewer->Collaborator",
-    "create_app_policy No AI assistants in sales",
-    "update_app_policy Confidential spaces",
+    "create_app_policy anonymousAccess CONTAINER allow PUBLIC",
+    "create_app_policy appAccess ORG block ",
+    "create_app_policy appAccess CONTAINER allow ENG",
+    "create_app_policy attachmentDownload CONTAINER block FIN",
+    "create_app_policy publicLinks CONTAINER allow PUBLIC",
+    "update_app_policy appAccess CONTAINER block FIN,HR,LEGAL",
     "unassign ENG user:5b10ac8d82e05b22cc7d4ef6 Collaborator-> (not in policy; space is exact)",
     "delete_role Old Auditor (set to none in policy)",
 ]
@@ -55,6 +59,8 @@ def describe(change: Mapping[str, Any]) -> str:
         or change.get("old_app_policy")
     )
     reason = f" ({change['reason']})" if change.get("reason") and not kind.endswith("app_policy") else ""
+    if named and kind.endswith("app_policy"):
+        return f"{kind} {named['rule']} {named['coverage']} {named['effect']} {','.join(named['spaces'])}"
     if named:
         return f"{kind} {named['name']}{reason}"
     what = change.get("permission") or f"{change.get('old_role') or ''}->{change.get('role') or ''}"
@@ -139,7 +145,8 @@ def test_text_plan_leads_with_the_summary_and_exits_0_without_detailed_exitcode(
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[0] == (
         "Plan: 3 to assign, 1 to change, 1 to remove, 2 to grant in 3 spaces; 1 custom role to create; "
-        "1 custom role to update; 1 custom role to delete; 1 app policy to create; 1 app policy to update"
+        "1 custom role to update; 1 custom role to delete; 5 data security policies to create; "
+        "1 data security policy to update; 2 data security changes loosen a control"
     )
     assert "\x1b[" not in done.stdout  # not a terminal: no colour
     assert done.stderr == ""  # not a terminal: no progress

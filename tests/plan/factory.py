@@ -59,7 +59,7 @@ def desired(
         roles=dict(roles or {}),
         defaults=(),
         spaces={},
-        app_access=None,
+        data_security=None,
         guest_max_role=None,
         drift_ignore=(),
         digest="sha256:policy",
@@ -78,7 +78,7 @@ def space(
         authority=authority,
         assignments={p(r): DesiredAssignment(p(r), role, SRC) for r, role in (assign or {}).items()},
         grants={p(r): DesiredGrant(p(r), frozenset(perms), SRC) for r, perms in (grants or {}).items()},
-        apps_blocked=False,
+        controls=(),
         declared_at=Source(f"policies/spaces/{key}.yaml", 3),
     )
 

@@ -10,14 +10,17 @@ from hypothesis import strategies as st
 
 from reconciler.errors import UsageError
 from reconciler.model import (
-    AppBlockMode,
-    AppPolicy,
+    CONTAINER,
     Authority,
+    DataSecurityPolicy,
     DesiredState,
+    DsRule,
+    Effect,
     EffectiveSpace,
     LiveRole,
     LiveSpace,
     LiveState,
+    OrgPolicies,
     RoleDef,
     RoleMode,
     Source,
@@ -279,12 +282,13 @@ def test_unknown_scope_key_is_a_usage_error() -> None:
     assert str(exc.value) == "--space NOPE: not a space the policy manages"
 
 
-def test_app_policy_changes_come_from_the_app_differ_only_when_app_access_is_read() -> None:
-    policy = AppPolicy("Confidential", AppBlockMode.ALL, (), ("ENG",))
+def test_data_security_changes_come_from_its_differ_only_when_data_security_is_read() -> None:
+    policy = DataSecurityPolicy(DsRule.EXPORT, Effect.BLOCK, CONTAINER, "", ("ENG",))
     made = [AppPolicyChange(new=policy)]
     effective = {"ENG": space(assign={"user:svc": "Admin"})}
     base = live(live_space(assign={"user:svc": "Admin"}))
-    with_apps = LiveState(base.mode, base.roles, base.permissions, base.spaces, {}, app_policies=())
+    with_apps = LiveState(base.mode, base.roles, base.permissions, base.spaces, {},
+                          data_security=OrgPolicies(()))
     assert plan_from_effective(desired(), base, effective, app_differ=lambda d, s: made).changes == ()
     assert plan_from_effective(desired(), with_apps, effective, app_differ=lambda d, s: made).changes == (
         made[0],

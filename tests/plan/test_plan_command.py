@@ -60,7 +60,7 @@ def test_out_saves_the_plan_file_and_stdout_gets_the_chosen_format(
     assert stdout.startswith("### Reconciler plan for `sandbox:demo`\n")
     plan = load_plan(out.read_text(encoding="utf-8"))
     assert plan.site == "sandbox:demo"
-    assert len(plan.changes) == 12
+    assert len(plan.changes) == 16
     assert "sandbox-admin-token" not in out.read_text(encoding="utf-8")
 
 
@@ -74,7 +74,7 @@ def test_space_scope_plans_only_those_spaces(sandbox: Path, capsys: pytest.Captu
     assert plan["scope"] == ["DOCS", "ENG"]
     assert {c["space"] for c in plan["changes"] if "space" in c} == {"DOCS", "ENG"}
     assert plan["notes"] == [
-        "app access policies not planned: a --space plan leaves org-wide app policies out"
+        "data security not planned: a --space plan leaves the org-wide controls out"
     ]
 
 
@@ -109,7 +109,7 @@ def test_unknown_space_is_one_line_error(sandbox: Path, capsys: pytest.CaptureFi
 def test_run_plan_returns_desired_live_and_a_checked_plan(sandbox: Path) -> None:
     desired, live, plan = run_plan(ROOT / "policies", env={"RECONCILER_SANDBOX_DIR": str(sandbox / "s")})
     assert desired.site.url == "sandbox:demo"
-    assert live.app_policies is not None
+    assert live.data_security is not None
     assert plan.safe
     assert plan.live_assignments == 50
     _, _, again = run_plan(ROOT / "policies", env={"RECONCILER_SANDBOX_DIR": str(sandbox / "s")})

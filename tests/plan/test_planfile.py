@@ -11,8 +11,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import PlanFileError
-from reconciler.model import AppBlockMode, AppPolicy, Authority, Principal, PrincipalKind, RoleDef, Source
-from reconciler.plan.app_access import LOOSENS, RECREATE
+from reconciler.model import (
+    Authority,
+    DataSecurityPolicy,
+    DsRule,
+    Effect,
+    Principal,
+    PrincipalKind,
+    RoleDef,
+    Source,
+)
 from reconciler.plan.changes import (
     ACCESS_CHANGES,
     GRANT_KINDS,
@@ -24,6 +32,7 @@ from reconciler.plan.changes import (
     SiteRole,
 )
 from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
+from reconciler.plan.data_security import LOOSENS
 from reconciler.plan.planfile import dump_plan, fingerprint, load_plan
 from tests.plan.factory import live, live_space
 
@@ -36,8 +45,8 @@ role_defs = st.builds(
     RoleDef, text, text, st.frozensets(st.sampled_from(["read/space", "create/page"])), sources, st.booleans()
 )
 app_policies = st.builds(
-    AppPolicy, text, st.sampled_from(AppBlockMode), st.tuples(text), st.tuples(text), text, st.none() | text,
-    sources,
+    DataSecurityPolicy, st.sampled_from(DsRule), st.sampled_from(Effect), text, text, st.tuples(text), text,
+    text, st.none() | text, sources,
 )
 perms = st.lists(st.sampled_from(["read/space", "create/page", "administer/space"]), unique=True)
 replacements = st.builds(Replacement.of, perms, perms)
@@ -66,11 +75,10 @@ role_changes = st.builds(
         lambda pair: pair != (None, None)),
     sources, text,
 )
-PREFIX = {"": "", "loosens": f"{LOOSENS}: ", "recreate": RECREATE}
+PREFIX = {"": "", "loosens": f"{LOOSENS}: "}
 app_changes = st.builds(
     lambda pair, source, reason, flag: AppPolicyChange(
-        pair[1], pair[0], source, PREFIX[flag] + reason,
-        loosens=flag == "loosens", recreate=flag == "recreate"),
+        pair[1], pair[0], source, PREFIX[flag] + reason, loosens=flag == "loosens"),
     either(app_policies), sources, text, st.sampled_from(list(PREFIX)),
 )
 changes = st.one_of(assignments, replacing, grants, role_changes, app_changes)

@@ -15,7 +15,6 @@ from .conftest import write_policy
 
 TODAY = dt.date(2026, 11, 23)
 ADMIN_DEFAULT = "defaults:\n  - name: base\n    spaces: {keys: ['E*'], type: [collaboration]}\n    assign: {user:bot: Admin}\n"
-SIXTEEN_SPACES = ", ".join(f"S{i}" for i in range(16))
 
 
 @pytest.mark.parametrize(
@@ -31,8 +30,9 @@ SIXTEEN_SPACES = ", ".join(f"S{i}" for i in range(16))
                      id="a grant of administer/space counts as admin"),
         pytest.param({"safety.yaml": "safety: {min_admins_per_space: 0}\n", "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {group:eng: Viewer}\n"},
                      id="min_admins_per_space 0 turns the check off"),
-        pytest.param({"apps.yaml": f"app_access:\n  org_id: org-1\n  rules:\n    - {{name: Big, block: all, spaces: [{SIXTEEN_SPACES}]}}\n"},
-                     id="an app rule over 15 spaces is split later, not refused"),
+        pytest.param({"ds.yaml": "data_security:\n  org_id: org-1\n  defaults: {app_access: allow, export: block}\n",
+                      "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    data_security: {app_access: block, export: allow}\n"},
+                     id="a space overrides org defaults in its own file"),
         pytest.param({"guests.yaml": "guests: {max_role: Viewer}\n", "spaces/DOCS.yaml": "spaces:\n  DOCS:\n    authority: additive\n    assign: {user:gus: Viewer, class:anonymous-users: Viewer}\n"},
                      id="a guest and anonymous users may view and comment"),
         pytest.param({"spaces/ENG.yaml": "spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:gus: none\n      class:anonymous-users: none\n"},

@@ -61,14 +61,14 @@ def test_dc_usernames_and_dc_permission_names_resolve(tmp_path: Path) -> None:
 
 
 def test_what_dc_does_not_have_is_an_error_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    space = ("spaces:\n  ENG:\n    apps: blocked\n    assign:\n      user:bot: Admin\n      class:authenticated-users: Viewer\n"
+    space = ("spaces:\n  ENG:\n    data_security: {export: block}\n    assign:\n      user:bot: Admin\n      class:authenticated-users: Viewer\n"
              "    grants:\n      group:g: [read/space, delete/space, archive/page]\n")
     extra = "guests:\n  max_role: Viewer\n"
     code, lines = _validate(tmp_path, {"spaces/ENG.yaml": space, "guests.yaml": extra}, capsys)
     assert code == 1
     assert lines == [
         "p/guests.yaml:1:1: Data Center has no guests; remove the guests: section",
-        "p/spaces/ENG.yaml:3:11: spaces.ENG.apps: data security controls do not exist on Data Center; remove apps:",
+        "p/spaces/ENG.yaml:3:5: spaces.ENG.data_security: data security controls do not exist on Data Center; remove data_security:",
         "p/spaces/ENG.yaml:6:7: spaces.ENG.assign: access class 'authenticated-users' does not exist on Data Center (only class:anonymous-users); use a group such as confluence-users instead",
         "p/spaces/ENG.yaml:8:29: spaces.ENG.grants.group:g[1]: 'delete/space' is called 'delete_own/space' on Data Center; write 'delete_own/space'",
         "p/spaces/ENG.yaml:8:43: spaces.ENG.grants.group:g[2]: 'archive/page' does not exist on Data Center; remove it",

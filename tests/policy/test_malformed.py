@@ -22,7 +22,6 @@ BILLION_LAUGHS = "a: &a [x, x, x, x, x, x, x, x, x]\n" + "".join(
     f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join(['*' + chr(97 + i)] * 9)}]\n" for i in range(8)
 )
 OVER_1_MIB = "# " + "x" * (1024 * 1024) + "\n"
-TWENTY_ONE_APPS = ", ".join(f"com.example.app{i}" for i in range(21))
 ELEVEN_ROLES = "roles:\n" + "".join(f"  R{i}: {{permissions: [read/space]}}\n" for i in range(11))
 
 CASES = [
@@ -50,14 +49,14 @@ CASES = [
     pytest.param(
         {'roles.yaml': '- roles\n- spaces\n'},
         [
-            'p/roles.yaml:1:1: expected a mapping of top-level keys (version, site, safety, people, roles, defaults, spaces, app_access, guests, drift), got a list',
+            'p/roles.yaml:1:1: expected a mapping of top-level keys (version, site, safety, people, roles, defaults, spaces, data_security, guests, drift), got a list',
         ],
         id='top-level list',
     ),
     pytest.param(
         {'roles.yaml': 'just some text\n'},
         [
-            'p/roles.yaml:1:1: expected a mapping of top-level keys (version, site, safety, people, roles, defaults, spaces, app_access, guests, drift), got a single value',
+            'p/roles.yaml:1:1: expected a mapping of top-level keys (version, site, safety, people, roles, defaults, spaces, data_security, guests, drift), got a single value',
         ],
         id='top-level scalar',
     ),
@@ -275,9 +274,9 @@ CASES = [
     pytest.param(
         {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    apps: block\n'},
         [
-            "p/spaces/ENG.yaml:4:11: spaces.ENG.apps: expected 'blocked' or 'allowed', got 'block' (did you mean 'blocked'?)",
+            "p/spaces/ENG.yaml:4:5: spaces.ENG: 'apps: block' is replaced by 'data_security: {app_access: block|allow}' in the space's entry; see docs/data-security.md",
         ],
-        id='apps neither blocked nor allowed',
+        id='the replaced apps: key with another value',
     ),
     pytest.param(
         {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: all\n'},
@@ -308,18 +307,18 @@ CASES = [
         id='defaults rule without a name',
     ),
     pytest.param(
-        {'apps.yaml': 'app_access:\n  org_id: org-1\n  rules:\n    - name: R\n      block: {only: [a], all_except: [b]}\n'},
+        {'ds.yaml': 'data_security:\n  org_id: org-1\n  defaults: {export: blocked}\n'},
         [
-            "p/apps.yaml:5:14: app_access.rules[0].block: give exactly one of 'only' or 'all_except'",
+            "p/ds.yaml:3:22: data_security.defaults.export: expected 'block' or 'allow', got 'blocked' (did you mean 'block'?)",
         ],
-        id='app rule with both only and all_except',
+        id='a control set to something other than block or allow',
     ),
     pytest.param(
-        {'apps.yaml': 'app_access:\n  org_id: org-1\n  rules:\n    - name: R\n      block: {onyl: [a]}\n'},
+        {'ds.yaml': 'data_security:\n  org_id: org-1\n  defaults: {exprot: block}\n'},
         [
-            "p/apps.yaml:5:15: app_access.rules[0].block: unknown key 'onyl' (did you mean 'only'?)",
+            "p/ds.yaml:3:14: data_security.defaults: unknown key 'exprot' (did you mean 'export'?)",
         ],
-        id='app rule with a misspelt block key',
+        id='a misspelt control',
     ),
     pytest.param(
         {'drift.yaml': 'drift:\n  ignore:\n    - {space: X, principal: group:g, reason: r, until: soon}\n'},
@@ -525,25 +524,39 @@ CASES = [
         id='exact space whose only admin is excluded from the defaults',
     ),
     pytest.param(
-        {'apps.yaml': f"app_access:\n  org_id: org-1\n  rules:\n    - name: R\n      block: {{all_except: [{TWENTY_ONE_APPS}]}}\n"},
+        {'apps.yaml': 'app_access:\n  org_id: org-1\n  rules:\n    - {name: R, block: all, spaces: [A]}\n'},
         [
-            'p/apps.yaml:5:27: app_access.rules[0].block.all_except: lists 21 apps; an app access rule allows at most 20',
+            "p/apps.yaml:1:1: 'app_access:' is replaced by 'data_security:' (org_id, and defaults: {app_access: block|allow, apps: {<app ARI>: block|allow}, export: ..., ...}); see docs/data-security.md",
         ],
-        id='app rule listing 21 apps',
+        id='the replaced app_access section names data_security',
     ),
     pytest.param(
         {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    apps: blocked\n'},
         [
-            "p/spaces/ENG.yaml:4:11: spaces.ENG.apps: 'blocked' needs an app_access: section with the organisation's org_id",
+            "p/spaces/ENG.yaml:4:5: spaces.ENG: 'apps: blocked' is replaced by 'data_security: {app_access: block}' in the space's entry; see docs/data-security.md",
         ],
-        id='apps blocked without app_access',
+        id='the replaced apps: blocked names data_security: {app_access: block}',
     ),
     pytest.param(
-        {'apps.yaml': 'app_access:\n  org_id: org-1\n  rules:\n    - {name: R, block: all, spaces: [A]}\n    - {name: R, block: all, spaces: [B]}\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    data_security: {export: block}\n'},
         [
-            "p/apps.yaml:5:14: app_access.rules[1].name: app access rule 'R' is already declared at p/apps.yaml:4:8",
+            'p/spaces/ENG.yaml:4:5: spaces.ENG.data_security: space controls need a data_security: section (org_id and the org-wide defaults) in an org-level policy file',
         ],
-        id='two app rules with one name',
+        id='space controls without the org data_security section',
+    ),
+    pytest.param(
+        {'ds.yaml': 'data_security:\n  org_id: org-1\n  defaults: {export: allow}\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    data_security: {public_links: block}\n'},
+        [
+            'p/spaces/ENG.yaml:4:21: spaces.ENG.data_security.public_links: public_links has no org-wide default: add data_security.defaults.public_links in p/ds.yaml:3:3 (a space override needs the org default)',
+        ],
+        id='a space override of a control without an org default',
+    ),
+    pytest.param(
+        {'ds.yaml': 'data_security:\n  org_id: org-1\n  defaults:\n    app_access: allow\n    apps: {com.example.ai: block}\n'},
+        [
+            "p/ds.yaml:5:12: data_security.defaults.apps.com.example.ai: app 'com.example.ai' is not an app ARI (ari:cloud:ecosystem::app/<id>, as admin.atlassian.com shows it)",
+        ],
+        id='an app named by key instead of ARI',
     ),
     pytest.param(
         {'guests.yaml': 'guests:\n  max_role: Veiwer\n'},

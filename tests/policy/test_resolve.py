@@ -42,9 +42,9 @@ spaces:
     assign:
       group:staff: none
       user:ann: Manager
-    apps: blocked
+    data_security: {app_access: block}
 """
-APPS = "app_access:\n  org_id: org-1\n  rules: []\n"
+APPS = "data_security:\n  org_id: org-1\n  defaults: {app_access: allow}\n"
 
 
 def _load(root: Path, files: dict[str, str | bytes]) -> DesiredState:
@@ -111,7 +111,8 @@ def test_space_entry_wins_over_defaults_for_each_principal_it_names(in_tmp: Path
         "user:bot": ("Admin", "p/defaults.yaml:5"),
     }
     assert eng.authority is Authority.ADDITIVE
-    assert eng.apps_blocked is True
+    assert [(c.rule.value, c.effect.value, c.subject, str(c.source)) for c in eng.controls] == [
+        ("appAccess", "block", "all_apps", "p/spaces/ENG.yaml:7")]
     assert eng.declared_at == Source("p/spaces/ENG.yaml", 2, 3)
     assert eng.defaults == ("admins", "staff-edit")
 
@@ -130,7 +131,7 @@ def test_spaces_matched_only_by_defaults_get_the_site_default_authority(in_tmp: 
     assert ops.authority is Authority.EXACT
     assert ops.declared_at is None
     assert ops.grants == {}
-    assert ops.apps_blocked is False
+    assert ops.controls == ()
 
 
 def test_a_declared_space_without_authority_gets_the_site_default(in_tmp: Path) -> None:
@@ -161,5 +162,7 @@ def test_grants_come_from_the_space_entry(in_tmp: Path) -> None:
 def test_the_example_policies_resolve(monkeypatch_repo_root: Path) -> None:
     desired = load_policy("policies", today=TODAY)
     assert sorted(desired.spaces) == ["DOCS", "ENG", "FIN", "HR", "LEGAL", "OPS", "PUBLIC"]
-    assert desired.app_access is not None
-    assert [rule.name for rule in desired.app_access.rules] == ["Confidential spaces", "No AI assistants in sales"]
+    assert desired.data_security is not None
+    assert [(c.rule.value, c.effect.value) for c in desired.data_security.defaults] == [
+        ("appAccess", "allow"), ("export", "allow"), ("publicLinks", "block"), ("anonymousAccess", "block"),
+        ("attachmentDownload", "allow"), ("appAccess", "block")]

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from reconciler.model import AppBlockMode, AppPolicy, Authority, Principal, PrincipalKind, RoleDef, Source
+from reconciler.model import (
+    CONTAINER,
+    Authority,
+    DataSecurityPolicy,
+    DsRule,
+    Effect,
+    Principal,
+    PrincipalKind,
+    RoleDef,
+    Source,
+)
 from reconciler.plan.changes import (
     ACCESS_CHANGES,
     AppPolicyChange,
@@ -59,8 +69,9 @@ RELEASE = RoleDef(
     frozenset({"read/space", "create/page"}),
     src("roles.yaml", 8),
 )
-CONFIDENTIAL = AppPolicy(
-    "Confidential spaces", AppBlockMode.ALL, (), ("ENG", "FIN"), source=src("app-access.yaml", 5)
+CONFIDENTIAL = DataSecurityPolicy(
+    DsRule.EXPORT, Effect.BLOCK, CONTAINER, "", ("ENG", "FIN"), "export: spaces override",
+    source=src("spaces/FIN.yaml", 11),
 )
 
 CHANGES = (
@@ -105,8 +116,9 @@ CHANGES = (
     ),
     AppPolicyChange(new=CONFIDENTIAL, source=CONFIDENTIAL.source),
     AppPolicyChange(
-        existing=AppPolicy("Old block", AppBlockMode.ALL, (), ("HR",), id="p-9"),
-        reason="loosens app access: no rule asks for it any more",
+        existing=DataSecurityPolicy(DsRule.APP_ACCESS, Effect.BLOCK, CONTAINER, "all_apps", ("HR",), "Old block",
+                                    id="p-9"),
+        reason="loosens data security: app_access no longer blocked in HR",
         loosens=True,
     ),
 )

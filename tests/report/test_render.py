@@ -39,8 +39,8 @@ def test_text_report_leads_with_the_summary_line() -> None:
     first = render_plan(demo(), "text").splitlines()[0]
     assert first == (
         "Plan: 2 to assign, 1 to change, 2 to remove, 1 to grant, 1 to revoke in 4 spaces; 1 custom role to "
-        "create; 1 custom role to update; 1 custom role to delete; 1 app policy to create; "
-        "1 app policy to delete"
+        "create; 1 custom role to update; 1 custom role to delete; 1 data security policy to create; "
+        "1 data security policy to delete; 1 data security change loosens a control"
     )
 
 

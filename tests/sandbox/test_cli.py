@@ -19,12 +19,13 @@ def test_show_summarizes_spaces_assignments_grants_and_roles(
     assert main(["sandbox", "show", "demo", "--state-dir", str(sandbox_state_dir)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("sandbox site 'demo'\n  role mode: ROLES_TRANSITION")
-    assert "  12 spaces, 30 users (2 guests), 11 groups, 6 roles (2 custom), 1 org policies\n" in out
+    assert "  12 spaces, 30 users (2 guests), 11 groups, 6 roles (2 custom), 7 org policies\n" in out
     assert "  Legal Reviewer [CUSTOM] read/space, create/comment\n" in out
     assert "OPS  Operations  (id 1474561, global, current)\n" in out
     assert "  group:contractors                        custom access: read/space#100001\n" in out
     assert "  user:gina (guest)                        Viewer\n" in out
-    assert "  Confidential spaces [enabled] covers 1 space(s)\n" in out
+    assert "  Confidential spaces [published] appAccess block in 1 space(s)\n" in out
+    assert "  No public links [published] publicLinks block in the org\n" in out
 
 
 def test_reset_discards_changes(sandbox_state_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -19,14 +19,18 @@ def test_example_policy_plans_the_documented_differences(sandbox_state_dir: Path
         ("ASSIGN", "DOCS", "user:victor", "Viewer"),
         ("ASSIGN", "ENG", "user:alice", "Manager"),
         ("ASSIGN", "ENG", "user:carol", "Release Manager"),
-        ("CREATE_APP_POLICY", "", "", "No AI assistants in sales"),
+        ("CREATE_APP_POLICY", "", "", "anonymousAccess CONTAINER"),
+        ("CREATE_APP_POLICY", "", "", "appAccess CONTAINER"),
+        ("CREATE_APP_POLICY", "", "", "appAccess ORG"),
+        ("CREATE_APP_POLICY", "", "", "attachmentDownload CONTAINER"),
+        ("CREATE_APP_POLICY", "", "", "publicLinks CONTAINER"),
         ("CREATE_ROLE", "", "", "Release Manager"),
         ("DELETE_ROLE", "", "", "Old Auditor"),
         ("GRANT", "OPS", "group:contractors", "create/comment"),
         ("GRANT", "OPS", "group:contractors", "create/page"),
         ("REASSIGN", "ENG", "group:engineering", "Collaborator"),
         ("UNASSIGN", "ENG", "user:bob", ""),
-        ("UPDATE_APP_POLICY", "", "", "Confidential spaces"),
+        ("UPDATE_APP_POLICY", "", "", "appAccess CONTAINER"),
         ("UPDATE_ROLE", "", "", "Legal Reviewer"),
     ]
     assert plan.safe
@@ -37,6 +41,6 @@ def _row(change: Change) -> tuple[str, str, str, str]:
     if isinstance(change, RoleChange):
         return change.kind.name, "", "", change.name
     if isinstance(change, AppPolicyChange):
-        return change.kind.name, "", "", change.policy.name
+        return change.kind.name, "", "", f"{change.policy.rule} {change.policy.coverage}"
     what = change.permission if isinstance(change, GrantChange) else change.role or ""
     return change.kind.name, change.space, change.principal.display, what

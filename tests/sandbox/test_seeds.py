@@ -29,7 +29,11 @@ def test_demo_site_has_the_documented_shape() -> None:
         "Legal Reviewer",
         "Old Auditor",
     ]
-    assert [p["attributes"]["name"] for p in state.org_policies.values()] == ["Confidential spaces"]
+    assert [(p["attributes"]["name"], p["attributes"]["status"]) for p in state.org_policies.values()] == [
+        ("Org-wide default app access", "published"), ("Confidential spaces", "published"),
+        ("Org-wide default export", "published"), ("No export of finance", "published"),
+        ("No public links", "published"), ("No anonymous access", "published"),
+        ("Attachment downloads", "published")]
     assert sorted(s.type for s in state.spaces.values()).count("personal") == 1
 
 
@@ -40,7 +44,8 @@ def test_demo_people_are_the_policy_people() -> None:
         account_id = value if isinstance(value, str) else value["account_id"]
         guest = isinstance(value, dict) and value.get("guest", False)
         assert (handle, state.users[account_id].guest) == (handle, guest)
-    assert state.org_id == yaml.safe_load((POLICIES / "app-access.yaml").read_text())["app_access"]["org_id"]
+    declared = yaml.safe_load((POLICIES / "data-security.yaml").read_text())
+    assert state.org_id == declared["data_security"]["org_id"]
 
 
 def test_every_demo_space_except_the_personal_one_has_the_actor_as_admin() -> None:

@@ -6,7 +6,7 @@ from dataclasses import replace
 
 from reconciler.guest_reach import guest_reach
 from reconciler.model import LiveSpace, Person, Principal, PrincipalKind, Source, SpaceInfo
-from tests.app_access.builders import desired, live
+from tests.data_security.builders import desired, live
 
 GINA = "5b10a2844c20165700ede21a"
 SRC = Source("policies/people.yaml", 9)
