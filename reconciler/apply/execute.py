@@ -23,7 +23,7 @@ from reconciler.apply.run import (
     space_satisfied,
 )
 from reconciler.apply.space import space_phase
-from reconciler.errors import ApiError, NotFoundError, ReconcilerError
+from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import DsRule, RoleDef
 from reconciler.plan.changes import ACCESS_CHANGES, AppPolicyChange, Change, ChangeKind, RoleChange, SiteRole
 

@@ -225,7 +225,8 @@ def _explained(changes: list[AppPolicyChange], reading: Reading) -> list[AppPoli
             lost = _loosened(before, after, change)
             label = control_label(rule, subject)
             reason = f"{LOOSENS}: {label} no longer blocked in {lost}" if lost else ""
-            out.append(replace(change, reason="; ".join(filter(None, (reason, change.reason))), loosens=bool(lost)))
+            text = "; ".join(filter(None, (reason, change.reason)))
+            out.append(replace(change, reason=text, loosens=bool(lost)))
     return out
 
 
@@ -248,7 +249,8 @@ def _loosened(before: Effects, after: Effects, change: AppPolicyChange) -> str:
     if policy.coverage == ORG:
         was, now = before[0], after[0]
         return ORG_WIDE if was is Effect.BLOCK and now is not Effect.BLOCK else ""
-    touched = set(change.new.spaces if change.new else ()) | set(change.existing.spaces if change.existing else ())
+    touched = set(change.new.spaces if change.new else ())
+    touched |= set(change.existing.spaces if change.existing else ())
     lost = sorted(
         k
         for k in touched

@@ -51,8 +51,8 @@ from reconciler.plan.changes import (
     SiteRole,
     ordered,
 )
-from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.plan.data_security import diff_data_security, read_org
+from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import (
     REASON_UNKNOWN_PRINCIPAL,

@@ -44,8 +44,8 @@ from reconciler.plan.changes import (
     RoleChange,
     SiteRole,
 )
-from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 from reconciler.plan.data_security import LOOSENS
+from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 
 E = TypeVar("E", bound=enum.Enum)
 

@@ -32,7 +32,7 @@ TITLES: Mapping[DriftKind, str] = {
     DriftKind.REMOVED: "Access removed on the site, outside the policy",
     DriftKind.SPACE_MISSING: "Policy spaces the site does not show",
     DriftKind.ROLE_DEFINITION: "Custom roles that differ from the policy",
-    DriftKind.APP_POLICY: "App access policies that differ",
+    DriftKind.APP_POLICY: "Data security policies that differ",
 }
 # What a kind means, said once per section; kinds not listed show each item's own detail instead.
 ABOUT: Mapping[DriftKind, str] = {

@@ -28,9 +28,9 @@ from reconciler.plan.changes import (
     GrantChange,
     RoleChange,
 )
+from reconciler.plan.data_security import control_label, describe
 from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.report.group import group_findings, group_notes
-from reconciler.plan.data_security import control_label, describe
 
 ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 DEMO_CLOUD_ID = "5e1f0c7a-d3b2-4c1e-9a8f-0b1c2d3e4f50"
-DEMO_ORG_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"  # policies/app-access.yaml app_access.org_id
+DEMO_ORG_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"  # policies/data-security.yaml data_security.org_id
 SVC_ACCOUNT_ID = "712020:5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
 
 # handle -> (accountId, display name, guest); the first eleven are policies/people.yaml

@@ -27,8 +27,9 @@ from reconciler.drift.run import run_drift
 from reconciler.errors import ApiError
 from reconciler.model import ALL_APPS, CONTAINER, DataSecurityPolicy, DsRule, Effect
 from reconciler.pipeline import run_plan
-from reconciler.plan.changes import APP_POLICY_KINDS, Plan
+from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.data_security import compile_policies
+from reconciler.plan.plan import Plan
 from reconciler.policy.loader import load_policy
 from reconciler.sandbox import admin_api
 from reconciler.sandbox.faults import Knobs
@@ -118,7 +119,7 @@ def apply(
 
 
 def data_security(plan_: Plan) -> list[str]:
-    return [c.kind.name for c in plan_.changes if c.kind in APP_POLICY_KINDS]
+    return [c.kind.name for c in plan_.changes if isinstance(c, AppPolicyChange)]
 
 
 def published(site: Site) -> set[tuple[str, str, str, str, tuple[str, ...]]]:
@@ -306,8 +307,8 @@ def test_an_org_changed_since_the_plan_is_refused_for_that_rule_only(policies: P
     failed = {r.reason for r in result.results if r.status.name == "FAILED"}
     assert failed == {("data security rule appAccess changed on the org since the plan was made; nothing "
                        "of it was written; run `reconciler plan` again")}
-    refused = [r.change.app_policy for r in result.results if r.status.name == "FAILED"]
-    assert [p.rule.value if p else "" for p in refused] == ["appAccess"] * 3
+    refused = [r.change for r in result.results if r.status.name == "FAILED"]
+    assert [c.policy.rule.value for c in refused if isinstance(c, AppPolicyChange)] == ["appAccess"] * 3
     done = {r.change.kind.name for r in result.results if r.status.name == "DONE"}
     assert "CREATE_APP_POLICY" in done  # the other rules went ahead
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from reconciler.model import ALL_APPS, CONTAINER, ORG, DsRule, UnreadPolicy
-from reconciler.plan.changes import Change
+from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.data_security import (
     compile_policies,
     data_security_drift,
@@ -15,11 +15,10 @@ from tests.data_security.builders import AI, ALLOW, BLOCK, desired, live, org_po
 EXPORT, APPS, LINKS = DsRule.EXPORT, DsRule.APP_ACCESS, DsRule.PUBLIC_LINKS
 
 
-def shown(changes: list[Change]) -> list[tuple[str, str, str, str, str, str, str]]:
+def shown(changes: list[AppPolicyChange]) -> list[tuple[str, str, str, str, str, str, str]]:
     out = []
     for change in changes:
-        policy = change.app_policy or change.old_app_policy
-        assert policy is not None
+        policy = change.policy
         out.append(
             (
                 change.kind.name,
@@ -102,8 +101,8 @@ def test_a_stricter_change_does_not_loosen() -> None:
     policy = desired({EXPORT: ALLOW}, [space("FIN", {EXPORT: BLOCK}), space("HR", {EXPORT: BLOCK})])
     changes = diff_data_security(policy, live([org_policy(EXPORT, ALLOW), override(EXPORT, BLOCK, ["FIN"])]))
     assert shown(changes) == [("UPDATE_APP_POLICY", "export", CONTAINER, "", "block", "FIN,HR", "")]
-    assert changes[0].app_policy is not None
-    assert changes[0].app_policy.id == "ovr-export-"
+    assert changes[0].new is not None
+    assert changes[0].new.id == "ovr-export-"
 
 
 def test_flipping_a_default_to_allow_loosens_org_wide_and_an_allow_override_loosens_its_spaces() -> None:

@@ -31,8 +31,8 @@ from reconciler.plan.changes import (
     RoleChange,
     SiteRole,
 )
-from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 from reconciler.plan.data_security import LOOSENS
+from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 from reconciler.plan.planfile import dump_plan, fingerprint, load_plan
 from tests.plan.factory import live, live_space
 

@@ -116,8 +116,8 @@ CHANGES = (
     ),
     AppPolicyChange(new=CONFIDENTIAL, source=CONFIDENTIAL.source),
     AppPolicyChange(
-        existing=DataSecurityPolicy(DsRule.APP_ACCESS, Effect.BLOCK, CONTAINER, "all_apps", ("HR",), "Old block",
-                                    id="p-9"),
+        existing=DataSecurityPolicy(DsRule.APP_ACCESS, Effect.BLOCK, CONTAINER, "all_apps", ("HR",),
+                                    "Old block", id="p-9"),
         reason="loosens data security: app_access no longer blocked in HR",
         loosens=True,
     ),

@@ -139,8 +139,8 @@ def test_removal_line_counts_each_kind() -> None:
     from tests.report.scenarios import demo
 
     assert build_view(demo()).removes == (
-        "Removes access: 2 role assignments, 1 permission, 1 custom role, 1 app policy change loosening app "
-        "access in 3 spaces; listed first below."
+        "Removes access: 2 role assignments, 1 permission, 1 custom role, 1 data security change loosening a "
+        "control in 3 spaces; listed first below."
     )
 
 
