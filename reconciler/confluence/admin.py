@@ -263,6 +263,12 @@ def read_policies(api: AdminApi, lookup: SiteLookup) -> OrgPolicies:
     )
 
 
+def org_key_paths(api: AdminApi) -> dict[str, list[str]]:
+    """The key paths of the org's data security policies against ``dsp_wire``'s guesses (``reconciler
+    doctor`` shows them, so a user can confirm or correct the wire module in one place)."""
+    return wire.key_path_report(api.list_policies())
+
+
 def read_data_security(
     site_url: str,
     desired: DesiredState,

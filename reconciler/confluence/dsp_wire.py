@@ -52,6 +52,10 @@ POLICY_TYPE = "data-security"  # [schema] ModelsPolicyType; [cookbook]
 STATUS_DRAFT = "draft"  # [schema] status example; [cookbook] "status": "draft"
 STATUS_PUBLISHED = "published"  # GUESS: the value a published policy reads back with
 STATUS_DELETED = "deleted"  # [schema] overlay: "remain readable as status=deleted"
+STATUS_DISABLED = "disabled"  # GUESS: the counterpart of the 2024 cookbook's "enabled"
+# On read, every status but these is taken as enforced and reads as STATUS_PUBLISHED (the published value
+# is a guess; "enabled", from the 2024/2025 cookbooks, is one the real API has used).
+NOT_ENFORCED = (STATUS_DRAFT, STATUS_DELETED, STATUS_DISABLED)
 METADATA = "metadata"  # [schema] attributes.metadata (required policyCoverageLevel); [cookbook]
 COVERAGE = "policyCoverageLevel"  # [schema] attributes.metadata.policyCoverageLevel; [cookbook]
 # [schema] ModelsPolicyCoverage, plus ORG ([cookbook]; folio-sec overlay "accepted by the live API")
@@ -162,7 +166,12 @@ def read_policy(item: Mapping[str, Any]) -> DataSecurityPolicy | UnreadPolicy:
     except _Unread as unread:
         return UnreadPolicy(pid, name, unread.rules, unread.problem)
     return DataSecurityPolicy(rule=rule, effect=Effect(effect), coverage=coverage, subject=subject, name=name,
-                              status=str(attributes.get("status") or ""), id=pid or None)
+                              status=_status(attributes.get("status")), id=pid or None)
+
+
+def _status(raw: Any) -> str:
+    """``draft``, ``deleted`` and ``disabled`` as they are; any other status is an enforced policy."""
+    return str(raw) if raw in NOT_ENFORCED else STATUS_PUBLISHED
 
 
 def _one_rule(rules: Any) -> tuple[DsRule, Mapping[str, Any]]:
@@ -203,3 +212,32 @@ def key_paths(value: Any, prefix: str = "") -> list[str]:
     if isinstance(value, list):
         return sorted({p for item in value for p in key_paths(item, prefix + "[]")}) or [prefix + "[]"]
     return [prefix]
+
+
+# Every key path this module reads from a policy (``<rule>`` stands for each rule name). ``reconciler doctor``
+# (or ``key_path_report``) compares them with what a real org's policies hold.
+READ_PATHS: tuple[str, ...] = (
+    "id",
+    "attributes.name",
+    "attributes.status",
+    f"attributes.{METADATA}.{COVERAGE}",
+    f"attributes.{RULE}.<rule>.{EFFECT}",
+    f"attributes.{RULE}.{DsRule.APP_ACCESS.value}.{SUBJECT}",
+)
+
+
+def key_path_report(items: Iterable[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """What an org's policies (``data`` items of a list) say about this module's guesses: ``seen`` (every key
+    path found, rule names replaced by ``<rule>`` except app access), ``confirmed`` and ``not_seen`` (of
+    ``READ_PATHS``). Shapes only: no value is returned."""
+    seen: set[str] = set()
+    for item in items:
+        for path in key_paths(item):
+            parts = path.split(".")
+            if len(parts) > 2 and parts[:2] == ["attributes", RULE] and parts[2] != DsRule.APP_ACCESS.value:
+                parts[2] = "<rule>"
+            seen.add(".".join(parts))
+    generic = {p.replace(f".{DsRule.APP_ACCESS.value}.{EFFECT}", f".<rule>.{EFFECT}") for p in seen}
+    confirmed = [p for p in READ_PATHS if p in seen or p in generic]
+    return {"seen": sorted(seen), "confirmed": confirmed,
+            "not_seen": [p for p in READ_PATHS if p not in confirmed]}

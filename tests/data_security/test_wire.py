@@ -102,3 +102,27 @@ def test_key_paths_list_every_field_for_comparing_a_real_org() -> None:
 def test_space_aris_parse_back_and_others_do_not() -> None:
     assert wire.parse_space_ari(wire.space_ari("cloud-1", "98305")) == ("cloud-1", "98305")
     assert wire.parse_space_ari("ari:cloud:jira:cloud-1:project/1") is None
+
+
+def test_the_key_path_report_confirms_guesses_a_real_org_shows_and_names_the_rest() -> None:
+    app = {"id": "p-1", "type": "policy", "attributes": {
+        "name": "n", "status": "published", "metadata": {"policyCoverageLevel": "ORG"},
+        "rule": {"appAccess": {"effect": "block", "subject": {"id": "all_apps"}}}}}  # subjectId elsewhere
+    report = wire.key_path_report([COOKBOOK_SAMPLE["data"] | {"id": "p-0"}, app])
+    assert report["not_seen"] == ["attributes.rule.appAccess.subjectId"]
+    assert "attributes.rule.appAccess.subject.id" in report["seen"]
+    assert "attributes.rule.<rule>.effect" in report["confirmed"]
+    assert all("all_apps" not in path for path in report["seen"])  # shapes only, never values
+
+
+def test_any_status_but_draft_deleted_or_disabled_reads_as_enforced() -> None:
+    def status_of(raw: str) -> str:
+        body = wire.policy_body(DataSecurityPolicy(DsRule.EXPORT, Effect.BLOCK, ORG), "n")
+        item = {"id": "p", **body["data"]}
+        item["attributes"] = {**item["attributes"], "status": raw}
+        parsed = wire.read_policy(item)
+        assert isinstance(parsed, DataSecurityPolicy)
+        return parsed.status
+
+    assert [status_of(s) for s in ("draft", "deleted", "disabled", "enabled", "published", "ACTIVE")] == [
+        "draft", "deleted", "disabled", "published", "published", "published"]
