@@ -53,6 +53,10 @@ USER_AGENT = f"reconciler/{__version__}"
 # no-check each one answers 403 XSRF check failed" ([2nd] confluence.js MIGRATION.md; the official v1 spec
 # documents the header only on watcher endpoints). Harmless where it is not needed.
 XSRF_HEADERS = {"X-Atlassian-Token": "no-check"}
+# Headers by which a site reports its rate-limit budget (Atlassian's rate limiting page; `reconciler doctor`
+# reports which ones a site sends). Only the names are kept, never values.
+RATE_LIMIT_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
+                      "x-ratelimit-nearlimit", "ratelimit-reason", "beta-retry-after")
 DEFAULT_CONCURRENCY = 8
 
 
@@ -96,6 +100,8 @@ class ConfluenceClient:
         self._auth_hint = auth_hint
         self._secrets = tuple(s for s in secrets if s)
         self._counts: dict[str, int] = {}
+        self._rate_headers: dict[str, int] = {}  # rate-limit header name -> answers that carried it
+        self._answers = 0
         self._not_before = 0.0  # clock time before which no request starts (the site said Retry-After)
         self._lock = threading.Lock()
         self._http = httpx.Client(
@@ -133,6 +139,12 @@ class ConfluenceClient:
         """HTTP requests sent so far, per method (``{"GET": 12}``)."""
         with self._lock:
             return dict(self._counts)
+
+    @property
+    def rate_limit_headers(self) -> tuple[int, Mapping[str, int]]:
+        """(answers received, rate-limit header name -> answers that carried it)."""
+        with self._lock:
+            return self._answers, dict(sorted(self._rate_headers.items()))
 
     def __repr__(self) -> str:
         return f"ConfluenceClient({self._base_url!r}, read_only={self._read_only})"
@@ -272,6 +284,7 @@ class ConfluenceClient:
                 raise self._transport_error(method, shown, exc, space, tries.retries) from None
             else:
                 log.debug("%s %s -> %s", method, shown, response.status_code)
+                self._note_headers(response.headers)
                 if self._checks is not None:
                     self._checks.check(method, shown, response, space)
                 if response.is_success:
@@ -287,6 +300,13 @@ class ConfluenceClient:
                 self._hold_off(delay)
             else:
                 self._sleep(delay)
+
+    def _note_headers(self, headers: httpx.Headers) -> None:
+        with self._lock:
+            self._answers += 1
+            for name in RATE_LIMIT_HEADERS:
+                if name in headers:
+                    self._rate_headers[name] = self._rate_headers.get(name, 0) + 1
 
     def _response_delay(self, method: str, response: httpx.Response, tries: _Tries) -> float | None:
         """The wait before retrying after this response, or None to give up; counts the retry."""

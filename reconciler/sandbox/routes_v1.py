@@ -7,8 +7,9 @@ from typing import Any
 from reconciler.sandbox import rules
 from reconciler.sandbox.failures import HttpError, bad_request, forbidden, not_found
 from reconciler.sandbox.http import Response, v1_page
+from reconciler.sandbox.reshape import reshaped
 from reconciler.sandbox.routes import Ctx, route
-from reconciler.sandbox.state import Group, SiteState, Space
+from reconciler.sandbox.state import Group, SiteState, Space, User
 
 V1 = "/wiki/rest/api"
 USER_BULK_MAX = 100  # [spec] v1 2025-11 GET /user/bulk: "Currently this API returns a maximum of 100 results"
@@ -101,7 +102,7 @@ def list_groups(ctx: Ctx) -> Response:
         groups = sorted(state.groups.values(), key=lambda g: g.name)
         if access in ("admin", "site-admin"):
             groups = [g for g in groups if g.name == "confluence-administrators"]
-        items = [group_json(ctx, g) for g in groups]
+        items = reshaped(ctx.site.knobs.reshape, "groups", [group_json(ctx, g) for g in groups])
     return v1_page(ctx.request, ctx.api_path, ctx.base, items, default_limit=200, max_limit=200)
 
 
@@ -152,7 +153,20 @@ def user_v1_json(ctx: Ctx, state: SiteState, account_id: str) -> dict[str, Any]:
         },
         "_expandable": {"operations": "", "personalSpace": ""},
         "_links": {"self": f"{ctx.base}/rest/api/user?accountId={user.account_id}"},
+        **_operations(ctx, state, user),
     }
+
+
+def _operations(ctx: Ctx, state: SiteState, user: User) -> dict[str, Any]:
+    """``expand=operations`` ([spec] v1 ``User.operations``: OperationCheckResult). A site admin holds
+    ``administer``/``application`` (taking that for "product admin" is an inference: unverified)."""
+    if "operations" not in ctx.request.multi("expand"):
+        return {}
+    ops = [{"operation": "use", "targetType": "application"}]
+    if rules.is_site_admin(state, user):
+        ops += [{"operation": "create_space", "targetType": "application"},
+                {"operation": "administer", "targetType": "application"}]
+    return {"operations": ops}
 
 
 @route("GET", f"{V1}/user")
@@ -171,6 +185,7 @@ def users_bulk(ctx: Ctx) -> Response:
         raise bad_request("The query parameter 'accountId' is required")
     with ctx.site.reading() as state:  # `limit` is no longer a parameter; at most 100 results
         items = [user_v1_json(ctx, state, i) for i in ids if i in state.users][:USER_BULK_MAX]
+        items = reshaped(ctx.site.knobs.reshape, "users", items)
     links = {"base": ctx.base, "context": "/wiki"}
     return Response.json(
         200, {"results": items, "start": 0, "limit": USER_BULK_MAX, "size": len(items), "_links": links}

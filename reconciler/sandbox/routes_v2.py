@@ -10,6 +10,7 @@ from reconciler.sandbox import rules
 from reconciler.sandbox.catalogue import catalogue
 from reconciler.sandbox.failures import HttpError, bad_request, not_found
 from reconciler.sandbox.http import Response, v2_page
+from reconciler.sandbox.reshape import reshaped
 from reconciler.sandbox.routes import Ctx, route, space_by_id
 from reconciler.sandbox.state import PrincipalKey, Role, SiteState, Space
 
@@ -87,7 +88,7 @@ def list_spaces(ctx: Ctx) -> Response:
             and rules.can_view(state, ctx.user, s, ctx.hidden())
         ]
         found.sort(key=_SORTS[sort.lstrip("-")], reverse=sort.startswith("-"))
-        items = [space_json(s) for s in found]
+        items = reshaped(ctx.site.knobs.reshape, "spaces", [space_json(s) for s in found])
     return v2_page(req, ctx.api_path, ctx.base, items)
 
 
@@ -109,6 +110,7 @@ def list_space_permissions(ctx: Ctx) -> Response:
             }
             for _, p in sorted(space.permissions.items())
         ]
+    items = reshaped(ctx.site.knobs.reshape, "permissions", items)
     return v2_page(ctx.request, ctx.api_path, ctx.base, items)
 
 
@@ -173,7 +175,7 @@ def list_roles(ctx: Ctx) -> Response:
         if principal is not None:
             held = {s.assignments.get(principal) for s in spaces}
             roles = [r for r in roles if r.id in held]
-        items = [role_json(r) for r in roles]
+        items = reshaped(ctx.site.knobs.reshape, "roles", [role_json(r) for r in roles])
     return v2_page(ctx.request, ctx.api_path, ctx.base, items)
 
 
@@ -252,6 +254,7 @@ def list_assignments(ctx: Ctx) -> Response:
             and (principal is None or p == principal)
             and (role_type is None or (r in state.roles and state.roles[r].type == role_type))
         ]
+    items = reshaped(ctx.site.knobs.reshape, "role-assignments", items)
     return v2_page(ctx.request, ctx.api_path, ctx.base, items)
 
 
