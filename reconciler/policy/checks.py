@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from reconciler import vocabulary
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
     ADMINISTER_SPACE,
@@ -121,16 +122,40 @@ def _people(ctx: Context) -> Iterator[Problem]:
             owner_of[account_id] = (handle, entry)
 
 
-def _permission_list(entry: Entry[Any], sub: tuple[str | int, ...], perms: list[str],
-                     known: tuple[str, ...] = KNOWN_PERMISSIONS) -> Iterator[Problem]:
+def _permission_list(
+    entry: Entry[Any], sub: tuple[str | int, ...], perms: list[str],
+    known: tuple[str, ...] = KNOWN_PERMISSIONS, *, cloud_role: bool = False,
+) -> Iterator[Problem]:
+    """On Cloud a role may use any id of the site's catalogue (plan checks it there): an id close to a known
+    one is a typo, another unknown id a warning; an individual (v1) grant takes the documented pairs only."""
     seen: set[str] = set()
     for i, perm in enumerate(perms):
-        if perm not in known:
-            hint = did_you_mean(perm, known)
-            yield entry.problem((*sub, i), f"unknown permission '{perm}'{hint}", at="value")
-        elif perm in seen:
+        if perm in seen:
             yield entry.problem((*sub, i), f"permission '{perm}' is listed twice", at="value")
+        elif perm in known:
+            pass
+        elif cloud_role and perm not in vocabulary.KNOWN:
+            yield from _unknown_role_permission(entry, (*sub, i), perm)
+        elif not cloud_role:
+            yield entry.problem((*sub, i), _not_grantable(perm, known), at="value")
         seen.add(perm)
+
+
+def _unknown_role_permission(entry: Entry[Any], path: tuple[str | int, ...], perm: str) -> Iterator[Problem]:
+    if vocabulary.closest(perm, vocabulary.KNOWN) is not None or "/" not in perm:
+        hint = did_you_mean(perm, sorted(vocabulary.KNOWN))
+        yield entry.problem(path, f"unknown permission '{perm}'{hint}", at="value")
+        return
+    yield entry.problem(path, f"permission '{perm}' is neither documented nor seen on live sites; plan "
+                        "checks it against the site's catalogue (GET /space-permissions)", at="value",
+                        severity=Severity.WARNING)
+
+
+def _not_grantable(perm: str, known: tuple[str, ...]) -> str:
+    if perm in vocabulary.OBSERVED_LIVE and known == KNOWN_PERMISSIONS:
+        return (f"'{perm}' cannot be granted as an individual permission (v1 grants take only the documented "
+                "key/target pairs); put it in a custom role")
+    return f"unknown permission '{perm}'{did_you_mean(perm, known)}"
 
 
 def _roles(ctx: Context) -> Iterator[Problem]:
@@ -144,7 +169,9 @@ def _roles(ctx: Context) -> Iterator[Problem]:
             continue
         if isinstance(entry.value, str):  # none: delete this custom role
             continue
-        yield from _permission_list(entry, ("permissions",), entry.value.permissions, _role_vocabulary(ctx))
+        vocab = _role_vocabulary(ctx)
+        yield from _permission_list(entry, ("permissions",), entry.value.permissions, vocab,
+                                    cloud_role=vocab == KNOWN_PERMISSIONS)
         count += 1
         if count == limit + 1:
             yield entry.problem((), f"custom role '{name}' is one more than site.custom_role_limit ({limit})",
