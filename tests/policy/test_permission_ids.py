@@ -1,6 +1,7 @@
 """Permission ids offline (issue 12, item 3): a role may use any id the site's catalogue has, so ids seen on
 live sites pass, a typo of a known id is an error with "did you mean", an id unknown to the tool is a
 warning (plan checks it against the live catalogue), and an individual grant takes the v1 pairs only."""
+# ruff: noqa: E501 - expected messages are compared whole
 
 from __future__ import annotations
 
@@ -34,8 +35,8 @@ def test_a_typo_of_a_live_id_is_an_error_with_did_you_mean(in_tmp: Path) -> None
     with pytest.raises(PolicyError) as caught:
         load_policy_with_warnings("p", today=TODAY)
     assert [str(p) for p in caught.value.problems] == [
-        "p/roles.yaml:2:39: roles.Curator.permissions[1]: unknown permission 'manage_template/space' "
-        "(did you mean 'manage_templates/space'?)"
+        ("p/roles.yaml:2:39: roles.Curator.permissions[1]: unknown permission 'manage_template/space' "
+        "(did you mean 'manage_templates/space'?)")
     ]
 
 
@@ -44,9 +45,9 @@ def test_an_id_the_tool_has_never_seen_is_a_warning_left_to_the_live_catalogue(i
     desired, warnings = load_policy_with_warnings("p", today=TODAY)
     assert "approve_drafts/space" in desired.roles["Curator"].permissions
     assert [str(w) for w in warnings] == [
-        "p/roles.yaml:2:39: warning: roles.Curator.permissions[1]: permission 'approve_drafts/space' is neither "
+        ("p/roles.yaml:2:39: warning: roles.Curator.permissions[1]: permission 'approve_drafts/space' is neither "
         "documented nor seen on live sites; plan checks it against the site's catalogue "
-        "(GET /space-permissions)"
+        "(GET /space-permissions)")
     ]
 
 
@@ -56,6 +57,6 @@ def test_an_individual_grant_of_a_catalogue_only_id_says_to_use_a_role(in_tmp: P
     with pytest.raises(PolicyError) as caught:
         load_policy_with_warnings("p", today=TODAY)
     assert [str(p) for p in caught.value.problems] == [
-        "p/spaces/OPS.yaml:5:30: spaces.OPS.grants.user:ann[1]: 'update/page' cannot be granted as an "
-        "individual permission (v1 grants take only the documented key/target pairs); put it in a custom role"
+        ("p/spaces/OPS.yaml:5:30: spaces.OPS.grants.user:ann[1]: 'update/page' cannot be granted as an "
+        "individual permission (v1 grants take only the documented key/target pairs); put it in a custom role")
     ]
