@@ -225,6 +225,7 @@ class SafetySettings:
     max_removal_fraction: float = 0.25
     min_admins_per_space: int = 1
     protected: tuple[Principal, ...] = ()
+    protected_at: Mapping[Principal, Source] = field(default_factory=dict)  # where each is listed
 
 
 class DsRule(enum.StrEnum):
@@ -373,12 +374,18 @@ class LiveSpace:
     """What one space holds now.
 
     ``assignments``: principal -> role name (roles and transition sites).
-    ``grants``: principal -> {permission id ``key/target`` -> v1 permission id} (legacy and transition).
+    ``grants``: principal -> {permission id ``key/target`` -> v1 permission id} (legacy and transition);
+    the lowest id when the site holds a permission in several rows.
+    ``duplicates``: principal -> {permission id -> the other rows' ids} for permissions held more than once.
+    ``companions``: principal -> {permission id -> row id} of rows a v1 grant brought with it
+    (``reconciler.vocabulary.COMPANIONS``): part of that grant, never a grant of their own.
     """
 
     info: SpaceInfo
     assignments: Mapping[Principal, str] = field(default_factory=dict)
     grants: Mapping[Principal, Mapping[str, int]] = field(default_factory=dict)
+    duplicates: Mapping[Principal, Mapping[str, tuple[int, ...]]] = field(default_factory=dict)
+    companions: Mapping[Principal, Mapping[str, int]] = field(default_factory=dict)
 
     @property
     def key(self) -> str:
@@ -442,6 +449,26 @@ class LiveState:
     unmanaged: tuple[SpaceInfo, ...] = ()  # spaces on the site matched by nothing in the policy
     missing: tuple[str, ...] = ()  # policy space keys the site does not show (404)
     data_security: OrgPolicies | None = None  # None: data security not in scope
+    accounts: Accounts | None = None  # what GET /user/bulk said of the accounts seen and named
+    site_groups: tuple[str, ...] = ()  # every group name on the site (for "did you mean")
+    caller: Caller | None = None  # the account the tool runs as, when read (roles-only sites)
+
+
+@dataclass(frozen=True, slots=True)
+class Accounts:
+    """Account ids looked up on the site: apps' users (``accountType: app``) and those it does not have."""
+
+    apps: frozenset[str] = frozenset()
+    missing: frozenset[str] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Caller:
+    """The account the tool runs as: product admin or not, and the groups it is in (by name)."""
+
+    account_id: str
+    product_admin: bool
+    groups: frozenset[str] = frozenset()
 
 
 # ------------------------------------------------------------------------------------- permission facts

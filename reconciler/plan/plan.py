@@ -20,6 +20,10 @@ class SafetyCheck(enum.StrEnum):
     ACTOR_ADMIN = "actor_admin"
     GUEST = "guest"
     UNKNOWN_PRINCIPAL = "unknown_principal"  # the policy names a group the site does not have
+    UNKNOWN_ACCOUNT = "unknown_account"  # the policy names an account id the site does not have
+    PROTECTED_MISSING = "protected_missing"  # a safety.protected principal the site does not have
+    UNKNOWN_PERMISSION = "unknown_permission"  # a role's permission id not in the site's catalogue
+    GRANT_NOT_HELD = "grant_not_held"  # roles-only: the tool's account would grant what it does not hold
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,6 +42,7 @@ from reconciler.plan.changes import (
     RoleChange,
 )
 from reconciler.plan.plan import Plan, SafetyCheck, SafetyFinding
+from reconciler.plan.site_names import did_you_mean, site_name_findings
 
 REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this many live assignments
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
@@ -152,6 +153,7 @@ def check_plan(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[Safe
             ))
     findings += _protected(plan, live, guard)
     findings += _roles_in_use(plan, live, guard)
+    findings += site_name_findings(plan, desired, live)
     for key, (_, _, actor_admin) in counts.items():
         if not actor_admin:
             findings.append(SafetyFinding(
@@ -250,7 +252,8 @@ def _unknown_groups(
         where = f" ({change.source})" if change.source else ""
         findings.append(SafetyFinding(
             SafetyCheck.UNKNOWN_PRINCIPAL,
-            f"space {key}: group '{who.id}' does not exist on the site{where}; {outcome}; fix the name in "
+            f"space {key}: group '{who.id}' does not exist on the site{where}"
+            f"{did_you_mean(who.id, live.site_groups)}; {outcome}; fix the name in "
             f"the policy ({REFUSAL})",
             key,
         ))

@@ -127,7 +127,7 @@ def resolve(merged: Merged, digest: str) -> DesiredState:
              for name, e in merged.roles.items() if not isinstance(e.value, str)}
     return DesiredState(
         site=site,
-        safety=_safety(merged.safety.value, accounts) if merged.safety else SafetySettings(),
+        safety=_safety(merged.safety, accounts) if merged.safety else SafetySettings(),
         people=people,
         roles=roles,
         defaults=tuple(_default_rule(entry, accounts) for entry in merged.defaults),
@@ -157,11 +157,14 @@ def _site(entry: Entry[SiteSpec], accounts: People) -> SiteSettings:
     )
 
 
-def _safety(safety: SafetySpec, accounts: People) -> SafetySettings:
+def _safety(entry: Entry[SafetySpec], accounts: People) -> SafetySettings:
+    safety = entry.value
+    protected = tuple(parse_principal(ref, accounts) for ref in safety.protected)
     return SafetySettings(
         max_removal_fraction=safety.max_removal_fraction,
         min_admins_per_space=safety.min_admins_per_space,
-        protected=tuple(parse_principal(ref, accounts) for ref in safety.protected),
+        protected=protected,
+        protected_at={who: entry.source("protected", i) for i, who in enumerate(protected)},
     )
 
 

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from reconciler.model import (
+    KNOWN_PERMISSIONS,
     Authority,
     DesiredAssignment,
     DesiredGrant,
@@ -118,7 +119,7 @@ def live(
     return LiveState(
         mode=mode,
         roles={**SYSTEM_ROLES, **(roles or {})},
-        permissions=frozenset({"read/space", "create/page", "administer/space"}),
+        permissions=frozenset(KNOWN_PERMISSIONS),  # the documented catalogue
         spaces={s.key: s for s in spaces},
         group_ids={name: f"gid-{name}" for name in sorted(seen | set(groups))},
     )
