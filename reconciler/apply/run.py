@@ -19,6 +19,7 @@ from reconciler.errors import ApiError, TransportError
 from reconciler.model import LiveRole, LiveSpace, LiveState
 from reconciler.plan.changes import ASSIGNMENT_KINDS, AccessChange, ChangeKind, GrantChange, RoleChange
 from reconciler.plan.plan import Plan
+from reconciler.vocabulary import COMPANIONS
 
 SITE = "(site)"  # writes_by_space key of role writes
 ORG = "(org)"  # writes_by_space key of app-policy writes
@@ -106,7 +107,11 @@ def space_satisfied(change: AccessChange, space: LiveSpace) -> bool:
     principal = change.principal
     if isinstance(change, GrantChange):
         held = space.grants.get(principal, {})
-        return (change.permission in held) == (change.kind is ChangeKind.GRANT)
+        if change.kind is ChangeKind.GRANT:
+            return change.permission in held
+        # a revoked grant takes the rows that came with it: one left behind shows as a grant of its own
+        companions = COMPANIONS.get(change.permission, frozenset())
+        return change.permission not in held and not companions & set(held)
     if change.role is None:
         return principal not in space.assignments
     return space.assignments.get(principal) == change.role

@@ -162,17 +162,22 @@ def _revoke(
     if permission_id is None:
         results[i] = ChangeResult(change, Status.FAILED, "no permission id in the live read")
         return None
-    try:
-        run.count_write(info.key)
-        run.writer.delete_permission(info, permission_id)
-    except NotFoundError:
-        results[i] = ChangeResult(change, Status.DONE, "already revoked")
-    except ApiError as err:
-        if is_unknown_outcome(err):
-            return err
-        results[i] = ChangeResult(change, Status.FAILED, str(err))
-    else:
-        results[i] = ChangeResult(change, Status.DONE)
+    extra = live_space.duplicates.get(change.principal, {}).get(change.permission, ()) if live_space else ()
+    for row_id in (permission_id, *extra):  # a permission held in several rows: every row goes
+        try:
+            run.count_write(info.key)
+            run.writer.delete_permission(info, row_id)
+        except NotFoundError:
+            if row_id == permission_id:
+                results[i] = ChangeResult(change, Status.DONE, "already revoked")
+        except ApiError as err:
+            if is_unknown_outcome(err):
+                return err
+            results[i] = ChangeResult(change, Status.FAILED, str(err))
+            return None
+        else:
+            if row_id == permission_id:
+                results[i] = ChangeResult(change, Status.DONE)
     return None
 
 

@@ -260,24 +260,24 @@ class Doctor:
         if not self._has_roles():
             line = "role assignments: not read (the site has no roles)"
             return Finding("shape: role assignments", SKIP, line)
-        return self._first_filled("role assignments", "role-assignments")
+        return self._first_filled("role assignments", lambda sid: f"{V2}/spaces/{sid}/role-assignments")
 
     def permissions(self) -> Finding:
-        finding = self._first_filled("permissions", "permissions")
+        finding = self._first_filled("permissions", lambda sid: f"{V2}/spaces/{sid}/permissions")
         for space_id in self.space_ids:
             path = f"{V2}/spaces/{space_id}/permissions"
             self.rows += [(space_id, row) for row in self.client.paginate(path, {"limit": 250})
                           if isinstance(row, dict)]
         return finding
 
-    def _first_filled(self, name: str, tail: str) -> Finding:
+    def _first_filled(self, name: str, path: Callable[[str], str]) -> Finding:
         """The shape of the first sampled space's page that has items (an empty page shows nothing)."""
         body: Any = {"results": []}
         for space_id in self.space_ids:
-            body = self.client.get_json(f"{V2}/spaces/{space_id}/{tail}", {"limit": PAGE})
+            body = self.client.get_json(path(space_id), {"limit": PAGE})
             if isinstance(body, dict) and body.get("results"):
                 break
-        return shape_finding(READS[name], body, f"GET /spaces/{{id}}/{tail}")
+        return shape_finding(READS[name], body, "GET " + path("{id}").removeprefix(V2))
 
     def groups(self) -> Finding:
         return shape_finding(READS["groups"], self.client.get_json(f"{V1}/group", {"limit": PAGE}),

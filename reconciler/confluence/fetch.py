@@ -24,6 +24,7 @@ from typing import TypeVar, cast
 
 from reconciler.confluence.reader import PAGE, V1, V2, Reader, parse
 from reconciler.confluence.scope import Scope, fetch_all_spaces, fetch_scope, fetch_spaces_by_keys
+from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller, split_rows
 from reconciler.confluence.wire import (
     CataloguePermissionWire,
     GroupWire,
@@ -113,6 +114,9 @@ def fetch_live(
     raw = _fetch_spaces(client, scope.managed, mode, {r.id: r.name for r in roles.values()}, say)
     named = _name_groups(client, raw, group_names)
     live_spaces = {s.info.key: _to_live_space(s, named, _labels(desired)) for s in raw}
+    say("looking up accounts")
+    seen = {ident for space in raw for (kind, ident) in [*space.assignments, *space.grants, *space.companions]
+            if kind is PrincipalKind.USER}
     return LiveState(
         mode=mode,
         roles=roles,
@@ -121,6 +125,9 @@ def fetch_live(
         group_ids=_group_ids(desired, raw, named, group_names),
         unmanaged=tuple(scope.unmanaged),
         missing=tuple(scope.missing),
+        accounts=fetch_accounts(client, seen | _policy_accounts(desired)),
+        site_groups=tuple(sorted(set(group_names.values()))),
+        caller=fetch_caller(client) if mode is RoleMode.ROLES else None,
     )
 
 
@@ -205,7 +212,9 @@ def fetch_group_names(client: Reader) -> dict[str, str]:
 class _RawSpace:
     info: SpaceInfo
     assignments: dict[_Ref, str]  # -> role name
-    grants: dict[_Ref, dict[str, int]]  # -> permission id -> v1 permission id
+    grants: dict[_Ref, dict[str, int]]  # -> permission id -> v1 permission id (the lowest)
+    duplicates: dict[_Ref, dict[str, tuple[int, ...]]]  # -> permission id -> the other rows' ids
+    companions: dict[_Ref, dict[str, int]]  # -> rows that came with a v1 grant
 
 
 def _fetch_spaces(
@@ -231,7 +240,7 @@ def _fetch_spaces(
 def _fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Mapping[str, str]) -> _RawSpace:
     """One space's role assignments and/or individual permissions (1 call, 2 on transition sites)."""
     assignments: dict[_Ref, str] = {}
-    grants: dict[_Ref, dict[str, int]] = {}
+    rows: dict[_Ref, dict[str, list[int]]] = {}
     if mode.has_roles:
         path = f"{V2}/spaces/{info.id}/role-assignments"
         for item in client.paginate(path, {"limit": PAGE}, space=info.key):
@@ -247,8 +256,17 @@ def _fetch_space(client: Reader, info: SpaceInfo, mode: RoleMode, role_names: Ma
             held = _permission_ref(perm)
             if held is None or held in assignments:
                 continue  # a role's own entry, or a principal that holds a role
-            grants.setdefault(held, {})[perm.permission] = _numeric(perm, path, info.key)
-    return _RawSpace(info, assignments, grants)
+            rows.setdefault(held, {}).setdefault(perm.permission, []).append(_numeric(perm, path, info.key))
+    grants: dict[_Ref, dict[str, int]] = {}
+    duplicates: dict[_Ref, dict[str, tuple[int, ...]]] = {}
+    companions: dict[_Ref, dict[str, int]] = {}
+    for ref, held_rows in rows.items():
+        grants[ref], extra, came_with = split_rows(held_rows)
+        if extra:
+            duplicates[ref] = extra
+        if came_with:
+            companions[ref] = came_with
+    return _RawSpace(info, assignments, grants, duplicates, companions)
 
 
 def _permission_ref(perm: SpacePermissionWire) -> _Ref | None:
@@ -305,6 +323,8 @@ def _to_live_space(raw: _RawSpace, groups: Mapping[str, str | None], labels: Map
         info=raw.info,
         assignments=_by_principal((principal(ref), role) for ref, role in raw.assignments.items()),
         grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in raw.grants.items()),
+        duplicates=_by_principal((principal(ref), d) for ref, d in raw.duplicates.items()),
+        companions=_by_principal((principal(ref), c) for ref, c in raw.companions.items()),
     )
 
 
@@ -320,6 +340,17 @@ def _group_ids(
     referenced = _referenced_groups(desired)
     ids.update((name, ident) for ident, name in listed.items() if name in referenced)
     return dict(sorted(ids.items()))
+
+
+def _policy_accounts(desired: DesiredState) -> set[str]:
+    """Every account id the policy names (people, user principals, protected), to look up."""
+    principals: list[Principal] = [*desired.safety.protected]
+    for space in desired.spaces.values():
+        principals += [a.principal for a in space.assignments] + [g.principal for g in space.grants]
+    for rule in desired.defaults:
+        principals += [a.principal for a in rule.assignments]
+    named = {p.id for p in principals if p.kind is PrincipalKind.USER and p.id not in ("-", "anonymous")}
+    return named | {person.account_id for person in desired.people.values()}
 
 
 def _referenced_groups(desired: DesiredState) -> set[str]:

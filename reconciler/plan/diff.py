@@ -35,6 +35,7 @@ from reconciler.model import (
     LiveSpace,
     LiveState,
     Principal,
+    PrincipalKind,
     RoleDef,
     Source,
     SpaceInfo,
@@ -88,8 +89,10 @@ def plan_from_effective(
     keys = _scoped_keys(effective, live, scope)
     guard = Guard.of(desired, live)
     out = _Out()
+    apps = _AppsLeftAlone()
+    managed = {key: apps.without(effective[key], live.spaces[key], live) for key in keys}
     for key in keys:
-        _diff_space(effective[key], live.spaces[key], live, guard, out)
+        _diff_space(effective[key], managed[key], live, guard, out)
     referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
     out.changes += _diff_roles(desired, live, only=referenced if scope else None)
     differ = app_differ or diff_data_security
@@ -104,10 +107,10 @@ def plan_from_effective(
         fingerprint=fingerprint(live, scope=keys),
         spaces=tuple(_planned(effective[k], live.spaces[k].info) for k in keys),
         changes=ordered(out.changes),
-        live_assignments=sum(_live_count(live.spaces[k], live) for k in keys),
+        live_assignments=sum(_live_count(managed[k], live) for k in keys),
         scope=tuple(sorted(scope)),
         held=ordered(out.held),
-        notes=_notes(keys, effective, live) + org_notes,
+        notes=_notes(keys, effective, live) + org_notes + apps.notes(),
     )
     notes = admin_notes(plan, desired, live) + removal_notes(plan, desired, live)
     return replace(plan, notes=plan.notes + notes)
@@ -150,6 +153,46 @@ def _live_count(space: LiveSpace, live: LiveState) -> int:
     roles = len(space.assignments) if live.mode.has_roles else 0
     grants = sum(len(p) for p in space.grants.values()) if live.mode.has_legacy else 0
     return roles + grants
+
+
+@dataclass
+class _AppsLeftAlone:
+    """Installed apps' users (``accountType: app``) hold many permissions on every space; the plan leaves
+    them alone unless the policy names them in that space, and counts them instead of listing them."""
+
+    accounts: set[str] = field(default_factory=set)
+    entries: int = 0
+    spaces: set[str] = field(default_factory=set)
+
+    def without(self, space: EffectiveSpace, live_space: LiveSpace, live: LiveState) -> LiveSpace:
+        apps = live.accounts.apps if live.accounts is not None else frozenset()
+        if not apps:
+            return live_space
+        named = set(space.assignments) | set(space.grants)
+
+        def left_alone(principal: Principal) -> bool:
+            return principal.kind is PrincipalKind.USER and principal.id in apps and principal not in named
+
+        skipped = {p for p in [*live_space.assignments, *live_space.grants] if left_alone(p)}
+        if not skipped:
+            return live_space
+        self.accounts |= {p.id for p in skipped}
+        self.spaces.add(live_space.key)
+        self.entries += sum(1 for p in live_space.assignments if p in skipped)
+        self.entries += sum(len(perms) for p, perms in live_space.grants.items() if p in skipped)
+        return replace(
+            live_space,
+            assignments={p: r for p, r in live_space.assignments.items() if p not in skipped},
+            grants={p: g for p, g in live_space.grants.items() if p not in skipped},
+        )
+
+    def notes(self) -> tuple[str, ...]:
+        if not self.accounts:
+            return ()
+        note = (f"{len(self.accounts)} app account(s) left alone ({self.entries} permission(s) and "
+                f"assignment(s) in {len(self.spaces)} space(s)): installed apps' users are never changed "
+                "unless a policy names them")
+        return (note,)
 
 
 @dataclass

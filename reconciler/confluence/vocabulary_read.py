@@ -1,0 +1,82 @@
+"""The parts of the Cloud read that make sense of the live vocabulary (issue 12, items 3 and 4).
+
+- ``split_rows``: one principal's permission rows in one space -> grants (one id per permission, the
+  lowest), the other rows of a permission held more than once, and the companion rows a v1 grant brought
+  with it (``reconciler.vocabulary.COMPANIONS``), which are part of that grant, never grants of their own;
+- ``fetch_accounts``: ``GET /wiki/rest/api/user/bulk`` in batches of 100 (the documented maximum) for the
+  account ids seen and named: which are apps' users (``accountType: app``) and which the site does not have;
+- ``fetch_caller``: the account the tool runs as (``GET /user/current?expand=operations``): product admin
+  or not (the ``administer``/``application`` operation: an inference, unverified), and its groups.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, Protocol
+
+from reconciler.model import Accounts, Caller
+from reconciler.vocabulary import APP_ACCOUNT_TYPE, companions
+
+V1 = "/wiki/rest/api"
+USERS_BATCH = 100  # [spec] v1 2025-11 user/bulk: "Currently this API returns a maximum of 100 results"
+GROUPS_PAGE = 200
+
+
+class _Client(Protocol):
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Any: ...
+
+    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
+                    space: str | None = None) -> Iterable[dict[str, Any]]: ...
+
+
+def split_rows(
+    rows: Mapping[str, Sequence[int]],
+) -> tuple[dict[str, int], dict[str, tuple[int, ...]], dict[str, int]]:
+    """(grants, duplicates, companions) of one principal's rows in one space (permission -> row ids)."""
+    came_with = companions(rows)
+    grants: dict[str, int] = {}
+    duplicates: dict[str, tuple[int, ...]] = {}
+    found: dict[str, int] = {}
+    for permission, ids in sorted(rows.items()):
+        first, *others = sorted(ids)
+        if permission in came_with:
+            found[permission] = first
+            continue
+        grants[permission] = first
+        if others:
+            duplicates[permission] = tuple(others)
+    return grants, duplicates, found
+
+
+def fetch_accounts(client: _Client, account_ids: Iterable[str]) -> Accounts:
+    """Apps' users and missing accounts among ``account_ids`` (one request per 100 ids)."""
+    wanted = sorted(set(account_ids))
+    apps: set[str] = set()
+    found: set[str] = set()
+    for start in range(0, len(wanted), USERS_BATCH):
+        batch = wanted[start:start + USERS_BATCH]
+        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
+        for item in data.get("results", []) if isinstance(data, dict) else []:
+            account = item.get("accountId") if isinstance(item, dict) else None
+            if isinstance(account, str):
+                found.add(account)
+                if item.get("accountType") == APP_ACCOUNT_TYPE:
+                    apps.add(account)
+    return Accounts(apps=frozenset(apps), missing=frozenset(set(wanted) - found))
+
+
+def fetch_caller(client: _Client) -> Caller | None:
+    """The account the tool runs as, or None when the site does not say."""
+    data = client.get_json(f"{V1}/user/current", {"expand": "operations"})
+    account = data.get("accountId") if isinstance(data, dict) else None
+    if not isinstance(account, str) or not account:
+        return None
+    operations = {(o.get("operation"), o.get("targetType")) for o in data.get("operations") or []
+                  if isinstance(o, dict)}
+    admin = ("administer", "application") in operations
+    if admin:
+        return Caller(account, True)
+    groups = client.paginate_v1(f"{V1}/user/memberof", {"accountId": account, "limit": GROUPS_PAGE})
+    names = frozenset(str(g["name"]) for g in groups if isinstance(g, dict) and "name" in g)
+    return Caller(account, False, names)
