@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 
-from reconciler.model import KNOWN_PERMISSIONS
+from reconciler.model import KNOWN_PERMISSIONS, LiveSpace, LiveState, Principal, PrincipalKind
 
 DOCUMENTED: frozenset[str] = frozenset(KNOWN_PERMISSIONS)
 OBSERVED_LIVE: frozenset[str] = frozenset({
@@ -47,3 +48,26 @@ def closest(word: str, choices: Iterable[str]) -> str | None:
     """The id most like ``word`` (a typo's intended id), or None."""
     found = difflib.get_close_matches(word, sorted(choices), n=1, cutoff=0.75)
     return found[0] if found else None
+
+
+def is_app(principal: Principal, live: LiveState) -> bool:
+    """Whether ``principal`` is an installed app's user (as ``GET /user/bulk`` said at the read)."""
+    apps = live.accounts.apps if live.accounts is not None else frozenset()
+    return principal.kind is PrincipalKind.USER and principal.id in apps
+
+
+def without_apps(live: LiveState) -> LiveState:
+    """The live state with apps' users left out of every space (import never writes them into a policy)."""
+    if live.accounts is None or not live.accounts.apps:
+        return live
+
+    def keep(space: LiveSpace) -> LiveSpace:
+        return replace(
+            space,
+            assignments={p: r for p, r in space.assignments.items() if not is_app(p, live)},
+            grants={p: g for p, g in space.grants.items() if not is_app(p, live)},
+            duplicates={p: d for p, d in space.duplicates.items() if not is_app(p, live)},
+            companions={p: c for p, c in space.companions.items() if not is_app(p, live)},
+        )
+
+    return replace(live, spaces={key: keep(space) for key, space in live.spaces.items()})

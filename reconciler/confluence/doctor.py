@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.confluence.client import ConfluenceClient
+from reconciler.confluence.fetch import ROLE_MODE_404
 from reconciler.confluence.wire import (
     GroupWire,
     RoleAssignmentWire,
@@ -33,11 +34,6 @@ V1, V2 = "/wiki/rest/api", "/wiki/api/v2"
 PAGE = 25  # items asked for in each sampled read
 SAMPLE_SPACES = 5  # spaces whose assignments and permission rows are sampled
 USERS_BATCH = 100  # [spec] v1 user/bulk: "Currently this API returns a maximum of 100 results"
-ROLE_MODE_404 = (
-    "GET /wiki/api/v2/space-role-mode answered 404: the account the tool runs as lacks the 'Can use' "
-    "global permission of Confluence (the spec's condition for reading the role mode); grant it to that "
-    "account"
-)
 
 
 @dataclass(frozen=True)

@@ -64,6 +64,11 @@ __all__ = [
 ]
 
 V1_GROUP_PAGE = 200  # v1 group list maximum
+ROLE_MODE_404 = (
+    "GET /wiki/api/v2/space-role-mode: 404: the account the tool runs as lacks the 'Can use' global "
+    "permission of Confluence, which reading the role mode needs; grant it to that account (or, on a site "
+    "without roles, set site.model: legacy)"
+)
 
 V = TypeVar("V")
 Progress = Callable[[str], None]
@@ -76,6 +81,14 @@ class SpaceNotFoundError(NotFoundError):
     def _message(self) -> str:
         noun = "spaces" if self.space and "," in self.space else "space"
         return f"{noun} {self.space}: not found: deleted, or hidden from the account the tool runs as"
+
+
+class RoleModeHiddenError(NotFoundError):
+    """``GET space-role-mode`` answered 404, which the spec documents for a caller without permission to
+    view the role mode; the permission it needs is the 'Can use' global permission."""
+
+    def _message(self) -> str:
+        return ROLE_MODE_404
 
 
 class RoleListChangedError(ApiError):
@@ -161,7 +174,7 @@ def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:
     except NotFoundError:
         if desired.site.model is SiteModel.LEGACY:
             return RoleMode.PRE_ROLES  # a site without the roles API at all
-        raise
+        raise RoleModeHiddenError("GET", path, 404) from None
     mode = parse(RoleModeWire, data, path, None).to_model()
     _check_model(desired, mode)
     return mode

@@ -28,6 +28,7 @@ from reconciler.plan.changes import AssignmentChange, Change, GrantChange, RoleC
 from reconciler.plan.data_security import PolicyDrift, data_security_drift
 from reconciler.plan.diff import build_plan
 from reconciler.policy.resolve import effective_spaces
+from reconciler.vocabulary import is_app
 
 SITE = ""  # the "space" of site-wide items (custom roles, app access policies)
 
@@ -68,7 +69,7 @@ def custom_access(live: LiveState, keys: Iterable[str]) -> list[CustomAccess]:
     for key in keys:
         space = live.spaces[key]
         for principal, grants in space.grants.items():
-            if principal not in space.assignments and grants:
+            if principal not in space.assignments and grants and not is_app(principal, live):
                 found.append(CustomAccess(key, principal, frozenset(grants)))
     return sorted(found)
 

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
 from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.vocabulary import without_apps
 
 SCHEMA_TOP = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 SCHEMA_SPACES = "# yaml-language-server: $schema=../../schemas/policy.schema.json"
@@ -70,8 +71,8 @@ def _slug(name: str) -> str:
 
 
 def render_import(snapshot: SiteSnapshot, *, proposals: MigrationPlan | None = None) -> dict[str, str]:
-    """Relative path -> file text for the whole policy directory."""
-    live = snapshot.live
+    """Relative path -> file text for the whole policy directory (apps' users left out)."""
+    live = without_apps(snapshot.live)
     seen = sorted({p.id for s in live.spaces.values() for p in [*s.assignments, *s.grants]
                    if p.kind is PrincipalKind.USER and not p.unknown} | {snapshot.actor})
     users = [snapshot.users.get(a, SiteUser(a, "")) for a in seen]

@@ -40,7 +40,7 @@ from reconciler.policy.schema import CONTROL_RULES, SpaceSpec
 
 GRANTS_WITHOUT_READ = (f"grants without {READ_SPACE} cannot be kept: Confluence drops every permission of a "
                        f"principal that lacks {READ_SPACE}; add {READ_SPACE}")
-_URL = re.compile(r"^(?:https?://[^\s/]+(?:/[^\s]*)?|sandbox:[A-Za-z0-9][A-Za-z0-9=,:._-]*)$")
+_URL = re.compile(r"^(?:https?://[^\s/]+(?:/[^\s]*)?|sandbox:[A-Za-z0-9][A-Za-z0-9=,:.+_-]*)$")
 _OWNER = re.compile(r"^(?:@[A-Za-z0-9][\w.-]*(?:/[A-Za-z0-9][\w.-]*)?|[^@\s]+@[^@\s]+\.[^@\s]+)$")
 _HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
