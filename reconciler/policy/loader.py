@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import os
+import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,9 @@ from reconciler.policy.translate import problems_from_validation
 from reconciler.policy.yamlpos import Mark, parse_yaml
 
 MAX_FILE_BYTES = 1024 * 1024
+POLICY_SUFFIXES = (".yaml", ".yml")
+# ".yaml"/".yml" in any case, then nothing but what editors, copies and typos add ("~", ".bak", " ")
+_LOOKS_LIKE_POLICY = re.compile(r"(\.ya?ml)(?:[\s.~]|\.[a-z0-9_-]+)*$")
 SPACES_DIR = "spaces"
 _SINGULAR = ("site", "safety", "data_security", "guests", "drift")
 _NAMED = {"people": "person", "roles": "role", "spaces": "space"}
@@ -57,24 +63,30 @@ def load_policy_with_warnings(
 def policy_files(root: Path, problems: list[Problem] | None = None) -> list[Path]:
     """The policy files under ``root``, relative, in path order; hidden files and folders are skipped.
 
-    A ``*.yaml``/``*.yml`` entry that is not a regular file (a broken symbolic link, a directory, a
-    FIFO, a link out of the tree) is reported into ``problems`` as an error, never skipped silently:
-    skipping it would turn the access it declared into removals; so is a symbolic link to a directory
-    (whatever its name), whose files would be skipped. A symbolic link to a regular file inside the policy
-    directory is followed.
+    Only names ending in ``.yaml`` or ``.yml`` (lowercase) are read. Nothing else that could hold policy is
+    skipped silently (skipping it would turn the access it declared into removals); each of these is
+    reported into ``problems`` as an error:
+
+    - a name that looks like a policy file but is not read (``HR.YAML``, ``HR.Yml``, ``HR.yaml.bak``,
+      ``HR.yaml~``, ``HR.yaml `` with a trailing space);
+    - a ``*.yaml``/``*.yml`` entry that is not a regular file (a broken symbolic link, a directory, a FIFO,
+      a link out of the tree);
+    - a symbolic link to a directory (whatever its name), whose files would be skipped;
+    - a directory that cannot be listed.
+
+    A symbolic link to a regular file inside the policy directory is followed.
     """
     found = []
     resolved_root = root.resolve()
-    for path in root.rglob("*"):
+    for path in _walk(root, problems):
         rel = path.relative_to(root)
-        hidden = any(p.startswith(".") for p in rel.parts)
-        if hidden:
-            continue
-        if path.is_symlink() and path.is_dir():  # rglob does not follow it: its files would be skipped
+        if path.is_symlink() and path.is_dir():  # not followed: its files would be skipped
             why: str | None = ("a symbolic link to a directory is not followed, so the policy files in it "
                                "would be skipped; replace it with a real directory")
-        elif path.suffix not in (".yaml", ".yml"):
-            continue
+        elif path.suffix not in POLICY_SUFFIXES:
+            why = _near_miss(path.name)
+            if why is None:
+                continue
         else:
             why = _not_a_policy_file(path, resolved_root)
         if why is None:
@@ -82,6 +94,41 @@ def policy_files(root: Path, problems: list[Problem] | None = None) -> list[Path
         elif problems is not None:
             problems.append(Problem(path.as_posix(), 1, 1, why))
     return sorted(found, key=lambda p: p.as_posix())
+
+
+def _walk(root: Path, problems: list[Problem] | None) -> Iterator[Path]:
+    """Every entry under ``root`` except hidden ones, not following symbolic links to directories; a
+    directory that cannot be listed is a problem (``os.walk`` and ``rglob`` would skip it silently)."""
+    pending = [root]
+    while pending:
+        folder = pending.pop()
+        try:
+            with os.scandir(folder) as entries:
+                listed = sorted(entries, key=lambda e: e.name)
+        except OSError as err:
+            if problems is not None:
+                problems.append(Problem(folder.as_posix(), 1, 1, "cannot list directory: "
+                                        f"{err.strerror or err}; its policy files would be skipped, so "
+                                        "make it readable or move it out of the policy directory"))
+            continue
+        for entry in listed:
+            if entry.name.startswith("."):
+                continue
+            path = folder / entry.name
+            yield path
+            if entry.is_dir(follow_symlinks=False):
+                pending.append(path)
+
+
+def _near_miss(name: str) -> str | None:
+    """Why a file whose name looks like a policy file's but is not read is an error, or None."""
+    lowered = name.lower()
+    match = _LOOKS_LIKE_POLICY.search(lowered)
+    if match is None:
+        return None
+    fixed = name[: match.start()] + match.group(1)
+    return (f"looks like a policy file but is not read (only names ending in '.yaml' or '.yml', lowercase, "
+            f"are read); rename it to '{fixed}' or move it out of the policy directory")
 
 
 def _not_a_policy_file(path: Path, resolved_root: Path) -> str | None:
