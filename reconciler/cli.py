@@ -7,6 +7,7 @@ Each command lives in its own module under ``reconciler/commands/`` and exposes
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
@@ -54,11 +55,25 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if sys.stdout is None:  # started with stdout closed (>&-): nothing could show the report
+        _say("error: standard output is closed; run with stdout open (redirect it to a file or /dev/null)")
+        return int(ExitCode.ERROR)
+    try:
+        return _main(argv)
+    except KeyboardInterrupt:  # also during start-up (imports, parsing) and while reporting an error
+        _say("interrupted")
+        return int(ExitCode.INTERRUPTED)
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
     debug = bool(args.debug or os.environ.get("RECONCILER_DEBUG"))
     try:
-        return int(args.func(args))
+        code = int(args.func(args))
+        sys.stdout.flush()  # a full disk shows here, while it can still be reported
+        return code
     except PolicyError as err:
         for problem in err.problems:
             sys.stderr.write(f"{problem}\n")
@@ -66,17 +81,57 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ReconcilerError as err:
         sys.stderr.write(f"error: {err}\n")
         return int(err.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        return int(ExitCode.INTERRUPTED)
+    except OSError as err:
+        if err.errno not in _OUTPUT_ERRNOS:
+            return _bug(err, debug)
+        _silence_stdout()
+        _say(f"error: cannot write the output: {err.strerror or err}")
+        return int(ExitCode.ERROR)
     except Exception as err:  # noqa: BLE001 - the one place that turns a bug into exit code 3
-        if debug:
-            traceback.print_exc()
-        sys.stderr.write(
-            f"internal error: {type(err).__name__}: {err} -- this is a bug in reconciler; "
-            "rerun with --debug for the traceback and report it\n"
-        )
-        return int(ExitCode.BUG)
+        return _bug(err, debug)
+
+
+# a write to stdout or stderr that cannot be done: full disk or quota, closed pipe or descriptor, I/O error
+_OUTPUT_ERRNOS = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EPIPE, errno.EBADF, errno.EIO, errno.EFBIG})
+
+
+def _bug(err: Exception, debug: bool) -> int:
+    if debug:
+        traceback.print_exc()
+    sys.stderr.write(
+        f"internal error: {type(err).__name__}: {err} -- this is a bug in reconciler; "
+        "rerun with --debug for the traceback and report it\n"
+    )
+    return int(ExitCode.BUG)
+
+
+def _tolerant_streams() -> None:
+    """Text that the terminal's encoding cannot show (a non-UTF-8 locale, ``PYTHONIOENCODING=ascii``) is
+    written as backslash escapes instead of failing the run."""
+    for stream in (sys.stdout, sys.stderr):
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
+
+
+def _silence_stdout() -> None:
+    """After stdout failed, point it at /dev/null so the interpreter's final flush does not fail again."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def _say(line: str) -> None:
+    """One line on stderr, if there is a stderr to write it to."""
+    try:
+        if sys.stderr is not None:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
 
 
 def run() -> None:

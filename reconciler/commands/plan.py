@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reconciler.atomicfile import write_text_atomically
 from reconciler.commands.terminal import progress_writer, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
@@ -80,6 +81,6 @@ def _space_keys(values: list[str]) -> tuple[str, ...]:
 
 def _save(path: Path, text: str) -> None:
     try:
-        path.write_text(text, encoding="utf-8")
+        write_text_atomically(path, text)  # never a truncated plan file
     except OSError as err:
         raise UsageError(f"{path}: cannot write the plan file: {err.strerror or err}") from None

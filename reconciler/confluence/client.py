@@ -40,6 +40,7 @@ from reconciler.errors import (
     NotFoundError,
     ReadOnlyViolationError,
     TransportError,
+    UsageError,
 )
 
 log = logging.getLogger(__name__)
@@ -104,15 +105,20 @@ class ConfluenceClient:
         self._answers = 0
         self._not_before = 0.0  # clock time before which no request starts (the site said Retry-After)
         self._lock = threading.Lock()
-        self._http = httpx.Client(
-            base_url=self._base_url,
-            auth=auth,
-            transport=transport,
-            headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=self._concurrency + 4),
-            follow_redirects=False,
-        )
+        try:
+            self._http = httpx.Client(
+                base_url=self._base_url,
+                auth=auth,
+                transport=transport,
+                headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+                timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+                limits=httpx.Limits(max_connections=self._concurrency + 4),
+                follow_redirects=False,
+            )
+        except (ValueError, ImportError) as err:  # a proxy variable httpx cannot use (value not shown)
+            raise UsageError(f"cannot open a connection to {urlsplit(self._base_url).hostname}: the proxy "
+                             f"settings (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) cannot be used "
+                             f"({type(err).__name__}); fix or unset them") from None
 
     # ------------------------------------------------------------------------------------ properties
 
@@ -208,7 +214,7 @@ class ConfluenceClient:
             page = self.get_json(path, {**query, "start": start}, space=space)
             results = results_of(page, "GET", path, space)
             yield from results
-            size = int(page.get("size", len(results)))
+            size = _count_field(page, "size", len(results), path, space)
             links = page.get("_links")
             if size == 0 or not results:
                 return
@@ -216,7 +222,7 @@ class ConfluenceClient:
                 return
             if links is None and limit is not None and size < int(limit):
                 return
-            start = int(page.get("start", start)) + size
+            start = _count_field(page, "start", start, path, space) + size
 
     def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[fn(x) for x in items]`` on at most ``concurrency`` threads; the first error stops the rest."""
@@ -421,6 +427,16 @@ class _Tries:
     @property
     def retries(self) -> int:
         return self.errors + self.throttled
+
+
+def _count_field(page: dict[str, Any], key: str, default: int, path: str, space: str | None) -> int:
+    """A whole, non-negative number of a v1 page (``size``, ``start``); anything else is an ``ApiError``
+    naming the call (never a ``ValueError`` from ``int()``)."""
+    value = page.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ApiError("GET", display(path), 200, f"the response's '{key}' is not a whole number: "
+                       f"{str(value)[:40]!r}", space=space)
+    return value
 
 
 class _SkippedError(Exception):

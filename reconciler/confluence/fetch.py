@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
 
-from reconciler.confluence.reader import PAGE, V1, V2, Reader, parse
+from reconciler.confluence.reader import PAGE, V1, V2, Reader, convert, parse
 from reconciler.confluence.scope import Scope, fetch_all_spaces, fetch_scope, fetch_spaces_by_keys
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller, split_rows
 from reconciler.confluence.wire import (
@@ -175,7 +175,7 @@ def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:
         if desired.site.model is SiteModel.LEGACY:
             return RoleMode.PRE_ROLES  # a site without the roles API at all
         raise RoleModeHiddenError("GET", path, 404) from None
-    mode = parse(RoleModeWire, data, path, None).to_model()
+    mode = convert(parse(RoleModeWire, data, path, None).to_model, path, None)
     _check_model(desired, mode)
     return mode
 
@@ -199,7 +199,8 @@ def _check_model(desired: DesiredState, mode: RoleMode) -> None:
 def fetch_roles(client: Reader) -> dict[str, LiveRole]:
     """Every space role (system and custom), by name."""
     path = f"{V2}/space-roles"
-    roles = [parse(RoleWire, item, path, None).to_model() for item in client.paginate(path, {"limit": PAGE})]
+    roles = [convert(parse(RoleWire, item, path, None).to_model, path, None)
+             for item in client.paginate(path, {"limit": PAGE})]
     return {role.name: role for role in sorted(roles, key=lambda r: r.name)}
 
 

@@ -38,3 +38,12 @@ def parse(model: type[W], data: Any, path: str, space: str | None) -> W:
         return cast(W, model.parse(data))
     except WireError as exc:
         raise ApiError("GET", path, 200, str(exc), space=space) from None
+
+
+def convert(to_model: Callable[[], R], path: str, space: str | None) -> R:
+    """``to_model()`` of a parsed payload; a value it cannot convert (an unknown role mode) is an
+    ``ApiError`` naming the call, like a payload of the wrong shape."""
+    try:
+        return to_model()
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None

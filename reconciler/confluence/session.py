@@ -19,7 +19,7 @@ from collections.abc import Generator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
@@ -33,6 +33,9 @@ ACCEPTED_FORMS = (
 ADMIN_API_URL = "https://api.atlassian.com"
 SANDBOX_BASE_URL = "https://sandbox.invalid"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
+# the variables httpx reads (trust_env) and the schemes it can use without extra packages
+_PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+_PROXY_SCHEMES = ("http", "https")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,12 +54,8 @@ def parse_site_url(url: str) -> SiteUrl:
         if not name:
             raise UsageError(f"site URL 'sandbox:' has no sandbox name; accepted forms: {ACCEPTED_FORMS}")
         return SiteUrl(SANDBOX_BASE_URL, "sandbox", name)
-    parts = urlsplit(text)
-    if parts.username or parts.password:
-        raise UsageError(
-            "the site URL must not contain credentials; set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN "
-            "(or CONFLUENCE_BEARER_TOKEN) instead"
-        )
+    parts = _split_url(text, "the site URL", "set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN "
+                       "(or CONFLUENCE_BEARER_TOKEN) instead")
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
         raise UsageError(f"unsupported site URL {text!r}; accepted forms: {ACCEPTED_FORMS}")
@@ -70,6 +69,48 @@ def parse_site_url(url: str) -> SiteUrl:
     if len(segments) >= 3 and segments[:2] == ["ex", "confluence"] and segments[3:] in ([], ["wiki"]):
         return SiteUrl(f"{origin}/ex/confluence/{segments[2]}", "gateway")
     raise UsageError(f"unsupported site URL {text!r}; accepted forms: {ACCEPTED_FORMS}")
+
+
+def _split_url(text: str, what: str, advice: str) -> SplitResult:
+    """``text`` split, or a usage error: credentials in it (never echoed), a malformed host or port."""
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+        has_credentials = bool(parts.username or parts.password)
+    except ValueError as err:  # "Invalid IPv6 URL", "Port out of range 0-65535", a non-numeric port
+        if "@" in text:  # the text may hold credentials: do not show it
+            raise UsageError(f"{what} is malformed ({err}; not shown, it may hold credentials); "
+                             f"accepted forms: {ACCEPTED_FORMS}") from None
+        raise UsageError(f"{what} {text!r} is malformed ({err}); accepted forms: {ACCEPTED_FORMS}") from None
+    if has_credentials:
+        raise UsageError(f"{what} must not contain credentials; {advice}")
+    if port == 0 or any(ch.isspace() or not ch.isprintable() for ch in text):
+        why = "port 0" if port == 0 else "a space or control character"
+        raise UsageError(f"{what} {text!r} is malformed ({why}); accepted forms: {ACCEPTED_FORMS}")
+    try:
+        httpx.URL(text)
+    except (httpx.InvalidURL, ValueError) as err:
+        raise UsageError(f"{what} {text!r} is malformed ({err}); accepted forms: {ACCEPTED_FORMS}") from None
+    return parts
+
+
+def check_proxy_env(env: Mapping[str, str]) -> None:
+    """A proxy variable httpx would use but cannot (an unsupported scheme, a bad port) is a usage error
+    naming the variable, never its value (it may hold credentials), raised before any request."""
+    for name in _PROXY_VARIABLES:
+        value = _clean(env.get(name))
+        if not value:
+            continue
+        try:
+            parts = urlsplit(value if "://" in value else f"http://{value}")
+            port = parts.port
+        except ValueError as err:
+            raise UsageError(f"{name} is not a valid proxy URL ({err}); fix or unset it") from None
+        if parts.scheme not in _PROXY_SCHEMES:
+            raise UsageError(f"{name} uses the unsupported proxy scheme '{parts.scheme}'; "
+                             f"use {' or '.join(_PROXY_SCHEMES)}, or unset it")
+        if not parts.hostname or port == 0:
+            raise UsageError(f"{name} is not a valid proxy URL (no host or port 0); fix or unset it")
 
 
 def open_client(
@@ -87,6 +128,8 @@ def open_client(
     (default ``RECONCILER_SANDBOX_DIR`` or ``.reconciler/sandbox``).
     """
     site = parse_site_url(effective_site_url(site_url, env))
+    if transport is None:  # httpx reads the proxy variables of the process itself (trust_env)
+        check_proxy_env(os.environ)
     sandbox_dir = state_dir or Path(_clean(env.get("RECONCILER_SANDBOX_DIR")) or ".reconciler/sandbox")
     if site.form == "sandbox" and transport is None:
         transport = _sandbox_transport(site.sandbox_name, sandbox_dir)
@@ -153,7 +196,7 @@ def _admin_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Au
 def _admin_base(site: SiteUrl, env: Mapping[str, str]) -> str:
     override = _clean(env.get("ATLASSIAN_ADMIN_URL"))
     if override:
-        return override.rstrip("/")
+        return parse_admin_url(override)
     if site.form == "sandbox":
         return SANDBOX_BASE_URL
     host = urlsplit(site.base).hostname or ""
@@ -161,6 +204,19 @@ def _admin_base(site: SiteUrl, env: Mapping[str, str]) -> str:
         parts = urlsplit(site.base)
         return f"{parts.scheme}://{parts.netloc}"
     return ADMIN_API_URL
+
+
+def parse_admin_url(text: str) -> str:
+    """``ATLASSIAN_ADMIN_URL`` checked like the site URL: no credentials in it (never echoed), https except
+    to loopback (the Admin API key is never sent in clear text over the network)."""
+    parts = _split_url(text, "ATLASSIAN_ADMIN_URL", "set the key in ATLASSIAN_ADMIN_API_KEY instead")
+    host = parts.hostname or ""
+    if parts.scheme not in ("https", "http") or not host or parts.query or parts.fragment:
+        raise UsageError(f"unsupported ATLASSIAN_ADMIN_URL {text!r}; use https://<host>[/<path>]")
+    if parts.scheme == "http" and host not in _LOOPBACK:
+        raise UsageError(f"ATLASSIAN_ADMIN_URL {text!r} must use https (http is only for 127.0.0.1 and "
+                         "localhost: the Admin API key must not cross the network in clear text)")
+    return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
 def _sandbox_transport(name: str, state_dir: Path) -> httpx.BaseTransport:

@@ -112,7 +112,11 @@ class ConfluenceWriter:
         permission_id = created.get("id") if isinstance(created, Mapping) else None
         if permission_id is None:
             raise ApiError("POST", path, 200, "the response has no permission id", space=space.key)
-        return int(permission_id)
+        try:
+            return int(permission_id)
+        except (TypeError, ValueError):
+            raise ApiError("POST", path, 200, f"the response's permission id is not a number: "
+                           f"{str(permission_id)[:40]!r}", space=space.key) from None
 
     def delete_permission(self, space: SpaceInfo, permission_id: int) -> None:
         path = f"/wiki/rest/api/space/{quote(space.key, safe='')}/permission/{int(permission_id)}"

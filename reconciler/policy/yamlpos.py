@@ -14,6 +14,7 @@ Problems are raised as ``PolicyError`` carrying exactly one ``Problem``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,6 +33,9 @@ _SCALAR_TAGS = frozenset(_T + t for t in ("str", "int", "float", "bool", "null",
 _MAP_TAG = _T + "map"
 _SEQ_TAG = _T + "seq"
 _MERGE_TAG = _T + "merge"
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -222,7 +226,7 @@ class _Builder:
                 raise _FailError(key_mark, "YAML merge keys ('<<') are not supported; write the keys out")
             if not isinstance(key_node, ScalarNode):
                 raise _FailError(key_mark, "a mapping key must be plain text, not a list or mapping")
-            key = str(key_node.value)
+            key = _text(str(key_node.value), key_mark)
             if key in result:
                 first = self.positions.keys[(*path, key)]
                 raise _FailError(key_mark, f"duplicate key '{key}' (first at line {first.line})")
@@ -234,7 +238,19 @@ class _Builder:
         if node.tag not in _SCALAR_TAGS:
             raise _FailError(_mark(node.start_mark), f"unsupported YAML tag '{_describe_tag(node.tag)}'")
         try:
-            return self.loader.construct_object(node)
+            value = self.loader.construct_object(node)
         except (yaml.YAMLError, ValueError, OverflowError, TypeError) as err:
             message = _one_line(getattr(err, "problem", None) or str(err))
             raise _FailError(_mark(node.start_mark), f"invalid value '{node.value}': {message}") from None
+        return _text(value, _mark(node.start_mark)) if isinstance(value, str) else value
+
+
+def _text(value: str, mark: Mark) -> str:
+    """``value``, unless it holds a lone surrogate (only a ``"\\udc80"`` escape can make one): such text
+    cannot be written as UTF-8 to a plan file, a report or the site."""
+    found = None if value.isascii() else _SURROGATE.search(value)
+    if found is not None:
+        code = ord(found.group())
+        raise _FailError(mark, f"the text contains a lone surrogate (\\u{code:04x}), which is not a "
+                         "character; remove the escape or write the character itself")
+    return value
