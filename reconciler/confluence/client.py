@@ -364,10 +364,21 @@ class ConfluenceClient:
         if response.status_code == 204 or not response.content:
             return None
         try:
-            return response.json()
+            data = response.json()
         except ValueError:
             raise ApiError(method, display(path), response.status_code,
                            "the response is not JSON", space=space) from None
+        return self._without_secrets(response, data)
+
+    def _without_secrets(self, response: httpx.Response, data: Any) -> Any:
+        """The answer with any secret the server echoed back (into a name, a description, a message)
+        replaced by ``***``, so no report, plan file or log line can carry it, in any encoding; and with
+        lone surrogates (``\\udc80``, not text) replaced by U+FFFD, so every name can be written out."""
+        pattern = errordetail.secret_pattern(self._secrets)
+        text = response.text
+        if "\\u" not in text and (pattern is None or pattern.search(text) is None):  # the usual case
+            return data
+        return errordetail.clean_value(data, pattern)
 
     def _status_error(
         self, method: str, shown: str, response: httpx.Response, space: str | None, tries: _Tries

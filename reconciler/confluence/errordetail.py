@@ -10,8 +10,13 @@ Envelopes understood (confluence-api.md §2.6, §3.1):
 
 from __future__ import annotations
 
+import functools
+import html
+import json
+import re
 from collections.abc import Sequence
 from typing import Any
+from urllib.parse import quote, quote_plus
 
 import httpx
 
@@ -35,15 +40,64 @@ def describe(response: httpx.Response, secrets: Sequence[str] = ()) -> str:
 
 
 def redact(text: str, secrets: Sequence[str]) -> str:
-    """``text`` with every secret replaced by ``***``, also in the escaped forms an exception message
-    may show it in (``repr``/``ascii`` of the text, ``repr`` of its UTF-8 bytes: ``b'Bearer abc\\ndef'``)."""
-    for form in sorted({f for secret in secrets if secret for f in _forms(secret)}, key=len, reverse=True):
-        text = text.replace(form, "***")
-    return text
+    """``text`` with every secret replaced by ``***``, in every encoding a server or an exception may show
+    it in: as is, ``repr``/``ascii`` escaped, ``repr`` of its UTF-8 bytes (``b'Bearer abc\\ndef'``),
+    JSON-escaped (``\\/``, ``\\uXXXX``), URL-encoded (``%2F``, ``%2f``, ``+``), HTML-escaped."""
+    pattern = secret_pattern(secrets)
+    return text if pattern is None else pattern.sub("***", text)
+
+
+def clean_value(value: Any, pattern: re.Pattern[str] | None) -> Any:
+    """A decoded JSON value with every string (keys too) that holds a secret redacted, and every lone
+    surrogate (only a ``\\udc80`` escape can make one; it cannot be written as UTF-8) replaced by U+FFFD."""
+    if isinstance(value, str):
+        if not value.isascii():
+            value = _SURROGATE.sub("\ufffd", value)
+        return value if pattern is None else pattern.sub("***", value)
+    if isinstance(value, list):
+        return [clean_value(item, pattern) for item in value]
+    if isinstance(value, dict):
+        return {clean_value(k, pattern): clean_value(v, pattern) for k, v in value.items()}
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+@functools.lru_cache(maxsize=16)
+def _pattern(secrets: tuple[str, ...]) -> re.Pattern[str] | None:
+    forms = {form for secret in secrets if secret for form in _forms(secret) if form}
+    if not forms:
+        return None
+    return re.compile("|".join(_form_regex(f) for f in sorted(forms, key=len, reverse=True)))
+
+
+def secret_pattern(secrets: Sequence[str]) -> re.Pattern[str] | None:
+    """One regular expression matching every form of every secret (None without secrets)."""
+    return _pattern(tuple(sorted(set(secrets))))
+
+
+def _form_regex(form: str) -> str:
+    """A form as a regular expression; percent escapes match in either case (``%2F`` and ``%2f``)."""
+    parts = re.split(r"(%[0-9A-Fa-f]{2})", form)
+    return "".join(f"%(?i:{p[1:]})" if re.fullmatch(r"%[0-9A-Fa-f]{2}", p) else re.escape(p) for p in parts)
 
 
 def _forms(secret: str) -> tuple[str, ...]:
-    return (secret, repr(secret)[1:-1], ascii(secret)[1:-1], repr(secret.encode())[2:-1])
+    as_json = json.dumps(secret)[1:-1]
+    return (
+        secret,
+        repr(secret)[1:-1],
+        ascii(secret)[1:-1],
+        repr(secret.encode())[2:-1],
+        as_json,
+        as_json.replace("/", "\\/"),
+        json.dumps(secret, ensure_ascii=False)[1:-1],
+        quote(secret, safe=""),
+        quote(secret),
+        quote_plus(secret),
+        html.escape(secret),
+    )
 
 
 def _message(response: httpx.Response) -> str:
