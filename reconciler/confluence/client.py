@@ -25,7 +25,7 @@ import httpx
 
 from reconciler import __version__
 from reconciler.confluence import errordetail
-from reconciler.confluence.paging import display, next_link, relative_path, results_of
+from reconciler.confluence.paging import PageGuard, count_field, display, next_link, relative_path, results_of
 from reconciler.confluence.retry import (
     RetryPolicy,
     parse_retry_after,
@@ -59,6 +59,8 @@ XSRF_HEADERS = {"X-Atlassian-Token": "no-check"}
 RATE_LIMIT_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
                       "x-ratelimit-nearlimit", "ratelimit-reason", "beta-retry-after")
 DEFAULT_CONCURRENCY = 8
+DEFAULT_REQUEST_DEADLINE = 120.0  # RECONCILER_REQUEST_DEADLINE
+DEFAULT_RUN_DEADLINE = 3 * 3600.0  # RECONCILER_RUN_DEADLINE
 
 
 class ResponseCheck(Protocol):
@@ -89,6 +91,8 @@ class ConfluenceClient:
         auth_hint: str = "",
         secrets: Sequence[str] = (),
         checks: ResponseCheck | None = None,
+        request_deadline: float = DEFAULT_REQUEST_DEADLINE,
+        run_deadline: float = DEFAULT_RUN_DEADLINE,
     ) -> None:
         self._checks = checks
         self._base_url = base_url.rstrip("/")
@@ -104,6 +108,9 @@ class ConfluenceClient:
         self._rate_headers: dict[str, int] = {}  # rate-limit header name -> answers that carried it
         self._answers = 0
         self._not_before = 0.0  # clock time before which no request starts (the site said Retry-After)
+        self._request_deadline = request_deadline  # seconds for one whole answer, however it trickles
+        self._run_limit = run_deadline
+        self._run_ends = clock() + run_deadline  # no request starts (and no retry waits) past this
         self._lock = threading.Lock()
         try:
             self._http = httpx.Client(
@@ -190,10 +197,12 @@ class ConfluenceClient:
         url: str = path
         query: Params | None = params
         seen: set[str] = set()
+        guard = PageGuard("GET", path, space)
         while True:
             response = self._request("GET", url, params=query, space=space)
             page = self._decode(response, "GET", path, space)
-            yield from results_of(page, "GET", path, space)
+            results = results_of(page, "GET", path, space)
+            yield from results
             link = next_link(page, response)
             if not link:
                 return
@@ -202,6 +211,7 @@ class ConfluenceClient:
                 raise ApiError("GET", display(path), response.status_code, "pagination did not advance",
                                space=space)
             seen.add(url)
+            guard.check(results, response.status_code)  # a new cursor each time, and no end
 
     def paginate_v1(
         self, path: str, params: Params | None = None, *, space: str | None = None
@@ -210,11 +220,13 @@ class ConfluenceClient:
         query = dict(params or {})
         start = int(query.pop("start", 0))
         limit = query.get("limit")
+        guard = PageGuard("GET", path, space)
         while True:
             page = self.get_json(path, {**query, "start": start}, space=space)
             results = results_of(page, "GET", path, space)
+            guard.check(results, 200)
             yield from results
-            size = _count_field(page, "size", len(results), path, space)
+            size = count_field(page, "size", len(results), path, space)
             links = page.get("_links")
             if size == 0 or not results:
                 return
@@ -222,7 +234,11 @@ class ConfluenceClient:
                 return
             if links is None and limit is not None and size < int(limit):
                 return
-            start = _count_field(page, "start", start, path, space) + size
+            following = count_field(page, "start", start, path, space) + size
+            if following <= start:  # the site's own offset went back: the same pages again
+                raise ApiError("GET", display(path), 200, f"pagination did not advance: offset {following} "
+                               f"after {start}", space=space)
+            start = following
 
     def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[fn(x) for x in items]`` on at most ``concurrency`` threads; the first error stops the rest."""
@@ -275,10 +291,13 @@ class ConfluenceClient:
             self._await_hold_off()
             if self._checks is not None:
                 self._checks.before_request()
+            self._check_run_deadline(method, shown, space)
             self._count(method)
             try:
                 sent = {**(_write_headers(method, path) or {}), **(headers or {})} or None
-                response = self._http.request(method, path, params=params, json=body, headers=sent)
+                response = self._send(method, path, params, body, sent)
+            except _TooSlowError:
+                raise self._too_slow(method, shown, space) from None
             except httpx.TransportError as exc:
                 limit = retry_limit(self._retry, exc) if transport_error_is_retryable(method, exc) else 0
                 delay = self._backoff_delay(tries.errors + 1, None, tries.waited, limit)
@@ -313,6 +332,35 @@ class ConfluenceClient:
             for name in RATE_LIMIT_HEADERS:
                 if name in headers:
                     self._rate_headers[name] = self._rate_headers.get(name, 0) + 1
+
+    def _send(self, method: str, path: str, params: Params | None, body: Any,
+              headers: Mapping[str, str] | None) -> httpx.Response:
+        """One request, its answer read whole within the request deadline (httpx's timeout bounds each
+        read, not the whole: a site trickling one byte at a time would hold the run forever)."""
+        deadline = self._clock() + self._request_deadline
+        with self._http.stream(method, path, params=params, json=body, headers=headers) as streamed:
+            if streamed.is_stream_consumed:  # an in-memory answer (a test or in-process transport)
+                return streamed
+            raw = bytearray()
+            for chunk in streamed.iter_raw():
+                raw += chunk
+                if self._clock() > deadline:
+                    raise _TooSlowError
+            return httpx.Response(streamed.status_code, headers=streamed.headers, content=bytes(raw),
+                                  request=streamed.request)
+
+    def _too_slow(self, method: str, shown: str, space: str | None) -> TransportError:
+        host = urlsplit(self._base_url).netloc or self._base_url
+        detail = (f"{host} did not send its whole answer within {self._request_deadline:g}s "
+                  "(RECONCILER_REQUEST_DEADLINE)")
+        if method != "GET":
+            detail += " (the outcome of this write is unknown: re-read before retrying)"
+        return TransportError(method, shown, None, detail, space=space)
+
+    def _check_run_deadline(self, method: str, shown: str, space: str | None) -> None:
+        if self._clock() >= self._run_ends:
+            raise TransportError(method, shown, None, f"not sent: the run reached its time limit of "
+                                 f"{self._run_limit:g}s (RECONCILER_RUN_DEADLINE)", space=space)
 
     def _response_delay(self, method: str, response: httpx.Response, tries: _Tries) -> float | None:
         """The wait before retrying after this response, or None to give up; counts the retry."""
@@ -356,7 +404,7 @@ class ConfluenceClient:
         if retry > limit:
             return None
         delay = hinted if hinted is not None else self._retry.backoff(retry, self._rng)
-        if waited + delay > self._retry.max_total_seconds:
+        if waited + delay > self._retry.max_total_seconds or self._clock() + delay >= self._run_ends:
             return None
         return delay
 
@@ -440,14 +488,8 @@ class _Tries:
         return self.errors + self.throttled
 
 
-def _count_field(page: dict[str, Any], key: str, default: int, path: str, space: str | None) -> int:
-    """A whole, non-negative number of a v1 page (``size``, ``start``); anything else is an ``ApiError``
-    naming the call (never a ``ValueError`` from ``int()``)."""
-    value = page.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-        raise ApiError("GET", display(path), 200, f"the response's '{key}' is not a whole number: "
-                       f"{str(value)[:40]!r}", space=space)
-    return value
+class _TooSlowError(Exception):
+    """The answer did not arrive whole within the request deadline."""
 
 
 class _SkippedError(Exception):

@@ -23,7 +23,12 @@ from urllib.parse import SplitResult, urlsplit
 
 import httpx
 
-from reconciler.confluence.client import DEFAULT_CONCURRENCY, ConfluenceClient
+from reconciler.confluence.client import (
+    DEFAULT_CONCURRENCY,
+    DEFAULT_REQUEST_DEADLINE,
+    DEFAULT_RUN_DEADLINE,
+    ConfluenceClient,
+)
 from reconciler.confluence.retry import RetryPolicy
 from reconciler.errors import UsageError
 
@@ -145,6 +150,9 @@ def open_client(
         retry=_retry_policy(env),
         concurrency=_int_knob(env, "RECONCILER_CONCURRENCY", DEFAULT_CONCURRENCY, 1, 64),
         timeout=_float_knob(env, "RECONCILER_TIMEOUT", 30.0, 1.0, 600.0),
+        request_deadline=_float_knob(env, "RECONCILER_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE,
+                                     1.0, 3600.0),
+        run_deadline=_float_knob(env, "RECONCILER_RUN_DEADLINE", DEFAULT_RUN_DEADLINE, 1.0, 7 * 86400.0),
         auth_hint=hint,
         secrets=secrets,
     )
