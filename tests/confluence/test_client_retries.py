@@ -237,6 +237,11 @@ def test_a_retry_after_holds_back_the_clients_other_requests(
     def read(space_id: int) -> object:
         if space_id == 2:
             refused.wait(timeout=5)
+            pause = threading.Event()  # never set: a bounded wait until the first worker has set the
+            for _ in range(5000):  # hold-off (it then sleeps on it, which ``sleeps`` records)
+                if sleeps:
+                    break
+                pause.wait(0.001)
         return client.get_json(f"/wiki/api/v2/spaces/{space_id}/role-assignments")
 
     client.map_concurrently(read, [1, 2])
