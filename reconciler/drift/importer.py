@@ -9,7 +9,10 @@ permissions, so the result validates and plans to zero changes against the site 
   account id when there is no usable name; ``guest: true`` for guests.
 - ``roles.yaml``: the site's custom roles; with proposals, suggested new roles as comments.
 - ``spaces/<KEY>.yaml``: one per space; with proposals, each principal on custom access gets a comment
-  naming the proposed role.
+  naming the proposed role. A key that cannot be a file name as it stands (``../x``, ``a/b``, ``.x``)
+  goes into ``other-spaces.yaml`` instead: import never writes outside its directory.
+- Text from the site is data: keys and values are quoted by ``yamltext.scalar`` (a line break cannot start
+  a new line of policy), comments are ``escape.data`` (no line break, no control character).
 """
 
 from __future__ import annotations
@@ -22,10 +25,16 @@ from dataclasses import dataclass
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
 from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.report.escape import data
 from reconciler.vocabulary import without_apps
 
 SCHEMA_TOP = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 SCHEMA_SPACES = "# yaml-language-server: $schema=../../schemas/policy.schema.json"
+OTHER_SPACES = "other-spaces.yaml"
+# A space key that is safe as a file name under spaces/ on every system: never a path, never hidden.
+_SAFE_FILE_KEY = re.compile(r"[A-Za-z0-9~_-][A-Za-z0-9~_.-]{0,199}")
+_RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
+                       *(f"lpt{i}" for i in range(10))})
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,15 +94,24 @@ def render_import(snapshot: SiteSnapshot, *, proposals: MigrationPlan | None = N
         "people.yaml": _people(users, handles),
         "roles.yaml": _roles(live, proposals),
     }
+    odd: list[str] = []
     for key, space in sorted(live.spaces.items()):
-        files[f"spaces/{key}.yaml"] = _space(space, snapshot.url, handles, by_space.get(key, {}))
+        text = _space(space, snapshot.url, handles, by_space.get(key, {}))
+        if _SAFE_FILE_KEY.fullmatch(key) and key.lower() not in _RESERVED:
+            files[f"spaces/{key}.yaml"] = text
+        else:  # a key that cannot be a file name as it stands ("../x", "a/b", ".hidden"): no file of its own
+            odd.append(text.split("\nspaces:\n", 1)[1])
+    if odd:
+        files[OTHER_SPACES] = "\n".join([SCHEMA_TOP, "# Spaces whose keys cannot be file names.",
+                                         "spaces:", *(part.rstrip("\n") for part in odd)]) + "\n"
     return files
 
 
 def _site(snapshot: SiteSnapshot, actor: str) -> str:
     lines = [
         SCHEMA_TOP,
-        f"# Imported from {snapshot.url} by `reconciler import`: every space exact, as the site holds it.",
+        (f"# Imported from {data(snapshot.url)} by `reconciler import`: every space exact, as the site "
+        "holds it."),
         "version: 1",
         "site:",
         f"  url: {scalar(snapshot.url)}",
@@ -106,7 +124,7 @@ def _site(snapshot: SiteSnapshot, actor: str) -> str:
     if without_admin:
         lines += [
             "safety:",
-            f"  # lowered by import: no admin on the site in {', '.join(without_admin)}",
+            f"  # lowered by import: no admin on the site in {data(', '.join(without_admin))}",
             "  min_admins_per_space: 0",
         ]
     return "\n".join(lines) + "\n"
@@ -123,8 +141,8 @@ def _people(users: list[SiteUser], handles: Mapping[str, str]) -> str:
              "people:"]
     for user in sorted(users, key=lambda u: handles[u.account_id]):
         handle, account = scalar(handles[user.account_id]), scalar(user.account_id)
-        comment = f"  # {user.display_name}" if user.display_name and _slug(user.display_name) != handle \
-            else ""
+        named = user.display_name and _slug(user.display_name) != handle
+        comment = f"  # {data(user.display_name)}" if named else ""
         if user.guest:
             lines.append(f"  {handle}: {{account_id: {account}, guest: true}}{comment}")
         else:
@@ -156,7 +174,7 @@ def _roles(live: LiveState, proposals: MigrationPlan | None) -> str:
 def _space(space: LiveSpace, url: str, handles: Mapping[str, str],
            proposals: Mapping[Principal, RoleProposal]) -> str:
     info = space.info
-    lines = [SCHEMA_SPACES, f"# {info.name} ({info.type}), imported from {url}", "spaces:",
+    lines = [SCHEMA_SPACES, f"# {data(info.name)} ({data(info.type)}), imported from {data(url)}", "spaces:",
              f"  {scalar(info.key)}:", "    authority: exact"]
     skipped = sorted(p.ref for p in [*space.assignments, *space.grants] if p.unknown)
     assign = sorted((policy_ref(p, handles), role) for p, role in space.assignments.items() if not p.unknown)
@@ -168,9 +186,9 @@ def _space(space: LiveSpace, url: str, handles: Mapping[str, str],
         lines.append("    grants:")
         for ref, principal, perms in grants:
             proposal = proposals.get(principal)
-            note = f"  # {_proposal_note(proposal)}" if proposal else ""
+            note = f"  # {data(_proposal_note(proposal))}" if proposal else ""
             lines.append(f"      {scalar(ref)}: {flow(perms)}{note}")
-    lines += [f"    # not imported: {ref} cannot be named on the site (deleted?)" for ref in skipped]
+    lines += [f"    # not imported: {data(ref)} cannot be named on the site (deleted?)" for ref in skipped]
     return "\n".join(lines) + "\n"
 
 

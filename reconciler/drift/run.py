@@ -141,8 +141,11 @@ def _check_out_dir(out: Path, *, force: bool) -> None:
 
 
 def _write_files(out: Path, files: Mapping[str, str]) -> None:
+    root = out.resolve()
     for relative, text in sorted(files.items()):
         path = out / relative
+        if not path.resolve().is_relative_to(root) or ".." in Path(relative).parts:  # never outside --out
+            raise UsageError(f"--out {out}: refusing to write {relative!r} outside the directory")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")

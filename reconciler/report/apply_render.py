@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 
 from reconciler.apply.result import ApplyResult, ChangeResult, describe, result_to_dict
 from reconciler.errors import UsageError
+from reconciler.report.escape import data, md_code, md_text
 from reconciler.report.templates import environment
 
 FORMATS = ("text", "markdown", "json")
@@ -43,7 +44,7 @@ class ApplyView:
 
 def build_view(result: ApplyResult) -> ApplyView:
     def lines(results: tuple[ChangeResult, ...]) -> tuple[Line, ...]:
-        return tuple(Line(r.change.kind.symbol, describe(r.change), r.reason) for r in results)
+        return tuple(Line(r.change.kind.symbol, data(describe(r.change)), data(r.reason)) for r in results)
 
     counts = (f"{len(result.done)} done, {len(result.failed)} failed, {len(result.skipped)} skipped, "
               f"{len(result.not_converged)} space(s) not converged; {result.writes} write(s)")
@@ -54,15 +55,16 @@ def build_view(result: ApplyResult) -> ApplyView:
     else:
         verdict = "Apply incomplete: fix the failures above and run apply again (it converges)."
     return ApplyView(
-        site=result.site,
-        mode=result.mode,
+        site=data(result.site),
+        mode=data(result.mode),
         summary=counts,
         verdict=verdict,
         done=lines(result.done),
         failed=lines(result.failed),
         skipped=lines(result.skipped),
         not_converged=tuple(
-            Unconverged(nc.space, tuple(describe(c) for c in nc.changes)) for nc in result.not_converged
+            Unconverged(data(nc.space), tuple(data(describe(c)) for c in nc.changes))
+            for nc in result.not_converged
         ),
     )
 
@@ -81,12 +83,14 @@ def render_apply(result: ApplyResult, fmt: str) -> str:
 
 
 def _escaped(view: ApplyView) -> ApplyView:
-    """Table cells may not hold a bare ``|`` or a line break."""
-
-    def cell(text: str) -> str:
-        return text.replace("|", "\\|").replace("\n", " ")
+    """The view as the Markdown page shows it: site text cannot become markup, a mention or a new cell."""
 
     def lines(items: tuple[Line, ...]) -> tuple[Line, ...]:
-        return tuple(Line(x.symbol, cell(x.text), cell(x.reason)) for x in items)
+        return tuple(Line(x.symbol, md_text(x.text), md_text(x.reason)) for x in items)
 
-    return replace(view, failed=lines(view.failed), skipped=lines(view.skipped))
+    return replace(
+        view, site=md_code(view.site), failed=lines(view.failed), skipped=lines(view.skipped),
+        done=lines(view.done),
+        not_converged=tuple(Unconverged(md_text(u.space), tuple(map(md_text, u.lines)))
+                            for u in view.not_converged),
+    )

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from reconciler.drift.findings import AckStatus, DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.model import ADMIN_ROLE, PrincipalKind
+from reconciler.report.escape import md_code, md_text
 
 # The order of the sections: access gained outside the policy first.
 ORDER = (
@@ -118,7 +119,7 @@ def _section(kind: DriftKind, items: Sequence[DriftItem], names: Mapping[str, st
         columns.append(_value)
     else:
         headers.append("What differs")
-        columns.append(lambda i: _cell(i.detail) + (f" (`{_cell(str(i.source))}`)" if i.source else ""))
+        columns.append(lambda i: _cell(i.detail) + (f" ({_code(str(i.source))})" if i.source else ""))
     headers.append("Adopt")
     columns.append(lambda i: _remedy(i.adopt))
     if not one_revert:
@@ -167,9 +168,8 @@ def _remedy(remedy: Remedy | None) -> str:
     return f"{where}{_cell(remedy.action)}{edit}"
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+_cell = md_text  # text from the site is data (report/escape.py)
 
 
 def _code(text: str) -> str:
-    return f"`{_cell(text).replace('`', chr(39))}`" if text else ""
+    return f"`{md_code(text)}`" if text else ""

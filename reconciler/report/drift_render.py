@@ -22,6 +22,7 @@ from reconciler.errors import UsageError
 from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source
 from reconciler.report.drift_groups import group_items
+from reconciler.report.escape import data, md_code, md_fenced, md_text
 from reconciler.report.templates import template
 
 FORMATS = ("text", "markdown", "json")
@@ -119,10 +120,28 @@ def render_drift(report: DriftReport, fmt: str) -> str:
 def render_markdown(report: DriftReport, limit: int = MARKDOWN_LIMIT) -> str:
     """The issue body: differences grouped by kind (``drift_groups``), under ``limit`` characters."""
     page = template("drift.md.j2")
-    view = build_view(report, max_items=0)
+    view = _markdown(build_view(report, max_items=0))
     # every row left out bounds the rest of the page: kept rows only shorten the left-out lines
     fixed = len(page.render(v=view, groups=group_items(report, 0)))
     return page.render(v=view, groups=group_items(report, limit - 1 - fixed))
+
+
+def _markdown(view: DriftView) -> DriftView:
+    """The view's own fields as the Markdown page shows them (the rows are made in ``drift_groups``)."""
+    migration = view.migration
+    if migration is not None:
+        migration = dataclasses.replace(
+            migration,
+            proposals=tuple(ProposalView(md_text(p.space), md_code(p.who), md_text(p.holds), md_text(p.role),
+                                         md_text(p.how)) for p in migration.proposals),
+            new_roles=tuple((md_text(n), md_code(p), h) for n, p, h in migration.new_roles),
+            limit_note=md_text(migration.limit_note),
+        )
+    return dataclasses.replace(
+        view, site=md_code(view.site), policy_dir=md_code(view.policy_dir),
+        notes=tuple(map(md_text, view.notes)), unused_acks=tuple(map(md_text, view.unused_acks)),
+        guest_reach=tuple(md_fenced(line) for line in view.guest_reach), migration=migration,
+    )
 
 
 def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftView:
@@ -133,22 +152,22 @@ def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftVie
     counts = Counter(item.kind for item in report.drift)
     return DriftView(
         headline=headline(report),
-        site=report.site,
-        mode=report.mode,
+        site=data(report.site),
+        mode=data(report.mode),
         today=report.today.isoformat(),
         managed=_n(len(report.managed), "managed space"),
         unmanaged=f"{len(report.unmanaged)} unmanaged",
-        policy_dir=report.policy_dir,
+        policy_dir=data(report.policy_dir),
         counts=tuple((kind.label, counts[kind]) for kind in DriftKind if counts[kind]),
         acknowledged=len(report.acknowledged),
         expired=len(report.expired),
-        spaces=tuple(SpaceView(key or "Site-wide", tuple(views)) for key, views in spaces.items()),
+        spaces=tuple(SpaceView(data(key) or "Site-wide", tuple(views)) for key, views in spaces.items()),
         left_out=len(report.items) - len(items),
-        unused_acks=tuple(f"{u.space} {u.principal} (until {u.until.isoformat()}, {u.source})"
+        unused_acks=tuple(data(f"{u.space} {u.principal} (until {u.until.isoformat()}, {u.source})")
                           for u in report.unused_acknowledgements),
         migration=_migration_view(report.migration),
-        guest_reach=_guest_lines(report.guest_reach),
-        notes=report.notes,
+        guest_reach=tuple(map(data, _guest_lines(report.guest_reach))),
+        notes=tuple(map(data, report.notes)),
     )
 
 
@@ -187,12 +206,12 @@ def _item_view(item: DriftItem) -> ItemView:
         ack = f"{verb} {item.ack.until.isoformat()}: {item.ack.reason} ({item.ack.source})"
     return ItemView(
         symbol=SYMBOLS[item.kind],
-        who=item.who or "space",
-        value=value,
+        who=data(item.who or "space"),
+        value=data(value),
         label=item.kind.label,
-        detail=item.detail,
-        source=str(item.source) if item.source else "",
-        ack=ack,
+        detail=data(item.detail),
+        source=data(str(item.source)) if item.source else "",
+        ack=data(ack),
         adopt=_remedy_view(item.adopt),
         revert=_remedy_view(item.revert),
     )
@@ -201,7 +220,8 @@ def _item_view(item: DriftItem) -> ItemView:
 def _remedy_view(remedy: Remedy | None) -> RemedyView | None:
     if remedy is None:
         return None
-    return RemedyView(remedy.action, remedy.file or "", remedy.yaml or "", remedy.command or "")
+    return RemedyView(data(remedy.action), data(remedy.file or ""), data(remedy.yaml or ""),
+                      data(remedy.command or ""))
 
 
 def _migration_view(plan: MigrationPlan | None) -> MigrationView | None:
@@ -217,14 +237,15 @@ def _migration_view(plan: MigrationPlan | None) -> MigrationView | None:
             parts = [f"gains {', '.join(p.gained)}" if p.gained else "",
                      f"loses {', '.join(p.lost)}" if p.lost else ""]
             how = "nearest: " + "; ".join(x for x in parts if x)
-        proposals.append(ProposalView(p.space, str(p.principal), ", ".join(p.permissions), p.role, how))
+        proposals.append(ProposalView(data(p.space), data(str(p.principal)), data(", ".join(p.permissions)),
+                                      data(p.role), data(how)))
     note = ""
     if plan.left_out:
         note = (f"The custom role limit ({plan.custom_role_limit}, {plan.existing_custom} in use) leaves "
                 f"{_n(len(plan.left_out), 'shared permission set')} without a new role.")
     return MigrationView(
         proposals=tuple(proposals),
-        new_roles=tuple((r.name, ", ".join(r.permissions), r.holders) for r in plan.new_roles),
+        new_roles=tuple((data(r.name), data(", ".join(r.permissions)), r.holders) for r in plan.new_roles),
         left_out=tuple(", ".join(perms) for perms in plan.left_out),
         limit_note=note,
     )

@@ -1,5 +1,8 @@
 """The plan's view model: everything the text and Markdown templates show, computed here (no logic there).
 
+Every string in it is ``escape.data``: text from the site or a policy file cannot carry a control
+character, a line break or a leading ``::`` into any report (Markdown adds its own escapes in ``render``).
+
 The summary line reads like Terraform's: ``Plan: 3 to assign, 1 to change, 2 to remove in 4 spaces; 1 custom
 role to create``. Removals are listed first in PR comments: unassigns, revokes, role deletions and data
 security policy changes that loosen a control (counted in the summary: ``1 data security change loosens a
@@ -30,6 +33,7 @@ from reconciler.plan.changes import (
 )
 from reconciler.plan.data_security import control_label, describe
 from reconciler.plan.plan import Plan, PlannedSpace
+from reconciler.report.escape import data
 from reconciler.report.group import group_findings, group_notes
 
 ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
@@ -132,7 +136,7 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         if isinstance(change, ACCESS_CHANGES) and change.space:
             by_space.setdefault(change.space, []).append(change)
     spaces = tuple(_space_view(s, by_space[s.key], lines) for s in plan.spaces if s.key in by_space)
-    quiet = [s.key for s in plan.spaces if s.key not in by_space]
+    quiet = [data(s.key) for s in plan.spaces if s.key not in by_space]
     more = len(quiet) - quiet_limit
     shown = ", ".join(quiet[:quiet_limit]) + (f" and {more} more" if more > 0 else "")
     counts = plan.counts
@@ -140,13 +144,13 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
     return PlanView(
         summary=summary_line(plan),
         removes=removal_line(removals),
-        site=plan.site,
-        mode=plan.mode,
+        site=data(plan.site),
+        mode=data(plan.mode),
         policy_digest=_short(plan.policy_digest),
         fingerprint=_short(plan.fingerprint),
-        scope=", ".join(plan.scope),
+        scope=data(", ".join(plan.scope)),
         in_scope=len(plan.spaces),
-        findings=group_findings(plan.findings),
+        findings=tuple(map(data, group_findings(plan.findings))),
         table=tuple((k.symbol, TABLE_LABELS[k], counts[k]) for k in _TABLE_ORDER if counts[k]),
         roles=tuple(lines[id(c)] for c in plan.changes if id(c.kind) in _ROLE),
         apps=tuple(lines[id(c)] for c in plan.changes if id(c.kind) in _APP),
@@ -155,7 +159,7 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         quiet=shown,
         quiet_count=len(quiet),
         held=tuple(_line(c) for c in plan.held),
-        notes=group_notes(plan.notes),
+        notes=tuple(map(data, group_notes(plan.notes))),
     )
 
 
@@ -208,10 +212,10 @@ def _space_view(
     by_id = Counter(id(c.kind) for c in changes)
     counts = {k: by_id[id(k)] for k in ACCESS_KINDS}
     return SpaceView(
-        key=space.key,
+        key=data(space.key),
         authority=space.authority.value,
-        declared_at=_src(space.declared_at),
-        defaults=", ".join(space.defaults),
+        declared_at=data(_src(space.declared_at)),
+        defaults=data(", ".join(space.defaults)),
         counts=", ".join(f"{counts[k]} {k.noun}" for k in ACCESS_KINDS if counts[k]),
         lines=tuple(lines[id(c)] for c in changes),
     )
@@ -227,7 +231,7 @@ def _line(change: Change) -> Line:
     replaces = isinstance(change, AssignmentChange) and change.replaces is not None
     symbol = _REPLACES if replaces else _SYMBOL[change.kind]
     space = change.space if isinstance(change, ACCESS_CHANGES) else ""
-    return Line(symbol, subject, detail, source, change.reason, space)
+    return Line(symbol, data(subject), data(detail), data(source), data(change.reason), data(space))
 
 
 def _subject_detail(change: Change) -> tuple[str, str]:

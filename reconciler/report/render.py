@@ -9,6 +9,7 @@ its first lines say how much access it removes, then come the safety findings an
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, TypeVar
@@ -16,6 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from reconciler.errors import UsageError
 from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import dump_plan
+from reconciler.report.escape import html, md_code, md_text
 from reconciler.report.plan_view import Line, PlanView, SpaceView, build_view
 from reconciler.report.templates import environment
 
@@ -109,12 +111,11 @@ class MdSpace:
     lines: tuple[MdLine, ...]
 
 
-def _cell(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("<", "&lt;")
+_cell = md_text
 
 
 def _code(text: str) -> str:
-    return f"`{_cell(text).replace('`', chr(39))}`" if text else ""
+    return f"`{md_code(text)}`" if text else ""
 
 
 def _md_line(line: Line) -> MdLine:
@@ -128,7 +129,7 @@ def _md_space(space: SpaceView) -> MdSpace:
     about = f"Declared at {_code(space.declared_at)}" if space.declared_at else "Matched by defaults only"
     if space.defaults:
         about += f"; defaults: {_cell(space.defaults)}"
-    summary = f"<code>{_cell(space.key)}</code> ({space.authority}): {space.counts}"
+    summary = f"<code>{html(space.key)}</code> ({space.authority}): {space.counts}"
     return MdSpace(summary, about, tuple(_md_line(ln) for ln in space.lines))
 
 
@@ -154,13 +155,16 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_BODY_LIMIT) -> str:
     were left out, and the comment's first lines name everything left out. Items are rendered lazily, so
     a plan of 200,000 changes renders only as far as the budget reaches.
     """
+    # the fields the page shows as they stand: site and scope in code spans, the quiet keys as text
+    view = dataclasses.replace(view, site=md_code(view.site), scope=md_code(view.scope),
+                               quiet=md_text(view.quiet))
     env = environment()
     page = env.get_template("plan.md.j2")
     row, change, block = (env.get_template(n) for n in ("plan_row.md.j2", "plan_change.md.j2",
                                                         "plan_space.md.j2"))
     sources: dict[str, tuple[int, Iterable[Any], Callable[[Any], str]]] = {
-        "findings": (len(view.findings), view.findings, lambda f: f"> - {f}\n"),
-        "notes": (len(view.notes), view.notes, lambda n: f"\n_Note: {n}_\n"),
+        "findings": (len(view.findings), map(md_text, view.findings), lambda f: f"> - {f}\n"),
+        "notes": (len(view.notes), map(md_text, view.notes), lambda n: f"\n_Note: {n}_\n"),
         "removals": (len(view.removals), map(_md_line, view.removals), lambda r: row.render(line=r)),
         "roles": (len(view.roles), map(_md_line, view.roles), lambda r: change.render(l=r)),
         "apps": (len(view.apps), map(_md_line, view.apps), lambda r: change.render(l=r)),
