@@ -16,6 +16,7 @@ from collections.abc import Sequence
 
 from reconciler import __version__
 from reconciler.errors import ExitCode, PolicyError, ReconcilerError
+from reconciler.report.escape import data
 
 COMMANDS: tuple[str, ...] = (
     "validate",
@@ -76,10 +77,10 @@ def _main(argv: Sequence[str] | None) -> int:
         return code
     except PolicyError as err:
         for problem in err.problems:
-            sys.stderr.write(f"{problem}\n")
+            sys.stderr.write(f"{data(str(problem))}\n")
         return int(err.exit_code)
     except ReconcilerError as err:
-        sys.stderr.write(f"error: {err}\n")
+        sys.stderr.write(f"error: {data(str(err))}\n")  # site text is data on the terminal too
         return int(err.exit_code)
     except OSError as err:
         if err.errno not in _OUTPUT_ERRNOS:

@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Mapping
 from typing import TextIO
 
+from reconciler.report.escape import data
+
 Progress = Callable[[str], None]
 
 
@@ -29,7 +31,7 @@ def progress_writer(disabled: bool, env: Mapping[str, str] = os.environ) -> Prog
         return None
 
     def say(message: str) -> None:
-        sys.stderr.write(f"  {message}\n")
+        sys.stderr.write(f"  {data(message)}\n")  # a space name from the site is data
         sys.stderr.flush()
 
     return say

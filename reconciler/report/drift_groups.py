@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from reconciler.drift.findings import AckStatus, DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.model import ADMIN_ROLE, PrincipalKind
-from reconciler.report.escape import md_code, md_text
+from reconciler.report.escape import code, md_text
 
 # The order of the sections: access gained outside the policy first.
 ORDER = (
@@ -171,5 +171,4 @@ def _remedy(remedy: Remedy | None) -> str:
 _cell = md_text  # text from the site is data (report/escape.py)
 
 
-def _code(text: str) -> str:
-    return f"`{md_code(text)}`" if text else ""
+_code = code

@@ -17,7 +17,7 @@ from typing import Any, NamedTuple, TypeVar
 from reconciler.errors import UsageError
 from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import dump_plan
-from reconciler.report.escape import html, md_code, md_text
+from reconciler.report.escape import code, html, md_code, md_text
 from reconciler.report.plan_view import Line, PlanView, SpaceView, build_view
 from reconciler.report.templates import environment
 
@@ -114,8 +114,7 @@ class MdSpace:
 _cell = md_text
 
 
-def _code(text: str) -> str:
-    return f"`{md_code(text)}`" if text else ""
+_code = code
 
 
 def _md_line(line: Line) -> MdLine:
