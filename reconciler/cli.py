@@ -80,7 +80,7 @@ def _main(argv: Sequence[str] | None) -> int:
             sys.stderr.write(f"{data(str(problem))}\n")
         return int(err.exit_code)
     except ReconcilerError as err:
-        sys.stderr.write(f"error: {data(str(err))}\n")  # site text is data on the terminal too
+        sys.stderr.write(f"error: {_lines(str(err))}\n")
         return int(err.exit_code)
     except OSError as err:
         if err.errno not in _OUTPUT_ERRNOS:
@@ -123,6 +123,12 @@ def _silence_stdout() -> None:
         os.close(devnull)
     except (OSError, ValueError, AttributeError):
         pass
+
+
+def _lines(message: str) -> str:
+    """A message as data on the terminal: each of its own lines escaped (a name from the site cannot add a
+    control byte or start a line with a workflow command such as ``::error::``)."""
+    return "\n".join(map(data, message.split("\n")))
 
 
 def _say(line: str) -> None:

@@ -88,7 +88,8 @@ def test_markdown_escapes_table_cells() -> None:
     plan = demo()
     odd = replace(plan.changes[3], principal=Principal(PrincipalKind.GROUP, "a|b<c>"))
     text = render_plan(replace(plan, changes=(odd,)), "markdown")
-    assert "`group:a\\|b<c>`" in text  # in a code span "<" is literal text (no HTML), shown as is
+    # a name holding "<" is escaped text, not a code span (which would show "&lt;" as typed)
+    assert "| group:a\\|b&lt;c> |" in text
 
 
 def test_text_shows_a_single_read_space_revoke_on_one_line() -> None:
