@@ -26,16 +26,15 @@ COLUMN_PAGE = 60  # person or group columns per page
 
 
 def render_html(review: Review) -> str:
-    from reconciler.report.access_render import text_lines  # noqa: PLC0415 - the questions, as text
+    from reconciler.report.access_render import summary_line, summary_lines  # noqa: PLC0415
 
     data = json.dumps(to_json(review), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     data = data.replace("&", "\\u0026").replace("<", "\\u003c").replace(">", "\\u003e")
-    lines = text_lines(review)
-    questions = lines[lines.index("Who can administer each space:"):]
+    questions = summary_lines(review)
     title = f"Access review: {review.site}"
     values = {
         "TITLE": html.escape(title),
-        "SUMMARY": html.escape(lines[0]),
+        "SUMMARY": html.escape(summary_line(review)),
         "QUESTIONS": html.escape("\n".join(questions)),
         "ROW_BATCH": str(ROW_BATCH),
         "COLUMN_PAGE": str(COLUMN_PAGE),

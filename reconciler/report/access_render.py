@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from reconciler.errors import UsageError
 from reconciler.review.jsonform import dumps
 from reconciler.review.model import Grant, PersonAccess, Review, SpaceReview
-from reconciler.review.questions import admins, drifted, guests, undeclared_only
+from reconciler.review.questions import Drifted, admins, drifted, guests, undeclared_only
 
 FORMATS = ("text", "markdown", "csv", "json", "html")
 CSV_COLUMNS = ("space", "person", "guest", "admin", "access", "permissions", "grants")
@@ -69,8 +69,8 @@ def person_text(access: PersonAccess, names: bool) -> str:
     return person.label + (f" ({', '.join(extra)})" if extra else "")
 
 
-def _summary(review: Review) -> str:
-    people = {a.person.ref for s in review.spaces for a in review.people_in(s)}
+def summary_line(review: Review) -> str:
+    people = {ref for s in review.spaces for g in s.grants for ref in review.reach(g)}
     hidden = "" if review.names else "; names hidden (--names shows account ids and display names)"
     return (f"Access review of {safe(review.site)}: {len(review.spaces)} space(s), {len(people)} people with "
             f"access, {len(review.groups)} group(s) read{hidden}")
@@ -99,7 +99,7 @@ def _group_notes(review: Review, space: SpaceReview) -> list[str]:
 
 
 def text_lines(review: Review) -> list[str]:
-    out = [_summary(review), *(f"note: {n}" for n in review.notes)]
+    out = [summary_line(review), *(f"note: {n}" for n in review.notes)]
     for space in review.spaces:
         people = review.people_in(space)
         out += ["", f"{space.key}  {safe(space.name)}  ({space.authority}; {len(people)} people)"]
@@ -138,23 +138,65 @@ def _questions_text(review: Review) -> list[str]:
         out.append("  none")
     out += ["", "People whose access differs from the policy:"]
     drift = drifted(review)
-    for item in drift:
-        parts = []
-        if item.losses:
-            parts.append(f"holds beyond the policy: {', '.join(sorted(item.losses))}")
-        if item.gains:
-            parts.append(f"lacks per the policy: {', '.join(sorted(item.gains))}")
-        out.append(f"  {item.space}: {safe(item.person.label)}: {'; '.join(parts)}")
+    out += [f"  {item.space}: {safe(item.person.label)}: {_drift_text(item)}" for item in drift]
     if not drift:
         out.append("  none")
     return out
+
+
+def summary_lines(review: Review, *, limit: int = 500) -> list[str]:
+    """The reviewer's questions at the principal level (for the HTML report, whose matrix answers them
+    per person): cheap on a site of any size, long lists cut at ``limit`` lines with a count."""
+    out = ["Who can administer each space (principals holding administer/space):"]
+    for space in review.spaces:
+        holders = [_principal_text(review, g) for g in space.grants if "administer/space" in g.permissions]
+        out.append(f"  {space.key}: {safe(', '.join(holders)) if holders else 'nobody'}")
+    out += ["", "Guests and what they reach (exact: group members are read):"]
+    rows = guests(review)
+    for guest in rows:
+        reached = [f"{key} ({'; '.join(g.describe() for g in a.grants)})" for key, a in guest.spaces]
+        where = ", ".join(reached) if reached else "no managed space"
+        out.append(f"  {safe(guest.person.label)}: {safe(where)}")
+    if not rows:
+        out.append("  no guests")
+    out += ["", "Groups holding access that the policy does not name there:"]
+    undeclared = [f"  {space.key}: {safe(_principal_text(review, g))} {g.tail()}" for space in review.spaces
+                  for g in space.grants if g.kind == "group" and g.declared is None]
+    out += _cut(undeclared, limit) or ["  none"]
+    out += ["", "People whose access differs from the policy:"]
+    drift = [f"  {d.space}: {safe(d.person.label)}: {_drift_text(d)}" for d in drifted(review)]
+    out += _cut(drift, limit) or ["  none"]
+    return out
+
+
+def _principal_text(review: Review, grant: Grant) -> str:
+    if grant.kind == "user":
+        return f"user:{review.person(grant.who).label}"
+    if grant.kind == "group":
+        return f"{grant.principal} ({len(review.members(grant.who))} members)"
+    return grant.principal
+
+
+def _drift_text(item: Drifted) -> str:
+    parts = []
+    if item.losses:
+        parts.append(f"holds beyond the policy: {', '.join(sorted(item.losses))}")
+    if item.gains:
+        parts.append(f"lacks per the policy: {', '.join(sorted(item.gains))}")
+    return "; ".join(parts)
+
+
+def _cut(lines: list[str], limit: int) -> list[str]:
+    if len(lines) <= limit:
+        return lines
+    return [*lines[:limit], f"  ... and {len(lines) - limit} more (the CSV and JSON have all of them)"]
 
 
 # -------------------------------------------------------------------------------------------- markdown
 
 
 def markdown_lines(review: Review) -> list[str]:
-    out = [f"## {md(_summary(review))}", "", *(f"> {md(n)}" for n in review.notes)]
+    out = [f"## {md(summary_line(review))}", "", *(f"> {md(n)}" for n in review.notes)]
     for space in review.spaces:
         people = review.people_in(space)
         out += ["", f"### {space.key} {md(space.name)} ({space.authority}, {len(people)} people)", ""]

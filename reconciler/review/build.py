@@ -32,6 +32,7 @@ from reconciler.review.model import (
     PersonInfo,
     Review,
     SpaceReview,
+    applies,
     person_ref,
 )
 
@@ -215,14 +216,7 @@ def _with_drift(review: Review, desired: DesiredState, live: LiveState, roles: _
         space = live.spaces[space_review.key]
         eff = effective_space(desired, space.info)
         assert eff is not None
-        wanted = _policy_grants(space, eff, roles)
-        policy_view = Review(review.site, review.names, review.people, review.groups,
-                             (SpaceReview(space.key, space.info.name, eff.authority.value, wanted),))
-        have = {a.person.ref: a.permissions for a in review.people_in(space_review)}
-        want = {a.person.ref: a.permissions for a in policy_view.people_in(policy_view.spaces[0])}
-        drift = tuple(PersonDrift(ref, have.get(ref, frozenset()), want.get(ref, frozenset()))
-                      for ref in sorted(set(have) | set(want))
-                      if have.get(ref, frozenset()) != want.get(ref, frozenset()))
+        drift = _space_drift(review, space_review.grants, _policy_grants(space, eff, roles))
         spaces.append(SpaceReview(space_review.key, space_review.name, space_review.authority,
                                   space_review.grants, drift))
     people = dict(review.people)
@@ -237,6 +231,45 @@ def _with_drift(review: Review, desired: DesiredState, live: LiveState, roles: _
                     guest=bool(known and known.guest))
     return Review(review.site, review.names, dict(sorted(people.items())), review.groups, tuple(spaces),
                   review.notes)
+
+
+def _by_principal(grants: Iterable[Grant]) -> dict[tuple[str, str], frozenset[str]]:
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    for grant in grants:
+        key = (grant.kind, grant.who)
+        out[key] = out.get(key, frozenset()) | grant.permissions
+    return out
+
+
+def _space_drift(review: Review, have: tuple[Grant, ...], want: tuple[Grant, ...]) -> tuple[PersonDrift, ...]:
+    """People whose permissions differ between the live grants and the policy's. Only the people reached by
+    a principal whose permissions differ can differ (all of them when an access class differs), so only
+    they are expanded: the cost follows the differences, not the space's size."""
+    live_map, want_map = _by_principal(have), _by_principal(want)
+    differing = [k for k in live_map.keys() | want_map.keys() if live_map.get(k) != want_map.get(k)]
+    if not differing:
+        return ()
+    if any(kind == "class" for kind, _ in differing):
+        every = [*have, *want]
+        candidates = {ref for g in every for ref in review.reach(g)}
+    else:
+        candidates = {ref for kind, who in differing
+                      for ref in review.reach(Grant(kind, who, "", frozenset()))}
+    rows = []
+    for ref in sorted(candidates):
+        person = review.person(ref)
+        before, after = _permissions(review, have, person), _permissions(review, want, person)
+        if before != after:
+            rows.append(PersonDrift(ref, before, after))
+    return tuple(rows)
+
+
+def _permissions(review: Review, grants: tuple[Grant, ...], person: PersonInfo) -> frozenset[str]:
+    own = [g for g in grants if g.kind != "class" and review.reaches(g, person.ref)]
+    if not own:
+        return frozenset()
+    every = own + [g for g in grants if g.kind == "class" and applies(g.who, person)]
+    return frozenset().union(*(g.permissions for g in every))
 
 
 def _policy_grants(space: LiveSpace, eff: EffectiveSpace, roles: _Roles) -> tuple[Grant, ...]:

@@ -14,7 +14,7 @@ policy knows the person; the account id and the display name only when the revie
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from reconciler.model import ADMINISTER_SPACE
@@ -129,6 +129,7 @@ class Review:
     spaces: tuple[SpaceReview, ...]  # sorted by key
     notes: tuple[str, ...] = ()
     _index: dict[str, SpaceReview] = field(default_factory=dict, compare=False, repr=False)
+    _sets: dict[str, frozenset[str]] = field(default_factory=dict, compare=False, repr=False)
 
     def space(self, key: str) -> SpaceReview | None:
         if not self._index:
@@ -138,32 +139,46 @@ class Review:
     def person(self, ref: str) -> PersonInfo:
         return self.people.get(ref) or PersonInfo(ref)
 
+    def members(self, group: str) -> frozenset[str]:
+        """The refs of a group's members (empty for a group whose members were not read)."""
+        if group not in self._sets:
+            found = self.groups.get(group)
+            self._sets[group] = frozenset(found.members) if found else frozenset()
+        return self._sets[group]
+
+    def reach(self, grant: Grant) -> Iterable[str]:
+        """The people a user or group grant reaches (access classes reach nobody by name)."""
+        if grant.kind == "user":
+            return (grant.who,)
+        if grant.kind == "group":
+            return self.members(grant.who)
+        return ()
+
+    def reaches(self, grant: Grant, ref: str) -> bool:
+        if grant.kind == "user":
+            return grant.who == ref
+        return grant.kind == "group" and ref in self.members(grant.who)
+
+    def access_of(self, space: SpaceReview, ref: str) -> PersonAccess | None:
+        """One person's access to ``space``, or None when no user or group grant reaches them."""
+        own = [g for g in space.grants if g.kind != "class" and self.reaches(g, ref)]
+        return self._access(space, self.person(ref), own) if own else None
+
     def people_in(self, space: SpaceReview) -> list[PersonAccess]:
         """Every person a user or group grant reaches in ``space``, sorted by label, with the access classes
         that certainly include them added (anonymous: everyone; the licensed classes: non-guests)."""
         reached: dict[str, list[Grant]] = {}
-        classes: list[Grant] = []
         for grant in space.grants:
-            for ref in self._reach(grant):
+            for ref in self.reach(grant):
                 reached.setdefault(ref, []).append(grant)
-            if grant.kind == "class":
-                classes.append(grant)
-        result = []
-        for ref, grants in reached.items():
-            person = self.person(ref)
-            applied = [g for g in classes if applies(g.who, person)]
-            every = (*sorted(grants, key=_grant_order), *applied)
-            permissions = frozenset().union(*(g.permissions for g in every))
-            result.append(PersonAccess(person, permissions, every))
+        result = [self._access(space, self.person(ref), grants) for ref, grants in reached.items()]
         return sorted(result, key=lambda a: (a.person.label, a.person.ref))
 
-    def _reach(self, grant: Grant) -> Iterator[str]:
-        if grant.kind == "user":
-            yield grant.who
-        elif grant.kind == "group":
-            group = self.groups.get(grant.who)
-            if group is not None:
-                yield from group.members
+    def _access(self, space: SpaceReview, person: PersonInfo, own: list[Grant]) -> PersonAccess:
+        applied = [g for g in space.grants if g.kind == "class" and applies(g.who, person)]
+        every = (*sorted(own, key=_grant_order), *applied)
+        permissions = frozenset().union(*(g.permissions for g in every))
+        return PersonAccess(person, permissions, every)
 
 
 def _grant_order(grant: Grant) -> tuple[int, str]:

@@ -19,8 +19,12 @@ def admins(review: Review) -> list[SpaceAdmins]:
     """Who can administer each space: ``administer/space`` among the person's effective permissions."""
     result = []
     for space in review.spaces:
-        people = tuple(a for a in review.people_in(space) if a.admin)
-        principals = tuple(g for g in space.grants if g.kind != "user" and ADMINISTER_SPACE in g.permissions)
+        holding = [g for g in space.grants if ADMINISTER_SPACE in g.permissions]
+        refs = {ref for g in holding for ref in review.reach(g)}
+        found = [review.access_of(space, ref) for ref in refs]
+        people = tuple(sorted((a for a in found if a is not None),
+                              key=lambda a: (a.person.label, a.person.ref)))
+        principals = tuple(g for g in holding if g.kind != "user")
         result.append(SpaceAdmins(space.key, people, principals))
     return result
 
@@ -38,9 +42,10 @@ def guests(review: Review) -> list[GuestReach]:
         ref: [] for ref, p in review.people.items() if p.guest
     }
     for space in review.spaces:
-        for access in review.people_in(space):
-            if access.person.guest:
-                reach.setdefault(access.person.ref, []).append((space.key, access))
+        for ref, found in reach.items():
+            access = review.access_of(space, ref)
+            if access is not None:
+                found.append((space.key, access))
     rows = [GuestReach(review.person(ref), tuple(items)) for ref, items in reach.items()]
     return sorted(rows, key=lambda r: (r.person.label, r.person.ref))
 
@@ -55,10 +60,15 @@ def undeclared_only(review: Review) -> list[Undeclared]:
     """People who reach a space only through groups the policy does not name there (access classes aside)."""
     rows = []
     for space in review.spaces:
-        for access in review.people_in(space):
-            own = [g for g in access.grants if g.kind != "class"]
-            if own and all(g.kind == "group" and g.declared is None for g in own):
-                rows.append(Undeclared(space.key, access))
+        candidates = {ref for g in space.grants if g.kind == "group" and g.declared is None
+                      for ref in review.reach(g)}
+        found = []
+        for ref in candidates:
+            access = review.access_of(space, ref)
+            own = [g for g in access.grants if g.kind != "class"] if access else []
+            if access and all(g.kind == "group" and g.declared is None for g in own):
+                found.append(Undeclared(space.key, access))
+        rows += sorted(found, key=lambda u: (u.access.person.label, u.access.person.ref))
     return rows
 
 
