@@ -77,7 +77,8 @@ def main() -> None:
 
 
 def _parse() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--mode", choices=("groups", "core", "both"), default="both")
     parser.add_argument("--people", type=int, default=5000)
     parser.add_argument("--groups", type=int, default=40)
@@ -90,7 +91,7 @@ def _parse() -> argparse.Namespace:
 
 def _sizes(people: int, groups: int, seed: int) -> dict[str, list[str]]:
     """Group name -> member account ids: all-staff has everyone, the others 20..2,000 drawn by seed."""
-    rng = random.Random(seed)  # noqa: S311 - test data
+    rng = random.Random(seed)
     accounts = [f"5d{i:022x}" for i in range(people)]
     out = {"all-staff": accounts}
     for n in range(1, groups):
@@ -140,7 +141,8 @@ def groups_bench(args: argparse.Namespace) -> None:
     read = sum(len(m.members) for m in members.values())
     print(f"group reads: {len(sizes)} groups, {read} memberships ({args.people} people), latency "
           f"{args.latency_ms:g} ms, concurrency {args.concurrency}")
-    print(f"  calls: {total} (expected pages {sum(pages.values())}); calls per group {total / len(sizes):.2f}; "
+    print(f"  calls: {total} (expected pages {sum(pages.values())}); "
+          f"calls per group {total / len(sizes):.2f}; "
           f"largest group {max(len(a) for a in sizes.values())} members = {max(pages.values())} pages")
     print(f"  wall {wall:.2f} s; lower bound {bound:.2f} s; ratio {wall / bound:.2f}")
 
@@ -150,7 +152,7 @@ def groups_bench(args: argparse.Namespace) -> None:
 
 def _core_states(spaces: int, people: int, groups: int, seed: int) -> tuple[DesiredState, LiveState,
                                                                             dict[str, GroupMembers]]:
-    rng = random.Random(seed)  # noqa: S311 - test data
+    rng = random.Random(seed)
     sizes = _sizes(people, groups, seed)
     names = sorted(sizes)
     accounts = sizes["all-staff"]
