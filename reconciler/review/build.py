@@ -26,6 +26,7 @@ from reconciler.model import (
 )
 from reconciler.policy.resolve import effective_space
 from reconciler.review.model import (
+    CUSTOM,
     Grant,
     GroupInfo,
     PersonDrift,
@@ -35,8 +36,6 @@ from reconciler.review.model import (
     applies,
     person_ref,
 )
-
-CUSTOM = "custom access: "
 
 
 def groups_to_read(desired: DesiredState, live: LiveState) -> dict[str, str]:

@@ -11,13 +11,14 @@ import json
 from typing import Any
 
 from reconciler.errors import UsageError
-from reconciler.review.model import Grant, GroupInfo, PersonDrift, PersonInfo, Review, SpaceReview
+from reconciler.review.model import CUSTOM, Grant, GroupInfo, PersonDrift, PersonInfo, Review, SpaceReview
 
 FORMAT = "reconciler-access-review"
 VERSION = 1
 
 
 def to_json(review: Review) -> dict[str, Any]:
+    roles = _roles(review)
     return {
         "format": FORMAT,
         "version": VERSION,
@@ -25,6 +26,7 @@ def to_json(review: Review) -> dict[str, Any]:
         "names": review.names,
         "notes": list(review.notes),
         "people": {ref: _person(p) for ref, p in sorted(review.people.items())},
+        "roles": {name: sorted(perms) for name, perms in sorted(roles.items())},
         "groups": {name: {"members": list(g.members), **({"missing": True} if g.missing else {})}
                    for name, g in sorted(review.groups.items())},
         "spaces": [
@@ -32,7 +34,7 @@ def to_json(review: Review) -> dict[str, Any]:
                 "key": s.key,
                 "name": s.name,
                 "authority": s.authority,
-                "grants": [_grant(g) for g in s.grants],
+                "grants": [_grant(g, roles) for g in s.grants],
                 "drift": [{"person": d.ref, "live": sorted(d.live), "policy": sorted(d.policy)}
                           for d in s.drift],
             }
@@ -56,8 +58,21 @@ def _person(p: PersonInfo) -> dict[str, Any]:
     return out
 
 
-def _grant(g: Grant) -> dict[str, Any]:
-    out: dict[str, Any] = {"principal": g.principal, "access": g.access, "permissions": sorted(g.permissions)}
+def _roles(review: Review) -> dict[str, frozenset[str]]:
+    """Role name -> permissions, for every role whose grants all carry the same permissions: such grants
+    leave ``permissions`` out (the role table says it once), which keeps a large review small."""
+    seen: dict[str, set[frozenset[str]]] = {}
+    for space in review.spaces:
+        for grant in space.grants:
+            if not grant.access.startswith(CUSTOM):
+                seen.setdefault(grant.access, set()).add(grant.permissions)
+    return {name: next(iter(sets)) for name, sets in seen.items() if len(sets) == 1}
+
+
+def _grant(g: Grant, roles: dict[str, frozenset[str]]) -> dict[str, Any]:
+    out: dict[str, Any] = {"principal": g.principal, "access": g.access}
+    if roles.get(g.access) != g.permissions:
+        out["permissions"] = sorted(g.permissions)
     if g.declared:
         out["declared"] = g.declared
     if g.policy:
@@ -74,6 +89,7 @@ def from_json(data: Any, where: str) -> Review:
         raise UsageError(f"{where}: access review version {data.get('version')!r} is not supported "
                          f"(this reconciler reads version {VERSION})")
     try:
+        roles = {name: frozenset(perms) for name, perms in data.get("roles", {}).items()}
         people = {ref: PersonInfo(ref, p.get("handle"), p.get("account_id"), p.get("name"),
                                   bool(p.get("guest")))
                   for ref, p in data["people"].items()}
@@ -82,7 +98,7 @@ def from_json(data: Any, where: str) -> Review:
         spaces = tuple(
             SpaceReview(
                 s["key"], s.get("name", ""), s.get("authority", ""),
-                tuple(_grant_from(g) for g in s["grants"]),
+                tuple(_grant_from(g, roles) for g in s["grants"]),
                 tuple(PersonDrift(d["person"], frozenset(d["live"]), frozenset(d["policy"]))
                       for d in s.get("drift", ())),
             )
@@ -95,6 +111,7 @@ def from_json(data: Any, where: str) -> Review:
                   tuple(data.get("notes", ())))
 
 
-def _grant_from(g: dict[str, Any]) -> Grant:
+def _grant_from(g: dict[str, Any], roles: dict[str, frozenset[str]]) -> Grant:
     kind, _, who = str(g["principal"]).partition(":")
-    return Grant(kind, who, g["access"], frozenset(g["permissions"]), g.get("declared"), g.get("policy"))
+    perms = frozenset(g["permissions"]) if "permissions" in g else roles[g["access"]]
+    return Grant(kind, who, g["access"], perms, g.get("declared"), g.get("policy"))

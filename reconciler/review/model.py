@@ -24,6 +24,7 @@ ANONYMOUS = "anonymous-users"
 # documented (confluence-api.md §6.4), so a guest is never given their permissions.
 LICENSED_CLASSES = frozenset({"authenticated-users", "all-licensed-users"})
 ARROW = "\u2192"
+CUSTOM = "custom access: "  # a grant of individual (legacy) permissions: "custom access: read/space"
 
 
 def person_ref(account_id: str) -> str:
