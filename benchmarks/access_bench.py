@@ -146,7 +146,8 @@ def groups_bench(args: argparse.Namespace) -> None:
     print(f"  calls: {total} (expected pages {sum(pages.values())}); "
           f"calls per group {total / len(sizes):.2f}; "
           f"largest group {max(len(a) for a in sizes.values())} members = {max(pages.values())} pages")
-    print(f"  wall {wall:.2f} s; lower bound {bound:.2f} s; ratio {wall / bound:.2f}")
+    ratio = f"; ratio {wall / bound:.2f}" if bound else ""
+    print(f"  wall {wall:.2f} s; lower bound {bound:.2f} s{ratio}")
 
 
 # ------------------------------------------------------------------------------------------------- core

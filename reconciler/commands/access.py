@@ -1,7 +1,7 @@
 """`reconciler access [POLICY_DIR]`: who can see, edit or administer each managed space, and through what.
 
 Read-only. Group members are read from the site (once per group). ``--diff OLD.json NEW.json`` compares two
-saved reviews instead (no site read). Exit 0, or 1 on any error. See docs/commands/access.md.
+saved reviews and ``--from REVIEW.json`` renders a saved one (neither reads the site). Exit 0, or 1 on any error. See docs/commands/access.md.
 """
 
 from __future__ import annotations
@@ -44,6 +44,8 @@ def register(sub: Any) -> None:
     parser.add_argument("--names", action="store_true",
                         help="include account ids and display names (off by default: reports get shared)")
     parser.add_argument("--out", metavar="FILE", default=None, help="write the report here instead of stdout")
+    parser.add_argument("--from", dest="saved", metavar="REVIEW.json", default=None,
+                        help="render a review saved with --format json instead of reading the site")
     parser.add_argument("--diff", nargs=2, metavar=("OLD.json", "NEW.json"), default=None,
                         help="compare two saved reviews: who gained, lost or changed access")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
@@ -53,6 +55,10 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     if args.diff:
         text = _diff(args.diff[0], args.diff[1], args.format)
+    elif args.saved:
+        from reconciler.report.access_render import render_access  # noqa: PLC0415
+
+        text = render_access(_load(args.saved), args.format)
     else:
         from reconciler.access_flow import run_access  # noqa: PLC0415 - keeps `--help` light
         from reconciler.report.access_render import render_access  # noqa: PLC0415

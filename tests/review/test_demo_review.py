@@ -160,3 +160,14 @@ def test_the_matrix_drawn_in_a_real_browser_matches_the_csv(demo: Review, tmp_pa
     expected = {(r["space"], r["person"], r["permissions"]) for r in _csv(demo)
                 if not r["person"].startswith("class:")}
     assert cells.cells == expected
+
+
+def test_a_saved_review_renders_every_format_as_the_live_one_did(demo: Review, tmp_path: Path) -> None:
+    from reconciler.cli import main
+
+    saved = tmp_path / "review.json"
+    saved.write_text(render_access(demo, "json"), encoding="utf-8")
+    for fmt in ("csv", "text", "html"):
+        out = tmp_path / f"out.{fmt}"
+        assert main(["access", "--from", str(saved), "--format", fmt, "--out", str(out)]) == 0
+        assert out.read_text(encoding="utf-8") == render_access(demo, fmt)
