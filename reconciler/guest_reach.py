@@ -8,8 +8,11 @@ A guest reaches a space through (``Path.via``):
 - ``class``: an access class: ``anonymous-users`` reaches everyone, guests included (confluence-api.md §6.4,
   ``certain``); whether ``authenticated-users`` and ``all-licensed-users`` include guests is not documented
   (``certain`` False, said in ``note``); the admin classes never include a guest;
-- ``group``: a role assigned to a group. Group memberships are not read by the tool (offline, and no
-  bulk membership API is used), so the path is possible, not certain: ``note`` says so.
+- ``group``: a role assigned to a group. With the group members read from the site (``members``, the
+  access review's read: ``membersByGroupId``, once per group), the path is exact: it exists, certainly, for
+  a guest who is a member, and not at all for one who is not. A group whose members the site cannot name
+  (a deleted group still holding access) stays possible, and so does every group path when ``members`` is
+  None (offline), with ``note`` saying why.
 
 Only managed spaces are read, so spaces the policy does not manage are not covered (``GuestReach`` says
 nothing about them). A single-space guest is assigned one space (plus any space with anonymous access,
@@ -22,7 +25,15 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import READ_SPACE, DesiredState, LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.model import (
+    READ_SPACE,
+    DesiredState,
+    GroupMembers,
+    LiveSpace,
+    LiveState,
+    Principal,
+    PrincipalKind,
+)
 
 ANONYMOUS = "anonymous-users"
 _UNDOCUMENTED_CLASSES = {
@@ -30,6 +41,7 @@ _UNDOCUMENTED_CLASSES = {
     "all-licensed-users": "if guests count as licensed users (not documented)",
 }
 GROUP_NOTE = "if a member of the group (group memberships are not read)"
+GROUP_UNKNOWN_NOTE = "if a member of the group (the site cannot name its members)"
 GROUPS_ROUTE = "groups (memberships are not read)"
 
 
@@ -93,7 +105,7 @@ class GuestReach:
         routes: dict[str, set[str]] = {}
         for path in self.paths:
             if not path.certain:
-                route = GROUPS_ROUTE if path.via == "group" else f"{path.principal}, {path.note}"
+                route = GROUPS_ROUTE if path.note == GROUP_NOTE else f"{path.principal}, {path.note}"
                 routes.setdefault(route, set()).add(path.space)
         for route, keys in sorted(routes.items()):
             out.append(f"  possibly through {route}: {', '.join(sorted(keys))}")
@@ -109,8 +121,11 @@ class GuestReach:
         }
 
 
-def guest_reach(desired: DesiredState, live: LiveState) -> list[GuestReach]:
-    """One entry per guest of the policy (by handle), with every path to a managed space."""
+def guest_reach(
+    desired: DesiredState, live: LiveState, members: Mapping[str, GroupMembers] | None = None
+) -> list[GuestReach]:
+    """One entry per guest of the policy (by handle), with every path to a managed space; exact through
+    groups when ``members`` (group name -> members read from the site) is given."""
     shared = [path for space in live.spaces.values() for path in _shared_paths(space)]
     result = []
     for person in sorted(desired.people.values(), key=lambda p: p.handle):
@@ -118,9 +133,23 @@ def guest_reach(desired: DesiredState, live: LiveState) -> list[GuestReach]:
             continue
         me = Principal(PrincipalKind.USER, person.account_id, label=person.handle)
         own = [path for space in live.spaces.values() for path in _own_paths(space, me)]
-        paths = sorted([*own, *shared], key=lambda p: (p.space, not p.certain, p.via, p.principal.ref))
+        mine = [_exact(path, person.account_id, members) for path in shared]
+        paths = sorted([*own, *(p for p in mine if p is not None)],
+                       key=lambda p: (p.space, not p.certain, p.via, p.principal.ref))
         result.append(GuestReach(person.handle, person.account_id, tuple(paths)))
     return result
+
+
+def _exact(path: Path, account_id: str, members: Mapping[str, GroupMembers] | None) -> Path | None:
+    """A group path made exact by the members read: certain for a member, gone for anyone else."""
+    if path.via != "group" or members is None:
+        return path
+    group = members.get(path.principal.id)
+    if group is None or group.missing:
+        return Path(path.space, "group", path.principal, path.access, certain=False, note=GROUP_UNKNOWN_NOTE)
+    if any(m.account_id == account_id for m in group.members):
+        return Path(path.space, "group", path.principal, path.access, certain=True)
+    return None
 
 
 def _own_paths(space: LiveSpace, me: Principal) -> Iterable[Path]:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from reconciler.confluence.fetch import fetch_live
+from reconciler.confluence.members import fetch_group_members
 from reconciler.confluence.session import effective_site_url, open_client
 from reconciler.drift.classify import custom_access, detect_drift
 from reconciler.drift.findings import DriftReport
@@ -25,6 +26,7 @@ from reconciler.errors import ApiError, UsageError
 from reconciler.guest_reach import guest_reach
 from reconciler.model import PrincipalKind
 from reconciler.pipeline import app_policy_notes, with_app_policies
+from reconciler.review.build import groups_to_read
 
 if TYPE_CHECKING:
     import httpx
@@ -54,12 +56,14 @@ def run_drift(
     with open_client(desired.site.url, read_only=True, env=env, transport=transport,
                      state_dir=state_dir) as client:
         live = fetch_live(client, desired, progress=progress, allow_missing=True, list_all=True)
+        # guest reach is exact through groups: the members of every group holding access, once each
+        members = fetch_group_members(client, groups_to_read(desired, live), progress=progress)
         notes = app_policy_notes(desired, env, verb="checked")
         if desired.data_security is not None and not notes:
             live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir)
         report = detect_drift(desired, live, today=today or today_utc())
         names = display_names(client, report)
-    reach = tuple(guest_reach(desired, live))
+    reach = tuple(guest_reach(desired, live, members))
     return dataclasses.replace(report, guest_reach=reach, notes=notes, names=names)
 
 

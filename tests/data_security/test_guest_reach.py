@@ -72,3 +72,27 @@ def test_a_guest_with_one_space_has_no_warning() -> None:
 def test_people_who_are_not_guests_are_not_listed() -> None:
     policy = desired(people=[Person("alice", "a1", False, SRC)])
     assert guest_reach(policy, state_with(space("DOCS", {user("a1"): "Admin"}))) == []
+
+
+def test_with_group_members_read_guest_reach_through_groups_is_exact() -> None:
+    from reconciler.model import GroupMembers, Member
+
+    policy = desired(people=[Person("gina", GINA, True, SRC)])
+    site = state_with(
+        space("DOCS", {group("engineering"): "Collaborator"}),
+        space("OPS", {group("contractors"): "Viewer"}),
+        space("OLD", {group("gone"): "Viewer"}),
+    )
+    members = {
+        "engineering": GroupMembers("engineering", "g1", (Member("a1"),)),
+        "contractors": GroupMembers("contractors", "g2", (Member(GINA, "Gina", guest=True),)),
+        "gone": GroupMembers("gone", "g3", (), missing=True),
+    }
+    [reach] = guest_reach(policy, site, members)
+    assert reach.spaces == ("OPS",)
+    assert reach.possible_spaces == ("OLD",)
+    assert reach.lines() == [
+        "user:gina: 1 space(s), 1 more possible",
+        "  OPS: Viewer through group:contractors",
+        "  possibly through group:gone, if a member of the group (the site cannot name its members): OLD",
+    ]
