@@ -1,7 +1,8 @@
 """`reconciler access [POLICY_DIR]`: who can see, edit or administer each managed space, and through what.
 
 Read-only. Group members are read from the site (once per group). ``--diff OLD.json NEW.json`` compares two
-saved reviews and ``--from REVIEW.json`` renders a saved one (neither reads the site). Exit 0, or 1 on any error. See docs/commands/access.md.
+saved reviews and ``--from REVIEW.json`` renders a saved one (neither reads the site). Exit 0, or 1 on any
+error. See docs/commands/access.md.
 """
 
 from __future__ import annotations
