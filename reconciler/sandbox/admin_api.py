@@ -45,7 +45,6 @@ from __future__ import annotations
 import hmac
 import re
 import uuid
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -53,13 +52,14 @@ from reconciler.confluence import dsp_wire as wire
 from reconciler.model import (
     ALL_APPS,
     CONTAINER,
-    MAX_OVERRIDE_APPS,
     MAX_OVERRIDE_SPACES,
     ORG,
     DataSecurityPolicy,
     DsRule,
     Effect,
 )
+from reconciler.sandbox import admin_rules as rules
+from reconciler.sandbox.admin_rules import NO_ORG_RULE, RESOURCES, AdminHttpError
 from reconciler.sandbox.failures import HttpError
 from reconciler.sandbox.http import REASONS, Request, Response, decode_cursor, encode_cursor
 
@@ -75,28 +75,6 @@ _V1 = re.compile(
 PUBLISH = "publishDraftPolicies"
 DEFAULT_PAGE = 20
 MAX_PAGE = 100
-_IDS = uuid.UUID("6f1c2d3e-4a5b-4c6d-8e7f-8091a2b3c4d5")  # namespace of the sandbox's policy ids
-_ATTRIBUTES = frozenset(
-    {"createdAt", "id", "metadata", "name", "ownerId", "queryData", "rule", "status", "type", "updatedAt"}
-)  # [schema] ModelsDataSecurityPolicyAttributes
-_METADATA = frozenset(
-    {"createdBy", "description", "hasHadCoverage", "lastUpdatedBy", wire.COVERAGE, "systemTag"}
-)  # [schema]
-NO_ORG_RULE = "The draft org-wide policy does not contain the rule being overridden"  # [cookbook]
-REDUNDANT = "Redundant draft override rule found"  # [cookbook]
-RESOURCES = "_resources"  # where the sandbox keeps a policy's resources (never sent as an attribute)
-
-
-class AdminHttpError(HttpError):
-    """An HttpError with an Admin API error code."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(status, message)
-        self.code = code
-
-
-def _bad(code: str, message: str) -> AdminHttpError:
-    return AdminHttpError(400, code, message)
 
 
 def handle(site: Site, request: Request) -> Response:
@@ -163,7 +141,7 @@ def _route_v2(site: Site, request: Request, policy_id: str | None) -> Response:
     else:
         if request.method == "GET":
             with site.reading() as state:
-                return Response.json(200, {"data": _public(_policy(state, policy_id))})
+                return Response.json(200, {"data": rules.public(rules.find_policy(state, policy_id))})
         if request.method == "PUT":
             return _update(site, request, policy_id)
     raise AdminHttpError(405, "ADMIN-405-1", f"{request.method} is not allowed on {request.path}")
@@ -185,7 +163,7 @@ def _list(site: Site, request: Request) -> Response:
     wanted_type = request.param("type")
     with site.reading() as state:
         items = [
-            _public(p)
+            rules.public(p)
             for p in state.org_policies.values()
             if wanted_type is None or p["attributes"].get("type") == wanted_type
         ]
@@ -210,15 +188,15 @@ def _limit(request: Request) -> int:
     if raw is None:
         return DEFAULT_PAGE
     if not raw.isdigit() or not 1 <= int(raw) <= MAX_PAGE:
-        raise _bad("ADMIN-400-1", f"'limit' must be an integer between 1 and {MAX_PAGE}")
+        raise rules.bad("ADMIN-400-1", f"'limit' must be an integer between 1 and {MAX_PAGE}")
     return int(raw)
 
 
 def _create(site: Site, request: Request) -> Response:
-    attributes = _attributes(request)
+    attributes = rules.read_attributes(request)
     with site.writing() as state:
-        _check_draft(state, attributes, None)
-        policy_id = _new_id(state)
+        rules.check_draft(state, attributes, None)
+        policy_id = rules.new_id(state)
         stored = {
             "id": policy_id,
             "type": wire.RESOURCE_TYPE,
@@ -226,29 +204,29 @@ def _create(site: Site, request: Request) -> Response:
             RESOURCES: [],
         }
         state.org_policies[policy_id] = stored
-    return Response.json(wire.CREATED, {"data": _public(stored)})
+    return Response.json(wire.CREATED, {"data": rules.public(stored)})
 
 
 def _update(site: Site, request: Request, policy_id: str) -> Response:
-    attributes = _attributes(request)
+    attributes = rules.read_attributes(request)
     with site.writing() as state:
-        current = _policy(state, policy_id)
-        _require_draft(current, "updated")
-        old_level, new_level = _level(current["attributes"]), _level(attributes)
+        current = rules.find_policy(state, policy_id)
+        rules.require_draft(current, "updated")
+        old_level, new_level = rules.level_of(current["attributes"]), rules.level_of(attributes)
         if old_level != new_level:
-            raise _bad(
+            raise rules.bad(
                 "ADMIN-400-4", f"The coverage level of a policy cannot change once set (it is {old_level})"
             )
-        _check_draft(state, attributes, policy_id)
+        rules.check_draft(state, attributes, policy_id)
         current["attributes"] = {**attributes, "id": policy_id, "status": wire.STATUS_DRAFT}
-    return Response.json(wire.UPDATED, {"data": _public(current)})
+    return Response.json(wire.UPDATED, {"data": rules.public(current)})
 
 
 def _delete(site: Site, policy_id: str) -> Response:
     with site.writing() as state:
-        current = _policy(state, policy_id)
+        current = rules.find_policy(state, policy_id)
         current["attributes"]["status"] = wire.STATUS_DELETED
-    return Response.json(wire.DELETED, {"data": _public(current)})
+    return Response.json(wire.DELETED, {"data": rules.public(current)})
 
 
 def _publish(site: Site, request: Request) -> Response:
@@ -256,7 +234,7 @@ def _publish(site: Site, request: Request) -> Response:
     rule = body.get("ruleName") if isinstance(body, dict) else None
     operations = body.get("policyOperations") if isinstance(body, dict) else None
     if rule not in wire.RULE_NAMES or not isinstance(operations, list) or not operations:
-        raise _bad(
+        raise rules.bad(
             "ADMIN-400-1",
             'The body must be {"ruleName": <rule>, "policyOperations": [{"policyId", "action": "PUBLISH"}]}',
         )
@@ -264,28 +242,29 @@ def _publish(site: Site, request: Request) -> Response:
         drafts = []
         for op in operations:
             if not isinstance(op, dict) or op.get("action") != wire.ACTION_PUBLISH:
-                raise _bad("ADMIN-400-1", 'Each policy operation is {"policyId", "action": "PUBLISH"}')
-            policy = _policy(state, str(op.get("policyId")))
-            _require_draft(policy, "published")
+                raise rules.bad("ADMIN-400-1", 'Each policy operation is {"policyId", "action": "PUBLISH"}')
+            policy = rules.find_policy(state, str(op.get("policyId")))
+            rules.require_draft(policy, "published")
             if rule not in policy["attributes"]["rule"]:
-                raise _bad("ADMIN-400-1", f"Policy {policy['id']} has no {rule} rule")
+                raise rules.bad("ADMIN-400-1", f"Policy {policy['id']} has no {rule} rule")
             drafts.append(policy)
         batch = {p["id"] for p in drafts}
         for policy in drafts:
-            if _level(policy["attributes"]) != ORG:
-                subject = _subject(policy["attributes"], rule)
+            if rules.level_of(policy["attributes"]) != ORG:
+                subject = rules.subject_of(policy["attributes"], rule)
                 if not any(
-                    _has_org_rule(p, rule, subject) and (p["id"] in batch or _status(p) == "published")
+                    rules.has_org_rule(p, rule, subject)
+                    and (p["id"] in batch or rules.status_of(p) == "published")
                     for p in state.org_policies.values()
                 ):
-                    raise _bad("ADMIN-400-24", NO_ORG_RULE)
+                    raise rules.bad("ADMIN-400-24", NO_ORG_RULE)
         for policy in drafts:
-            key = _key(policy["attributes"])
+            key = rules.key_of(policy["attributes"])
             for other in state.org_policies.values():
                 if (
                     other["id"] not in batch
-                    and _status(other) == wire.STATUS_PUBLISHED
-                    and _key(other["attributes"]) == key
+                    and rules.status_of(other) == wire.STATUS_PUBLISHED
+                    and rules.key_of(other["attributes"]) == key
                 ):
                     other["attributes"]["status"] = wire.STATUS_DELETED  # replaced by the draft
             policy["attributes"]["status"] = wire.STATUS_PUBLISHED
@@ -309,7 +288,7 @@ def _list_resources(site: Site, request: Request, policy_id: str) -> Response:
     limit = _limit(request)
     offset = decode_cursor(request.param("cursor"))
     with site.reading() as state:
-        items = [dict(r) for r in _policy(state, policy_id)[RESOURCES]]
+        items = [dict(r) for r in rules.find_policy(state, policy_id)[RESOURCES]]
     return Response.json(200, _page(request, items, offset, limit))
 
 
@@ -317,12 +296,12 @@ def _add_resource(site: Site, request: Request, policy_id: str) -> Response:
     body = request.json()
     ari = body.get("id") if isinstance(body, dict) else None
     if not isinstance(ari, str) or not ari:
-        raise _bad("ADMIN-400-1", 'The body must be {"id": <resource ARI>}')
+        raise rules.bad("ADMIN-400-1", 'The body must be {"id": <resource ARI>}')
     with site.writing() as state:
-        policy = _policy(state, policy_id)
-        _require_draft(policy, "given resources")
-        if _level(policy["attributes"]) == ORG:
-            raise _bad(
+        policy = rules.find_policy(state, policy_id)
+        rules.require_draft(policy, "given resources")
+        if rules.level_of(policy["attributes"]) == ORG:
+            raise rules.bad(
                 "ADMIN-400-4", "An org-wide policy covers the whole organization; it takes no resources"
             )
         parsed = wire.parse_space_ari(ari)
@@ -332,14 +311,14 @@ def _add_resource(site: Site, request: Request, policy_id: str) -> Response:
             or not parsed[1].isdigit()
             or int(parsed[1]) not in state.spaces
         ):
-            raise _bad(
+            raise rules.bad(
                 "ADMIN-400-4", f"Resource {ari} is not a space of a product instance of this organization"
             )
         resources = policy[RESOURCES]
         if any(r["id"] == ari for r in resources):
             return Response.json(wire.RESOURCE_ADDED, next(r for r in resources if r["id"] == ari))
         if len(resources) >= MAX_OVERRIDE_SPACES:
-            raise _bad("ADMIN-400-2", f"An override covers at most {MAX_OVERRIDE_SPACES} spaces")
+            raise rules.bad("ADMIN-400-2", f"An override covers at most {MAX_OVERRIDE_SPACES} spaces")
         resource = {"id": ari, "applicationStatus": "validating"}
         resources.append(resource)
     return Response.json(wire.RESOURCE_ADDED, dict(resource))
@@ -347,156 +326,13 @@ def _add_resource(site: Site, request: Request, policy_id: str) -> Response:
 
 def _remove_resource(site: Site, policy_id: str, ari: str) -> Response:
     with site.writing() as state:
-        policy = _policy(state, policy_id)
-        _require_draft(policy, "changed")
+        policy = rules.find_policy(state, policy_id)
+        rules.require_draft(policy, "changed")
         before = len(policy[RESOURCES])
         policy[RESOURCES] = [r for r in policy[RESOURCES] if r["id"] != ari]
         if len(policy[RESOURCES]) == before:
             raise AdminHttpError(404, "ADMIN-404-6", f"Resource {ari} not found in policy {policy_id}")
     return Response(wire.DELETED)
-
-
-# ----------------------------------------------------------------------------------------- validation
-
-
-def _attributes(request: Request) -> dict[str, Any]:
-    body = request.json()
-    data = body.get("data") if isinstance(body, dict) else None
-    if not isinstance(data, dict) or data.get("type") != wire.RESOURCE_TYPE:
-        raise _bad("ADMIN-400-1", 'The body must be {"data": {"type": "policy", "attributes": {...}}}')
-    attributes = data.get("attributes")
-    if not isinstance(attributes, dict):
-        raise _bad("ADMIN-400-1", "'data.attributes' must be an object")
-    unknown = sorted(set(attributes) - _ATTRIBUTES)
-    if unknown:
-        raise _bad("ADMIN-400-1", f"Unknown attributes: {', '.join(unknown)}")
-    if attributes.get("type") != wire.POLICY_TYPE:
-        raise _bad("ADMIN-400-1", f"'type' must be {wire.POLICY_TYPE}")
-    name = attributes.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise _bad("ADMIN-400-1", "'name' is required")
-    if attributes.get("status", wire.STATUS_DRAFT) != wire.STATUS_DRAFT:
-        raise _bad(
-            "ADMIN-400-1",
-            "Policies are created and updated as drafts; publish them with publishDraftPolicies",
-        )
-    metadata = attributes.get(wire.METADATA)
-    if not isinstance(metadata, dict) or set(metadata) - _METADATA:
-        raise _bad("ADMIN-400-1", "'metadata' must be an object of the published metadata fields")
-    level = metadata.get(wire.COVERAGE)
-    if level not in wire.COVERAGE_LEVELS:
-        raise _bad(
-            "ADMIN-400-1", f"'metadata.policyCoverageLevel' must be one of {', '.join(wire.COVERAGE_LEVELS)}"
-        )
-    _check_rules(attributes.get(wire.RULE), level)
-    return {k: v for k, v in attributes.items() if k not in ("id", "status")}
-
-
-def _check_rules(rules: Any, level: str) -> None:
-    if not isinstance(rules, dict) or not rules or (len(rules) > 1 and level != ORG):
-        raise _bad(
-            "ADMIN-400-1", "Each policy must contain exactly one rule (an org-wide policy may hold several)"
-        )
-    for name, body in rules.items():
-        if name not in wire.RULE_NAMES:
-            raise _bad("ADMIN-400-1", f"Unknown rule {name}; rules: {', '.join(wire.RULE_NAMES)}")
-        allowed = {wire.EFFECT, wire.SUBJECT} if name == DsRule.APP_ACCESS else {wire.EFFECT}
-        if (
-            not isinstance(body, dict)
-            or set(body) - allowed
-            or body.get(wire.EFFECT) not in ("block", "allow")
-        ):
-            raise _bad(
-                "ADMIN-400-1",
-                f'Rule {name} must be {{"effect": "block" | "allow"}}'
-                + (" with a subjectId" if name == DsRule.APP_ACCESS else ""),
-            )
-        if name == DsRule.APP_ACCESS:
-            subject = body.get(wire.SUBJECT)
-            if not isinstance(subject, str) or not (subject == ALL_APPS or subject.startswith("ari:cloud:")):
-                raise _bad("ADMIN-400-1", "appAccess.subjectId must be all_apps or an app ARI")
-            if level not in wire.APP_ACCESS_LEVELS:
-                raise _bad("ADMIN-400-1", "App access rules support CONTAINER and ORG coverage only")
-
-
-def _check_draft(state: SiteState, attributes: Mapping[str, Any], itself: str | None) -> None:
-    level = _level(attributes)
-    rules = attributes[wire.RULE]
-    others = [p for p in state.org_policies.values() if p["id"] != itself]
-    if level != ORG:
-        for rule in rules:
-            subject = _subject(attributes, rule)
-            if not any(_has_org_rule(p, rule, subject) and _status(p) != wire.STATUS_DELETED for p in others):
-                raise _bad("ADMIN-400-24", NO_ORG_RULE)
-    key = _key(attributes)
-    if any(_status(p) == wire.STATUS_DRAFT and _key(p["attributes"]) == key for p in others):
-        raise _bad("ADMIN-400-25", REDUNDANT)
-    subject = _subject(attributes, DsRule.APP_ACCESS.value)
-    if subject not in ("", ALL_APPS):
-        same_level = {
-            _subject(p["attributes"], DsRule.APP_ACCESS.value)
-            for p in others
-            if _status(p) != wire.STATUS_DELETED and _level(p["attributes"]) == level
-        }
-        if len(same_level - {"", ALL_APPS, subject}) >= MAX_OVERRIDE_APPS:
-            raise _bad("ADMIN-400-3", f"An app override holds at most {MAX_OVERRIDE_APPS} apps")
-
-
-def _require_draft(policy: Mapping[str, Any], verb: str) -> None:
-    status = _status(policy)
-    if status != wire.STATUS_DRAFT:
-        raise _bad(
-            "ADMIN-400-5",
-            f"Policy {policy['id']} is {status}; only a draft can be {verb} "
-            "(publishDraftPolicies is the only way to modify published policies)",
-        )
-
-
-def _has_org_rule(policy: Mapping[str, Any], rule: str, subject: str) -> bool:
-    attributes = policy["attributes"]
-    return (
-        _level(attributes) == ORG and rule in attributes[wire.RULE] and _subject(attributes, rule) == subject
-    )
-
-
-def _level(attributes: Mapping[str, Any]) -> str:
-    return str(attributes[wire.METADATA][wire.COVERAGE])
-
-
-def _subject(attributes: Mapping[str, Any], rule: str) -> str:
-    body = attributes[wire.RULE].get(rule)
-    return str(body.get(wire.SUBJECT, "")) if isinstance(body, dict) else ""
-
-
-def _key(attributes: Mapping[str, Any]) -> tuple[str, tuple[tuple[str, str], ...]]:
-    """Rule(s), level and subject: what "the same draft" and "replaced on publish" compare."""
-    rules = attributes[wire.RULE]
-    return (_level(attributes), tuple(sorted((r, _subject(attributes, r)) for r in rules)))
-
-
-def _status(policy: Mapping[str, Any]) -> str:
-    return str(policy["attributes"].get("status", ""))
-
-
-def _policy(state: SiteState, policy_id: str) -> dict[str, Any]:
-    policy = state.org_policies.get(policy_id)
-    if policy is None:
-        raise AdminHttpError(404, "ADMIN-404-5", f"Policy {policy_id} not found")
-    return policy
-
-
-def _public(stored: Mapping[str, Any]) -> dict[str, Any]:
-    """The policy as the API shows it: the sandbox's resource list stays inside."""
-    return {k: v for k, v in stored.items() if k != RESOURCES}
-
-
-def _new_id(state: SiteState) -> str:
-    number = len(state.org_policies)
-    while True:
-        candidate = str(uuid.uuid5(_IDS, f"{state.org_id}:{number}"))
-        if candidate not in state.org_policies:
-            return candidate
-        number += 1
 
 
 # ------------------------------------------------------------------------------------------- seeding
@@ -507,7 +343,7 @@ def add_policy(state: SiteState, policy: DataSecurityPolicy, *, status: str = wi
 
     ``policy.spaces`` are space keys of the site. No lifecycle checks: this is how a hand edit looks.
     """
-    policy_id = _new_id(state)
+    policy_id = rules.new_id(state)
     body = wire.policy_body(policy, policy.name or f"{policy.rule.value} {policy.coverage}")
     attributes = {**body["data"]["attributes"], "id": policy_id, "status": status}
     resources = []
@@ -543,13 +379,13 @@ def enforced(state: SiteState, rule: DsRule, space_key: str, app: str = ALL_APPS
     published = [
         p
         for p in state.org_policies.values()
-        if _status(p) == wire.STATUS_PUBLISHED and rule.value in p["attributes"][wire.RULE]
+        if rules.status_of(p) == wire.STATUS_PUBLISHED and rule.value in p["attributes"][wire.RULE]
     ]
     for subject in subjects:
         for level in (CONTAINER, ORG):
             for policy in published:
                 attributes = policy["attributes"]
-                if _level(attributes) != level or _subject(attributes, rule.value) != subject:
+                if rules.level_of(attributes) != level or rules.subject_of(attributes, rule.value) != subject:
                     continue
                 if level == ORG or any(r["id"] == ari for r in policy[RESOURCES]):
                     return Effect(attributes[wire.RULE][rule.value][wire.EFFECT])

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reconciler.sandbox.admin_api import RESOURCES
+from reconciler.sandbox.admin_rules import RESOURCES
 from reconciler.sandbox.state import PrincipalKey, SiteState, Space
 
 

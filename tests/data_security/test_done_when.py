@@ -31,7 +31,7 @@ from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.data_security import compile_policies
 from reconciler.plan.plan import Plan
 from reconciler.policy.loader import load_policy
-from reconciler.sandbox import admin_api
+from reconciler.sandbox import admin_api, admin_rules
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
@@ -132,7 +132,7 @@ def published(site: Site) -> set[tuple[str, str, str, str, tuple[str, ...]]]:
             if attributes["status"] != "published":
                 continue
             ((rule, body),) = attributes["rule"].items()
-            spaces = tuple(sorted(keys[r["id"].rsplit("/", 1)[-1]] for r in policy[admin_api.RESOURCES]))
+            spaces = tuple(sorted(keys[r["id"].rsplit("/", 1)[-1]] for r in policy[admin_rules.RESOURCES]))
             out.add(
                 (
                     rule,
@@ -213,7 +213,7 @@ def test_a_hand_edit_of_a_published_policy_is_drift(policies: Path, state_dir: P
         [export] = [
             p for p in state.org_policies.values() if p["attributes"]["name"] == "No export of finance"
         ]
-        export[admin_api.RESOURCES] = export[admin_api.RESOURCES][:1]  # LEGAL no longer blocked
+        export[admin_rules.RESOURCES] = export[admin_rules.RESOURCES][:1]  # LEGAL no longer blocked
     report = run_drift(policies, env=env_for(state_dir), transport=transport, state_dir=state_dir)
     items = [(i.kind.name, i.subject, i.detail) for i in report.items if i.kind.name == "APP_POLICY"]
     assert items == [("APP_POLICY", "export (CONTAINER)", "changed: does not cover LEGAL")]
