@@ -69,22 +69,24 @@ def check_subject_ops(subject: str, ops: Iterable[str]) -> None:
 
 def set_subject(state: DcState, space: str, subject: str, ops: Iterable[str]) -> None:
     """Declarative: the subject holds exactly ``ops`` afterwards (DC-1000 POST semantics)."""
-    state.permissions -= {(s, subj, op) for (s, subj, op) in state.permissions
-                          if s == space and subj == subject}
+    state.permissions -= {(space, subj, op) for (subj, op) in state.rows(space) if subj == subject}
     state.permissions |= {(space, subject, op) for op in ops}
+    state.touch()
 
 
 def grant(state: DcState, space: str, subject: str, ops: Iterable[str]) -> None:
     """Union: "will only add those one that weren't granted before" (GEN-TS)."""
     state.permissions |= {(space, subject, op) for op in ops}
+    state.touch()
 
 
 def revoke(state: DcState, space: str, subject: str, ops: Iterable[str]) -> None:
     """Difference, silent on missing (GEN-TS). No read/space cascade (A.13 default, UNVERIFIED)."""
     state.permissions -= {(space, subject, op) for op in ops}
+    state.touch()
 
 
 def check_last_admin(state: DcState, space: str, protect: bool) -> None:
     """DC lets a space lose its last admin (SPO59); with the ``protect_last_admin`` knob it is 400."""
-    if protect and not any(s == space and op == "administer/space" for (s, _, op) in state.permissions):
+    if protect and not any(op == "administer/space" for (_, op) in state.rows(space)):
         raise HttpError(400, "A space must keep at least one space administrator")
