@@ -3,6 +3,7 @@ goldens for the text, CSV and JSON, the HTML's structure, and its matrix against
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -21,7 +22,6 @@ from reconciler.sandbox.demo_data import DEMO_PEOPLE
 from reconciler.sandbox.seeds import seed_state
 
 ROOT = Path(__file__).resolve().parents[2]
-POLICIES = ROOT / "policies"
 GOLDEN = Path(__file__).parent / "golden"
 FORMATS = ("text", "csv", "json")
 
@@ -29,13 +29,17 @@ FORMATS = ("text", "csv", "json")
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Review:
     state_dir = tmp_path_factory.mktemp("sandbox")
-    return run_access(POLICIES, env={}, state_dir=state_dir)
+    # as a nightly job runs it, from the repository root with a relative policy dir: the sources in the
+    # committed review are repository paths, never this checkout's absolute path
+    with contextlib.chdir(ROOT):
+        return run_access(Path("policies"), env={}, state_dir=state_dir)
 
 
 @pytest.fixture(scope="module")
 def demo_names(tmp_path_factory: pytest.TempPathFactory) -> Review:
     state_dir = tmp_path_factory.mktemp("sandbox")
-    return run_access(POLICIES, env={}, state_dir=state_dir, names=True)
+    with contextlib.chdir(ROOT):
+        return run_access(Path("policies"), env={}, state_dir=state_dir, names=True)
 
 
 def _csv(review: Review) -> list[dict[str, str]]:
