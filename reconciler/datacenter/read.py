@@ -10,7 +10,7 @@ both ways), so policies name people by username. Principals: ``user:<username>``
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,10 +57,10 @@ class DcReader:
         self.page_limit = page_limit
         self.allow_jsonrpc = allow_jsonrpc
         self._lock = threading.Lock()
-        self._names: dict[str, str | None] = {}  # userKey -> username (None: unknown key)
-        self._keys: dict[str, str | None] = {}  # username -> userKey
+        self._values: dict[tuple[str, str], str | None] = {}  # ("name", userKey) / ("key", username)
         self._rest = True
         self._rpc_id = 0
+        self._inflight: dict[tuple[str, str], threading.Event] = {}
         self.site: DcSite | None = None
 
     # ------------------------------------------------------------------------------------ connect
@@ -176,39 +176,52 @@ class DcReader:
         return Principal(PrincipalKind.USER, name)
 
     def username_for(self, user_key: str) -> str | None:
-        with self._lock:
-            if user_key in self._names:
-                return self._names[user_key]
-            try:
-                user = self.client.get_json(wire.USER, {"key": user_key})
-            except NotFoundError:
-                self._names[user_key] = None
-                return None
-            name = str(user.get("username", "")) or None
-            self._names[user_key] = name
-            if name:
-                self._keys[name] = user_key
-            return name
+        """The username of a user key: one lookup per key per run, however many threads ask."""
+        return self._memo("name", user_key, lambda: self._fetch("key", user_key, "username"))
 
     def user_key_for(self, username: str) -> str | None:
+        """The user key of a username (writes need it): one lookup per username per run."""
+        return self._memo("key", username, lambda: self._fetch("username", username, "userKey"))
+
+    def _fetch(self, by: str, ident: str, field: str) -> str | None:
+        try:
+            user = self.client.get_json(wire.USER, {by: ident})
+        except NotFoundError:
+            return None
+        value = str(user.get(field, "")) if isinstance(user, dict) else ""
+        if value:  # the other direction comes for free
+            other = ("name", value) if field == "userKey" else ("key", value)
+            with self._lock:
+                self._values.setdefault(other, ident)
+        return value or None
+
+    def _memo(self, kind: str, ident: str, fetch: Callable[[], str | None]) -> str | None:
+        key = (kind, ident)
         with self._lock:
-            if username in self._keys:
-                return self._keys[username]
-            try:
-                user = self.client.get_json(wire.USER, {"username": username})
-            except NotFoundError:
-                self._keys[username] = None
-                return None
-            key = str(user.get("userKey", "")) or None
-            self._keys[username] = key
-            if key:
-                self._names[key] = username
-            return key
+            if key in self._values:
+                return self._values[key]
+            event = self._inflight.get(key)
+            owner = event is None
+            if event is None:
+                event = self._inflight[key] = threading.Event()
+        if not owner:
+            event.wait()
+            with self._lock:
+                return self._values.get(key)
+        try:
+            value = fetch()
+            with self._lock:
+                self._values[key] = value
+            return value
+        finally:
+            with self._lock:
+                self._inflight.pop(key, None)
+            event.set()
 
     def _remember(self, key: str, username: str) -> None:
         with self._lock:
             if key and username:
-                self._names[key], self._keys[username] = username, key
+                self._values[("name", key)], self._values[("key", username)] = username, key
 
     def read_all(self, spaces: list[str]) -> Mapping[str, Access]:
         """Every space's access, concurrently; the first failure ends the read (no partial result)."""

@@ -140,3 +140,16 @@ def test_remote_api_off_is_named(make_reader: MakeReader, site: DcSite) -> None:
     reader.connect()
     with pytest.raises(RouteMissingError, match=r"turn on 'Remote API \(XML-RPC & SOAP\)'"):
         reader.space_access("ENG")
+
+
+def test_concurrent_askers_of_one_user_key_share_one_lookup(make_reader: MakeReader, site: DcSite) -> None:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    from reconciler.sandbox.datacenter.seeds import user_key  # noqa: PLC0415
+
+    reader = make_reader()
+    keys = [user_key(name) for name in ("alice", "bob", "carol")] * 20
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        names = list(pool.map(reader.username_for, keys))
+    assert names == ["alice", "bob", "carol"] * 20
+    assert site.counters == {"GET /rest/api/user": 3}
