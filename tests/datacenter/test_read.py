@@ -143,9 +143,9 @@ def test_remote_api_off_is_named(make_reader: MakeReader, site: DcSite) -> None:
 
 
 def test_concurrent_askers_of_one_user_key_share_one_lookup(make_reader: MakeReader, site: DcSite) -> None:
-    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+    from concurrent.futures import ThreadPoolExecutor
 
-    from reconciler.sandbox.datacenter.seeds import user_key  # noqa: PLC0415
+    from reconciler.sandbox.datacenter.seeds import user_key
 
     reader = make_reader()
     keys = [user_key(name) for name in ("alice", "bob", "carol")] * 20
