@@ -1,8 +1,9 @@
 """The access review as text, Markdown, CSV and JSON (HTML: ``access_html.py``). Pure.
 
-Everything from the site (group names, display names, account ids) is data: control characters are shown
-escaped in text, Markdown cells are escaped, CSV cells that a spreadsheet would run as a formula are
-quoted with a leading apostrophe. Output is sorted (spaces by key, people by label) so the same site gives
+Everything from the site (group names, display names, account ids) is data (``report/escape.py``, as in
+every report): control and bidirectional characters are shown escaped, Markdown cells are escaped, CSV
+cells that a spreadsheet would run as a formula get a leading apostrophe (and control characters escaped).
+Output is sorted (spaces by key, people by label) so the same site gives
 the same bytes: a nightly commit's diff is the change in access.
 """
 
@@ -10,10 +11,10 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 from collections.abc import Iterable
 
 from reconciler.errors import UsageError
+from reconciler.report import escape
 from reconciler.review.jsonform import dumps
 from reconciler.review.model import Grant, PersonAccess, Review, SpaceReview
 from reconciler.review.questions import Drifted, admins, drifted, guests, undeclared_only
@@ -28,7 +29,6 @@ CLASS_NOTES = {
     "all-product-admins": "every product admin",
     "jsm-project-admins": "every JSM project admin",
 }
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
 def render_access(review: Review, fmt: str) -> str:
@@ -49,16 +49,13 @@ def render_access(review: Review, fmt: str) -> str:
 
 
 def safe(text: str) -> str:
-    """Site text for a terminal line: control and bidi characters shown as escapes."""
-    return _CONTROL.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+    """Site text for a terminal line or a plain-text file (``report.escape.data``)."""
+    return escape.data(text)
 
 
 def md(text: str) -> str:
-    """Site text for a Markdown table cell or list item."""
-    out = safe(text)
-    for char in "\\`*_[]<>|#":
-        out = out.replace(char, "\\" + char)
-    return out
+    """Site text for a Markdown table cell or list item (``report.escape.md_text``)."""
+    return escape.md_text(text)
 
 
 def person_text(access: PersonAccess, names: bool) -> str:
@@ -207,7 +204,8 @@ def markdown_lines(review: Review) -> list[str]:
         out += [f"| {md(person_text(a, review.names))} | {md(', '.join(a.roles))} | "
                 f"{'yes' if a.admin else ''} | {'<br>'.join(md(g.describe()) for g in a.grants)} |"
                 for a in people]
-    out += ["", "### Reviewer questions", "", "```text", *_questions_text(review), "```"]
+    out += ["", "### Reviewer questions", "", "```text", *map(escape.md_fenced, _questions_text(review)),
+            "```"]
     return out
 
 
@@ -239,7 +237,7 @@ def render_csv(review: Review) -> str:
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(CSV_COLUMNS + (CSV_NAME_COLUMNS if review.names else ()))
     for row in csv_rows(review):
-        writer.writerow([_formula_safe(cell) for cell in row])
+        writer.writerow([_formula_safe(escape.data(cell)) for cell in row])
     return buffer.getvalue()
 
 
