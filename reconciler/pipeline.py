@@ -1,9 +1,10 @@
 """The IO around ``reconciler plan``: load the policy, read the site read-only, diff, check safety.
 
 ``run_plan`` = load_policy -> open_client(read_only=True) -> fetch_live -> (the org's data security
-policies, when the policy has a data_security section and the run does not leave it out) -> build_plan ->
-check_plan. Observation is all-or-nothing: any failed read raises, and there is no plan (a failed Admin
-API read is one line naming the call and the flag that leaves data security out).
+policies, when the policy has a data_security section and the run does not leave it out) -> build_plan
+(the changes and their safety assessment, in one pass). Observation is all-or-nothing: any failed read
+raises, and there is no plan (a failed Admin API read is one line naming the call and the flag that
+leaves data security out).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ from reconciler.errors import ApiError, AuthError
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
-from reconciler.plan.safety import check_plan
 
 if TYPE_CHECKING:
     import httpx
@@ -84,11 +84,7 @@ def plan_from_live(
     """The plan of ``live`` as every command shows it: the site's display URL, the plan's own notes plus
     ``notes``, and the safety findings. ``reconciler apply POLICY_DIR`` plans through this too, so a plan
     it prints is the plan ``reconciler plan`` would print."""
-    plan = build_plan(desired, live, scope=scope)
-    return dataclasses.replace(
-        plan, site=display_url(site_url(desired, env)), notes=plan.notes + notes,
-        findings=check_plan(plan, desired, live),
-    )
+    return build_plan(desired, live, scope=scope, site=display_url(site_url(desired, env)), notes=notes)
 
 
 def site_url(desired: DesiredState, env: Mapping[str, str]) -> str:

@@ -7,7 +7,8 @@ The engine talks to the site through two narrow seams, so tests can use fakes an
 
 Steps (docs/apply.md):
 
-1. Re-read the plan's scope; refuse a stale plan (fingerprint differs) and re-check safety.
+1. Re-read the plan's scope; refuse a stale plan (fingerprint differs) and assess its safety on the re-read
+   (once; with ``live``, the read the plan was made from, the plan's own findings are that assessment).
 2. Roles created and updated; then per space the grants (``read/space`` first) and ONE role-assignment POST
    carrying every assign, reassign and unassign of that space; then app policies; then per space the
    revokes (``read/space`` last); then roles deleted. A space where an addition failed keeps every
@@ -27,9 +28,9 @@ from reconciler.apply.ports import AppPolicyWriter, Reader, RoleEntry, Subject, 
 from reconciler.apply.result import ApplyResult, ChangeResult, NotConverged, Status
 from reconciler.apply.verify import verify
 from reconciler.errors import StalePlanError, UnsafePlanError
+from reconciler.live import fingerprint
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.plan import Plan, SafetyFinding
-from reconciler.plan.planfile import fingerprint
 from reconciler.plan.safety import check_plan
 from reconciler.report.group import group_findings
 
@@ -66,7 +67,8 @@ def apply_plan(
     progress: Callable[[str], None] | None = None,
     map_spaces: MapSpaces | None = None,
 ) -> ApplyResult:
-    """Apply ``plan``; ``live``, when given, is a read of the plan's scope made just now (skips the re-read).
+    """Apply ``plan``. ``live``, when given, is the read ``plan`` was made from just now: no re-read, and the
+    plan's findings are its safety assessment. Otherwise the scope is re-read and assessed, once.
 
     ``map_spaces`` runs the per-space work of a phase (e.g. ``ConfluenceClient.map_concurrently``, a bounded
     pool); spaces are independent, and results are merged in the plan's order whatever the timing.
@@ -74,10 +76,14 @@ def apply_plan(
     Raises ``StalePlanError`` or ``UnsafePlanError`` before writing anything; write failures are reported
     in the result, never raised.
     """
+    findings = plan.findings
     if live is None:
         live = reader.read(plan.scope)
-    check_fresh(plan, live)
-    check_safe(plan, desired, live, allow_unsafe=allow_unsafe)
+        check_fresh(plan, live)
+        findings = check_plan(plan, desired, live)
+    else:
+        check_fresh(plan, live)
+    refuse_unsafe(findings, allow_unsafe=allow_unsafe)
     run = Run(
         plan=plan, live=live, reader=reader, writer=writer, app_writer=app_writer,
         sleep=sleep, settle=settle, progress=progress or (lambda _msg: None),
@@ -102,8 +108,8 @@ def check_fresh(plan: Plan, live: LiveState) -> None:
         raise StalePlanError(STALE_MESSAGE)
 
 
-def check_safe(plan: Plan, desired: DesiredState, live: LiveState, *, allow_unsafe: bool) -> None:
-    findings = check_plan(plan, desired, live)
+def refuse_unsafe(findings: Sequence[SafetyFinding], *, allow_unsafe: bool) -> None:
+    """``UnsafePlanError`` naming every finding, unless there is none or ``allow_unsafe``."""
     if findings and not allow_unsafe:
         raise UnsafePlanError(unsafe_message(findings))
 

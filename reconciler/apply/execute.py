@@ -18,19 +18,15 @@ from reconciler.apply.run import (
     Results,
     Run,
     is_unknown_outcome,
-    role_satisfied,
     sequential,
-    space_satisfied,
 )
 from reconciler.apply.space import space_phase
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import DsRule, RoleDef
 from reconciler.plan.changes import ACCESS_CHANGES, AppPolicyChange, Change, ChangeKind, RoleChange, SiteRole
+from reconciler.plan.replay import role_shows
 
-__all__ = [
-    "CONFIRMED", "SITE", "MapSpaces", "Run", "execute_plan", "role_satisfied",
-    "sequential", "space_satisfied",
-]
+__all__ = ["CONFIRMED", "SITE", "MapSpaces", "Run", "execute_plan", "sequential"]
 
 
 def execute_plan(run: Run) -> list[ChangeResult]:
@@ -81,7 +77,7 @@ def _role_change(run: Run, change: RoleChange) -> ChangeResult:
         except ApiError as err:
             return _role_failed(run, change, name, f"{outcome}; re-reading the roles failed: {err}")
         run.count_reread()
-        if role_satisfied(change, roles):
+        if role_shows(roles, change):
             if change.existing is None:  # created
                 run.role_ids[name] = roles[name].id
             return ChangeResult(change, Status.DONE, CONFIRMED)

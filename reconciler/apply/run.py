@@ -1,25 +1,24 @@
-"""The state of one apply run, shared by the phases, and the predicates that tell a change is visible.
+"""The state of one apply run, shared by the phases.
 
 ``Run`` holds the plan, the live read it was made from, the seams (reader, writer), the ids learnt during
-the run (roles created) and the counters; ``role_satisfied`` and ``space_satisfied`` say whether a change
-shows in a re-read (used after unknown outcomes and by verification).
+the run (roles created) and the counters. Whether a change shows in a re-read (after unknown outcomes, and
+in verification) is ``reconciler.plan.replay.shows`` / ``role_shows``.
 """
 
 from __future__ import annotations
 
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.apply.ports import AppPolicyWriter, Reader, Writer
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.errors import ApiError, TransportError
-from reconciler.model import LiveRole, LiveSpace, LiveState
-from reconciler.plan.changes import ASSIGNMENT_KINDS, AccessChange, ChangeKind, GrantChange, RoleChange
+from reconciler.model import LiveState
+from reconciler.plan.changes import ASSIGNMENT_KINDS, AccessChange, ChangeKind
 from reconciler.plan.plan import Plan
-from reconciler.vocabulary import COMPANIONS
 
 SITE = "(site)"  # writes_by_space key of role writes
 ORG = "(org)"  # writes_by_space key of app-policy writes
@@ -91,27 +90,3 @@ class Run:
 def is_unknown_outcome(err: ApiError) -> bool:
     """No response, a server error or a rate limit that reached us: the write may or may not have happened."""
     return isinstance(err, TransportError) or err.status is None or err.status >= 500 or err.status == 429
-
-
-def role_satisfied(change: RoleChange, roles: Mapping[str, LiveRole]) -> bool:
-    """Whether a role change is visible in a read of the site's roles (by name)."""
-    live = roles.get(change.name)
-    if change.new is None:
-        return live is None
-    new = change.new
-    return live is not None and live.permissions == new.permissions and live.description == new.description
-
-
-def space_satisfied(change: AccessChange, space: LiveSpace) -> bool:
-    """Whether a space change is visible in a read of that space."""
-    principal = change.principal
-    if isinstance(change, GrantChange):
-        held = space.grants.get(principal, {})
-        if change.kind is ChangeKind.GRANT:
-            return change.permission in held
-        # a revoked grant takes the rows that came with it: one left behind shows as a grant of its own
-        companions = COMPANIONS.get(change.permission, frozenset())
-        return change.permission not in held and not companions & set(held)
-    if change.role is None:
-        return principal not in space.assignments
-    return space.assignments.get(principal) == change.role

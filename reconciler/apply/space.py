@@ -25,11 +25,11 @@ from reconciler.apply.run import (
     Run,
     Unresolved,
     is_unknown_outcome,
-    space_satisfied,
 )
 from reconciler.errors import ApiError, AuthError, NotFoundError
 from reconciler.model import READ_SPACE, LiveSpace, Principal, PrincipalKind, SpaceInfo
 from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange
+from reconciler.plan.replay import shows
 
 
 def space_phase(run: Run, key: str, items: list[Item]) -> Results:
@@ -78,7 +78,7 @@ def _space_phase(run: Run, key: str, items: list[Item]) -> Results:
         for i, change in items:
             if i in results:
                 continue
-            if live_space is not None and space_satisfied(change, live_space):
+            if live_space is not None and shows(live_space, change):
                 results[i] = ChangeResult(change, Status.DONE, CONFIRMED)
             else:
                 pending.append((i, change))

@@ -14,12 +14,11 @@ from reconciler.apply.result import ChangeResult, NotConverged, Status
 from reconciler.apply.run import (
     SITE,
     Run,
-    role_satisfied,
-    space_satisfied,
 )
 from reconciler.errors import ApiError
 from reconciler.model import LiveRole
 from reconciler.plan.changes import ACCESS_CHANGES, AccessChange, RoleChange
+from reconciler.plan.replay import role_shows, shows
 
 
 def verify(
@@ -72,11 +71,11 @@ def _check_round(run: Run, pending: Pending) -> None:
         roles = live.roles
         for key in keys:
             space = live.spaces.get(key)
-            still = [c for c in pending.spaces[key] if space is None or not space_satisfied(c, space)]
+            still = [c for c in pending.spaces[key] if space is None or not shows(space, c)]
             if still:
                 pending.spaces[key] = still
             else:
                 del pending.spaces[key]
     if pending.roles:
         now = roles if roles is not None else run.reader.read_roles()
-        pending.roles = [c for c in pending.roles if not role_satisfied(c, now)]
+        pending.roles = [c for c in pending.roles if not role_shows(now, c)]

@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply import apply_plan, check_safe
+from reconciler.apply import apply_plan, refuse_unsafe
 from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
 from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode, UsageError
@@ -96,7 +96,7 @@ def _plan_and_confirm(
     out.write(render_plan(plan, "text"))
     if not plan.changes:
         return live, plan  # an empty apply report, so scripts always get one
-    check_safe(plan, session.desired, live, allow_unsafe=args.allow_unsafe)
+    refuse_unsafe(plan.findings, allow_unsafe=args.allow_unsafe)
     if args.auto_approve:
         return live, plan
     if not sys.stdin.isatty():

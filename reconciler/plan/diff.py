@@ -27,6 +27,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import UsageError
+from reconciler.live import fingerprint
 from reconciler.model import (
     Authority,
     DesiredState,
@@ -54,14 +55,8 @@ from reconciler.plan.changes import (
 )
 from reconciler.plan.data_security import diff_data_security, read_org
 from reconciler.plan.plan import Plan, PlannedSpace
-from reconciler.plan.planfile import fingerprint
-from reconciler.plan.safety import (
-    REASON_UNKNOWN_PRINCIPAL,
-    Guard,
-    admin_notes,
-    custom_access,
-    removal_notes,
-)
+from reconciler.plan.protection import REASON_UNKNOWN_PRINCIPAL, Guard, custom_access
+from reconciler.plan.safety import assess
 from reconciler.policy.resolve import effective_spaces
 
 REASON_NONE = "set to none in policy"
@@ -71,10 +66,19 @@ REASON_NOT_LISTED = "not among the policy's permissions for this principal"
 AppDiffer = Callable[[DesiredState, LiveState], list[AppPolicyChange]]
 
 
-def build_plan(desired: DesiredState, live: LiveState, *, scope: Collection[str] = ()) -> Plan:
-    """The plan that makes the live state in scope match the policy. Pure: no IO."""
+def build_plan(
+    desired: DesiredState,
+    live: LiveState,
+    *,
+    scope: Collection[str] = (),
+    site: str | None = None,
+    notes: tuple[str, ...] = (),
+) -> Plan:
+    """The plan that makes the live state in scope match the policy, complete: its changes, the safety
+    assessment's findings and notes, then ``notes`` (what the caller left out). ``site``: the URL the plan
+    shows (default: the policy's ``site.url``). Pure: no IO."""
     effective = effective_spaces(desired, [space.info for space in live.spaces.values()])
-    return plan_from_effective(desired, live, effective, scope=scope)
+    return plan_from_effective(desired, live, effective, scope=scope, site=site, notes=notes)
 
 
 def plan_from_effective(
@@ -84,6 +88,8 @@ def plan_from_effective(
     *,
     scope: Collection[str] = (),
     app_differ: AppDiffer | None = None,
+    site: str | None = None,
+    notes: tuple[str, ...] = (),
 ) -> Plan:
     """``build_plan`` once defaults are merged: the seam the table-driven tests use."""
     keys = _scoped_keys(effective, live, scope)
@@ -100,20 +106,22 @@ def plan_from_effective(
     if not scope and live.data_security is not None:
         out.changes += differ(desired, live)
         org_notes = read_org(desired, live.data_security).notes
-    plan = Plan(
-        site=desired.site.url,
+    changes = ordered(out.changes)
+    live_assignments = sum(_live_count(managed[k], live) for k in keys)
+    safety = assess(desired, live, changes, keys=keys, live_assignments=live_assignments, guard=guard)
+    return Plan(
+        site=desired.site.url if site is None else site,
         mode=live.mode.value,
         policy_digest=desired.digest,
         fingerprint=fingerprint(live, scope=keys),
         spaces=tuple(_planned(effective[k], live.spaces[k].info) for k in keys),
-        changes=ordered(out.changes),
-        live_assignments=sum(_live_count(managed[k], live) for k in keys),
+        changes=changes,
+        findings=safety.findings,
+        live_assignments=live_assignments,
         scope=tuple(sorted(scope)),
         held=ordered(out.held),
-        notes=_notes(keys, effective, live) + org_notes + apps.notes(),
+        notes=_notes(keys, effective, live) + org_notes + apps.notes() + safety.notes + notes,
     )
-    notes = admin_notes(plan, desired, live) + removal_notes(plan, desired, live)
-    return replace(plan, notes=plan.notes + notes)
 
 
 def _notes(keys: list[str], effective: Mapping[str, EffectiveSpace], live: LiveState) -> tuple[str, ...]:

@@ -1,4 +1,4 @@
-"""The saved plan: a fingerprint of the live state, and the plan as versioned JSON (``format_version: 1``).
+"""The saved plan: the plan as versioned JSON (``format_version: 1``).
 
 The JSON holds what the plan was computed from (site, role mode, policy digest, live fingerprint, scope),
 the spaces in scope with their authority, every change with its source ``file:line`` and reason, a summary
@@ -14,9 +14,8 @@ its ``reason``, as ``Replacement.reason`` wrote them) and an app policy change's
 from __future__ import annotations
 
 import enum
-import hashlib
 import json
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 from reconciler.errors import PlanFileError
@@ -25,7 +24,6 @@ from reconciler.model import (
     DataSecurityPolicy,
     DsRule,
     Effect,
-    LiveState,
     Principal,
     RoleDef,
     Source,
@@ -50,42 +48,6 @@ from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 E = TypeVar("E", bound=enum.Enum)
 
 FORMAT_VERSION = 1
-
-# ------------------------------------------------------------------------------------------ fingerprint
-
-
-def fingerprint(live: LiveState, *, scope: Collection[str] = ()) -> str:
-    """``sha256:<hex>`` of a canonical, sorted serialisation of the live state in scope.
-
-    Covers the role mode, the roles, the permission catalogue, each space in scope (id, assignments,
-    grants with their ids) and the group ids: the Confluence site's state, which apply re-reads. The org's
-    app access policies (Admin API) are left out: apply checks each app policy change against the org
-    itself. Display-only data (people handles) is left out too, so the value is stable across runs.
-    """
-    keys = sorted(k for k in live.spaces if not scope or k in scope)
-    state = {
-        "mode": live.mode.value,
-        "roles": sorted(
-            [r.name, r.id, r.type, r.description, sorted(r.permissions)] for r in live.roles.values()
-        ),
-        "permissions": sorted(live.permissions),
-        "spaces": [_space_fact(live, k) for k in keys],
-        "group_ids": sorted(live.group_ids.items()),
-        "missing": sorted(live.missing),
-    }
-    canonical = json.dumps(state, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-    return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _space_fact(live: LiveState, key: str) -> list[Any]:
-    space = live.spaces[key]
-    return [
-        key,
-        space.info.id,
-        sorted([p.ref, role] for p, role in space.assignments.items()),
-        sorted([p.ref, perm, pid] for p, perms in space.grants.items() for perm, pid in perms.items()),
-    ]
-
 
 # ------------------------------------------------------------------------------------------------- dump
 

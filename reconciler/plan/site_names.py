@@ -18,7 +18,7 @@ The unknown-group finding (``safety._unknown_groups``) gets its "did you mean" f
 from __future__ import annotations
 
 import difflib
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from reconciler.model import (
     ACCESS_CLASSES,
@@ -31,8 +31,8 @@ from reconciler.model import (
     RoleMode,
     Source,
 )
-from reconciler.plan.changes import AssignmentChange, ChangeKind, RoleChange
-from reconciler.plan.plan import Plan, SafetyCheck, SafetyFinding
+from reconciler.plan.changes import AssignmentChange, Change, ChangeKind, RoleChange
+from reconciler.plan.plan import SafetyCheck, SafetyFinding
 
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
 
@@ -42,12 +42,14 @@ def did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean '{found[0]}'?)" if found else ""
 
 
-def site_name_findings(plan: Plan, desired: DesiredState, live: LiveState) -> list[SafetyFinding]:
+def site_name_findings(
+    changes: Sequence[Change], desired: DesiredState, live: LiveState
+) -> list[SafetyFinding]:
     return [
         *_missing_accounts(desired, live),
         *_protected_missing(desired, live),
-        *_unknown_permissions(plan, desired, live),
-        *_not_held(plan, desired, live),
+        *_unknown_permissions(changes, desired, live),
+        *_not_held(changes, desired, live),
     ]
 
 
@@ -115,11 +117,13 @@ def _protected_missing(desired: DesiredState, live: LiveState) -> Iterator[Safet
 # ------------------------------------------------------------------------------------------ permissions
 
 
-def _unknown_permissions(plan: Plan, desired: DesiredState, live: LiveState) -> Iterator[SafetyFinding]:
+def _unknown_permissions(
+    changes: Sequence[Change], desired: DesiredState, live: LiveState
+) -> Iterator[SafetyFinding]:
     """A role the plan creates or updates with an id the site's catalogue does not list."""
     if not live.mode.has_roles or not live.permissions:
         return
-    for change in plan.changes:
+    for change in changes:
         if not isinstance(change, RoleChange) or change.kind not in (ChangeKind.CREATE_ROLE,
                                                                      ChangeKind.UPDATE_ROLE):
             continue
@@ -136,14 +140,14 @@ def _unknown_permissions(plan: Plan, desired: DesiredState, live: LiveState) -> 
             )
 
 
-def _not_held(plan: Plan, desired: DesiredState, live: LiveState) -> Iterator[SafetyFinding]:
+def _not_held(changes: Sequence[Change], desired: DesiredState, live: LiveState) -> Iterator[SafetyFinding]:
     """Roles-only sites: a non-product-admin may give only permissions it holds in that space."""
     caller = live.caller
     if live.mode is not RoleMode.ROLES or caller is None or caller.product_admin:
         return
     roles = {name: role.permissions for name, role in live.roles.items()}
     roles.update((name, role.permissions) for name, role in desired.roles.items())
-    for change in plan.changes:
+    for change in changes:
         if not isinstance(change, AssignmentChange) or change.role is None:
             continue
         space = live.spaces.get(change.space)

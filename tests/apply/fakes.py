@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from reconciler.apply import RoleEntry, Subject
 from reconciler.errors import ApiError, NotFoundError, TransportError
+from reconciler.live import fingerprint
 from reconciler.model import (
     DEFAULT_ROLE_DESCRIPTIONS,
     DEFAULT_ROLE_PERMISSIONS,
@@ -33,7 +34,6 @@ from reconciler.model import (
 )
 from reconciler.plan.changes import Change, ordered
 from reconciler.plan.plan import Plan, PlannedSpace
-from reconciler.plan.planfile import fingerprint
 
 ACTOR = Principal(PrincipalKind.USER, "actor-1", label="svc-reconciler")
 ADMINS = Principal(PrincipalKind.GROUP, "confluence-administrators")

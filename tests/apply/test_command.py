@@ -12,6 +12,7 @@ import pytest
 from reconciler.apply import pipeline
 from reconciler.cli import main
 from reconciler.confluence.session import open_client
+from reconciler.plan import safety
 from reconciler.plan.planfile import dump_plan
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import open_site
@@ -237,3 +238,25 @@ def test_plan_file_with_an_app_policy_change_missing_its_id_fails_that_change_an
         "the plan file is malformed: a data security change without its policy; run `reconciler plan` again",
     )]
     assert (report["summary"]["done"], report["summary"]["skipped"]) == (15, 0)
+
+
+def test_safety_is_assessed_once_per_live_read(
+    site: Site, policies: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assessed: list[int] = []
+    findings = safety._Assessor.findings
+
+    def counted(self: Any) -> Any:
+        assessed.append(len(self.changes))
+        return findings(self)
+
+    monkeypatch.setattr(safety._Assessor, "findings", counted)
+    assert main(["apply", str(policies), "--auto-approve"]) == 0
+    assert assessed == [16]  # planned and applied on one read: assessed once (it was three times)
+    assessed.clear()
+    plan_file = tmp_path / "plan.json"
+    assert main(["plan", str(policies), "--out", str(plan_file), "--no-progress"]) == 0
+    assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 0
+    assert assessed == [0, 0]  # the plan's read, then apply's re-read of the saved plan's scope
+    capsys.readouterr()

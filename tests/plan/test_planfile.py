@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import PlanFileError
+from reconciler.live import fingerprint
 from reconciler.model import (
     Authority,
     DataSecurityPolicy,
@@ -33,7 +34,7 @@ from reconciler.plan.changes import (
 )
 from reconciler.plan.data_security import LOOSENS
 from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
-from reconciler.plan.planfile import dump_plan, fingerprint, load_plan
+from reconciler.plan.planfile import dump_plan, load_plan
 from tests.plan.factory import live, live_space
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
