@@ -216,7 +216,8 @@ def _with(response: Response, headers: dict[str, str]) -> Response:
 
 
 def _register() -> None:
-    from reconciler.sandbox.datacenter import jsonrpc, rest  # noqa: F401, PLC0415 - route registrations
+    # route registrations
+    from reconciler.sandbox.datacenter import jsonrpc, members, rest  # noqa: F401, PLC0415
 
 
 _register()
