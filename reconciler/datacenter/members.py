@@ -1,5 +1,5 @@
 """DC group membership for the access review: ``GET /rest/api/group/{groupName}/member``, once per group,
-all or nothing (the path, paging and user shape are UNVERIFIED: docs/datacenter.md, sandbox members.py).
+all or nothing (the path, paging and user shape are UNVERIFIED: ``wire.group_members_path``).
 
 DC names users by username (``read.py``), so a member is ``Member(username, displayName)``; DC has no guests.
 A group name holding ``/`` cannot travel in a path (evidence/datacenter.md: "neither test/group nor
@@ -14,15 +14,11 @@ from urllib.parse import quote
 
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.members import GroupMembersError
+from reconciler.datacenter import wire
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import GroupMembers, Member
 
-MEMBERS_PAGE = 200
 Progress = Callable[[str], None]
-
-
-def members_path(group: str) -> str:
-    return f"/rest/api/group/{quote(group, safe='')}/member"
 
 
 def fetch_dc_group_members(
@@ -39,10 +35,10 @@ def fetch_dc_group_members(
 def _read(client: ConfluenceClient, name: str) -> GroupMembers:
     if "/" in name:
         return GroupMembers(name, name, (), missing=True)
-    path = members_path(name)
+    path = wire.group_members_path(quote(name, safe=""))
     seen: dict[str, Member] = {}
     try:
-        for item in client.paginate_v1(path, {"limit": MEMBERS_PAGE}):
+        for item in client.paginate_v1(path, {"limit": wire.GROUP_MEMBERS_PAGE}):
             username = item.get("username") if isinstance(item, dict) else None
             if isinstance(username, str) and username:
                 seen[username] = Member(username, str(item.get("displayName") or ""))

@@ -19,6 +19,13 @@ CURRENT_USER = "/rest/api/user/current"  # CS-98199 rule: check who we run as (I
 USER = "/rest/api/user"  # ?key= / ?username= (CS-100505)
 SPACES = "/rest/api/space"  # offset paging (A.4)
 GROUPS = "/rest/api/group"
+GROUP_MEMBERS_PAGE = 200  # UNVERIFIED (the group list's default)
+
+
+def group_members_path(group: str) -> str:
+    """``/rest/api/group/{groupName}/member``: the Group resource of the DC REST reference (v923
+    api-group-group); path, offset paging and ``Person`` items are UNVERIFIED (not in our evidence)."""
+    return f"{GROUPS}/{group}/member"
 RPC = "/rpc/json-rpc/confluenceservice-v2"  # JSONRPC
 
 
