@@ -71,6 +71,8 @@ class People(dict[str, str]):
         self.handles: dict[str, str] = {}
         for handle, account_id in ids.items():
             self.handles.setdefault(account_id, handle)
+        # references already parsed against these people: checks and resolve parse each one several times
+        self.parsed: dict[str, Principal] = {}
 
 
 class PrincipalRefError(ValueError):
@@ -86,6 +88,14 @@ def person_account(value: str | PersonSpec) -> tuple[str, bool]:
 
 def parse_principal(ref: str, accounts: People) -> Principal:
     """``user:<handle|accountId>``, ``group:<name>`` or ``class:<id>``; ``accounts``: handle -> id."""
+    known = accounts.parsed.get(ref)
+    if known is not None:
+        return known
+    accounts.parsed[ref] = principal = _parse_principal(ref, accounts)
+    return principal
+
+
+def _parse_principal(ref: str, accounts: People) -> Principal:
     kind, sep, rest = ref.partition(":")
     if not sep or kind not in PRINCIPAL_KINDS:
         match = closest(kind, PRINCIPAL_KINDS) if sep else None

@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
+from yaml.composer import Composer
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from reconciler.errors import PolicyError, Problem
@@ -75,13 +76,23 @@ class _AliasNode:
         self.start_mark = start_mark
 
 
-class _Loader(yaml.SafeLoader):
+class _AliasComposer(Composer):
+    """PyYAML's composer, keeping an alias's own position (``_AliasNode``)."""
+
+    aliased = False  # whether the document holds an alias (the alias budget is checked only then)
+
     def compose_node(self, parent: Node | None, index: Any) -> Node | None:
-        if self.check_event(yaml.AliasEvent):
-            mark = self.peek_event().start_mark  # type: ignore[no-untyped-call]
+        if self.check_event(yaml.AliasEvent):  # type: ignore[attr-defined]
+            self.aliased = True
+            mark = self.peek_event().start_mark  # type: ignore[attr-defined]
             target = super().compose_node(parent, index)
             return _AliasNode(target, mark) if target is not None else None  # type: ignore[return-value]
         return super().compose_node(parent, index)
+
+
+class _Loader(_AliasComposer, yaml.SafeLoader):
+    """All Python: the reference, and the source of every error message."""
+
 
 
 def _mark(ymark: yaml.Mark | None) -> Mark:
@@ -98,7 +109,20 @@ class _FailError(Exception):
 
 
 def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
-    """Parse one document; an empty document gives ``None``. Raises ``PolicyError`` (one problem)."""
+    """Parse one document; an empty document gives ``None``. Raises ``PolicyError`` (one problem).
+
+    Plain documents take the fast path (``yamlfast``: libyaml's events, five times faster); anything
+    else, errors included, is parsed here with PyYAML's Python loader, which gives the same values and
+    positions and PyYAML's own messages.
+    """
+    from reconciler.policy.yamlfast import fast_parse  # noqa: PLC0415 - yamlfast imports this module
+
+    fast = fast_parse(text)
+    return fast if fast is not None else parse_yaml_python(text, file)
+
+
+def parse_yaml_python(text: str, file: str) -> tuple[Any, Positions]:
+    """``parse_yaml`` with PyYAML's Python loader alone: the reference the fast path is held equal to."""
     try:
         loader = _Loader(text)
     except yaml.reader.ReaderError as err:
@@ -119,7 +143,8 @@ def parse_yaml(text: str, file: str) -> tuple[Any, Positions]:
         return None, Positions()
     builder = _Builder(loader)
     try:
-        _check_alias_budget(root)
+        if loader.aliased:
+            _check_alias_budget(root)
         value = builder.build(root, (), 0)
     except _FailError as fail:
         raise _error(file, fail.mark, fail.message) from None
