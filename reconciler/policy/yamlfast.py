@@ -51,84 +51,122 @@ class _FallbackError(Exception):
     """Not for the fast path: parse the careful way."""
 
 
+# PyYAML's implicit scalar resolvers by first character (what ``Resolver.resolve`` looks up), wildcards
+# appended; a plain scalar whose first character has none is a string.
+_WILDCARD = tuple(Resolver.yaml_implicit_resolvers.get(None, []))
+_RESOLVERS: dict[str, tuple[Any, ...]] = {
+    first: (*resolvers, *_WILDCARD) for first, resolvers in Resolver.yaml_implicit_resolvers.items()
+    if first is not None
+}
+
+
 class _Events:
     def __init__(self, text: str) -> None:
         self.parser: Any = _CParser(text)
-        self.resolver: Any = Resolver()
         self.constructor: Any = SafeConstructor()
         self.positions = Positions()
 
     def document(self) -> tuple[Any, Positions]:
         """The stream's one document (``None`` for an empty stream)."""
-        if type(self.next()) is not StreamStartEvent:
+        get = self.parser.get_event
+        if type(get()) is not StreamStartEvent:
             raise _FallbackError
-        event = self.next()
+        event = get()
         if type(event) is StreamEndEvent:
             return None, self.positions
         if type(event) is not DocumentStartEvent:
             raise _FallbackError
-        value = self.value(self.next(), (), 0)
-        if type(self.next()) is not DocumentEndEvent or type(self.next()) is not StreamEndEvent:
+        value = self.build()
+        if type(get()) is not DocumentEndEvent or type(get()) is not StreamEndEvent:
             raise _FallbackError  # a second document: the careful path names the error
         return value, self.positions
 
-    def next(self) -> Any:
-        return self.parser.get_event()
+    def build(self) -> Any:  # noqa: PLR0912, PLR0915 - one loop over the events, kept flat for speed
+        """The document's root value, read event by event (no recursion, no nodes).
 
-    def value(self, event: Any, path: Path, depth: int) -> Any:
-        mark = event.start_mark
-        self.positions.values[path] = Mark(mark.line + 1, mark.column + 1)
-        if getattr(event, "anchor", None) is not None or depth > MAX_DEPTH:
-            raise _FallbackError
-        kind = type(event)
-        if kind is ScalarEvent:
-            return self.scalar(event)
-        if kind is MappingStartEvent:
-            if event.tag not in _IMPLICIT and event.tag != _T + "map":
+        Containers are attached to their parent when they start; ``frames`` holds the open ones.
+        """
+        get = self.parser.get_event
+        values, keys = self.positions.values, self.positions.keys
+        frames: list[tuple[Any, Path, bool]] = []  # (container, its path, is a mapping)
+        root: Any = None
+        container: Any = None
+        is_map = False
+        key: Any = None
+        event: Any = get()
+        while True:
+            kind = type(event)
+            if frames:
+                container, at, is_map = frames[-1]
+                if kind is MappingEndEvent or kind is SequenceEndEvent:
+                    frames.pop()
+                    if not frames:
+                        return root
+                    event = get()
+                    continue
+                if is_map:
+                    if kind is not ScalarEvent or event.anchor is not None or event.tag not in _IMPLICIT:
+                        raise _FallbackError
+                    key = event.value
+                    if key in container or key == "<<":
+                        raise _FallbackError
+                    mark = event.start_mark
+                    path: Path = (*at, key)
+                    keys[path] = Mark(mark.line + 1, mark.column + 1)
+                    event = get()
+                    kind = type(event)
+                else:
+                    path = (*at, len(container))
+            else:
+                path = ()
+            mark = event.start_mark
+            values[path] = Mark(mark.line + 1, mark.column + 1)
+            if event.anchor is not None or len(frames) > MAX_DEPTH:  # an alias has an anchor too
                 raise _FallbackError
-            return self.mapping(path, depth)
-        if kind is SequenceStartEvent:
-            if event.tag not in _IMPLICIT and event.tag != _T + "seq":
+            if kind is ScalarEvent:
+                value = _scalar(event, self.constructor)
+            elif kind is MappingStartEvent:
+                if event.tag not in _IMPLICIT and event.tag != _T + "map":
+                    raise _FallbackError
+                value = {}
+            elif kind is SequenceStartEvent:
+                if event.tag not in _IMPLICIT and event.tag != _T + "seq":
+                    raise _FallbackError
+                value = []
+            else:
                 raise _FallbackError
-            items: list[Any] = []
-            event = self.next()
-            while type(event) is not SequenceEndEvent:
-                items.append(self.value(event, (*path, len(items)), depth + 1))
-                event = self.next()
-            return items
-        raise _FallbackError  # an alias
+            if not frames:
+                root = value
+            elif is_map:
+                container[key] = value
+            else:
+                container.append(value)
+            if kind is not ScalarEvent:
+                frames.append((value, path, kind is MappingStartEvent))
+            elif not frames:
+                return root
+            event = get()
 
-    def mapping(self, path: Path, depth: int) -> dict[str, Any]:
-        result: dict[str, Any] = {}
-        keys = self.positions.keys
-        event = self.next()
-        while type(event) is not MappingEndEvent:
-            if type(event) is not ScalarEvent or event.anchor is not None:
-                raise _FallbackError
-            key = event.value
-            if key in result or key == "<<" or event.tag not in _IMPLICIT:
-                raise _FallbackError
-            mark: Any = event.start_mark
-            keys[(*path, key)] = Mark(mark.line + 1, mark.column + 1)
-            result[key] = self.value(self.next(), (*path, key), depth + 1)
-            event = self.next()
-        return result
 
-    def scalar(self, event: Any) -> Any:
-        tag = event.tag
-        if tag in _IMPLICIT:
-            if event.style:  # quoted or block: a string (libyaml gives plain scalars the style '')
-                return event.value
-            tag = self.resolver.resolve(ScalarNode, event.value, event.implicit)
-        if tag == _STR:
-            return event.value
-        if tag not in _SCALAR_TAGS:
-            raise _FallbackError
-        node = ScalarNode(tag, event.value, None, None, event.style)
-        try:
-            return self.constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError, OverflowError, TypeError):
-            raise _FallbackError from None
+def _scalar(event: Any, constructor: Any) -> Any:
+    tag, value = event.tag, event.value
+    if tag in _IMPLICIT:
+        if event.style or not event.implicit[0]:  # quoted or block (libyaml's plain style is '')
+            return value
+        for resolved, pattern in _RESOLVERS.get(value[:1], _WILDCARD):
+            if pattern.match(value):
+                tag = resolved
+                break
+        else:
+            return value
+    if tag == _STR:
+        return value
+    if tag not in _SCALAR_TAGS:
+        raise _FallbackError
+    try:
+        return constructor.construct_object(ScalarNode(tag, value, None, None, event.style))
+    except (yaml.YAMLError, ValueError, OverflowError, TypeError):
+        raise _FallbackError from None
 
 
 def fast_parse(text: str) -> tuple[Any, Positions] | None:
