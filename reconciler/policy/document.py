@@ -80,7 +80,7 @@ class Doc:
                        dotted(path if shown is None else shown), severity)
 
     def source(self, path: Path) -> Source:
-        mark = self.mark(path)
+        mark = self.positions.keys.get(path) or self.mark(path)  # the key itself, almost always
         return Source(self.file, mark.line, mark.column)
 
     def where(self, path: Path) -> str:
