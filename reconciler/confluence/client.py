@@ -25,6 +25,7 @@ import httpx
 
 from reconciler import __version__
 from reconciler.confluence import errordetail
+from reconciler.confluence.pace import AdaptiveLimit
 from reconciler.confluence.paging import PageGuard, count_field, display, next_link, relative_path, results_of
 from reconciler.confluence.retry import (
     RetryPolicy,
@@ -58,7 +59,7 @@ XSRF_HEADERS = {"X-Atlassian-Token": "no-check"}
 # reports which ones a site sends). Only the names are kept, never values.
 RATE_LIMIT_HEADERS = ("retry-after", "x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset",
                       "x-ratelimit-nearlimit", "ratelimit-reason", "beta-retry-after")
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 32  # the cap of requests in flight; the adaptive limit starts at 8 (pace.py)
 DEFAULT_REQUEST_DEADLINE = 120.0  # RECONCILER_REQUEST_DEADLINE
 DEFAULT_RUN_DEADLINE = 3 * 3600.0  # RECONCILER_RUN_DEADLINE
 
@@ -98,7 +99,8 @@ class ConfluenceClient:
         self._base_url = base_url.rstrip("/")
         self._read_only = read_only
         self._retry = retry or RetryPolicy()
-        self._concurrency = max(1, concurrency)
+        self._concurrency = max(1, concurrency)  # the cap: worker threads, and requests in flight at most
+        self.pace = AdaptiveLimit(self._concurrency)  # in flight now: grows to the cap, halves on 429
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -335,6 +337,19 @@ class ConfluenceClient:
 
     def _send(self, method: str, path: str, params: Params | None, body: Any,
               headers: Mapping[str, str] | None) -> httpx.Response:
+        """One attempt, holding a slot of the adaptive limit while it is in flight (pace.py)."""
+        token, started = self.pace.acquire(), self._clock()
+        seconds: float | None = None
+        throttled = False
+        try:
+            response = self._send_once(method, path, params, body, headers)
+            seconds, throttled = self._clock() - started, response.status_code == 429
+            return response
+        finally:
+            self.pace.release(token, seconds=seconds, throttled=throttled)
+
+    def _send_once(self, method: str, path: str, params: Params | None, body: Any,
+                   headers: Mapping[str, str] | None) -> httpx.Response:
         """One request, its answer read whole within the request deadline (httpx's timeout bounds each
         read, not the whole: a site trickling one byte at a time would hold the run forever)."""
         deadline = self._clock() + self._request_deadline

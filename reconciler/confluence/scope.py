@@ -66,14 +66,16 @@ def _managed_keys(desired: DesiredState, infos: Iterable[SpaceInfo]) -> set[str]
 
 
 def fetch_spaces_by_keys(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
-    """The spaces with these keys that the site shows, through ``keys=`` in batches of 250."""
+    """The spaces with these keys that the site shows, through ``keys=`` in batches of 250, read side by
+    side (40 batches at 10,000 spaces: one after another they cost seconds before any space is read)."""
     path = f"{V2}/spaces"
-    found: list[SpaceInfo] = []
-    for start in range(0, len(keys), KEYS_BATCH):
-        batch = keys[start : start + KEYS_BATCH]
-        params = {"keys": ",".join(batch), "limit": PAGE}
-        found.extend(parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params))
-    return found
+
+    def batch(start: int) -> list[SpaceInfo]:
+        params = {"keys": ",".join(keys[start : start + KEYS_BATCH]), "limit": PAGE}
+        return [parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params)]
+
+    return [info for found in client.map_concurrently(batch, range(0, len(keys), KEYS_BATCH))
+            for info in found]
 
 
 def fetch_all_spaces(client: Reader) -> list[SpaceInfo]:

@@ -1,0 +1,73 @@
+"""How many requests may be in flight at once: adapted to the site, as TCP adapts to a network.
+
+A site that is asked too fast answers 429 with ``Retry-After`` (the client's retry policy, retry.py; the
+sandbox models it as a token bucket, docs/sandbox.md). How many requests a real Cloud site allows is not
+in our evidence (unverified), so no number is built in: a fixed concurrency would either stay below what
+a site allows or keep running into its limit. ``AdaptiveLimit`` starts at ``START`` requests
+in flight and:
+
+- grows by one each time a full window of answers (as many as the limit) came back fast, that is
+  within twice the fastest answer seen, with no 429 among them ("additive increase");
+- halves on a 429, once per window: the 429s of requests sent before the last cut do not cut again
+  ("multiplicative decrease"); the ``Retry-After`` wait itself is the client's (``client._hold_off``);
+- never goes above ``cap`` (``RECONCILER_CONCURRENCY``, the user's bound) or below one.
+
+Slow answers do not grow it: a site that answers slower as we push harder is already at its pace.
+``peak`` and ``cuts`` are reported by the benchmarks.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+START = 8  # requests in flight before anything is known about the site
+FAST = 2.0  # an answer within this multiple of the fastest one seen counts as fast
+
+
+class AdaptiveLimit:
+    def __init__(self, cap: int, *, start: int = START) -> None:
+        self.cap = max(1, cap)
+        self._limit = min(self.cap, max(1, start))
+        self._in_flight = 0
+        self._fastest = math.inf
+        self._fast_in_window = 0
+        self._epoch = 0  # bumped at every cut: a 429 of an older request does not cut again
+        self._cond = threading.Condition()
+        self.peak = self._limit
+        self.cuts = 0
+
+    @property
+    def limit(self) -> int:
+        with self._cond:
+            return self._limit
+
+    def acquire(self) -> int:
+        """Wait for a free slot; returns the token to hand back to ``release``."""
+        with self._cond:
+            while self._in_flight >= self._limit:
+                self._cond.wait()
+            self._in_flight += 1
+            return self._epoch
+
+    def release(self, token: int, *, seconds: float | None, throttled: bool = False) -> None:
+        """A request ended: ``seconds`` it took (None: no answer, e.g. a dropped connection)."""
+        with self._cond:
+            self._in_flight -= 1
+            if throttled:
+                if token == self._epoch:
+                    self._limit = max(1, self._limit // 2)
+                    self._epoch += 1
+                    self._fast_in_window = 0
+                    self.cuts += 1
+            elif seconds is not None:
+                self._fastest = min(self._fastest, seconds)
+                if seconds <= FAST * self._fastest:
+                    self._fast_in_window += 1
+                    if self._fast_in_window >= self._limit and self._limit < self.cap:
+                        self._limit += 1
+                        self._fast_in_window = 0
+                        self.peak = max(self.peak, self._limit)
+                else:
+                    self._fast_in_window = 0
+            self._cond.notify_all()

@@ -1,0 +1,97 @@
+"""The adaptive concurrency limit: grows while answers are fast and no 429 arrives, halves on a 429 once
+per window, stays within the user's cap. Driven by recorded answer times, never by the wall clock."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+import httpx
+
+from reconciler.confluence.client import ConfluenceClient
+from reconciler.confluence.pace import START, AdaptiveLimit
+
+
+def _answer(limit: AdaptiveLimit, n: int, seconds: float = 0.05, *, throttled: bool = False) -> None:
+    for _ in range(n):
+        limit.release(limit.acquire(), seconds=seconds, throttled=throttled)
+
+
+def test_limit_starts_at_eight_and_grows_by_one_per_window_of_fast_answers_up_to_the_cap() -> None:
+    limit = AdaptiveLimit(cap=12)
+    assert limit.limit == START == 8
+    _answer(limit, 8)
+    assert limit.limit == 9
+    _answer(limit, 9 + 10 + 11)
+    assert limit.limit == 12
+    _answer(limit, 1000)
+    assert limit.limit == 12
+    assert limit.peak == 12
+
+
+def test_a_cap_below_the_start_is_the_limit() -> None:
+    assert AdaptiveLimit(cap=3).limit == 3
+    assert AdaptiveLimit(cap=0).limit == 1
+
+
+def test_slow_answers_do_not_grow_the_limit() -> None:
+    limit = AdaptiveLimit(cap=64)
+    _answer(limit, 1, seconds=0.05)  # the fastest answer: 50 ms
+    _answer(limit, 500, seconds=0.2)  # four times slower: the site is at its pace
+    assert limit.limit == START
+
+
+def test_a_429_halves_the_limit_once_for_the_requests_in_flight_at_the_time() -> None:
+    limit = AdaptiveLimit(cap=64)
+    _answer(limit, 8 + 9 + 10 + 11)
+    assert limit.limit == 12
+    tokens = [limit.acquire() for _ in range(12)]  # twelve requests in flight, all throttled
+    for token in tokens:
+        limit.release(token, seconds=0.05, throttled=True)
+    assert limit.limit == 6
+    assert limit.cuts == 1
+    _answer(limit, 1, throttled=True)  # a request sent after the cut: cuts again
+    assert limit.limit == 3
+    for _ in range(5):
+        _answer(limit, 1, throttled=True)
+    assert limit.limit == 1
+
+
+def test_acquire_waits_while_the_limit_is_reached() -> None:
+    limit = AdaptiveLimit(cap=2, start=2)
+    held = [limit.acquire(), limit.acquire()]
+    got: list[int] = []
+    waiter = threading.Thread(target=lambda: got.append(limit.acquire()))
+    waiter.start()
+    waiter.join(timeout=0.2)
+    assert got == [], "a third request waits for a free slot"
+    limit.release(held.pop(), seconds=0.01)
+    waiter.join(timeout=5)
+    assert len(got) == 1
+
+
+def test_the_client_in_flight_requests_never_exceed_the_limit_and_a_429_lowers_it(
+    make_client: Callable[..., ConfluenceClient],
+) -> None:
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0, "calls": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["calls"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            calls = state["calls"]
+        time.sleep(0.001)
+        with lock:
+            state["now"] -= 1
+        if calls == 50:
+            return httpx.Response(429, headers={"Retry-After": "0"}, json={})
+        return httpx.Response(200, json={"ok": True})
+
+    client = make_client(transport=httpx.MockTransport(handler), concurrency=16)
+    client.map_concurrently(lambda n: client.get_json(f"/wiki/api/v2/spaces/{n}"), range(200))
+    assert state["calls"] == 201  # one retry of the throttled read
+    assert state["peak"] <= 16
+    assert client.pace.cuts == 1
