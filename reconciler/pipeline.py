@@ -61,15 +61,20 @@ def run_plan(
     """
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `plan --help` light
 
+    if progress:
+        progress("loading the policy")
     desired = load_policy(policy_dir)
     scope = tuple(dict.fromkeys(spaces))
     with open_client(desired.site.url, read_only=True, env=env, transport=transport,
                      state_dir=state_dir) as client:
+        client.on_wait = getattr(progress, "waiting", None)
         live = fetch_live(client, desired, spaces=scope, progress=progress)
     notes = app_policy_notes(desired, env, scope)
     if desired.data_security is not None and not notes:
         live = with_app_policies(desired, live, env, transport=transport, state_dir=state_dir,
                                  progress=progress)
+    if progress:
+        progress("planning")
     return desired, live, plan_from_live(desired, live, env, scope=scope, notes=notes)
 
 

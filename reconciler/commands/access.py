@@ -64,9 +64,14 @@ def run(args: argparse.Namespace) -> int:
         from reconciler.access_flow import run_access  # noqa: PLC0415 - keeps `--help` light
         from reconciler.report.access_render import render_access  # noqa: PLC0415
 
-        review = run_access(args.policy_dir, spaces=_keys(args.space, "--space"),
-                            persons=_keys(args.person, "--person"), names=args.names,
-                            progress=progress_writer(args.no_progress))
+        progress = progress_writer(args.no_progress)
+        try:
+            review = run_access(args.policy_dir, spaces=_keys(args.space, "--space"),
+                                persons=_keys(args.person, "--person"), names=args.names,
+                                progress=progress)
+        finally:
+            if progress is not None:
+                progress.close()
         text = render_access(review, args.format)
     if args.out:
         _save(Path(args.out), text)

@@ -16,6 +16,7 @@ from typing import Any
 
 from reconciler.apply import apply_plan, refuse_unsafe
 from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
+from reconciler.commands.progress import Display
 from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode, UsageError
 from reconciler.model import LiveState
@@ -69,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         if saved:
             plan, live = load_saved_plan(target, session.desired), None
         else:
-            prepared = _plan_and_confirm(session, args)
+            prepared = _plan_and_confirm(session, args, progress)
             if isinstance(prepared, int):
                 return prepared
             live, plan = prepared
@@ -81,17 +82,21 @@ def run(args: argparse.Namespace) -> int:
         )
     finally:
         session.close()
+        if progress is not None:
+            progress.close()
     sys.stdout.write(render_apply(result, args.format))
     return int(ExitCode.OK if result.ok else ExitCode.ERROR)
 
 
 def _plan_and_confirm(
-    session: ApplySession, args: argparse.Namespace
+    session: ApplySession, args: argparse.Namespace, progress: Display | None
 ) -> tuple[LiveState | None, Plan] | int:
     """Plan, print it, ask: the live read to reuse (None after a prompt) and the plan, or an exit code."""
     from reconciler.report.render import render_plan  # noqa: PLC0415 - keeps `apply --help` light
 
     live, plan = plan_for_apply(session)
+    if progress is not None:
+        progress.close()  # the plan and the prompt print clean; the writes report milestones
     out = sys.stdout if args.format == "text" else sys.stderr  # keep a json/markdown report parseable
     out.write(render_plan(plan, "text"))
     if not plan.changes:

@@ -45,7 +45,12 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.pipeline import skipping  # noqa: PLC0415 - keeps `--help` light
     from reconciler.report.drift_render import render_drift  # noqa: PLC0415
 
-    report = run_drift(args.policy_dir, progress=progress_writer(args.no_progress),
-                       env=skipping(os.environ, args.skip_data_security))
+    progress = progress_writer(args.no_progress)
+    try:
+        report = run_drift(args.policy_dir, progress=progress,
+                           env=skipping(os.environ, args.skip_data_security))
+    finally:
+        if progress is not None:
+            progress.close()
     sys.stdout.write(render_drift(report, args.format))
     return int(ExitCode.CHANGES if report.has_drift else ExitCode.OK)

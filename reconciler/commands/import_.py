@@ -44,10 +44,15 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler.drift.run import run_import  # noqa: PLC0415 - keeps `--help` light
 
-    result = run_import(
-        args.out, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
-        force=args.force, actor=args.actor, progress=progress_writer(args.no_progress),
-    )
+    progress = progress_writer(args.no_progress)
+    try:
+        result = run_import(
+            args.out, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
+            force=args.force, actor=args.actor, progress=progress,
+        )
+    finally:
+        if progress is not None:
+            progress.close()
     proposals = ""
     if result.proposals is not None:
         proposals = (f"; {len(result.proposals.proposals)} role proposals, "

@@ -59,7 +59,11 @@ def run(args: argparse.Namespace) -> int:
     spaces = _space_keys(args.space)
     progress = progress_writer(args.no_progress)
     env = skipping(os.environ, args.skip_data_security)
-    _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress, env=env)
+    try:
+        _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress, env=env)
+    finally:
+        if progress is not None:
+            progress.close()  # the progress line goes before the report is written
     if args.out:
         _save(Path(args.out), dump_plan(plan))
     sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))

@@ -109,6 +109,8 @@ class ConfluenceClient:
         self._counts: dict[str, int] = {}
         self._rate_headers: dict[str, int] = {}  # rate-limit header name -> answers that carried it
         self._answers = 0
+        # told before every wait between attempts (seconds, why): the progress display shows it
+        self.on_wait: Callable[[float, str], None] | None = None
         self._not_before = 0.0  # clock time before which no request starts (the site said Retry-After)
         self._request_deadline = request_deadline  # seconds for one whole answer, however it trickles
         self._run_limit = run_deadline
@@ -323,10 +325,16 @@ class ConfluenceClient:
                 shared = parse_retry_after(response.headers.get("Retry-After")) is not None
             tries.waited += delay
             log.info("%s %s: %s, retrying in %.1fs", method, shown, why, delay)
-            if shared:  # the site said when: hold back every request of this client until then
-                self._hold_off(delay)
-            else:
-                self._sleep(delay)
+            self._wait(delay, why, shared=shared)
+
+    def _wait(self, delay: float, why: str, *, shared: bool) -> None:
+        """Wait before the next attempt, saying so first (``on_wait``: the progress display)."""
+        if self.on_wait is not None:
+            self.on_wait(delay, "rate limited (429)" if why == "429" else f"{why} from the site")
+        if shared:  # the site said when: hold back every request of this client until then
+            self._hold_off(delay)
+        else:
+            self._sleep(delay)
 
     def _note_headers(self, headers: httpx.Headers) -> None:
         with self._lock:

@@ -245,7 +245,11 @@ def _fetch_spaces(
             raise SpaceNotFoundError(exc.method, exc.path, 404, space=info.key) from None
         with lock:
             done[0] += 1
-            say(f"read {done[0]}/{len(infos)} spaces")
+            count = getattr(say, "count", None)  # a display counts in place; a plain callable gets a line
+            if count is not None:
+                count(done[0], len(infos), "spaces")
+            else:
+                say(f"read {done[0]}/{len(infos)} spaces")
         return space
 
     return client.map_concurrently(read, infos)

@@ -52,9 +52,12 @@ def run_drift(
     """Load the policy, read the site (read-only; missing policy spaces allowed), classify the drift."""
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `drift --help` light
 
+    if progress:
+        progress("loading the policy")
     desired = load_policy(policy_dir)
     with open_client(desired.site.url, read_only=True, env=env, transport=transport,
                      state_dir=state_dir) as client:
+        client.on_wait = getattr(progress, "waiting", None)
         live = fetch_live(client, desired, progress=progress, allow_missing=True, list_all=True)
         # guest reach is exact through groups: the members of every group holding access, once each
         members = fetch_group_members(client, groups_to_read(desired, live), progress=progress)

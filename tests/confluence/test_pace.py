@@ -95,3 +95,17 @@ def test_the_client_in_flight_requests_never_exceed_the_limit_and_a_429_lowers_i
     assert state["calls"] == 201  # one retry of the throttled read
     assert state["peak"] <= 16
     assert client.pace.cuts == 1
+
+
+def test_the_client_says_what_it_waits_for_before_each_retry(
+    make_client: Callable[..., ConfluenceClient],
+) -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "12"}, json={}),
+                    httpx.Response(503, json={}), httpx.Response(200, json={"ok": True})])
+    client = make_client(transport=httpx.MockTransport(lambda request: next(answers)))
+    waits: list[tuple[float, str]] = []
+    client.on_wait = lambda seconds, why: waits.append((round(seconds), why))
+    assert client.get_json("/wiki/api/v2/space-role-mode") == {"ok": True}
+    assert waits[0] == (12, "rate limited (429)")
+    assert waits[1][1] == "503 from the site"
+    assert len(waits) == 2

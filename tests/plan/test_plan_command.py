@@ -157,24 +157,35 @@ def test_colour_only_for_text_on_a_terminal(fmt: str, tty: bool, env: dict[str, 
 @pytest.mark.parametrize(
     ("tty", "flag", "env", "shown"),
     [
-        (True, False, {}, True),
-        (False, False, {}, False),
-        (True, True, {}, False),
-        (True, False, {"CI": "true"}, False),
-        (True, False, {"NO_COLOR": "1"}, False),
+        (True, False, {}, "live"),
+        (False, False, {}, "milestones"),
+        (True, True, {}, None),
+        (True, False, {"CI": "true"}, "milestones"),
+        (True, False, {"NO_COLOR": "1"}, "live"),
     ],
-    ids=["terminal", "not a terminal", "--no-progress", "CI", "NO_COLOR"],
+    ids=["terminal", "not a terminal", "--no-progress", "CI", "NO_COLOR keeps progress"],
 )
-def test_progress_only_on_a_terminal_outside_ci(
-    monkeypatch: pytest.MonkeyPatch, tty: bool, flag: bool, env: dict[str, str], shown: bool
+def test_progress_is_live_on_a_terminal_outside_ci_milestones_elsewhere_off_with_no_progress(
+    monkeypatch: pytest.MonkeyPatch, tty: bool, flag: bool, env: dict[str, str], shown: str | None
 ) -> None:
+    import io
     import sys
 
     from reconciler.commands.terminal import progress_writer
+
+    class Stream(io.StringIO):
+        def isatty(self) -> bool:
+            return tty
 
     monkeypatch.delenv("CI", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    monkeypatch.setattr(sys, "stderr", _Stream(tty))
-    assert (progress_writer(flag) is not None) is shown
+    monkeypatch.setattr(sys, "stderr", Stream())
+    display = progress_writer(flag)
+    if shown is None:
+        assert display is None
+        return
+    assert display is not None
+    assert display.live is (shown == "live")
+    display.close()

@@ -1,0 +1,191 @@
+"""The whole `reconciler plan` process, as a user runs it, against `sandbox serve`, next to its lower bound.
+
+    python benchmarks/process_bench.py                                  # 1,000, 5,000 and 10,000 spaces
+    python benchmarks/process_bench.py --spaces 1000 --concurrency 16 --peer
+    python benchmarks/process_bench.py --spaces 2000 --rate-limit 100  # a site that answers 429
+
+For each size: writes the synthetic policy (20 assignments per space, 5% drift), starts ``reconciler
+sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -m reconciler plan POLICY
+--format markdown --out plan.json`` as a child process, timed from start to exit. It prints:
+
+- API calls (the sandbox's counters), calls per space;
+- the lower bound max(calls x latency / concurrency, calls / rate limit) with concurrency the cap
+  (``RECONCILER_CONCURRENCY``), and the ratio of the whole process to it;
+- the phases, from the milestone lines the process writes on stderr off a terminal (policy load, spaces
+  read, ...);
+- CPU (user + system) and peak RSS of the process (``/usr/bin/time``), the size of the Markdown and JSON.
+
+``--peer`` also times the same reads made one after another by atlassian-python-api (``pip install
+atlassian-python-api``; a sequential httpx loop when it is not installed, and the output says which),
+side by side against the same server: the ratio is the peer's time over reconciler's whole process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from reconciler.sandbox.spawn import spawned_server  # noqa: E402
+from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
+
+MILESTONE = re.compile(r"^  (?P<text>.+?)(?::)? (?:in )?(?P<seconds>\d+\.\d) s(?: \((?P<rate>[\d,]+)/s\))?$")
+
+
+def main() -> None:
+    args = _parse()
+    print(f"machine: {os.cpu_count()} CPUs, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    for spaces in args.spaces:
+        run_size(args, spaces)
+
+
+def _parse() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--spaces", type=int, nargs="+", default=[1000, 5000, 10000])
+    parser.add_argument("--per-space", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--latency-ms", type=float, default=50.0)
+    parser.add_argument("--rate-limit", type=float, default=0.0, help="requests/second (0 = unlimited)")
+    parser.add_argument("--concurrency", type=int, default=8, help="RECONCILER_CONCURRENCY: the cap")
+    parser.add_argument("--peer", action="store_true", help="also time the sequential peer")
+    return parser.parse_args()
+
+
+@contextmanager
+def serve(seed: str, latency_ms: float, rate_limit: float) -> Iterator[dict[str, str]]:
+    knobs = ("--seed", seed, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit))
+    with spawned_server(*knobs, cwd=ROOT) as env:
+        yield env
+
+
+def run_size(args: argparse.Namespace, spaces: int) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        policy = Path(tmp) / "policies"
+        drift = write_synthetic_policy(policy, spaces, args.per_space, args.seed)
+        seed = drift.site_url.removeprefix("sandbox:")
+        with serve(seed, args.latency_ms, args.rate_limit) as server:
+            url = server["CONFLUENCE_URL"]
+            env = {**os.environ, **{k: server[k] for k in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL",
+                                                           "CONFLUENCE_API_TOKEN")},
+                   "RECONCILER_CONCURRENCY": str(args.concurrency), "PYTHONPATH": str(ROOT)}
+            env.pop("CI", None)
+            httpx.post(url + "/_sandbox/reset-counters", timeout=10)
+            result = _run_plan(policy, Path(tmp), env)
+            counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
+            calls = int(counters["total"])
+            peer = _peer(server, drift.site_url, policy, args) if args.peer else None
+        _report(args, spaces, calls, result, peer)
+
+
+def _run_plan(policy: Path, tmp: Path, env: dict[str, str]) -> dict[str, object]:
+    timing = tmp / "time.txt"
+    command = ["/usr/bin/time", "-o", str(timing), "-f", "%e %U %S %M", sys.executable, "-m", "reconciler",
+               "plan", str(policy), "--format", "markdown", "--out", str(tmp / "plan.json")]
+    started = time.perf_counter()
+    proc = subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
+    lines: list[tuple[float, str]] = []
+
+    def read_stderr() -> None:
+        assert proc.stderr is not None
+        for line in proc.stderr:
+            lines.append((time.perf_counter() - started, line.rstrip("\n")))
+
+    reader = threading.Thread(target=read_stderr)
+    reader.start()
+    markdown = proc.stdout.read() if proc.stdout else ""
+    proc.wait()
+    wall = time.perf_counter() - started
+    reader.join()
+    elapsed, user, system, rss = timing.read_text().split()[-4:]
+    return {
+        "wall": wall, "cpu": float(user) + float(system), "rss_mib": int(rss) / 1024, "exit": proc.returncode,
+        "stderr": lines, "markdown": len(markdown), "json": (tmp / "plan.json").stat().st_size,
+        "elapsed": float(elapsed),
+    }
+
+
+def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str, object],
+            peer: tuple[str, float] | None) -> None:
+    latency = args.latency_ms / 1000
+    by_latency = calls * latency / args.concurrency
+    by_rate = calls / args.rate_limit if args.rate_limit else 0.0
+    bound = max(by_latency, by_rate)
+    wall = float(str(result["wall"]))
+    print(f"\n{spaces} spaces x {args.per_space}, latency {args.latency_ms:g} ms, concurrency cap "
+          f"{args.concurrency}, rate limit {args.rate_limit or 'none'} (exit {result['exit']})")
+    print(f"  API calls: {calls} ({calls / spaces:.3f} per space)")
+    print(f"  lower bound: {bound:.1f} s (calls x latency / concurrency {by_latency:.1f} s"
+          + (f", calls / rate {by_rate:.1f} s" if by_rate else "") + ")")
+    print(f"  whole process (start to exit): {wall:.1f} s; ratio {wall / bound:.2f}")
+    print(f"  CPU {float(str(result['cpu'])):.1f} s, peak RSS {float(str(result['rss_mib'])):.0f} MiB; "
+          f"Markdown {result['markdown']:,} characters, JSON plan {result['json']:,} bytes")
+    print("  phases (from the milestone lines on stderr):")
+    stderr = result["stderr"]
+    assert isinstance(stderr, list)
+    for at, line in stderr:
+        if MILESTONE.match(line) or line.strip().startswith("waiting"):
+            print(f"    at {at:6.1f} s: {line.strip()}")
+    if peer is not None:
+        name, seconds = peer
+        print(f"  sequential peer ({name}), the same reads one after another: {seconds:.1f} s; "
+              f"reconciler is {seconds / wall:.1f}x faster")
+
+
+# ------------------------------------------------------------------------------------------ the peer
+
+
+def _peer(server: dict[str, str], site_url: str, policy: Path, args: argparse.Namespace) -> tuple[str, float]:
+    """The reads reconciler makes (mode, roles, catalogue, groups, key batches, one page of role
+    assignments per space), one after another, the way a script on the peer library would."""
+    url, email, token = server["CONFLUENCE_URL"], server["CONFLUENCE_EMAIL"], server["CONFLUENCE_API_TOKEN"]
+    keys = sorted(p.stem for p in (policy / "spaces").glob("*.yaml"))
+    try:
+        from atlassian import Confluence  # type: ignore[import-untyped]
+    except ImportError:
+        name = "sequential httpx loop (atlassian-python-api is not installed)"
+        return name, _httpx_peer(url, email, token, keys)
+    confluence = Confluence(url=url, username=email, password=token, cloud=True)
+    started = time.perf_counter()
+    for path in ("wiki/api/v2/space-role-mode", "wiki/api/v2/space-roles", "wiki/api/v2/space-permissions"):
+        confluence.get(path, params={"limit": 250})
+    confluence.get("wiki/rest/api/group", params={"limit": 200})
+    ids = []
+    for start in range(0, len(keys), 250):
+        page = confluence.get("wiki/api/v2/spaces", params={"keys": ",".join(keys[start:start + 250]),
+                                                            "limit": 250})
+        ids += [item["id"] for item in page["results"]]
+    for ident in ids:
+        confluence.get(f"wiki/api/v2/spaces/{ident}/role-assignments", params={"limit": 250})
+    return "atlassian-python-api", time.perf_counter() - started
+
+
+def _httpx_peer(url: str, email: str, token: str, keys: list[str]) -> float:
+    started = time.perf_counter()
+    with httpx.Client(base_url=url, auth=(email, token), timeout=30) as client:
+        ids = []
+        for start in range(0, len(keys), 250):
+            page = client.get("/wiki/api/v2/spaces", params={"keys": ",".join(keys[start:start + 250]),
+                                                              "limit": 250}).json()
+            ids += [item["id"] for item in page["results"]]
+        for ident in ids:
+            client.get(f"/wiki/api/v2/spaces/{ident}/role-assignments", params={"limit": 250})
+    return time.perf_counter() - started
+
+
+if __name__ == "__main__":
+    main()
