@@ -19,6 +19,7 @@ from reconciler.model import (
     EffectiveSpace,
     GroupMembers,
     LiveSpace,
+    Member,
     LiveState,
     Principal,
     PrincipalKind,
@@ -75,12 +76,14 @@ def build_review(
     spaces: Sequence[str] = (),
     persons: Sequence[str] = (),
     notes: Sequence[str] = (),
+    users: Mapping[str, Member] | None = None,
 ) -> Review:
     """The review of the managed spaces in ``live`` (only ``spaces``, and only ``persons`` — handles or
-    account ids — when given). ``members``: group name -> members, as read from the site."""
+    account ids — when given). ``members``: group name -> members, as read from the site; ``users``:
+    account id -> the site's display name and guest flag for people assigned directly (optional)."""
     roles = _Roles({n: r.permissions for n, r in live.roles.items()},
                    {n: r.permissions for n, r in desired.roles.items()})
-    people = _people(desired, live, members, names)
+    people = _people(desired, live, members, names, users or {})
     groups = {name: GroupInfo(name, tuple(sorted({person_ref(m.account_id) for m in gm.members})), gm.missing)
               for name, gm in members.items()}
     review_spaces = []
@@ -133,14 +136,14 @@ def _refs_of(desired: DesiredState, persons: Sequence[str]) -> set[str]:
 
 
 def _people(
-    desired: DesiredState, live: LiveState, members: Mapping[str, GroupMembers], names: bool
+    desired: DesiredState, live: LiveState, members: Mapping[str, GroupMembers], names: bool,
+    users: Mapping[str, Member],
 ) -> dict[str, PersonInfo]:
     handles = {p.account_id: p for p in desired.people.values()}
     seen: dict[str, tuple[str, bool]] = {}  # account id -> (display name, guest per the site)
-    for group in members.values():
-        for member in group.members:
-            name, guest = seen.get(member.account_id, ("", False))
-            seen[member.account_id] = (member.display_name or name, guest or member.guest)
+    for member in [*(m for g in members.values() for m in g.members), *users.values()]:
+        name, guest = seen.get(member.account_id, ("", False))
+        seen[member.account_id] = (member.display_name or name, guest or member.guest)
     for space in live.spaces.values():
         for principal in [*space.assignments, *space.grants]:
             if principal.kind is PrincipalKind.USER:

@@ -151,3 +151,14 @@ def test_two_reviews_diff_to_who_gained_lost_and_changed() -> None:
         ("ENG", "alice", "changed"), ("ENG", "svc", "lost")
     ]
     assert "administer/space" in result.changes[0].added
+
+
+def test_users_read_from_the_site_name_and_flag_people_assigned_directly() -> None:
+    from reconciler.model import Member
+
+    want = desired(space("ENG", {}))
+    have = live({"ENG": {"user:5b10-ext": "Viewer"}})
+    users = {"5b10-ext": Member("5b10-ext", "Ext Ernal", guest=True)}
+    review = build_review(want, have, {}, site="s", names=True, users=users)
+    [person] = review.people.values()
+    assert (person.name, person.guest) == ("Ext Ernal", True)
