@@ -22,7 +22,7 @@ from reconciler.confluence.session import open_client
 from reconciler.confluence.write import ConfluenceReader, ConfluenceWriter
 from reconciler.errors import PlanFileError, StalePlanError
 from reconciler.model import DesiredState, LiveState
-from reconciler.pipeline import app_policy_notes, plan_from_live, with_app_policies
+from reconciler.pipeline import app_policy_notes, display_url, plan_from_live, site_url, with_app_policies
 from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.plan import Plan
 
@@ -102,8 +102,36 @@ def open_apply(
 def plan_for_apply(session: ApplySession, *, scope: Sequence[str] = ()) -> tuple[LiveState, Plan]:
     """Read the live state and plan it with the safety findings, exactly as ``reconciler plan`` does."""
     live = session.reader.read(scope)
+    return live, _plan_of(session, live, scope)
+
+
+def _plan_of(session: ApplySession, live: LiveState, scope: Sequence[str]) -> Plan:
     notes = app_policy_notes(session.desired, session.env, scope)
-    return live, plan_from_live(session.desired, live, session.env, scope=scope, notes=notes)
+    return plan_from_live(session.desired, live, session.env, scope=scope, notes=notes)
+
+
+def seal(session: ApplySession, saved: Plan) -> tuple[LiveState, Plan]:
+    """The plan to apply for a saved plan: recomputed from the policy and a fresh read, and refused before
+    any write unless it is exactly the saved one (``plan/seal.py``, docs/safety.md "A saved plan is sealed").
+
+    Refused, in this order: a plan made for another site (before any request), a stale plan (the live
+    state changed), a plan whose contents differ from what the policy and the live state give (edited by
+    hand, or made by another version), naming the first difference.
+    """
+    from reconciler.apply import check_fresh  # noqa: PLC0415 - apply/__init__ imports this module's peers
+    from reconciler.plan.seal import first_difference, refusal  # noqa: PLC0415
+
+    target = display_url(site_url(session.desired, session.env))
+    if saved.site != target:
+        raise PlanFileError(f"this plan was made for {saved.site}, not for {target}, the site this run "
+                            "would write to (CONFLUENCE_URL, else site.url); nothing was written")
+    live = session.reader.read(saved.scope)
+    check_fresh(saved, live)
+    recomputed = _plan_of(session, live, saved.scope)
+    difference = first_difference(saved, recomputed)
+    if difference is not None:
+        raise PlanFileError(refusal(difference))
+    return live, recomputed
 
 
 def load_saved_plan(path: Path, desired: DesiredState) -> Plan:
@@ -114,6 +142,9 @@ def load_saved_plan(path: Path, desired: DesiredState) -> Plan:
         text = path.read_text(encoding="utf-8")
     except OSError as err:
         raise PlanFileError(f"{path}: cannot read the plan file: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise PlanFileError(f"{path}: the plan file is not UTF-8 (byte 0x{err.object[err.start]:02x} at "
+                            f"offset {err.start}); make it again with `reconciler plan --out`") from None
     plan = load_plan(text)
     if plan.policy_digest != desired.digest:
         raise StalePlanError(POLICY_CHANGED)

@@ -1,8 +1,10 @@
 """`reconciler apply [PLAN_FILE | POLICY_DIR]`: apply a saved plan, or plan a policy directory and apply it.
 
 A ``.json`` file is a saved plan: exactly that plan is applied, refused if the live state (or the policy)
-changed since. A directory is planned, the plan printed, and confirmation asked on a terminal; without a
-terminal ``--auto-approve`` is required, otherwise nothing is written. Exit 0 when every change is done and
+changed since, if it was made for another site, or if it is not exactly the plan the policy and the live
+state give (``apply.pipeline.seal``: an edited plan file is never applied). A directory is planned, the
+plan printed, and confirmation asked on a terminal; without a terminal ``--auto-approve`` is required,
+otherwise nothing is written. Exit 0 when every change is done and
 verified, 1 when anything failed, was skipped or did not converge (docs/commands/apply.md).
 """
 
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.apply import apply_plan, refuse_unsafe
-from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply
+from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply, seal
 from reconciler.commands.progress import Display
 from reconciler.commands.terminal import progress_writer
 from reconciler.errors import ExitCode, UsageError
@@ -66,9 +68,10 @@ def run(args: argparse.Namespace) -> int:
 
     session = open_apply(args.policy_dir or (DEFAULT_POLICY_DIR if saved else target), progress=progress,
                          env=skipping(os.environ, args.skip_data_security))
+    live: LiveState | None
     try:
-        if saved:
-            plan, live = load_saved_plan(target, session.desired), None
+        if saved:  # sealed: applied only if the policy and a fresh read give exactly this plan
+            live, plan = seal(session, load_saved_plan(target, session.desired))
         else:
             prepared = _plan_and_confirm(session, args, progress)
             if isinstance(prepared, int):

@@ -160,6 +160,8 @@ def load_plan(text: str) -> Plan:
         doc = json.loads(text)
     except ValueError as err:
         raise PlanFileError(f"plan file is not valid JSON: {err}") from None
+    except RecursionError:
+        raise PlanFileError("plan file is nested too deeply to be a plan") from None
     r = _Reader(doc, "plan")
     version = r.get("format_version", int)
     if version != FORMAT_VERSION:

@@ -221,7 +221,7 @@ def test_typo_group_in_an_exact_space_applied_unsafely_removes_nobody_in_that_sp
     assert sorted(set(eng_after) - set(eng_before)) == ["user:alice", "user:carol"]
 
 
-def test_plan_file_with_an_app_policy_change_missing_its_id_fails_that_change_and_applies_the_rest(
+def test_a_plan_file_with_an_app_policy_change_missing_its_id_is_refused_before_any_write(
     site: Site, policies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plan_file = tmp_path / "plan.json"
@@ -229,15 +229,17 @@ def test_plan_file_with_an_app_policy_change_missing_its_id_fails_that_change_an
     capsys.readouterr()
     saved = json.loads(plan_file.read_text(encoding="utf-8"))
     [update] = [c for c in saved["changes"] if c["kind"] == "update_app_policy"]
+    index = saved["changes"].index(update)
     update["old_app_policy"]["id"] = None
     plan_file.write_text(json.dumps(saved), encoding="utf-8")
     assert main(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 1
-    report = json.loads(capsys.readouterr().out)
-    assert [(e["summary"], e["reason"]) for e in report["failed"]] == [(
-        "update data security policy app_access (CONTAINER)",
-        "the plan file is malformed: a data security change without its policy; run `reconciler plan` again",
-    )]
-    assert (report["summary"]["done"], report["summary"]["skipped"]) == (15, 0)
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(
+        "error: the saved plan is not the plan the policy and the live site give, so it was not applied "
+        f"(first difference: changes[{index}].old_app_policy.id: null in the saved plan, ")
+    assert main(["plan", str(policies), "--format", "json", "--no-progress"]) == 0
+    assert json.loads(capsys.readouterr().out)["fingerprint"] == saved["fingerprint"]  # nothing written
 
 
 def test_safety_is_assessed_once_per_live_read(
