@@ -41,7 +41,8 @@ class ApplySession:
     env: Mapping[str, str]
     transport: httpx.BaseTransport | None = None
     state_dir: Path | None = None
-    notes: tuple[str, ...] = ()  # why app policies are not planned, as `reconciler plan` says it
+    notes: tuple[str, ...] = ()  # why data security is not planned, as `reconciler plan` says it
+    progress: Callable[[str], None] | None = None  # the data security writer's steps (drafts, publish)
     _closers: list[Callable[[], None]] = field(default_factory=list)
 
     def app_writer(self, plan: Plan) -> AppPolicyWriter | None:
@@ -58,7 +59,7 @@ class ApplySession:
         ids = {space.key: space.id for space in plan.spaces}
         lookup = SiteLookup(url, self.env, ids, transport=self.transport, state_dir=self.state_dir)
         self._closers.extend((api.close, lookup.close))
-        return RuleWriter(api, lookup)
+        return RuleWriter(api, lookup, progress=self.progress or (lambda _message: None))
 
     def close(self) -> None:
         for closer in self._closers:
@@ -96,7 +97,7 @@ def open_apply(
 
     reader = ConfluenceReader(client, desired, progress=progress, whole_scope=whole_scope)
     return ApplySession(desired=desired, client=client, reader=reader, writer=ConfluenceWriter(client),
-                        env=env, transport=transport, state_dir=state_dir, notes=notes)
+                        env=env, transport=transport, state_dir=state_dir, notes=notes, progress=progress)
 
 
 def plan_for_apply(session: ApplySession, *, scope: Sequence[str] = ()) -> tuple[LiveState, Plan]:

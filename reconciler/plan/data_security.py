@@ -144,6 +144,12 @@ def read_org(desired: DesiredState, org: OrgPolicies) -> Reading:
         f"understood ({u.problem}); {'those rules are' if u.rules else 'it is'} left out of this plan"
         for u in org.unread
     )
+    drafts = tuple(
+        f"data security: a draft of {control_label(p.rule, p.subject)} ({p.coverage}) is on the org "
+        f"(id {p.id}); it enforces nothing until published, and apply adopts it when that policy changes"
+        for p in sorted(org.policies, key=lambda p: (p.key, p.id or ""))
+        if p.status == "draft" and p.key in keys
+    )
     managed: dict[Key, DataSecurityPolicy] = {}
     duplicates = []
     for policy in sorted(org.policies, key=lambda p: p.id or ""):
@@ -153,7 +159,7 @@ def read_org(desired: DesiredState, org: OrgPolicies) -> Reading:
             duplicates.append(policy)
         else:
             managed[policy.key] = policy
-    return Reading(managed, tuple(duplicates), left_out, notes)
+    return Reading(managed, tuple(duplicates), left_out, notes + drafts)
 
 
 def diff_data_security(desired: DesiredState, live: LiveState) -> list[AppPolicyChange]:

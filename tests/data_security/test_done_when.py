@@ -236,8 +236,13 @@ def test_a_killed_apply_leaves_drafts_the_next_apply_adopts_without_a_duplicate(
     assert (
         sum(left.values()) == 3
     )  # appAccess, the first rule: the widened block, the AI writer's ORG and CONTAINER
-    assert data_security(plan(policies, state_dir, transport)) == ["CREATE_APP_POLICY"] * 5 + [
-        "UPDATE_APP_POLICY"
+    after_kill = plan(policies, state_dir, transport)
+    assert data_security(after_kill) == ["CREATE_APP_POLICY"] * 5 + ["UPDATE_APP_POLICY"]
+    ai = "app_access for ari:cloud:ecosystem::app/5d3c6b2e-ai-writer"
+    assert [n.split(" (id ")[0] for n in after_kill.notes if n.startswith("data security: a draft")] == [
+        "data security: a draft of app_access (CONTAINER) is on the org",
+        f"data security: a draft of {ai} (CONTAINER) is on the org",
+        f"data security: a draft of {ai} (ORG) is on the org",
     ]
 
     transport.before = lambda _r: None
