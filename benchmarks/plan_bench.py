@@ -51,7 +51,7 @@ from reconciler.model import (  # noqa: E402
 )
 from reconciler.plan.diff import build_plan  # noqa: E402
 from reconciler.policy.loader import load_policy  # noqa: E402
-from reconciler.report.render import render_plan  # noqa: E402
+from reconciler.report.plan_render import render_plan  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 

@@ -23,7 +23,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 
-from reconciler.apply.execute import MapSpaces, Run, execute_plan, sequential
+from reconciler.apply.execute import MapSpaces, RunState, execute_plan, sequential
 from reconciler.apply.ports import AppPolicyWriter, Reader, RoleEntry, Subject, Writer
 from reconciler.apply.result import ApplyResult, ChangeResult, NotConverged, Status
 from reconciler.apply.verify import verify
@@ -84,7 +84,7 @@ def apply_plan(
     else:
         check_fresh(plan, live)
     refuse_unsafe(findings, allow_unsafe=allow_unsafe)
-    run = Run(
+    run = RunState(
         plan=plan, live=live, reader=reader, writer=writer, app_writer=app_writer,
         sleep=sleep, settle=settle, progress=progress or (lambda _msg: None),
         map_spaces=map_spaces or sequential,

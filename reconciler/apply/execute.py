@@ -7,7 +7,8 @@ writes whose outcome is unknown are settled by re-reading the role list, never r
 from __future__ import annotations
 
 from reconciler.apply.result import ChangeResult, Status
-from reconciler.apply.run import (
+from reconciler.apply.space import space_phase
+from reconciler.apply.state import (
     ADD_PHASE,
     CONFIRMED,
     NO_ADMIN_API,
@@ -16,20 +17,19 @@ from reconciler.apply.run import (
     Item,
     MapSpaces,
     Results,
-    Run,
+    RunState,
     is_unknown_outcome,
     sequential,
 )
-from reconciler.apply.space import space_phase
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import DsRule, RoleDef
 from reconciler.plan.changes import ACCESS_CHANGES, AppPolicyChange, Change, ChangeKind, RoleChange, SiteRole
 from reconciler.plan.replay import role_shows
 
-__all__ = ["CONFIRMED", "SITE", "MapSpaces", "Run", "execute_plan", "sequential"]
+__all__ = ["CONFIRMED", "SITE", "MapSpaces", "RunState", "execute_plan", "sequential"]
 
 
-def execute_plan(run: Run) -> list[ChangeResult]:
+def execute_plan(run: RunState) -> list[ChangeResult]:
     """Run every change of the plan in its phases; return one result per change, in plan order."""
     items = list(enumerate(run.plan.changes))
     results: Results = {}
@@ -45,7 +45,7 @@ def execute_plan(run: Run) -> list[ChangeResult]:
     return [results[i] for i, _ in items]
 
 
-def _phase(run: Run, results: Results, groups: list[tuple[str, list[Item]]]) -> None:
+def _phase(run: RunState, results: Results, groups: list[tuple[str, list[Item]]]) -> None:
     """One phase over every space, concurrently when the run allows it; results merged by plan position."""
     for done in run.map_spaces(lambda group: space_phase(run, *group), groups):
         results.update(done)
@@ -64,7 +64,7 @@ def _by_space(
 # ------------------------------------------------------------------------------------------------ roles
 
 
-def _role_change(run: Run, change: RoleChange) -> ChangeResult:
+def _role_change(run: RunState, change: RoleChange) -> ChangeResult:
     name = change.name
     reason = ""
     for _ in range(run.max_rounds):
@@ -85,7 +85,7 @@ def _role_change(run: Run, change: RoleChange) -> ChangeResult:
     return _role_failed(run, change, name, f"outcome unknown after {run.max_rounds} attempts: {reason}")
 
 
-def _try_role_write(run: Run, change: RoleChange, name: str) -> ChangeResult | ApiError:
+def _try_role_write(run: RunState, change: RoleChange, name: str) -> ChangeResult | ApiError:
     """The result of one role write, or the error of a write whose outcome is unknown."""
     try:
         _write_role(run, change, name)
@@ -100,13 +100,13 @@ def _try_role_write(run: Run, change: RoleChange, name: str) -> ChangeResult | A
     return ChangeResult(change, Status.DONE)
 
 
-def _role_failed(run: Run, change: RoleChange, name: str, reason: str) -> ChangeResult:
+def _role_failed(run: RunState, change: RoleChange, name: str, reason: str) -> ChangeResult:
     if change.kind is ChangeKind.CREATE_ROLE:
         run.failed_roles.add(name)
     return ChangeResult(change, Status.FAILED, reason)
 
 
-def _write_role(run: Run, change: RoleChange, name: str) -> None:
+def _write_role(run: RunState, change: RoleChange, name: str) -> None:
     run.progress(f"role {name}: {change.kind.name.lower().replace('_', ' ')}")
     run.count_write(SITE)
     match change.existing, change.new:
@@ -121,7 +121,7 @@ def _write_role(run: Run, change: RoleChange, name: str) -> None:
 # ----------------------------------------------------------------------------------------- app policies
 
 
-def _data_security(run: Run, items: list[tuple[int, AppPolicyChange]]) -> Results:
+def _data_security(run: RunState, items: list[tuple[int, AppPolicyChange]]) -> Results:
     """Data security changes, rule by rule (ORG defaults first within a rule; one publish per rule)."""
     by_rule: dict[DsRule, list[tuple[int, AppPolicyChange]]] = {}
     for i, change in items:

@@ -16,13 +16,13 @@ from collections.abc import Sequence
 
 from reconciler.apply.ports import RoleEntry, Subject
 from reconciler.apply.result import ChangeResult, Status
-from reconciler.apply.run import (
+from reconciler.apply.state import (
     ADDITION_KINDS,
     CONFIRMED,
     HELD,
     Item,
     Results,
-    Run,
+    RunState,
     Unresolved,
     is_unknown_outcome,
 )
@@ -32,7 +32,7 @@ from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange
 from reconciler.plan.replay import shows
 
 
-def space_phase(run: Run, key: str, items: list[Item]) -> Results:
+def space_phase(run: RunState, key: str, items: list[Item]) -> Results:
     """One phase of one space, re-reading after an unknown outcome; failures stay inside the space.
 
     An addition that did not get done holds the space's removals, in this phase and the revoke phase.
@@ -43,7 +43,7 @@ def space_phase(run: Run, key: str, items: list[Item]) -> Results:
     return results
 
 
-def _addition_failed(run: Run, key: str, results: Results) -> bool:
+def _addition_failed(run: RunState, key: str, results: Results) -> bool:
     """Whether a grant, assign or reassign of space ``key`` failed or was skipped (this phase or before)."""
     return run.is_held(key) or any(
         r.change.kind in ADDITION_KINDS and r.status is not Status.DONE for r in results.values()
@@ -55,7 +55,7 @@ def _hold(items: Sequence[Item], results: Results) -> None:
         results[i] = ChangeResult(change, Status.SKIPPED, HELD)
 
 
-def _space_phase(run: Run, key: str, items: list[Item]) -> Results:
+def _space_phase(run: RunState, key: str, items: list[Item]) -> Results:
     results: Results = {}
     live_space = run.live.spaces.get(key)
     info = live_space.info if live_space else _planned_info(run, key)
@@ -85,7 +85,7 @@ def _space_phase(run: Run, key: str, items: list[Item]) -> Results:
     return _fail_rest(items, results, f"outcome unknown after {run.max_rounds} attempts: {last}")
 
 
-def _planned_info(run: Run, key: str) -> SpaceInfo | None:
+def _planned_info(run: RunState, key: str) -> SpaceInfo | None:
     for planned in run.plan.spaces:
         if planned.key == key and planned.id:
             return SpaceInfo(key=key, id=planned.id, name=key, type="global")
@@ -99,7 +99,7 @@ def _fail_rest(items: list[Item], results: Results, reason: str) -> Results:
 
 
 def _write_space(
-    run: Run, info: SpaceInfo, live_space: LiveSpace | None, pending: list[Item], results: Results
+    run: RunState, info: SpaceInfo, live_space: LiveSpace | None, pending: list[Item], results: Results
 ) -> ApiError | None:
     """Write the pending changes of one space; return the error of a write with an unknown outcome."""
     grants = [(i, c) for i, c in pending if isinstance(c, GrantChange) and c.kind is ChangeKind.GRANT]
@@ -123,7 +123,7 @@ def _write_space(
     return None
 
 
-def _grant(run: Run, info: SpaceInfo, i: int, change: GrantChange, results: Results) -> ApiError | None:
+def _grant(run: RunState, info: SpaceInfo, i: int, change: GrantChange, results: Results) -> ApiError | None:
     if (info.key, change.principal.ref) in run.blocked:
         results[i] = ChangeResult(change, Status.SKIPPED,
                                   f"skipped: granting {READ_SPACE} to {change.principal} failed")
@@ -149,7 +149,7 @@ def _grant(run: Run, info: SpaceInfo, i: int, change: GrantChange, results: Resu
 
 
 def _revoke(
-    run: Run, space: tuple[SpaceInfo, LiveSpace | None], i: int, change: GrantChange, results: Results
+    run: RunState, space: tuple[SpaceInfo, LiveSpace | None], i: int, change: GrantChange, results: Results
 ) -> ApiError | None:
     info, live_space = space
     permission_id = change.permission_id
@@ -182,7 +182,7 @@ def _revoke(
 
 
 def _post_assignments(
-    run: Run, info: SpaceInfo, items: list[tuple[int, AssignmentChange]], results: Results
+    run: RunState, info: SpaceInfo, items: list[tuple[int, AssignmentChange]], results: Results
 ) -> ApiError | None:
     """ONE POST for the space's assigns, reassigns and unassigns, in the normal case.
 
@@ -201,7 +201,7 @@ def _post_assignments(
 Entry = tuple[int, AssignmentChange, RoleEntry]
 
 
-def _entries(run: Run, items: list[tuple[int, AssignmentChange]], results: Results) -> list[Entry]:
+def _entries(run: RunState, items: list[tuple[int, AssignmentChange]], results: Results) -> list[Entry]:
     """The POST entries of ``items``; a change whose group or role cannot be resolved gets its result."""
     entries: list[Entry] = []
     for i, change in items:
@@ -213,7 +213,7 @@ def _entries(run: Run, items: list[tuple[int, AssignmentChange]], results: Resul
 
 
 def _post(
-    run: Run, info: SpaceInfo, additions: list[Entry], removals: list[Entry], results: Results
+    run: RunState, info: SpaceInfo, additions: list[Entry], removals: list[Entry], results: Results
 ) -> ApiError | None:
     """One POST of every entry (the endpoint applies it in its entirety or not at all).
 
@@ -238,7 +238,7 @@ def _post(
 
 
 def _one_by_one(
-    run: Run, info: SpaceInfo, additions: list[Entry], removals: list[Entry], results: Results
+    run: RunState, info: SpaceInfo, additions: list[Entry], removals: list[Entry], results: Results
 ) -> ApiError | None:
     """After a rejected POST: each addition alone, then each removal alone if no addition failed."""
     outcome = _post_one_by_one(run, info, additions, results)
@@ -255,7 +255,9 @@ def _fail_entries(entries: list[Entry], results: Results, reason: str) -> None:
         results[i] = ChangeResult(change, Status.FAILED, reason)
 
 
-def _post_one_by_one(run: Run, info: SpaceInfo, entries: list[Entry], results: Results) -> ApiError | None:
+def _post_one_by_one(
+    run: RunState, info: SpaceInfo, entries: list[Entry], results: Results
+) -> ApiError | None:
     for i, change, entry in entries:
         try:
             _set(run, info, [entry])
@@ -268,13 +270,13 @@ def _post_one_by_one(run: Run, info: SpaceInfo, entries: list[Entry], results: R
     return None
 
 
-def _set(run: Run, info: SpaceInfo, entries: list[RoleEntry]) -> None:
+def _set(run: RunState, info: SpaceInfo, entries: list[RoleEntry]) -> None:
     run.count_write(info.key)  # counted before sending: a failed request is still a request
     requests = run.writer.set_role_assignments(info, entries)
     run.count_write(info.key, max(0, requests - 1))
 
 
-def _role_entry(run: Run, change: AssignmentChange) -> RoleEntry:
+def _role_entry(run: RunState, change: AssignmentChange) -> RoleEntry:
     principal_id = _principal_id(run, change.principal)
     if change.role is None:  # unassign
         return RoleEntry(change.principal, principal_id, None)
@@ -286,7 +288,7 @@ def _role_entry(run: Run, change: AssignmentChange) -> RoleEntry:
     return RoleEntry(change.principal, principal_id, role_id)
 
 
-def _principal_id(run: Run, principal: Principal) -> str:
+def _principal_id(run: RunState, principal: Principal) -> str:
     if principal.kind is not PrincipalKind.GROUP or principal.unknown:
         return principal.id
     group_id = run.live.group_ids.get(principal.id)
@@ -295,7 +297,7 @@ def _principal_id(run: Run, principal: Principal) -> str:
     return group_id
 
 
-def _subject(run: Run, principal: Principal) -> Subject:
+def _subject(run: RunState, principal: Principal) -> Subject:
     if principal.kind is PrincipalKind.USER:
         return Subject("user", principal.id)
     if principal.kind is PrincipalKind.GROUP:

@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from reconciler.apply.result import ChangeResult, NotConverged, Status
-from reconciler.apply.run import (
+from reconciler.apply.state import (
     SITE,
-    Run,
+    RunState,
 )
 from reconciler.errors import ApiError
 from reconciler.model import LiveRole
@@ -22,7 +22,7 @@ from reconciler.plan.replay import role_shows, shows
 
 
 def verify(
-    run: Run, results: Sequence[ChangeResult], delays: Sequence[float]
+    run: RunState, results: Sequence[ChangeResult], delays: Sequence[float]
 ) -> tuple[list[NotConverged], int]:
     """Return the spaces (and ``(site)`` for roles) that did not converge, and the rounds of reads made."""
     pending = Pending()
@@ -63,7 +63,7 @@ class Pending:
         return len(self.spaces) + (1 if self.roles else 0)
 
 
-def _check_round(run: Run, pending: Pending) -> None:
+def _check_round(run: RunState, pending: Pending) -> None:
     keys = sorted(pending.spaces)
     roles: Mapping[str, LiveRole] | None = None
     if keys:

@@ -95,7 +95,7 @@ def _plan_and_confirm(
     session: ApplySession, args: argparse.Namespace, progress: Display | None
 ) -> tuple[LiveState | None, Plan] | int:
     """Plan, print it, ask: the live read to reuse (None after a prompt) and the plan, or an exit code."""
-    from reconciler.report.render import render_plan  # noqa: PLC0415 - keeps `apply --help` light
+    from reconciler.report.plan_render import render_plan  # noqa: PLC0415 - keeps `apply --help` light
 
     live, plan = plan_for_apply(session)
     if progress is not None:

@@ -19,7 +19,7 @@ from reconciler.commands.terminal import progress_writer, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
 from reconciler.plan.planfile import dump_plan
-from reconciler.report.render import FORMATS, render_plan
+from reconciler.report.plan_render import FORMATS, render_plan
 
 UNSAFE = "the plan fails {n} safety check(s) (listed at the top of the plan); apply refuses it without {flag}"
 

@@ -11,14 +11,14 @@ from dataclasses import dataclass, replace
 
 from reconciler.apply.result import ApplyResult, ChangeResult, describe, result_to_dict
 from reconciler.errors import UsageError
+from reconciler.report.environment import environment
 from reconciler.report.escape import data, md_code, md_text
-from reconciler.report.templates import environment
 
 FORMATS = ("text", "markdown", "json")
 
 
 @dataclass(frozen=True, slots=True)
-class Line:
+class ResultLine:
     symbol: str
     text: str
     reason: str
@@ -36,15 +36,16 @@ class ApplyView:
     mode: str
     summary: str
     verdict: str
-    done: tuple[Line, ...]
-    failed: tuple[Line, ...]
-    skipped: tuple[Line, ...]
+    done: tuple[ResultLine, ...]
+    failed: tuple[ResultLine, ...]
+    skipped: tuple[ResultLine, ...]
     not_converged: tuple[Unconverged, ...]
 
 
 def build_view(result: ApplyResult) -> ApplyView:
-    def lines(results: tuple[ChangeResult, ...]) -> tuple[Line, ...]:
-        return tuple(Line(r.change.kind.symbol, data(describe(r.change)), data(r.reason)) for r in results)
+    def lines(results: tuple[ChangeResult, ...]) -> tuple[ResultLine, ...]:
+        return tuple(ResultLine(r.change.kind.symbol, data(describe(r.change)), data(r.reason))
+                     for r in results)
 
     counts = (f"{len(result.done)} done, {len(result.failed)} failed, {len(result.skipped)} skipped, "
               f"{len(result.not_converged)} space(s) not converged; {result.writes} write(s)")
@@ -85,8 +86,8 @@ def render_apply(result: ApplyResult, fmt: str) -> str:
 def _escaped(view: ApplyView) -> ApplyView:
     """The view as the Markdown page shows it: site text cannot become markup, a mention or a new cell."""
 
-    def lines(items: tuple[Line, ...]) -> tuple[Line, ...]:
-        return tuple(Line(x.symbol, md_text(x.text), md_text(x.reason)) for x in items)
+    def lines(items: tuple[ResultLine, ...]) -> tuple[ResultLine, ...]:
+        return tuple(ResultLine(x.symbol, md_text(x.text), md_text(x.reason)) for x in items)
 
     return replace(
         view, site=md_code(view.site), failed=lines(view.failed), skipped=lines(view.skipped),

@@ -22,8 +22,8 @@ from reconciler.errors import UsageError
 from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source
 from reconciler.report.drift_groups import group_items
+from reconciler.report.environment import template
 from reconciler.report.escape import data, md_code, md_fenced, md_text
-from reconciler.report.templates import template
 
 FORMATS = ("text", "markdown", "json")
 MARKDOWN_LIMIT = 60_000  # GitHub allows 65,535 characters; leave room for a workflow's own lines
@@ -65,7 +65,7 @@ class RemedyView:
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
-class SpaceView:
+class DriftSpaceView:
     title: str
     items: tuple[ItemView, ...]
 
@@ -99,7 +99,7 @@ class DriftView:
     counts: tuple[tuple[str, int], ...]  # label -> number, counted items only
     acknowledged: int
     expired: int
-    spaces: tuple[SpaceView, ...]
+    spaces: tuple[DriftSpaceView, ...]
     left_out: int
     unused_acks: tuple[str, ...]
     migration: MigrationView | None
@@ -161,7 +161,7 @@ def build_view(report: DriftReport, *, max_items: int | None = None) -> DriftVie
         counts=tuple((kind.label, counts[kind]) for kind in DriftKind if counts[kind]),
         acknowledged=len(report.acknowledged),
         expired=len(report.expired),
-        spaces=tuple(SpaceView(data(key) or "Site-wide", tuple(views)) for key, views in spaces.items()),
+        spaces=tuple(DriftSpaceView(data(key) or "Site-wide", tuple(views)) for key, views in spaces.items()),
         left_out=len(report.items) - len(items),
         unused_acks=tuple(data(f"{u.space} {u.principal} (until {u.until.isoformat()}, {u.source})")
                           for u in report.unused_acknowledgements),

@@ -57,7 +57,7 @@ TABLE_LABELS = {
 }
 
 
-class Line(NamedTuple):
+class ChangeLine(NamedTuple):
     """One change: ``symbol subject detail`` plus where it was declared and why."""
 
     symbol: str
@@ -69,13 +69,13 @@ class Line(NamedTuple):
 
 
 @dataclass(frozen=True, slots=True)
-class SpaceView:
+class PlanSpaceView:
     key: str
     authority: str
     declared_at: str
     defaults: str  # "admins-everywhere, staff-can-read" or ""
     counts: str  # "2 to assign, 1 to remove"
-    lines: tuple[Line, ...]
+    lines: tuple[ChangeLine, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,13 +90,13 @@ class PlanView:
     in_scope: int
     findings: tuple[str, ...]  # grouped by check (report/group.py)
     table: tuple[tuple[str, str, int], ...]  # (symbol, label, count)
-    roles: tuple[Line, ...]
-    apps: tuple[Line, ...]
-    removals: tuple[Line, ...]
-    spaces: tuple[SpaceView, ...]
+    roles: tuple[ChangeLine, ...]
+    apps: tuple[ChangeLine, ...]
+    removals: tuple[ChangeLine, ...]
+    spaces: tuple[PlanSpaceView, ...]
     quiet: str  # spaces in scope without changes, "DOCS, PUBLIC" (shortened when long)
     quiet_count: int
-    held: tuple[Line, ...]
+    held: tuple[ChangeLine, ...]
     notes: tuple[str, ...]  # grouped (report/group.py)
 
 
@@ -207,11 +207,11 @@ def _removes(change: Change) -> bool:
 
 
 def _space_view(
-    space: PlannedSpace, changes: Sequence[AccessChange], lines: Mapping[int, Line]
-) -> SpaceView:
+    space: PlannedSpace, changes: Sequence[AccessChange], lines: Mapping[int, ChangeLine]
+) -> PlanSpaceView:
     by_id = Counter(id(c.kind) for c in changes)
     counts = {k: by_id[id(k)] for k in ACCESS_KINDS}
-    return SpaceView(
+    return PlanSpaceView(
         key=data(space.key),
         authority=space.authority.value,
         declared_at=data(_src(space.declared_at)),
@@ -225,13 +225,13 @@ def _src(source: Source | None) -> str:
     return str(source) if source else ""
 
 
-def _line(change: Change) -> Line:
+def _line(change: Change) -> ChangeLine:
     subject, detail = _subject_detail(change)
     source = f"{change.source.file}:{change.source.line}" if change.source else ""
     replaces = isinstance(change, AssignmentChange) and change.replaces is not None
     symbol = _REPLACES if replaces else _SYMBOL[change.kind]
     space = change.space if isinstance(change, ACCESS_CHANGES) else ""
-    return Line(symbol, data(subject), data(detail), data(source), data(change.reason), data(space))
+    return ChangeLine(symbol, data(subject), data(detail), data(source), data(change.reason), data(space))
 
 
 def _subject_detail(change: Change) -> tuple[str, str]:

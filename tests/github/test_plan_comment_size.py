@@ -8,8 +8,8 @@ from pathlib import Path
 from reconciler.model import Authority, Principal, PrincipalKind, Source
 from reconciler.plan.changes import AssignmentChange, Change, ordered
 from reconciler.plan.plan import Plan, PlannedSpace
+from reconciler.report.plan_render import render_plan
 from reconciler.report.plan_view import build_view
-from reconciler.report.render import render_plan
 from tests.github.test_workflow_scripts import PLAN_BODY_STEP
 from tests.github.workflows import run_step, runner_env, step, step_env, workflow
 

@@ -25,7 +25,7 @@ from reconciler.policy.loader import load_policy
 from reconciler.report.apply_render import render_apply
 from reconciler.report.drift_render import render_drift
 from reconciler.report.escape import data, md_code, md_text
-from reconciler.report.render import render_plan
+from reconciler.report.plan_render import render_plan
 from tests.drift.builders import desired, live, space
 from tests.report.scenarios import demo
 

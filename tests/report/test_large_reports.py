@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 from reconciler.plan.plan import SafetyCheck, SafetyFinding
 from reconciler.report.group import group_findings, group_notes
+from reconciler.report.plan_render import MARKDOWN_BODY_LIMIT, render_plan
 from reconciler.report.plan_view import build_view
-from reconciler.report.render import MARKDOWN_BODY_LIMIT, render_plan
 from tests.report.sites import site_plan
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -16,7 +16,7 @@ from reconciler.errors import UsageError
 from reconciler.plan.changes import ChangeKind, GrantChange
 from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import load_plan
-from reconciler.report.render import MARKDOWN_LIMIT, render_plan
+from reconciler.report.plan_render import MARKDOWN_LIMIT, render_plan
 from tests.report.scenarios import SCENARIOS, demo, huge
 
 GOLDEN = Path(__file__).parent / "golden"

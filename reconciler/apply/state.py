@@ -1,6 +1,6 @@
 """The state of one apply run, shared by the phases.
 
-``Run`` holds the plan, the live read it was made from, the seams (reader, writer), the ids learnt during
+``RunState`` holds the plan, the live read it was made from, the seams (reader, writer), the ids learnt during
 the run (roles created) and the counters. Whether a change shows in a re-read (after unknown outcomes, and
 in verification) is ``reconciler.plan.replay.shows`` / ``role_shows``.
 """
@@ -45,7 +45,7 @@ class Unresolved(Exception):  # noqa: N818 - internal signal, never escapes appl
 
 
 @dataclass
-class Run:
+class RunState:
     """The mutable state of one apply run."""
 
     plan: Plan

@@ -17,9 +17,9 @@ from typing import Any, NamedTuple, TypeVar
 from reconciler.errors import UsageError
 from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import dump_plan
+from reconciler.report.environment import environment
 from reconciler.report.escape import code, html, md_code, md_text
-from reconciler.report.plan_view import Line, PlanView, SpaceView, build_view
-from reconciler.report.templates import environment
+from reconciler.report.plan_view import ChangeLine, PlanSpaceView, PlanView, build_view
 
 FORMATS = ("text", "markdown", "json")
 MARKDOWN_LIMIT = 65_535  # GitHub's comment limit, in characters
@@ -54,13 +54,13 @@ class TextLine(NamedTuple):
     note: str  # "  policies/spaces/ENG.yaml:7", "  set to none in policy (policies/...:11)" or ""
 
 
-def _note(line: Line) -> str:
+def _note(line: ChangeLine) -> str:
     if line.reason and line.source:
         return f"{line.reason} ({line.source})"
     return line.reason or line.source
 
 
-def _text_lines(lines: Sequence[Line], *, color: bool, with_space: bool = False) -> list[TextLine]:
+def _text_lines(lines: Sequence[ChangeLine], *, color: bool, with_space: bool = False) -> list[TextLine]:
     subjects = [f"{ln.space} {ln.subject}" if with_space else ln.subject for ln in lines]
     width = max((len(s) for s in subjects), default=0)
     dwidth = max((len(ln.detail) for ln in lines), default=0)
@@ -117,14 +117,14 @@ _cell = md_text
 _code = code
 
 
-def _md_line(line: Line) -> MdLine:
+def _md_line(line: ChangeLine) -> MdLine:
     where = _code(line.source)
     if line.reason:
         where = f"{where} ({_cell(line.reason)})" if where else _cell(line.reason)
     return MdLine(line.symbol, _code(line.space) or "(site)", _code(line.subject), _cell(line.detail), where)
 
 
-def _md_space(space: SpaceView) -> MdSpace:
+def _md_space(space: PlanSpaceView) -> MdSpace:
     about = f"Declared at {_code(space.declared_at)}" if space.declared_at else "Matched by defaults only"
     if space.defaults:
         about += f"; defaults: {_cell(space.defaults)}"
