@@ -28,7 +28,7 @@ import unicodedata
 
 _VISIBLE = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
 _ZWJ = "\u200d"  # joins emoji sequences; harmless
-_MENTION = re.compile(r"(?<![\w@])@(?=[\w-])")
+_MENTION = re.compile(r"(?<![\w@])@")  # any @ that could start a mention, whatever follows
 _MD = str.maketrans({"\\": "\\\\", "|": "\\|", "`": "\\`", "[": "\\[", "]": "\\]", "<": "&lt;"})
 
 
