@@ -25,6 +25,7 @@ COMMANDS: tuple[str, ...] = (
     "drift",
     "access",
     "import_",
+    "doctor",
     "schema",
     "codeowners",
     "sandbox",

@@ -14,6 +14,8 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from reconciler.confluence import dsp_wire
+from reconciler.confluence.admin import AdminApi
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.fetch import ROLE_MODE_404
 from reconciler.confluence.wire import (
@@ -27,6 +29,7 @@ from reconciler.confluence.wire import (
     WireModel,
 )
 from reconciler.errors import ApiError, AuthError, NotFoundError
+from reconciler.model import UnreadPolicy
 from reconciler.vocabulary import APP_ACCOUNT_TYPE, DOCUMENTED, KNOWN, OBSERVED_LIVE, companions
 
 OK, WARN, FAIL, SKIP = "ok", "warn", "fail", "skip"
@@ -362,3 +365,26 @@ def report(findings: Sequence[Finding]) -> dict[str, Any]:
 
 def iter_lines(findings: Sequence[Finding]) -> Iterator[str]:
     yield from (f.line for f in findings)
+
+
+# ------------------------------------------------------------------------------------------ data security
+
+
+def data_security_finding(api: AdminApi) -> Finding:
+    """The key paths of the org's data security policies against what ``dsp_wire`` reads, and how many of
+    them the tool understands (shapes and counts only)."""
+    items = list(api.list_policies())
+    unread = [item for item in items if isinstance(dsp_wire.read_policy(item), UnreadPolicy)]
+    paths = dsp_wire.key_path_report(items)
+    facts = {"policies": len(items), "understood": len(items) - len(unread), "not_understood": len(unread),
+             **paths}
+    if not items:
+        return Finding("data security", OK, "data security: the org has no data security policies to compare "
+                       "with the paths the tool reads", facts)
+    line = (f"data security: {len(items)} polic(ies), {len(items) - len(unread)} understood; key paths the "
+            f"tool reads: {len(paths['confirmed'])} confirmed, {len(paths['not_seen'])} not seen"
+            + (f" ({', '.join(paths['not_seen'])})" if paths["not_seen"] else ""))
+    if unread:
+        return Finding("data security", FAIL, f"{line}; {len(unread)} not understood: the plan leaves their "
+                       "rules out (report the key paths with --format json)", facts)
+    return Finding("data security", OK, line, facts)
