@@ -29,7 +29,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from reconciler.apply import apply_plan  # noqa: E402
-from reconciler.apply.pipeline import open_apply, plan_for_apply  # noqa: E402
+from reconciler.flows.apply import open_policy_site  # noqa: E402
+from reconciler.flows.connect import Connection  # noqa: E402
 from reconciler.plan.changes import ACCESS_CHANGES  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
@@ -69,19 +70,18 @@ def bench(args: argparse.Namespace) -> None:
             env = {**os.environ, "CONFLUENCE_URL": url, "CONFLUENCE_EMAIL": server["CONFLUENCE_EMAIL"],
                    "CONFLUENCE_API_TOKEN": server["CONFLUENCE_API_TOKEN"],
                    "RECONCILER_CONCURRENCY": str(args.concurrency)}
-            session = open_apply(policies, env=env)
-            live, plan = plan_for_apply(session)
-            changed = sorted({c.space for c in plan.changes if isinstance(c, ACCESS_CHANGES)})
-            httpx.post(url + "/_sandbox/reset-counters", timeout=10)
-            started = time.perf_counter()
-            result = apply_plan(plan, session.desired, reader=session.reader, writer=session.writer,
-                                live=live, map_spaces=session.client.map_concurrently)
-            wall = time.perf_counter() - started
-            counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
-            session.close()
-            again = open_apply(policies, env=env)
-            _live, after = plan_for_apply(again)
-            again.close()
+            with Connection(env) as connection:
+                site = open_policy_site(policies, connection)
+                live, plan = site.plan()
+                changed = sorted({c.space for c in plan.changes if isinstance(c, ACCESS_CHANGES)})
+                httpx.post(url + "/_sandbox/reset-counters", timeout=10)
+                started = time.perf_counter()
+                result = apply_plan(plan, site.desired, reader=site.reader, writer=site.backend.writer,
+                                    live=live, map_spaces=site.backend.map_spaces)
+                wall = time.perf_counter() - started
+                counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
+            with Connection(env) as connection:
+                _live, after = open_policy_site(policies, connection).plan()
     report(args, counters, changes=len(plan.changes), changed=len(changed), wall=wall,
            ok=result.ok, rereads=result.rereads, rounds=result.verify_rounds, left=len(after.changes))
 

@@ -30,8 +30,8 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reconciler.confluence.fetch import fetch_live  # noqa: E402
-from reconciler.confluence.session import open_client  # noqa: E402
+from reconciler.flows.connect import Connection  # noqa: E402
+from reconciler.flows.live import request_for  # noqa: E402
 from reconciler.model import (  # noqa: E402
     Authority,
     DesiredAssignment,
@@ -105,8 +105,8 @@ def http_bench(args: argparse.Namespace) -> None:
             desired = load_policy(Path(tmp) / "policies")
             loaded = time.perf_counter()
             httpx.post(server["CONFLUENCE_URL"] + "/_sandbox/reset-counters", timeout=10)
-            with open_client(desired.site.url, read_only=True, env=env) as client:
-                live = fetch_live(client, desired)
+            with Connection(env) as connection:
+                live = connection.open(desired.site.url, read_only=True).read(request_for(desired))
             read = time.perf_counter() - loaded
             counters = httpx.get(server["CONFLUENCE_URL"] + "/_sandbox/counters", timeout=10).json()
         cpu = time.process_time()

@@ -13,10 +13,14 @@ import os
 import sys
 import traceback
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from reconciler import __version__
 from reconciler.errors import ExitCode, PolicyError, ReconcilerError
 from reconciler.report.escape import data
+
+if TYPE_CHECKING:
+    from reconciler.flows.connect import Connection
 
 COMMANDS: tuple[str, ...] = (
     "validate",
@@ -56,21 +60,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, connection: Connection | None = None) -> int:
+    """Run one command; ``connection`` replaces the one built from the environment (tests)."""
     if sys.stdout is None:  # started with stdout closed (>&-): nothing could show the report
         _say("error: standard output is closed; run with stdout open (redirect it to a file or /dev/null)")
         return int(ExitCode.ERROR)
     try:
-        return _main(argv)
+        return _main(argv, connection)
     except KeyboardInterrupt:  # also during start-up (imports, parsing) and while reporting an error
         _say("interrupted")
         return int(ExitCode.INTERRUPTED)
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: Sequence[str] | None, connection: Connection | None) -> int:
     _tolerant_streams()
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.connection = connection
     debug = bool(args.debug or os.environ.get("RECONCILER_DEBUG"))
     try:
         code = int(args.func(args))

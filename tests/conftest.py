@@ -16,6 +16,7 @@ import pytest
 from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
 from reconciler.sandbox.server import RunningServer, start_server
 from reconciler.sandbox.site import Site
+from tests.sites import OPENED
 
 
 @pytest.fixture
@@ -42,3 +43,11 @@ def sandbox_state_dir(tmp_path: Path) -> Path:
     path = tmp_path / "sandbox-state"
     path.mkdir()
     return path
+
+
+@pytest.fixture(autouse=True)
+def _close_connections() -> Iterator[None]:
+    """Every ``Connection`` a test opened through ``tests.sites.connection`` is closed after it."""
+    yield
+    while OPENED:
+        OPENED.pop().close()

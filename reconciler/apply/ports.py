@@ -1,33 +1,19 @@
 """The narrow seams of apply (re-exported by ``reconciler.apply``): a reader, a writer, an app-policy writer.
 
 The writer takes ids already resolved (group names to ids, role names to ids) and does one write per call;
-``reconciler.confluence.write`` implements it over HTTP, tests implement it over a fake site.
+a backend (``reconciler.backend``, e.g. ``reconciler.confluence.write`` over HTTP) implements it, tests
+implement it over a fake site. ``RoleEntry``, ``Subject`` and ``PolicyStep`` are the backend contract's.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
-from reconciler.model import DataSecurityPolicy, DsRule, LiveRole, LiveState, Principal, RoleDef, SpaceInfo
+from reconciler.backend import PolicyStep, RoleEntry, Subject
+from reconciler.model import DsRule, LiveRole, LiveState, RoleDef, SpaceInfo
 
-
-@dataclass(frozen=True, slots=True)
-class RoleEntry:
-    """One entry of a role-assignment POST: ``role_id`` None removes the principal's assignment."""
-
-    principal: Principal
-    principal_id: str  # accountId, group id, or access class id
-    role_id: str | None
-
-
-@dataclass(frozen=True, slots=True)
-class Subject:
-    """A v1 permission subject: ``user`` (accountId, or ``anonymous``) or ``group`` (group id)."""
-
-    type: str
-    identifier: str
+__all__ = ["AppPolicyWriter", "PolicyStep", "Reader", "RoleEntry", "Subject", "Writer"]
 
 
 class Writer(Protocol):
@@ -62,11 +48,6 @@ class Reader(Protocol):
     def read_roles(self) -> Mapping[str, LiveRole]:
         """The site's roles by name."""
         ...
-
-
-# One data security change as the writer takes it: (desired, live as planned); create (new, None),
-# update (new, old), delete (None, old).
-PolicyStep = tuple[DataSecurityPolicy | None, DataSecurityPolicy | None]
 
 
 class AppPolicyWriter(Protocol):

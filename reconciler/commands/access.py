@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands.terminal import progress_writer
+from reconciler.commands.terminal import connection, progress_writer
 from reconciler.errors import ExitCode, UsageError
 
 FORMATS = ("text", "markdown", "csv", "json", "html")
@@ -61,14 +61,15 @@ def run(args: argparse.Namespace) -> int:
 
         text = render_access(_load(args.saved), args.format)
     else:
-        from reconciler.access_flow import run_access  # noqa: PLC0415 - keeps `--help` light
+        from reconciler.flows.access import run_access  # noqa: PLC0415 - keeps `--help` light
         from reconciler.report.access_render import render_access  # noqa: PLC0415
 
         progress = progress_writer(args.no_progress)
         try:
-            review = run_access(args.policy_dir, spaces=_keys(args.space, "--space"),
-                                persons=_keys(args.person, "--person"), names=args.names,
-                                progress=progress)
+            with connection(args) as site:
+                review = run_access(args.policy_dir, site, spaces=_keys(args.space, "--space"),
+                                    persons=_keys(args.person, "--person"), names=args.names,
+                                    progress=progress)
         finally:
             if progress is not None:
                 progress.close()

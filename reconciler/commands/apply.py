@@ -2,7 +2,7 @@
 
 A ``.json`` file is a saved plan: exactly that plan is applied, refused if the live state (or the policy)
 changed since, if it was made for another site, or if it is not exactly the plan the policy and the live
-state give (``apply.pipeline.seal``: an edited plan file is never applied). A directory is planned, the
+state give (``flows.apply.PolicySite.seal``: an edited plan file is never applied). A directory is planned, the
 plan printed, and confirmation asked on a terminal; without a terminal ``--auto-approve`` is required,
 otherwise nothing is written. Exit 0 when every change is done and
 verified, 1 when anything failed, was skipped or did not converge (docs/commands/apply.md).
@@ -11,17 +11,14 @@ verified, 1 when anything failed, was skipped or did not converge (docs/commands
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.apply import apply_plan, refuse_unsafe
-from reconciler.apply.pipeline import ApplySession, load_saved_plan, open_apply, plan_for_apply, seal
 from reconciler.commands.progress import Display
-from reconciler.commands.terminal import progress_writer
+from reconciler.commands.terminal import connection, progress_writer
 from reconciler.errors import ExitCode, UsageError
-from reconciler.model import LiveState
+from reconciler.flows.apply import Approval, is_saved_plan, run_apply
 from reconciler.plan.plan import Plan
 from reconciler.report.apply_render import FORMATS, render_apply
 
@@ -59,62 +56,51 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    target = Path(args.target)
-    progress = progress_writer(args.no_progress)
-    saved = target.suffix == ".json" or target.is_file()
-    if not saved and not target.is_dir():
-        raise UsageError(f"{target}: neither a plan file (.json) nor a policy directory")
-    from reconciler.pipeline import skipping  # noqa: PLC0415 - keeps `apply --help` light
 
-    session = open_apply(args.policy_dir or (DEFAULT_POLICY_DIR if saved else target), progress=progress,
-                         env=skipping(os.environ, args.skip_data_security))
-    live: LiveState | None
+    target = Path(args.target)
+    if not is_saved_plan(target) and not target.is_dir():
+        raise UsageError(f"{target}: neither a plan file (.json) nor a policy directory")
+    progress = progress_writer(args.no_progress)
     try:
-        if saved:  # sealed: applied only if the policy and a fresh read give exactly this plan
-            live, plan = seal(session, load_saved_plan(target, session.desired))
-        else:
-            prepared = _plan_and_confirm(session, args, progress)
-            if isinstance(prepared, int):
-                return prepared
-            live, plan = prepared
-        result = apply_plan(
-            plan, session.desired, reader=session.reader, writer=session.writer,
-            app_writer=session.app_writer(plan),
-            allow_unsafe=args.allow_unsafe, live=live, progress=progress,
-            map_spaces=session.client.map_concurrently,
-        )
+        with connection(args) as site:
+            result = run_apply(
+                target, site, policy_dir=args.policy_dir, allow_unsafe=args.allow_unsafe,
+                skip_data_security=args.skip_data_security,
+                show=lambda plan: _show(plan, args.format, progress),
+                approve=lambda plan: _approve(plan, args),
+                progress=progress,
+            )
     finally:
-        session.close()
         if progress is not None:
             progress.close()
+    if result is None:
+        return int(ExitCode.ERROR)
     sys.stdout.write(render_apply(result, args.format))
     return int(ExitCode.OK if result.ok else ExitCode.ERROR)
 
 
-def _plan_and_confirm(
-    session: ApplySession, args: argparse.Namespace, progress: Display | None
-) -> tuple[LiveState | None, Plan] | int:
-    """Plan, print it, ask: the live read to reuse (None after a prompt) and the plan, or an exit code."""
+def _show(plan: Plan, fmt: str, progress: Display | None) -> None:
+    """Print the plan as `reconciler plan` does (on stderr for a json or markdown report: parseable)."""
     from reconciler.report.plan_render import render_plan  # noqa: PLC0415 - keeps `apply --help` light
 
-    live, plan = plan_for_apply(session)
     if progress is not None:
         progress.close()  # the plan and the prompt print clean; the writes report milestones
-    out = sys.stdout if args.format == "text" else sys.stderr  # keep a json/markdown report parseable
+    out = sys.stdout if fmt == "text" else sys.stderr
     out.write(render_plan(plan, "text"))
-    if not plan.changes:
-        return live, plan  # an empty apply report, so scripts always get one
-    refuse_unsafe(plan.findings, allow_unsafe=args.allow_unsafe)
+
+
+def _approve(plan: Plan, args: argparse.Namespace) -> Approval:
+    """--auto-approve, or 'yes' typed on a terminal; nothing else applies a policy directory's plan."""
     if args.auto_approve:
-        return live, plan
+        return Approval.GIVEN
     if not sys.stdin.isatty():
         sys.stderr.write(f"error: {NEEDS_APPROVAL}\n")
-        return int(ExitCode.ERROR)
+        return Approval.REFUSED
     count = len(plan.changes)
     sys.stderr.write(f"\nApply these {count} changes? Only 'yes' is accepted: ")
     sys.stderr.flush()
     answer = sys.stdin.readline().strip()
     if answer != "yes":
         sys.stderr.write("Apply cancelled; nothing was written.\n")
-        return int(ExitCode.ERROR)
-    return None, plan
+        return Approval.REFUSED
+    return Approval.CONFIRMED

@@ -12,14 +12,13 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ExitCode, PolicyError, UsageError
 
 FORMATS = ("text", "json")
-ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
 
 
 def register(sub: Any) -> None:
@@ -47,35 +46,13 @@ def register(sub: Any) -> None:
 
 def run(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> int:
     # imported here, like plan's, so `doctor --help` stays light
-    from reconciler.confluence.admin import open_admin_api  # noqa: PLC0415
-    from reconciler.confluence.doctor import (  # noqa: PLC0415
-        Doctor,
-        Finding,
-        data_security_finding,
-        failed,
-        render_text,
-        report,
-    )
-    from reconciler.confluence.session import effective_site_url, open_client  # noqa: PLC0415
+    from reconciler.confluence.doctor import failed, render_text, report  # noqa: PLC0415
+    from reconciler.flows.connect import Connection  # noqa: PLC0415
+    from reconciler.flows.doctor import run_doctor  # noqa: PLC0415
 
     site, org_id = _target(args, env)
-    url = effective_site_url(site, env)
-    extra: list[Callable[[], Finding]] = []
-    if org_id and (url.startswith("sandbox:") or (env.get(ADMIN_KEY) or "").strip()):
-
-        def data_security() -> Finding:
-            api = open_admin_api(url, org_id, read_only=True, env=env)
-            try:
-                return data_security_finding(api)
-            finally:
-                api.client.close()
-
-        extra.append(data_security)
-    with open_client(url, read_only=True, env=env) as client:
-        findings = Doctor(client).run(extra)
-    if not extra:
-        why = "no organisation id (--org-id or data_security.org_id)" if not org_id else f"no {ADMIN_KEY}"
-        findings.append(Finding("data security", "skip", f"data security: not checked: {why}"))
+    with getattr(args, "connection", None) or Connection(env) as opened:
+        url, findings = run_doctor(site, org_id, opened)
     if args.format == "json":
         sys.stdout.write(json.dumps(report(findings), indent=2, sort_keys=True) + "\n")
     else:

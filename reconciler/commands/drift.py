@@ -7,11 +7,10 @@ do not count, expired acknowledgements do); 1: any error. See docs/commands/drif
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from typing import Any
 
-from reconciler.commands.terminal import progress_writer
+from reconciler.commands.terminal import connection, progress_writer
 from reconciler.errors import ExitCode
 
 DEFAULT_POLICY_DIR = "policies"
@@ -41,14 +40,14 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.drift.run import run_drift  # noqa: PLC0415 - keeps `--help` light
-    from reconciler.pipeline import skipping  # noqa: PLC0415 - keeps `--help` light
+    from reconciler.flows.drift import run_drift  # noqa: PLC0415 - keeps `--help` light
     from reconciler.report.drift_render import render_drift  # noqa: PLC0415
 
     progress = progress_writer(args.no_progress)
     try:
-        report = run_drift(args.policy_dir, progress=progress,
-                           env=skipping(os.environ, args.skip_data_security))
+        with connection(args) as site:
+            report = run_drift(args.policy_dir, site, progress=progress,
+                               skip_data_security=args.skip_data_security)
     finally:
         if progress is not None:
             progress.close()

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands.terminal import progress_writer
+from reconciler.commands.terminal import connection, progress_writer
 from reconciler.errors import ExitCode
 
 
@@ -42,14 +42,15 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.drift.run import run_import  # noqa: PLC0415 - keeps `--help` light
+    from reconciler.flows.import_site import run_import  # noqa: PLC0415 - keeps `--help` light
 
     progress = progress_writer(args.no_progress)
     try:
-        result = run_import(
-            args.out, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
-            force=args.force, actor=args.actor, progress=progress,
-        )
+        with connection(args) as site:
+            result = run_import(
+                args.out, site, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
+                force=args.force, actor=args.actor, progress=progress,
+            )
     finally:
         if progress is not None:
             progress.close()

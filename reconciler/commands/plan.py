@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.atomicfile import write_text_atomically
-from reconciler.commands.terminal import progress_writer, use_color
+from reconciler.commands.terminal import connection, progress_writer, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
 from reconciler.plan.planfile import dump_plan
@@ -54,13 +54,14 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.pipeline import run_plan, skipping  # noqa: PLC0415 - keeps `plan --help` light
+    from reconciler.flows.plan import run_plan  # noqa: PLC0415 - keeps `plan --help` light
 
     spaces = _space_keys(args.space)
     progress = progress_writer(args.no_progress)
-    env = skipping(os.environ, args.skip_data_security)
     try:
-        _desired, _live, plan = run_plan(args.policy_dir, spaces=spaces, progress=progress, env=env)
+        with connection(args) as site:
+            _desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
+                                             skip_data_security=args.skip_data_security)
     finally:
         if progress is not None:
             progress.close()  # the progress line goes before the report is written

@@ -8,10 +8,14 @@ does not switch progress off.
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from collections.abc import Callable, Mapping
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
+
+if TYPE_CHECKING:
+    from reconciler.flows.connect import Connection
 
 from reconciler.commands.progress import Display, display
 
@@ -25,3 +29,13 @@ def use_color(fmt: str, stream: TextIO, env: Mapping[str, str]) -> bool:
 def progress_writer(disabled: bool, env: Mapping[str, str] = os.environ) -> Display | None:
     """The progress display on stderr (live on a terminal, milestones elsewhere), or None when off."""
     return display(disabled, env, stream=sys.stderr)
+
+
+def connection(args: argparse.Namespace) -> Connection:
+    """The command's connection: the one ``cli.main`` was given (tests), else one from the environment."""
+    given: Connection | None = getattr(args, "connection", None)
+    if given is not None:
+        return given
+    from reconciler.flows.connect import Connection  # noqa: PLC0415 - keeps `--help` light
+
+    return Connection()

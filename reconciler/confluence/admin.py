@@ -5,31 +5,27 @@ loopback site serves it on its own origin). Auth: ``Authorization: Bearer $ATLAS
 org API key; scopes ``read:policies:admin``, ``write:policies:admin``, ``delete:policies:admin``).
 
 HTTP, retries and the translation of error bodies into ``ApiError`` are the Confluence client's
-(``open_client(admin=True)``); every path and field is ``dsp_wire``'s. Reading is all-or-nothing: a failed
+(``endpoint.open_client(admin=True)``, opened once per run by the composition root); every path and field
+is ``app_policy_wire``'s. Reading is all-or-nothing: a failed
 list or resources read raises (never "no policies"). The lifecycle writer is ``confluence/admin_apply.py``.
 
-The cloud id (for the space ARIs) comes from ``ATLASSIAN_CLOUD_ID``, else from a gateway site URL
-(``https://api.atlassian.com/ex/confluence/<cloudId>``), else from ``GET <site>/_edge/tenant_info``.
+The cloud id (for the space ARIs) comes from ``endpoint.cloud_id_hint`` (``ATLASSIAN_CLOUD_ID``, or a
+gateway site URL ``https://api.atlassian.com/ex/confluence/<cloudId>``), else from
+``GET <site>/_edge/tenant_info`` through the site's own client.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-import httpx
-
-from reconciler.confluence import dsp_wire as wire
+from reconciler.confluence import app_policy_wire as wire
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.session import effective_site_url, open_client, parse_site_url
-from reconciler.errors import ApiError, UsageError
-from reconciler.model import ORG, DataSecurityPolicy, DesiredState, OrgPolicies, UnreadPolicy
+from reconciler.errors import ApiError
+from reconciler.model import ORG, DataSecurityPolicy, OrgPolicies, UnreadPolicy
 
-KEY_VARIABLE = "ATLASSIAN_ADMIN_API_KEY"
 CLOUD_ID_VARIABLE = "ATLASSIAN_CLOUD_ID"
 TENANT_INFO_PATH = "/_edge/tenant_info"
 SPACES_PATH = "/wiki/api/v2/spaces"
@@ -121,57 +117,18 @@ def _data(body: Any, method: str, path: str) -> dict[str, Any]:
     return data
 
 
-def open_admin_api(
-    site_url: str,
-    org_id: str,
-    *,
-    read_only: bool,
-    env: Mapping[str, str] = os.environ,
-    transport: httpx.BaseTransport | None = None,
-    state_dir: Path | None = None,
-) -> AdminApi:
-    """The org's Admin API (a ``sandbox:<name>`` site uses its sandbox's org key when
-    ``ATLASSIAN_ADMIN_API_KEY`` is not set)."""
-    client = open_client(
-        site_url, read_only=read_only, env=env, admin=True, transport=transport, state_dir=state_dir
-    )
-    return AdminApi(client, org_id)
-
-
 class SiteLookup:
     """The Confluence-side facts the Admin API needs: the cloud id and space key <-> id (read-only, lazy).
 
     ``known`` (space key -> id, e.g. from the live state) saves requests; other spaces are looked up with
-    ``GET /wiki/api/v2/spaces?keys=`` or ``?ids=`` in batches of 250.
+    ``GET /wiki/api/v2/spaces?keys=`` or ``?ids=`` in batches of 250, through the site's own client.
     """
 
-    def __init__(
-        self,
-        site_url: str,
-        env: Mapping[str, str],
-        known: Mapping[str, str] | None = None,
-        *,
-        transport: httpx.BaseTransport | None = None,
-        state_dir: Path | None = None,
-    ) -> None:
-        self._site_url = site_url
-        self._env = env
-        self._transport = transport
-        self._state_dir = state_dir
-        self._client: ConfluenceClient | None = None
-        self._cloud_id: str | None = None
+    def __init__(self, site: ConfluenceClient, cloud_id: str | None = None,
+                 known: Mapping[str, str] | None = None) -> None:
+        self._client = site
+        self._cloud_id = cloud_id or None
         self.ids: dict[str, str] = dict(known or {})
-
-    def _site(self) -> ConfluenceClient:
-        if self._client is None:
-            self._client = open_client(
-                self._site_url,
-                read_only=True,
-                env=self._env,
-                transport=self._transport,
-                state_dir=self._state_dir,
-            )
-        return self._client
 
     def cloud_id(self) -> str:
         """``ATLASSIAN_CLOUD_ID``, a gateway URL's cloud id, or the site's ``/_edge/tenant_info``."""
@@ -180,13 +137,7 @@ class SiteLookup:
         return self._cloud_id
 
     def _resolve_cloud_id(self) -> str:
-        given = (self._env.get(CLOUD_ID_VARIABLE) or "").strip()
-        if given:
-            return given
-        site = parse_site_url(effective_site_url(self._site_url, self._env))
-        if site.form == "gateway":
-            return site.base.rstrip("/").rsplit("/", 1)[-1]
-        info = self._site().get_json(TENANT_INFO_PATH)
+        info = self._client.get_json(TENANT_INFO_PATH)
         cloud_id = info.get("cloudId") if isinstance(info, dict) else None
         if not isinstance(cloud_id, str) or not cloud_id:
             raise ApiError("GET", TENANT_INFO_PATH, 200, f"no cloudId in the answer; set {CLOUD_ID_VARIABLE}")
@@ -218,23 +169,10 @@ class SiteLookup:
     def _look_up(self, by: str, values: list[str]) -> None:
         for start in range(0, len(values), BATCH):
             params = {by: ",".join(values[start : start + BATCH]), "limit": BATCH}
-            for item in self._site().paginate(SPACES_PATH, params):
+            for item in self._client.paginate(SPACES_PATH, params):
                 key, space_id = item.get("key"), item.get("id")
                 if isinstance(key, str) and space_id is not None:
                     self.ids[key] = str(space_id)
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-
-
-def org_id_of(desired: DesiredState) -> str:
-    if desired.data_security is None or not desired.data_security.org_id:
-        raise UsageError(
-            "data security needs data_security.org_id in the policy (the Admin API organisation id)"
-        )
-    return desired.data_security.org_id
-
 
 # ------------------------------------------------------------------------------------------ reading
 
@@ -264,27 +202,6 @@ def read_policies(api: AdminApi, lookup: SiteLookup) -> OrgPolicies:
 
 
 def org_key_paths(api: AdminApi) -> dict[str, list[str]]:
-    """The key paths of the org's data security policies against ``dsp_wire``'s guesses (``reconciler
-    doctor`` shows them, so a user can confirm or correct the wire module in one place)."""
+    """The key paths of the org's data security policies against ``app_policy_wire``'s guesses
+    (``reconciler doctor`` shows them, so a user can confirm or correct the wire module in one place)."""
     return wire.key_path_report(api.list_policies())
-
-
-def read_data_security(
-    site_url: str,
-    desired: DesiredState,
-    live_space_ids: Mapping[str, str],
-    env: Mapping[str, str] = os.environ,
-    *,
-    transport: httpx.BaseTransport | None = None,
-    state_dir: Path | None = None,
-) -> OrgPolicies:
-    """The org's data security policies (read-only); ``live_space_ids`` (key -> id) saves look-ups."""
-    api = open_admin_api(
-        site_url, org_id_of(desired), read_only=True, env=env, transport=transport, state_dir=state_dir
-    )
-    lookup = SiteLookup(site_url, env, live_space_ids, transport=transport, state_dir=state_dir)
-    try:
-        return read_policies(api, lookup)
-    finally:
-        api.close()
-        lookup.close()

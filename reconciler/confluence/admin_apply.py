@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
-from reconciler.confluence import dsp_wire as wire
+from reconciler.confluence import app_policy_wire as wire
 from reconciler.confluence.admin import AdminApi, SiteLookup, read_policies
 from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, TransportError
 from reconciler.model import ORG, DataSecurityPolicy, DsRule, Effect, OrgPolicies

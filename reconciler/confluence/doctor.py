@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from reconciler.confluence import dsp_wire
+from reconciler.confluence import app_policy_wire
 from reconciler.confluence.admin import AdminApi
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.fetch import ROLE_MODE_404
+from reconciler.confluence.read import ROLE_MODE_404
 from reconciler.confluence.wire import (
     GroupWire,
     RoleAssignmentWire,
@@ -371,11 +371,11 @@ def iter_lines(findings: Sequence[Finding]) -> Iterator[str]:
 
 
 def data_security_finding(api: AdminApi) -> Finding:
-    """The key paths of the org's data security policies against what ``dsp_wire`` reads, and how many of
-    them the tool understands (shapes and counts only)."""
+    """The key paths of the org's data security policies against what ``app_policy_wire`` reads, and how
+    many of them the tool understands (shapes and counts only)."""
     items = list(api.list_policies())
-    unread = [item for item in items if isinstance(dsp_wire.read_policy(item), UnreadPolicy)]
-    paths = dsp_wire.key_path_report(items)
+    unread = [item for item in items if isinstance(app_policy_wire.read_policy(item), UnreadPolicy)]
+    paths = app_policy_wire.key_path_report(items)
     facts = {"policies": len(items), "understood": len(items) - len(unread), "not_understood": len(unread),
              **paths}
     if not items:

@@ -41,7 +41,7 @@ _NOT_SENT: tuple[type[httpx.TransportError], ...] = (
 
 @dataclass(frozen=True, slots=True)
 class RetryPolicy:
-    """Bounds for retries; every field can be set from the environment (see ``session.open_client``)."""
+    """Bounds for retries; every field can be set from the environment (see ``endpoint.open_client``)."""
 
     max_retries: int = 5  # retries after the first attempt
     max_connect_retries: int = 2  # retries of a connection that could not be opened (DNS, refused)

@@ -1,4 +1,4 @@
-"""Writes to a Confluence site: the ``Writer`` of ``reconciler.apply`` over ``ConfluenceClient``.
+"""Writes to a Confluence Cloud site: the backend's ``SiteWriter`` over ``ConfluenceClient``.
 
 Roles sites (confluence-api.md §3.4):
 
@@ -21,15 +21,14 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from reconciler.apply.ports import RoleEntry, Subject
+from reconciler.backend import RoleEntry, Subject
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.fetch import fetch_live, fetch_roles
 from reconciler.errors import ApiError
-from reconciler.model import DesiredState, LiveRole, LiveState, RoleDef, SpaceInfo
+from reconciler.model import RoleDef, SpaceInfo
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +71,7 @@ def split_bodies(entries: Sequence[RoleEntry], budget: int = BODY_BUDGET) -> Ite
 
 
 class ConfluenceWriter:
-    """The ``Writer`` of ``reconciler.apply`` against one site, through a client opened for writing."""
+    """The ``SiteWriter`` of one site, through a client opened for writing."""
 
     def __init__(self, client: ConfluenceClient, *, body_budget: int = BODY_BUDGET) -> None:
         self._client = client
@@ -127,29 +126,3 @@ class ConfluenceWriter:
         if task:
             self.task_ids.append(str(task))
             log.info("role change accepted as task %s", task)
-
-
-class ConfluenceReader:
-    """The ``Reader`` of ``reconciler.apply``: the plan's own fetch, plus the role list."""
-
-    def __init__(
-        self,
-        client: ConfluenceClient,
-        desired: DesiredState,
-        *,
-        progress: Callable[[str], None] | None = None,
-        whole_scope: Callable[[LiveState], LiveState] | None = None,
-    ) -> None:
-        self._client = client
-        self._desired = desired
-        self._progress = progress
-        self._whole_scope = whole_scope  # adds what a whole-scope read holds beyond spaces (app policies)
-
-    def read(self, spaces: Sequence[str]) -> LiveState:
-        live = fetch_live(self._client, self._desired, spaces=tuple(spaces), progress=self._progress)
-        if not spaces and self._whole_scope is not None:
-            live = self._whole_scope(live)
-        return live
-
-    def read_roles(self) -> Mapping[str, LiveRole]:
-        return fetch_roles(self._client)

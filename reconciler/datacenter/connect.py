@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.session import BearerAuth, client_options, read_credential
+from reconciler.confluence.endpoint import BearerAuth, client_options, read_credential
 from reconciler.datacenter.checks import DcChecks
 from reconciler.errors import UsageError
 

@@ -13,8 +13,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
+from reconciler.drift.guest_reach import GuestReach
 from reconciler.drift.migrate import MigrationPlan
-from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source, SpaceInfo
 
 

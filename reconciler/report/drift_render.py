@@ -17,9 +17,9 @@ from datetime import date
 from typing import Any
 
 from reconciler.drift.findings import AckStatus, DriftItem, DriftKind, DriftReport, Remedy
+from reconciler.drift.guest_reach import GuestReach
 from reconciler.drift.migrate import MigrationPlan, ProposalKind
 from reconciler.errors import UsageError
-from reconciler.guest_reach import GuestReach
 from reconciler.model import Principal, Source
 from reconciler.report.drift_groups import group_items
 from reconciler.report.environment import template

@@ -10,7 +10,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from reconciler.confluence import dsp_wire as wire
+from reconciler.confluence import app_policy_wire as wire
 from reconciler.model import ALL_APPS, MAX_OVERRIDE_APPS, ORG, DsRule
 from reconciler.sandbox.failures import HttpError
 from reconciler.sandbox.http import Request

@@ -7,22 +7,19 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import httpx
-
-from reconciler.apply.pipeline import ApplySession, open_apply, plan_for_apply
-from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.session import SANDBOX_BASE_URL
-from reconciler.model import DesiredState, LiveState
+from reconciler.flows.apply import PolicySite, open_policy_site
+from reconciler.model import LiveState
 from reconciler.plan.changes import ACCESS_CHANGES
 from reconciler.plan.plan import Plan
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
-from reconciler.sandbox.store import default_credentials, open_site
+from reconciler.sandbox.store import open_site
 from reconciler.sandbox.transport import open_sandbox_transport
+from tests.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "demo"
-OPENED: list[ApplySession] = []  # closed after each test by tests/apply/conftest.py
+ApplySession = PolicySite
 
 
 def copy_policies(tmp_path: Path) -> Path:
@@ -38,27 +35,22 @@ def env_for(state_dir: Path) -> dict[str, str]:
 
 
 def open_session(policy_dir: Path, state_dir: Path, knobs: Knobs | None = None) -> tuple[ApplySession, Site]:
-    """One read-write session on the persisted demo site; the client's retry waits are capped at 20 ms."""
+    """One read-write session on the persisted demo site; the client's retry waits are capped at 20 ms.
+    ``knobs`` (faults) apply to the site; the org's Admin API answers through a transport of its own."""
     transport = open_sandbox_transport(SITE, state_dir, knobs)
-
-    def client(_desired: DesiredState) -> ConfluenceClient:
-        return ConfluenceClient(
-            SANDBOX_BASE_URL, auth=httpx.BasicAuth(*default_credentials(SITE, state_dir)),
-            transport=transport, concurrency=1, sleep=lambda s: time.sleep(min(s, 0.02)),
-        )
-
-    session = open_apply(policy_dir, env=env_for(state_dir), state_dir=state_dir, client_factory=client)
-    OPENED.append(session)
-    return session, transport.site
+    opened = connection(env_for(state_dir), transport=transport, sandbox_dir=state_dir,
+                        admin_transport=open_sandbox_transport(SITE, state_dir),
+                        sleep=lambda s: time.sleep(min(s, 0.02)))
+    return open_policy_site(policy_dir, opened), transport.site
 
 
 def fresh_plan(policy_dir: Path, state_dir: Path) -> tuple[LiveState, Plan]:
     """A plan made by a new process-like session without faults: what `reconciler plan` would show."""
     session, _site = open_session(policy_dir, state_dir)
     try:
-        return plan_for_apply(session)
+        return session.plan()
     finally:
-        session.close()
+        session.connection.close()
 
 
 def set_mode(state_dir: Path, mode: str) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.apply.pipeline import plan_for_apply
-from reconciler.pipeline import run_plan
+from reconciler.flows.plan import run_plan
 from tests.apply.sandbox_helpers import copy_policies, env_for, open_session
+from tests.sites import connection
 
 
 def test_apply_plans_with_the_same_notes_and_findings_as_plan(tmp_path: Path) -> None:
@@ -17,10 +17,10 @@ def test_apply_plans_with_the_same_notes_and_findings_as_plan(tmp_path: Path) ->
 
     session, _site = open_session(policies, state_dir)
     try:
-        _live, applied = plan_for_apply(session)
+        _live, applied = session.plan()
     finally:
-        session.close()
-    _desired, _live2, planned = run_plan(policies, env=env_for(state_dir), state_dir=state_dir)
+        session.connection.close()
+    _desired, _live2, planned = run_plan(policies, connection(env_for(state_dir), sandbox_dir=state_dir))
 
     assert any("fewer than safety.min_admins_per_space 2" in note for note in planned.notes)
     assert applied.notes == planned.notes

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyResult, RoleEntry, Subject, apply_plan
-from reconciler.apply.pipeline import ApplySession, plan_for_apply
 from reconciler.model import RoleDef, SpaceInfo
 from reconciler.plan.changes import ACCESS_CHANGES
 from reconciler.sandbox.faults import Knobs
 from tests.apply.sandbox_helpers import (
+    ApplySession,
     assignments,
     copy_policies,
     drop_grants,
@@ -29,9 +29,9 @@ BURSTS = Knobs(rate_limit=100.0, burst=10)  # 429 with Retry-After once a burst 
 
 
 def apply_once(session: ApplySession, *, sleep: object = None) -> ApplyResult:
-    live, plan = plan_for_apply(session)
+    live, plan = session.plan()
     kwargs = {} if sleep is None else {"sleep": sleep}
-    return apply_plan(plan, session.desired, reader=session.reader, writer=session.writer, live=live,
+    return apply_plan(plan, session.desired, reader=session.reader, writer=session.backend.writer, live=live,
                       app_writer=session.app_writer(plan), **kwargs)  # type: ignore[arg-type]
 
 
@@ -62,7 +62,7 @@ def test_apply_then_plan_has_no_changes_on_a_transition_site(policies: Path, sta
 def test_apply_then_plan_has_no_changes_on_a_roles_site(policies: Path, state_dir: Path) -> None:
     roles_site(policies, state_dir)
     session, site = open_session(policies, state_dir)
-    _live, before = plan_for_apply(session)
+    _live, before = session.plan()
     changed = sorted({c.space for c in before.changes if isinstance(c, ACCESS_CHANGES)})
     site.reset_counters()
     result = apply_once(session)
@@ -147,15 +147,15 @@ def test_interrupted_apply_then_second_apply_converges_without_losing_unmanaged_
     policies: Path, state_dir: Path, after: int
 ) -> None:
     session, _site = open_session(policies, state_dir)
-    live, plan = plan_for_apply(session)
+    live, plan = session.plan()
     removed = {(c.space, c.principal.ref) for c in plan.changes
                if isinstance(c, ACCESS_CHANGES) and c.kind.removes_access}
     kept_before = {fact for fact in assignments(live) if (fact[0], fact[1]) not in removed}
     with pytest.raises(KeyboardInterrupt):
         apply_plan(plan, session.desired, reader=session.reader, live=live,
                    app_writer=session.app_writer(plan),
-                   writer=InterruptingWriter(session.writer, after))  # type: ignore[arg-type]
-    session.close()
+                   writer=InterruptingWriter(session.backend.writer, after))  # type: ignore[arg-type]
+    session.connection.close()
 
     second, _site = open_session(policies, state_dir)
     result = apply_once(second)

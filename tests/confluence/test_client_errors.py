@@ -11,8 +11,8 @@ import pytest
 import respx
 
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.session import open_client
 from reconciler.errors import ApiError, AuthError, NotFoundError, ReadOnlyViolationError
+from tests.sites import site_client as open_client
 
 from .conftest import SITE
 

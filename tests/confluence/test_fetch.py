@@ -10,9 +10,7 @@ import httpx
 import pytest
 
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.fetch import fetch_live
 from reconciler.confluence.retry import RetryPolicy
-from reconciler.confluence.session import open_client
 from reconciler.errors import ApiError, NotFoundError, PolicyError, UsageError
 from reconciler.model import (
     Authority,
@@ -36,6 +34,8 @@ from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state, synth
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.state import SiteState
 from reconciler.sandbox.transport import SandboxTransport
+from tests.sites import fetch_live
+from tests.sites import site_client as open_client
 
 from .conftest import Sleeps
 

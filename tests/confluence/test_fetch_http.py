@@ -9,8 +9,6 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.confluence.fetch import fetch_live
-from reconciler.confluence.session import open_client
 from reconciler.errors import TransportError
 from reconciler.policy.loader import load_policy
 from reconciler.sandbox.faults import Knobs
@@ -18,6 +16,8 @@ from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
 from reconciler.sandbox.server import RunningServer, start_server
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport
+from tests.sites import fetch_live
+from tests.sites import site_client as open_client
 
 pytestmark = pytest.mark.e2e
 

@@ -13,8 +13,8 @@ import pytest
 
 from reconciler import cli
 from reconciler.confluence.errordetail import redact
-from reconciler.confluence.session import open_client
 from reconciler.errors import ApiError
+from tests.sites import site_client as open_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -21,12 +21,12 @@ import jsonschema
 import pytest
 
 from reconciler.apply import ApplyResult, apply_plan
-from reconciler.apply.pipeline import open_apply, plan_for_apply
 from reconciler.cli import main
-from reconciler.drift.run import run_drift
 from reconciler.errors import ApiError
+from reconciler.flows.apply import open_policy_site
+from reconciler.flows.drift import run_drift
+from reconciler.flows.plan import run_plan
 from reconciler.model import ALL_APPS, CONTAINER, DataSecurityPolicy, DsRule, Effect
-from reconciler.pipeline import run_plan
 from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.data_security import compile_policies
 from reconciler.plan.plan import Plan
@@ -36,6 +36,7 @@ from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.data_security.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
+from tests.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -93,21 +94,23 @@ def recorder(state_dir: Path, knobs: Knobs | None = None) -> Recorder:
 
 
 def plan(policies: Path, state_dir: Path, transport: httpx.BaseTransport, **env: str) -> Plan:
-    return run_plan(policies, env=env_for(state_dir, **env), transport=transport, state_dir=state_dir)[2]
+    site = connection(env_for(state_dir, **env), transport=transport, sandbox_dir=state_dir)
+    return run_plan(policies, site)[2]
 
 
 def apply(
     policies: Path, state_dir: Path, transport: httpx.BaseTransport, saved: Plan | None = None
 ) -> ApplyResult:
-    session = open_apply(policies, env=env_for(state_dir), transport=transport, state_dir=state_dir)
+    site = connection(env_for(state_dir), transport=transport, sandbox_dir=state_dir)
+    session = open_policy_site(policies, site)
     try:
-        live, fresh = plan_for_apply(session)
+        live, fresh = session.plan()
         chosen = saved or fresh
         return apply_plan(
             chosen,
             session.desired,
             reader=session.reader,
-            writer=session.writer,
+            writer=session.backend.writer,
             app_writer=session.app_writer(chosen),
             live=live,
             allow_unsafe=True,
@@ -115,7 +118,7 @@ def apply(
             verify_delays=(0.0,),
         )
     finally:
-        session.close()
+        site.close()
 
 
 def data_security(plan_: Plan) -> list[str]:
@@ -214,7 +217,7 @@ def test_a_hand_edit_of_a_published_policy_is_drift(policies: Path, state_dir: P
             p for p in state.org_policies.values() if p["attributes"]["name"] == "No export of finance"
         ]
         export[admin_rules.RESOURCES] = export[admin_rules.RESOURCES][:1]  # LEGAL no longer blocked
-    report = run_drift(policies, env=env_for(state_dir), transport=transport, state_dir=state_dir)
+    report = run_drift(policies, connection(env_for(state_dir), transport=transport, sandbox_dir=state_dir))
     items = [(i.kind.name, i.subject, i.detail) for i in report.items if i.kind.name == "APP_POLICY"]
     assert items == [("APP_POLICY", "export (CONTAINER)", "changed: does not cover LEGAL")]
     assert data_security(plan(policies, state_dir, transport)) == ["UPDATE_APP_POLICY"]

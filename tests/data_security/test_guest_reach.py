@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.guest_reach import guest_reach
+from reconciler.drift.guest_reach import guest_reach
 from reconciler.model import LiveSpace, Person, Principal, PrincipalKind, Source, SpaceInfo
 from tests.data_security.builders import desired, live
 

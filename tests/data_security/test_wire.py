@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import jsonschema
 
-from reconciler.confluence import dsp_wire as wire
+from reconciler.confluence import app_policy_wire as wire
 from reconciler.model import ALL_APPS, CONTAINER, ORG, DataSecurityPolicy, DsRule, Effect, UnreadPolicy
 from tests.data_security.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
 

@@ -15,11 +15,11 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.fetch import fetch_live
-from reconciler.confluence.session import open_client
-from reconciler.drift.run import run_drift
+from reconciler.flows.drift import run_drift
 from reconciler.plan.diff import build_plan
 from reconciler.policy.loader import load_policy
+from tests.sites import connection, fetch_live
+from tests.sites import site_client as open_client
 
 REPO = Path(__file__).resolve().parents[2]
 ACK = """
@@ -89,7 +89,7 @@ def test_hand_made_assignment_is_drift_until_acknowledged(site: tuple[Path, Path
     assert out.startswith("No drift: 10 managed spaces match the policy; 1 acknowledged; ")
     assert "acknowledged until 2099-12-31: pairing with the vendor until the launch" in out
 
-    report_after = run_drift(policies, env={}, state_dir=state)
+    report_after = run_drift(policies, connection({}, sandbox_dir=state))
     assert [i.kind.slug for i in report_after.acknowledged] == ["added"]
 
 

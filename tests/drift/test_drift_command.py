@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.drift.run import run_drift, run_import
+from reconciler.flows.drift import run_drift
+from reconciler.flows.import_site import run_import
 from reconciler.sandbox.transport import open_sandbox_transport
+from tests.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 23)
@@ -30,7 +32,8 @@ def policies(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def test_drift_sends_only_get_requests(policies: Path, tmp_path: Path) -> None:
     transport = open_sandbox_transport("demo", tmp_path / "sandbox")
-    report = run_drift(policies, env={}, today=TODAY, transport=transport, state_dir=tmp_path / "sandbox")
+    site = connection({}, transport=transport, sandbox_dir=tmp_path / "sandbox")
+    report = run_drift(policies, site, today=TODAY)
     assert report.has_drift  # the demo site is seeded to differ from the example policy
     methods = {key.split(" ", 1)[0] for key in transport.site.counters}
     assert methods == {"GET"}
@@ -38,8 +41,8 @@ def test_drift_sends_only_get_requests(policies: Path, tmp_path: Path) -> None:
 
 def test_import_sends_only_get_requests(tmp_path: Path) -> None:
     transport = open_sandbox_transport("demo", tmp_path / "sandbox")
-    run_import(tmp_path / "out", site="sandbox:demo", env={}, transport=transport,
-               state_dir=tmp_path / "sandbox")
+    site = connection({}, transport=transport, sandbox_dir=tmp_path / "sandbox")
+    run_import(tmp_path / "out", site, site="sandbox:demo")
     assert {key.split(" ", 1)[0] for key in transport.site.counters} == {"GET"}
 
 

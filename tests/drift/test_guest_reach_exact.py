@@ -6,8 +6,9 @@ import shutil
 from datetime import date
 from pathlib import Path
 
-from reconciler.drift.run import run_drift
+from reconciler.flows.drift import run_drift
 from reconciler.sandbox.transport import open_sandbox_transport
+from tests.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = "GET /wiki/rest/api/group/{groupId}/membersByGroupId"
@@ -17,8 +18,8 @@ def test_drift_says_exactly_which_spaces_each_guest_reaches_through_groups(tmp_p
     policies = tmp_path / "policies"
     shutil.copytree(REPO / "policies", policies)
     transport = open_sandbox_transport("demo", tmp_path / "sandbox")
-    report = run_drift(policies, env={}, today=date(2026, 11, 23), transport=transport,
-                       state_dir=tmp_path / "sandbox")
+    site = connection({}, transport=transport, sandbox_dir=tmp_path / "sandbox")
+    report = run_drift(policies, site, today=date(2026, 11, 23))
     assert report.guest_reach is not None
     reach = {g.handle: g for g in report.guest_reach}
     assert reach["gina"].lines() == [

@@ -10,17 +10,17 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.confluence.fetch import fetch_live
-from reconciler.confluence.session import open_client
-from reconciler.drift.importer import SiteUser, derive_handles
-from reconciler.drift.run import run_import
 from reconciler.drift.yamltext import scalar
 from reconciler.errors import UsageError
+from reconciler.flows.import_site import run_import
+from reconciler.importer.files import SiteUser, derive_handles
 from reconciler.model import DesiredState
 from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
 from reconciler.plan.safety import check_plan
 from reconciler.policy.loader import load_policy
+from tests.sites import connection, fetch_live
+from tests.sites import site_client as open_client
 
 DEMO = "sandbox:demo"
 SYNTHETIC = "sandbox:synthetic:spaces=12,per_space=6,seed=7"
@@ -37,7 +37,7 @@ def plan_against_site(policy_dir: Path, state_dir: Path) -> tuple[DesiredState, 
 @pytest.mark.parametrize("site", [DEMO, SYNTHETIC], ids=["demo site", "synthetic site"])
 def test_import_validates_and_plans_to_zero_changes(site: str, tmp_path: Path) -> None:
     state, out = tmp_path / "sandbox", tmp_path / "imported"
-    result = run_import(out, site=site, env={}, state_dir=state)
+    result = run_import(out, connection({}, sandbox_dir=state), site=site)
     assert result.spaces > 0
     assert "site.yaml" in result.files
     desired, plan = plan_against_site(out, state)
@@ -53,14 +53,14 @@ def fetch_state(desired: DesiredState, state_dir: Path) -> object:
 
 def test_import_is_stable_byte_for_byte(tmp_path: Path) -> None:
     state = tmp_path / "sandbox"
-    first = run_import(tmp_path / "a", site=DEMO, env={}, state_dir=state)
-    run_import(tmp_path / "b", site=DEMO, env={}, state_dir=state)
+    first = run_import(tmp_path / "a", connection({}, sandbox_dir=state), site=DEMO)
+    run_import(tmp_path / "b", connection({}, sandbox_dir=state), site=DEMO)
     for relative in first.files:
         assert (tmp_path / "a" / relative).read_bytes() == (tmp_path / "b" / relative).read_bytes()
 
 
 def test_imported_files_carry_the_schema_comment(tmp_path: Path) -> None:
-    result = run_import(tmp_path / "out", site=DEMO, env={}, state_dir=tmp_path / "sandbox")
+    result = run_import(tmp_path / "out", connection({}, sandbox_dir=tmp_path / "sandbox"), site=DEMO)
     for relative in result.files:
         first = (tmp_path / "out" / relative).read_text(encoding="utf-8").splitlines()[0]
         depth = "../../" if relative.startswith("spaces/") else "../"
@@ -68,7 +68,8 @@ def test_imported_files_carry_the_schema_comment(tmp_path: Path) -> None:
 
 
 def test_import_of_named_spaces_writes_only_those(tmp_path: Path) -> None:
-    result = run_import(tmp_path / "out", site=DEMO, spaces=["HR", "ENG"], env={}, state_dir=tmp_path / "sb")
+    result = run_import(tmp_path / "out", connection({}, sandbox_dir=tmp_path / "sb"), site=DEMO,
+                        spaces=["HR", "ENG"])
     assert result.files == ("people.yaml", "roles.yaml", "site.yaml", "spaces/ENG.yaml", "spaces/HR.yaml")
     _, plan = plan_against_site(tmp_path / "out", tmp_path / "sb")
     assert plan.changes == ()
@@ -79,16 +80,16 @@ def test_import_refuses_a_non_empty_directory_without_force(tmp_path: Path) -> N
     out.mkdir()
     (out / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(UsageError) as err:
-        run_import(out, site=DEMO, env={}, state_dir=tmp_path / "sb")
+        run_import(out, connection({}, sandbox_dir=tmp_path / "sb"), site=DEMO)
     assert str(err.value) == f"--out {out}: directory is not empty; pass --force to overwrite its files"
-    run_import(out, site=DEMO, force=True, env={}, state_dir=tmp_path / "sb")
+    run_import(out, connection({}, sandbox_dir=tmp_path / "sb"), site=DEMO, force=True)
     assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
     assert (out / "site.yaml").is_file()
 
 
 def test_import_without_a_site_is_a_usage_error(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as err:
-        run_import(tmp_path / "out", env={})
+        run_import(tmp_path / "out", connection({}))
     assert str(err.value) == (
         "no site to import: set CONFLUENCE_URL or pass --site (e.g. --site sandbox:demo)"
     )
@@ -96,7 +97,7 @@ def test_import_without_a_site_is_a_usage_error(tmp_path: Path) -> None:
 
 def test_propose_roles_comments_custom_access_and_still_plans_to_zero(tmp_path: Path) -> None:
     state, out = tmp_path / "sb", tmp_path / "out"
-    result = run_import(out, site=DEMO, propose_roles_too=True, env={}, state_dir=state)
+    result = run_import(out, connection({}, sandbox_dir=state), site=DEMO, propose_roles_too=True)
     assert result.proposals is not None
     ops = (out / "spaces" / "OPS.yaml").read_text(encoding="utf-8")
     line = "      group:contractors: [read/space]  # proposed role: Viewer (nearest; gains create/comment)\n"
@@ -150,7 +151,7 @@ def test_scalars_are_quoted_only_when_yaml_needs_it(value: str, text: str) -> No
 )
 def test_the_actor_is_the_busiest_admin_unless_given(actor: str | None, handle: str, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    run_import(out, site=DEMO, spaces=["~5b10ac8d82e05b22cc7d4ef5", "ENG"], actor=actor, env={},
-               state_dir=tmp_path / "sb")
+    run_import(out, connection({}, sandbox_dir=tmp_path / "sb"), site=DEMO,
+               spaces=["~5b10ac8d82e05b22cc7d4ef5", "ENG"], actor=actor)
     assert f"  actor: {handle}\n" in (out / "site.yaml").read_text(encoding="utf-8")
     assert (out / "spaces" / "~5b10ac8d82e05b22cc7d4ef5.yaml").is_file()

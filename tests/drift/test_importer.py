@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from reconciler.drift.classify import custom_access
-from reconciler.drift.importer import SiteSnapshot, SiteUser, render_import
 from reconciler.drift.migrate import propose_roles
+from reconciler.importer.files import SiteSnapshot, SiteUser, render_import
 from reconciler.model import (
     DEFAULT_ROLE_DESCRIPTIONS,
     DEFAULT_ROLE_PERMISSIONS,

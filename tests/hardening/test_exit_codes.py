@@ -18,7 +18,7 @@ from reconciler import cli
 from reconciler.apply.ports import Subject
 from reconciler.cli import main
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.fetch import fetch_roles
+from reconciler.confluence.read import fetch_roles
 from reconciler.confluence.write import ConfluenceWriter
 from reconciler.errors import ApiError
 from reconciler.model import SpaceInfo

@@ -17,12 +17,12 @@ from hypothesis import strategies as st
 
 from reconciler.apply import pipeline
 from reconciler.cli import main
-from reconciler.confluence.session import open_client
 from reconciler.errors import PlanFileError
 from reconciler.plan.planfile import dump_plan, load_plan
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import open_sandbox_transport
 from tests.apply.sandbox_helpers import SITE, copy_policies, env_for, writes
+from tests.sites import site_client as open_client
 
 BOB = {"label": "bob", "ref": "user:5b10ac8d82e05b22cc7d4ef6"}
 

@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler import cli
-from reconciler.confluence.session import open_client
 from reconciler.errors import ApiError, UsageError
+from tests.sites import site_client as open_client
 
 from .conftest import POLICIES
 

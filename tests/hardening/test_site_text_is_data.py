@@ -16,9 +16,9 @@ from hypothesis import strategies as st
 
 from reconciler.apply.result import ApplyResult, ChangeResult, Status
 from reconciler.drift.classify import detect_drift
-from reconciler.drift.importer import SiteSnapshot, SiteUser, render_import
-from reconciler.drift.run import _write_files
 from reconciler.errors import UsageError
+from reconciler.flows.import_site import _write_files
+from reconciler.importer.files import SiteSnapshot, SiteUser, render_import
 from reconciler.model import LiveRole, LiveSpace, LiveState, Principal, PrincipalKind, RoleMode, SpaceInfo
 from reconciler.plan.diff import build_plan
 from reconciler.policy.loader import load_policy

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.pipeline import run_plan
+from reconciler.flows.plan import run_plan
 from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
 from reconciler.sandbox.seeds import seed_state
 from reconciler.sandbox.server import start_server
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy
+from tests.sites import connection
 
 
 def test_plan_reads_each_managed_space_once_and_sends_only_gets(tmp_path: Path) -> None:
@@ -20,7 +21,7 @@ def test_plan_reads_each_managed_space_once_and_sends_only_gets(tmp_path: Path) 
     try:
         env = {"CONFLUENCE_URL": server.url, "CONFLUENCE_EMAIL": admin.email,
                "CONFLUENCE_API_TOKEN": admin.api_token}
-        _, _, plan = run_plan(tmp_path / "policies", env=env)
+        _, _, plan = run_plan(tmp_path / "policies", connection(env))
     finally:
         server.stop()
     counters = site.counters

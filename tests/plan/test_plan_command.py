@@ -9,8 +9,9 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.pipeline import display_url, run_plan
+from reconciler.flows.plan import run_plan
 from reconciler.plan.planfile import load_plan
+from tests.sites import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -107,12 +108,13 @@ def test_unknown_space_is_one_line_error(sandbox: Path, capsys: pytest.CaptureFi
 
 
 def test_run_plan_returns_desired_live_and_a_checked_plan(sandbox: Path) -> None:
-    desired, live, plan = run_plan(ROOT / "policies", env={"RECONCILER_SANDBOX_DIR": str(sandbox / "s")})
+    env = {"RECONCILER_SANDBOX_DIR": str(sandbox / "s")}
+    desired, live, plan = run_plan(ROOT / "policies", connection(env))
     assert desired.site.url == "sandbox:demo"
     assert live.data_security is not None
     assert plan.safe
     assert plan.live_assignments == 50
-    _, _, again = run_plan(ROOT / "policies", env={"RECONCILER_SANDBOX_DIR": str(sandbox / "s")})
+    _, _, again = run_plan(ROOT / "policies", connection(env))
     assert again.fingerprint == plan.fingerprint  # stable across runs: apply's staleness check relies on it
     assert again == plan
 
@@ -127,7 +129,7 @@ def test_run_plan_returns_desired_live_and_a_checked_plan(sandbox: Path) -> None
     ids=["strips user info and query", "keeps the port", "sandbox as is"],
 )
 def test_plans_show_the_site_url_without_secrets(url: str, shown: str) -> None:
-    assert display_url(url) == shown
+    assert connection({}).display_url(url) == shown
 
 
 class _Stream:

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.access_flow import run_access
+from reconciler.flows.access import run_access
 from reconciler.report.access_render import render_access
 from reconciler.review import Review, person_ref
 from reconciler.sandbox.demo_data import DEMO_PEOPLE
 from reconciler.sandbox.seeds import seed_state
+from tests.sites import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"
@@ -32,14 +33,14 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Review:
     # as a nightly job runs it, from the repository root with a relative policy dir: the sources in the
     # committed review are repository paths, never this checkout's absolute path
     with contextlib.chdir(ROOT):
-        return run_access(Path("policies"), env={}, state_dir=state_dir)
+        return run_access(Path("policies"), connection({}, sandbox_dir=state_dir))
 
 
 @pytest.fixture(scope="module")
 def demo_names(tmp_path_factory: pytest.TempPathFactory) -> Review:
     state_dir = tmp_path_factory.mktemp("sandbox")
     with contextlib.chdir(ROOT):
-        return run_access(Path("policies"), env={}, state_dir=state_dir, names=True)
+        return run_access(Path("policies"), connection({}, sandbox_dir=state_dir), names=True)
 
 
 def _csv(review: Review) -> list[dict[str, str]]:

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from reconciler.pipeline import run_plan
+from reconciler.flows.plan import run_plan
 from reconciler.plan.changes import AppPolicyChange, Change, GrantChange, RoleChange
 from reconciler.sandbox import default_admin_api_key
+from tests.sites import connection
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
 def test_example_policy_plans_the_documented_differences(sandbox_state_dir: Path) -> None:
     env = {"ATLASSIAN_ADMIN_API_KEY": default_admin_api_key("demo", sandbox_state_dir)}
-    _, _, plan = run_plan(POLICIES, env=env, state_dir=sandbox_state_dir)
+    _, _, plan = run_plan(POLICIES, connection(env, sandbox_dir=sandbox_state_dir))
     changes = sorted(_row(change) for change in plan.changes)
     assert changes == [
         ("ASSIGN", "DOCS", "user:victor", "Viewer"),

@@ -1,4 +1,6 @@
-"""Open a ``ConfluenceClient`` from a site URL and the environment (DESIGN.md §7, docs/configuration.md).
+"""Where a Cloud site is and how to log in: URL forms, credentials and knobs from the environment, the client.
+
+DESIGN.md §7, docs/configuration.md.
 
 Credentials come only from the environment and never appear in a message:
 
@@ -7,17 +9,17 @@ Credentials come only from the environment and never appear in a message:
 - ``CONFLUENCE_BEARER_TOKEN``: Bearer auth (OAuth 2.0 / service account, through the gateway);
 - ``ATLASSIAN_ADMIN_API_KEY``: the org Admin API (``admin=True``), ``ATLASSIAN_ADMIN_URL`` overrides its host.
 
-``sandbox:<name>`` runs against the in-process sandbox site; without credentials in the environment it
-uses the sandbox's own admin account.
+A caller may give a ``DefaultLogin`` used when the environment has no credentials (the composition root
+gives the sandbox's own accounts for ``sandbox:<name>`` sites; this module knows nothing of the sandbox).
 """
 
 from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Generator, Mapping
+import time
+from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, urlsplit
 
@@ -32,11 +34,11 @@ from reconciler.confluence.client import (
 from reconciler.confluence.retry import RetryPolicy
 from reconciler.errors import UsageError
 
+# The forms the tool accepts, as messages list them (the composition root parses the sandbox form itself).
 ACCEPTED_FORMS = (
     "https://<site>.atlassian.net, https://api.atlassian.com/ex/confluence/<cloudId> or sandbox:<name>"
 )
 ADMIN_API_URL = "https://api.atlassian.com"
-SANDBOX_BASE_URL = "https://sandbox.invalid"
 _LOOPBACK = {"127.0.0.1", "localhost", "::1", "[::1]"}
 # the variables httpx reads (trust_env) and the schemes it can use without extra packages
 _PROXY_VARIABLES = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -48,22 +50,27 @@ class SiteUrl:
     """A parsed site URL: the base to prefix ``/wiki/...`` paths with, and which form it is."""
 
     base: str
-    form: str  # "site" | "gateway" | "sandbox"
-    sandbox_name: str = ""
+    form: str  # "site" | "gateway", or a form the caller names (e.g. "sandbox")
+    label: str = ""  # how a message names the site (default: its base)
+    admin_base: str = ""  # where its org's Admin API is, when not the default
 
 
-def parse_site_url(url: str) -> SiteUrl:
+@dataclass(frozen=True, slots=True)
+class DefaultLogin:
+    """Credentials for when the environment has none: ``label`` names their owner in messages."""
+
+    basic: Callable[[], tuple[str, str]]  # (email, API token)
+    admin_key: Callable[[], str]
+    label: str
+
+
+def parse_site_url(url: str, accepted: str = ACCEPTED_FORMS) -> SiteUrl:
     text = url.strip()
-    if text.startswith("sandbox:"):
-        name = text.removeprefix("sandbox:").strip()
-        if not name:
-            raise UsageError(f"site URL 'sandbox:' has no sandbox name; accepted forms: {ACCEPTED_FORMS}")
-        return SiteUrl(SANDBOX_BASE_URL, "sandbox", name)
     parts = _split_url(text, "the site URL", "set CONFLUENCE_EMAIL and CONFLUENCE_API_TOKEN "
                        "(or CONFLUENCE_BEARER_TOKEN) instead")
     host = parts.hostname or ""
     if parts.scheme not in ("https", "http") or not host:
-        raise UsageError(f"unsupported site URL {text!r}; accepted forms: {ACCEPTED_FORMS}")
+        raise UsageError(f"unsupported site URL {text!r}; accepted forms: {accepted}")
     if parts.scheme == "http" and host not in _LOOPBACK:
         raise UsageError(f"site URL {text!r} must use https (http is only for 127.0.0.1 and localhost)")
     origin = f"{parts.scheme}://{parts.netloc}"
@@ -73,7 +80,7 @@ def parse_site_url(url: str) -> SiteUrl:
         return SiteUrl(origin, "site")
     if len(segments) >= 3 and segments[:2] == ["ex", "confluence"] and segments[3:] in ([], ["wiki"]):
         return SiteUrl(f"{origin}/ex/confluence/{segments[2]}", "gateway")
-    raise UsageError(f"unsupported site URL {text!r}; accepted forms: {ACCEPTED_FORMS}")
+    raise UsageError(f"unsupported site URL {text!r}; accepted forms: {accepted}")
 
 
 def _split_url(text: str, what: str, advice: str) -> SplitResult:
@@ -119,28 +126,22 @@ def check_proxy_env(env: Mapping[str, str]) -> None:
 
 
 def open_client(
-    site_url: str,
+    site: SiteUrl,
     *,
     read_only: bool,
     env: Mapping[str, str] = os.environ,
     admin: bool = False,
     transport: httpx.BaseTransport | None = None,
-    state_dir: Path | None = None,
+    default_login: DefaultLogin | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ConfluenceClient:
     """A client for the site (or, with ``admin=True``, for the org Admin API of that site's org).
 
-    ``transport`` replaces the network (tests); ``state_dir`` is where sandbox sites are kept
-    (default ``RECONCILER_SANDBOX_DIR`` or ``.reconciler/sandbox``).
+    ``transport`` replaces the network; ``default_login`` is used when the environment has no credentials.
     """
-    site = parse_site_url(effective_site_url(site_url, env))
     if transport is None:  # httpx reads the proxy variables of the process itself (trust_env)
         check_proxy_env(os.environ)
-    sandbox_dir = state_dir or Path(_clean(env.get("RECONCILER_SANDBOX_DIR")) or ".reconciler/sandbox")
-    if site.form == "sandbox" and transport is None:
-        transport = _sandbox_transport(site.sandbox_name, sandbox_dir)
-    auth, hint, secrets = (
-        _admin_auth(site, env, sandbox_dir) if admin else _site_auth(site, env, sandbox_dir)
-    )
+    auth, hint, secrets = _admin_auth(env, default_login) if admin else _site_auth(site, env, default_login)
     base = _admin_base(site, env) if admin else site.base
     return ConfluenceClient(
         base,
@@ -153,6 +154,7 @@ def open_client(
         request_deadline=_float_knob(env, "RECONCILER_REQUEST_DEADLINE", DEFAULT_REQUEST_DEADLINE,
                                      1.0, 3600.0),
         run_deadline=_float_knob(env, "RECONCILER_RUN_DEADLINE", DEFAULT_RUN_DEADLINE, 1.0, 7 * 86400.0),
+        sleep=sleep,
         auth_hint=hint,
         secrets=secrets,
     )
@@ -161,7 +163,7 @@ def open_client(
 _Auth = tuple[httpx.Auth, str, tuple[str, ...]]
 
 
-def _site_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Auth:
+def _site_auth(site: SiteUrl, env: Mapping[str, str], default: DefaultLogin | None) -> _Auth:
     email = _credential(env, "CONFLUENCE_EMAIL", "check the address")
     token = _credential(env, "CONFLUENCE_API_TOKEN", "paste the token again", ascii_only=True)
     bearer = _credential(env, "CONFLUENCE_BEARER_TOKEN", "paste the token again", ascii_only=True)
@@ -171,31 +173,27 @@ def _site_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Aut
         return _BearerAuth(bearer), bearer_hint, (bearer,)
     if email and token:
         return httpx.BasicAuth(email, token), basic_hint, (token, _basic_form(email, token))
-    if site.form == "sandbox" and not (email or token):
-        from reconciler.sandbox import default_credentials  # noqa: PLC0415 - only sandbox: URLs need it
-
-        sb_email, sb_token = default_credentials(site.sandbox_name, state_dir=sandbox_dir)
-        return httpx.BasicAuth(sb_email, sb_token), "the sandbox refused its default credentials", (
+    if default is not None and not (email or token):
+        sb_email, sb_token = default.basic()
+        return httpx.BasicAuth(sb_email, sb_token), f"{default.label} refused its default credentials", (
             sb_token, _basic_form(sb_email, sb_token),
         )
     missing = [name for name, value in (("CONFLUENCE_EMAIL", email), ("CONFLUENCE_API_TOKEN", token))
                if not value]
     raise UsageError(
         f"no Confluence credentials: set {' and '.join(missing)} "
-        f"(or CONFLUENCE_BEARER_TOKEN) for {site.base if site.form != 'sandbox' else 'the sandbox'}"
+        f"(or CONFLUENCE_BEARER_TOKEN) for {site.label or site.base}"
     )
 
 
-def _admin_auth(site: SiteUrl, env: Mapping[str, str], sandbox_dir: Path) -> _Auth:
+def _admin_auth(env: Mapping[str, str], default: DefaultLogin | None) -> _Auth:
     key = _credential(env, "ATLASSIAN_ADMIN_API_KEY", "paste the key again", ascii_only=True)
     hint = "check ATLASSIAN_ADMIN_API_KEY"
     if key:
         return _BearerAuth(key), hint, (key,)
-    if site.form == "sandbox":
-        from reconciler.sandbox import default_admin_api_key  # noqa: PLC0415 - only sandbox: URLs need it
-
-        sb_key = default_admin_api_key(site.sandbox_name, state_dir=sandbox_dir)
-        return _BearerAuth(sb_key), "the sandbox refused its default Admin API key", (sb_key,)
+    if default is not None:
+        sb_key = default.admin_key()
+        return _BearerAuth(sb_key), f"{default.label} refused its default Admin API key", (sb_key,)
     raise UsageError(
         "no Admin API key: set ATLASSIAN_ADMIN_API_KEY (an org API key from admin.atlassian.com)"
     )
@@ -205,8 +203,8 @@ def _admin_base(site: SiteUrl, env: Mapping[str, str]) -> str:
     override = _clean(env.get("ATLASSIAN_ADMIN_URL"))
     if override:
         return parse_admin_url(override)
-    if site.form == "sandbox":
-        return SANDBOX_BASE_URL
+    if site.admin_base:
+        return site.admin_base
     host = urlsplit(site.base).hostname or ""
     if host in _LOOPBACK:  # `reconciler sandbox serve` serves the Admin API on the same origin
         parts = urlsplit(site.base)
@@ -225,12 +223,6 @@ def parse_admin_url(text: str) -> str:
         raise UsageError(f"ATLASSIAN_ADMIN_URL {text!r} must use https (http is only for 127.0.0.1 and "
                          "localhost: the Admin API key must not cross the network in clear text)")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
-
-
-def _sandbox_transport(name: str, state_dir: Path) -> httpx.BaseTransport:
-    from reconciler.sandbox.transport import open_sandbox_transport  # noqa: PLC0415 - lazy, as above
-
-    return open_sandbox_transport(name, state_dir)
 
 
 class _BearerAuth(httpx.Auth):
@@ -271,6 +263,16 @@ def _retry_policy(env: Mapping[str, str]) -> RetryPolicy:
         max_total_seconds=_float_knob(env, "RECONCILER_RETRY_BUDGET", default.max_total_seconds,
                                       0.0, 3600.0),
     )
+
+
+def cloud_id_hint(site: SiteUrl, env: Mapping[str, str]) -> str | None:
+    """The site's cloud id when known without a request: ``ATLASSIAN_CLOUD_ID``, or a gateway URL's."""
+    given = _clean(env.get("ATLASSIAN_CLOUD_ID"))
+    if given:
+        return given
+    if site.form == "gateway":
+        return site.base.rstrip("/").rsplit("/", 1)[-1]
+    return None
 
 
 def effective_site_url(site_url: str, env: Mapping[str, str]) -> str:

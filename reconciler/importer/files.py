@@ -22,11 +22,14 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from reconciler.backend import SiteUser
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
 from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, LiveSpace, LiveState, Principal, PrincipalKind
 from reconciler.report.escape import data
 from reconciler.vocabulary import without_apps
+
+__all__ = ["SiteSnapshot", "SiteUser", "derive_handles", "render_import"]
 
 SCHEMA_TOP = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 SCHEMA_SPACES = "# yaml-language-server: $schema=../../schemas/policy.schema.json"
@@ -35,13 +38,6 @@ OTHER_SPACES = "other-spaces.yaml"
 _SAFE_FILE_KEY = re.compile(r"[A-Za-z0-9~_-][A-Za-z0-9~_.-]{0,199}")
 _RESERVED = frozenset({"con", "prn", "aux", "nul", *(f"com{i}" for i in range(10)),
                        *(f"lpt{i}" for i in range(10))})
-
-
-@dataclass(frozen=True, slots=True)
-class SiteUser:
-    account_id: str
-    display_name: str
-    guest: bool = False
 
 
 @dataclass(frozen=True, slots=True)

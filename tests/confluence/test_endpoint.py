@@ -6,8 +6,9 @@ import httpx
 import pytest
 import respx
 
-from reconciler.confluence.session import open_client, parse_site_url
 from reconciler.errors import UsageError
+from reconciler.flows.connect import parse_site
+from tests.sites import site_client as open_client
 
 BASIC = {"CONFLUENCE_EMAIL": "bot@acme.example", "CONFLUENCE_API_TOKEN": "tok-basic"}
 BEARER = {"CONFLUENCE_BEARER_TOKEN": "tok-bearer"}
@@ -38,7 +39,7 @@ ACCEPTED = (
     ids=["site", "site with /wiki", "gateway", "gateway with /wiki", "local sandbox server", "sandbox"],
 )
 def test_the_accepted_site_url_forms(url: str, base: str, form: str) -> None:
-    site = parse_site_url(url)
+    site = parse_site(url)
     assert (site.base, site.form) == (base, form)
 
 

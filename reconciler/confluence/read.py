@@ -1,11 +1,14 @@
-"""Read the live state of the managed scope, all or nothing (DESIGN.md §2, §4).
+"""The whole Cloud read: the live state of the spaces a ``ReadRequest`` names, all or nothing.
+
+DESIGN.md §2, §4.
 
 Calls, with ``limit=250`` everywhere (confluence-api.md §3):
 
 1. ``GET /wiki/api/v2/space-role-mode``; on sites with roles, every page of ``/space-roles`` and of the
    permission catalogue ``/space-permissions``.
-2. The spaces in scope: the policy's keys through ``/spaces?keys=`` in batches of 250, or, when a
-   ``defaults`` selector exists, every current space (``/spaces?status=current``) selected locally.
+2. The spaces in scope: the request's keys through ``/spaces?keys=`` in batches of 250, or, when it has
+   selectors (or wants the unmanaged spaces too), every current space (``/spaces?status=current``) once,
+   selected locally with ``ReadRequest.in_scope``.
 3. The v1 group list (``/wiki/rest/api/group``), to name the group ids the v2 reads return.
 4. Per managed space, concurrently: ``/spaces/{id}/role-assignments`` (sites with roles) and
    ``/spaces/{id}/permissions`` (sites with individual permissions). On a ``ROLES_TRANSITION`` site a
@@ -18,12 +21,11 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeVar, cast
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol, TypeVar, cast
 
-from reconciler.confluence.reader import PAGE, V1, V2, Reader, convert, parse
-from reconciler.confluence.scope import Scope, fetch_all_spaces, fetch_scope, fetch_spaces_by_keys
+from reconciler.backend import ReadRequest, SiteUser
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller, split_rows
 from reconciler.confluence.wire import (
     CataloguePermissionWire,
@@ -32,12 +34,13 @@ from reconciler.confluence.wire import (
     RoleModeWire,
     RoleWire,
     SpacePermissionWire,
+    SpaceWire,
     WireError,
+    WireModel,
     principal_kind,
 )
 from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, UsageError
 from reconciler.model import (
-    DesiredState,
     LiveRole,
     LiveSpace,
     LiveState,
@@ -50,29 +53,56 @@ from reconciler.model import (
 
 log = logging.getLogger(__name__)
 
-__all__ = [
-    "Reader",
-    "RoleListChangedError",
-    "SpaceNotFoundError",
-    "fetch_all_spaces",
-    "fetch_catalogue",
-    "fetch_group_names",
-    "fetch_live",
-    "fetch_mode",
-    "fetch_roles",
-    "fetch_spaces_by_keys",
-]
-
+V2 = "/wiki/api/v2"
+V1 = "/wiki/rest/api"
+PAGE = 250  # v2 maximum page size
+KEYS_BATCH = 250  # /spaces?keys= accepts at most 250 keys
 V1_GROUP_PAGE = 200  # v1 group list maximum
 ROLE_MODE_404 = (
     "GET /wiki/api/v2/space-role-mode: 404: the account the tool runs as lacks the 'Can use' global "
     "permission of Confluence, which reading the role mode needs; grant it to that account (or, on a site "
     "without roles, set site.model: legacy)"
 )
+USERS_BATCH = 100  # [spec] v1 2025-11 user/bulk: "Currently this API returns a maximum of 100 results"
 
+T = TypeVar("T")
+R = TypeVar("R")
 V = TypeVar("V")
+W = TypeVar("W", bound=WireModel)
 Progress = Callable[[str], None]
 _Ref = tuple[PrincipalKind, str]  # (kind, raw id as the API gives it: accountId, group id, class id)
+
+
+class Reader(Protocol):
+    """What the read needs from ``ConfluenceClient`` (reads only); a test fake can be one too."""
+
+    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Any: ...
+
+    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
+                 space: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
+                    space: str | None = None) -> Iterator[dict[str, Any]]: ...
+
+    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
+
+
+def parse(model: type[W], data: Any, path: str, space: str | None) -> W:
+    """A payload as its wire model; a payload of the wrong shape is an ``ApiError`` naming the call."""
+    try:
+        return cast(W, model.parse(data))
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None
+
+
+def convert(to_model: Callable[[], R], path: str, space: str | None) -> R:
+    """``to_model()`` of a parsed payload; a value it cannot convert (an unknown role mode) is an
+    ``ApiError`` naming the call, like a payload of the wrong shape."""
+    try:
+        return to_model()
+    except WireError as exc:
+        raise ApiError("GET", path, 200, str(exc), space=space) from None
 
 
 class SpaceNotFoundError(NotFoundError):
@@ -100,33 +130,22 @@ class RoleListChangedError(ApiError):
                 "changed while reading; run again")
 
 
-def fetch_live(
-    client: Reader,
-    desired: DesiredState,
-    *,
-    spaces: Sequence[str] = (),
-    progress: Progress | None = None,
-    allow_missing: bool = False,
-    list_all: bool = False,
-) -> LiveState:
-    """The live state of the policy's managed spaces (or of ``spaces`` only).
+def read_live(client: Reader, request: ReadRequest, progress: Progress | None = None) -> LiveState:
+    """The live state of the spaces ``request`` names (see ``ReadRequest``).
 
-    ``allow_missing``: policy spaces the site does not show go to ``LiveState.missing`` instead of
-    raising ``SpaceNotFoundError`` (drift). ``list_all``: list every current space even without a
-    ``defaults`` selector, so ``LiveState.unmanaged`` is complete (drift).
+    Keys the site does not show raise ``SpaceNotFoundError`` unless ``request.missing_ok`` (then they go
+    to ``LiveState.missing``).
     """
     say = progress or _quiet
     say("reading the site's role mode")
-    mode = fetch_mode(client, desired)
+    mode = fetch_mode(client, request)
     say("listing roles, spaces and groups")
-    roles, catalogue, scope, group_names = _site_wide(
-        client, desired, mode, spaces, list_all=list_all or bool(desired.defaults)
-    )
-    if scope.missing and not allow_missing:
+    roles, catalogue, scope, group_names = _site_wide(client, request, mode)
+    if scope.missing and not request.missing_ok:
         raise SpaceNotFoundError("GET", f"{V2}/spaces", 404, space=", ".join(scope.missing))
     raw = _fetch_spaces(client, scope.managed, mode, {r.id: r.name for r in roles.values()}, say)
     named = _name_groups(client, raw, group_names)
-    live_spaces = {s.info.key: _to_live_space(s, named, _labels(desired)) for s in raw}
+    live_spaces = {s.info.key: _to_live_space(s, named, request.people) for s in raw}
     say("looking up accounts")
     seen = {ident for space in raw for (kind, ident) in [*space.assignments, *space.grants, *space.companions]
             if kind is PrincipalKind.USER}
@@ -135,10 +154,10 @@ def fetch_live(
         roles=roles,
         permissions=catalogue,
         spaces=live_spaces,
-        group_ids=_group_ids(desired, raw, named, group_names),
+        group_ids=_group_ids(request, named, group_names),
         unmanaged=tuple(scope.unmanaged),
         missing=tuple(scope.missing),
-        accounts=fetch_accounts(client, seen | _policy_accounts(desired)),
+        accounts=fetch_accounts(client, seen | request.accounts),
         site_groups=tuple(sorted(set(group_names.values()))),
         caller=fetch_caller(client) if mode is RoleMode.ROLES else None,
     )
@@ -148,13 +167,13 @@ def fetch_live(
 
 
 def _site_wide(
-    client: Reader, desired: DesiredState, mode: RoleMode, spaces: Sequence[str], *, list_all: bool
+    client: Reader, request: ReadRequest, mode: RoleMode
 ) -> tuple[dict[str, LiveRole], frozenset[str], Scope, dict[str, str]]:
     """Roles, the permission catalogue, the scope and the group names: independent, read side by side."""
     jobs: list[Callable[[], object]] = [
         lambda: fetch_roles(client) if mode.has_roles else {},
         lambda: fetch_catalogue(client) if mode.has_roles else frozenset(),
-        lambda: fetch_scope(client, desired, spaces, list_all=list_all),
+        lambda: fetch_scope(client, request),
         lambda: fetch_group_names(client),
     ]
     roles, catalogue, scope, groups = client.map_concurrently(lambda job: job(), jobs)
@@ -166,22 +185,22 @@ def _site_wide(
     )
 
 
-def fetch_mode(client: Reader, desired: DesiredState) -> RoleMode:
-    """The site's role mode, checked against ``site.model``."""
+def fetch_mode(client: Reader, request: ReadRequest) -> RoleMode:
+    """The site's role mode, checked against the request's site model."""
     path = f"{V2}/space-role-mode"
     try:
         data = client.get_json(path)
     except NotFoundError:
-        if desired.site.model is SiteModel.LEGACY:
+        if request.model is SiteModel.LEGACY:
             return RoleMode.PRE_ROLES  # a site without the roles API at all
         raise RoleModeHiddenError("GET", path, 404) from None
     mode = convert(parse(RoleModeWire, data, path, None).to_model, path, None)
-    _check_model(desired, mode)
+    _check_model(request, mode)
     return mode
 
 
-def _check_model(desired: DesiredState, mode: RoleMode) -> None:
-    model = desired.site.model
+def _check_model(request: ReadRequest, mode: RoleMode) -> None:
+    model = request.model
     if model is SiteModel.ROLES and not mode.has_roles:
         message = (f"'roles' does not fit this site: it is in {mode.value} mode (individual space "
                    "permissions only); set site.model to legacy or auto")
@@ -190,7 +209,7 @@ def _check_model(desired: DesiredState, mode: RoleMode) -> None:
                    "permissions cannot be read or written); set site.model to roles or auto")
     else:
         return
-    source = desired.site.source
+    source = request.model_source
     if source is None:
         raise UsageError(message)
     raise PolicyError([Problem(source.file, source.line, source.column, message, path="site.model")])
@@ -217,6 +236,69 @@ def fetch_group_names(client: Reader) -> dict[str, str]:
     items = client.paginate_v1(path, {"limit": V1_GROUP_PAGE})
     groups = [parse(GroupWire, item, path, None) for item in items]
     return {group.id: group.name for group in groups}
+
+
+# ------------------------------------------------------------------------------------------ the scope
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    managed: list[SpaceInfo]
+    unmanaged: list[SpaceInfo] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)  # requested keys the site does not show
+
+
+def fetch_scope(client: Reader, request: ReadRequest) -> Scope:
+    """Which spaces the read covers: the request's keys, the spaces a selector matches, or ``only``."""
+    if request.only:
+        return _requested_scope(client, request, sorted(set(request.only)))
+    explicit = sorted(request.keys)
+    if not (request.unmanaged or request.selectors):
+        found = {info.key: info for info in fetch_spaces_by_keys(client, explicit)}
+        return Scope([found[k] for k in explicit if k in found], [], [k for k in explicit if k not in found])
+    listed = {info.key: info for info in fetch_all_spaces(client)}
+    unlisted = [key for key in explicit if key not in listed]  # archived, or hidden from the caller
+    listed.update((info.key, info) for info in fetch_spaces_by_keys(client, unlisted))
+    managed = {info.key for info in listed.values() if request.in_scope(info)}
+    return Scope(
+        managed=[listed[k] for k in sorted(managed) if k in listed],
+        unmanaged=[listed[k] for k in sorted(listed) if k not in managed],
+        missing=[k for k in explicit if k not in listed],
+    )
+
+
+def _requested_scope(client: Reader, request: ReadRequest, wanted: list[str]) -> Scope:
+    found = {info.key: info for info in fetch_spaces_by_keys(client, wanted)}
+    unknown = [k for k in wanted if k not in found and k not in request.keys]
+    if unknown:
+        raise UsageError(
+            f"--space {unknown[0]}: no such space on the site, and the policy does not declare it"
+        )
+    unmanaged = [k for k in wanted if k in found and not request.in_scope(found[k])]
+    if unmanaged:
+        raise UsageError(f"--space {unmanaged[0]}: the policy does not manage this space "
+                         "(no spaces: entry and no defaults selector matches it)")
+    return Scope([found[k] for k in wanted if k in found], [], [k for k in wanted if k not in found])
+
+
+def fetch_spaces_by_keys(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
+    """The spaces with these keys that the site shows, through ``keys=`` in batches of 250, read side by
+    side (40 batches at 10,000 spaces: one after another they cost seconds before any space is read)."""
+    path = f"{V2}/spaces"
+
+    def batch(start: int) -> list[SpaceInfo]:
+        params = {"keys": ",".join(keys[start : start + KEYS_BATCH]), "limit": PAGE}
+        return [parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params)]
+
+    return [info for found in client.map_concurrently(batch, range(0, len(keys), KEYS_BATCH))
+            for info in found]
+
+
+def fetch_all_spaces(client: Reader) -> list[SpaceInfo]:
+    """Every current space the caller can see."""
+    path = f"{V2}/spaces"
+    items = client.paginate(path, {"status": "current", "limit": PAGE})
+    return [parse(SpaceWire, item, path, None).to_model() for item in items]
 
 
 # ------------------------------------------------------------------------------------ per-space reads
@@ -351,37 +433,47 @@ def _by_principal(pairs: Iterable[tuple[Principal, V]]) -> dict[Principal, V]:
 
 
 def _group_ids(
-    desired: DesiredState, raw: list[_RawSpace], named: Mapping[str, str | None], listed: Mapping[str, str]
+    request: ReadRequest, named: Mapping[str, str | None], listed: Mapping[str, str]
 ) -> dict[str, str]:
-    """Group name -> id for the groups seen live or referenced by the policy."""
+    """Group name -> id for the groups seen live or named in the request."""
     ids = {name: ident for ident, name in named.items() if name}
-    referenced = _referenced_groups(desired)
-    ids.update((name, ident) for ident, name in listed.items() if name in referenced)
+    ids.update((name, ident) for ident, name in listed.items() if name in request.groups)
     return dict(sorted(ids.items()))
 
 
-def _policy_accounts(desired: DesiredState) -> set[str]:
-    """Every account id the policy names (people, user principals, protected), to look up."""
-    principals: list[Principal] = [*desired.safety.protected]
-    for space in desired.spaces.values():
-        principals += [a.principal for a in space.assignments] + [g.principal for g in space.grants]
-    for rule in desired.defaults:
-        principals += [a.principal for a in rule.assignments]
-    named = {p.id for p in principals if p.kind is PrincipalKind.USER and p.id not in ("-", "anonymous")}
-    return named | {person.account_id for person in desired.people.values()}
+# ------------------------------------------------------------------------------------------- users
 
 
-def _referenced_groups(desired: DesiredState) -> set[str]:
-    principals: list[Principal] = [*desired.safety.protected]
-    for space in desired.spaces.values():
-        principals += [a.principal for a in space.assignments] + [g.principal for g in space.grants]
-    for rule in desired.defaults:
-        principals += [a.principal for a in rule.assignments]
-    return {p.id for p in principals if p.kind is PrincipalKind.GROUP}
+def fetch_users(client: Reader, account_ids: Sequence[str]) -> dict[str, SiteUser]:
+    """Display name and guest flag of each account (``GET /wiki/rest/api/user/bulk``; missing accounts are
+    left out)."""
+    users: dict[str, SiteUser] = {}
+    for start in range(0, len(account_ids), USERS_BATCH):
+        batch = account_ids[start : start + USERS_BATCH]
+        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
+        for item in data.get("results", []) if isinstance(data, dict) else []:
+            account = item.get("accountId")
+            if isinstance(account, str) and account:
+                name = item.get("displayName") or item.get("publicName") or ""
+                users[account] = SiteUser(account, str(name), _is_guest(item))
+    return users
 
 
-def _labels(desired: DesiredState) -> dict[str, str]:
-    return {person.account_id: handle for handle, person in desired.people.items()}
+def _is_guest(item: dict[str, object]) -> bool:
+    """``isGuest`` ([spec] v1 2025-11), else the deprecated ``isExternalCollaborator`` it replaces."""
+    if isinstance(item.get("isGuest"), bool):
+        return bool(item["isGuest"])
+    return bool(item.get("isExternalCollaborator") or item.get("externalCollaborator"))
+
+
+def fetch_current_account(client: Reader) -> str | None:
+    """The account the client runs as (``GET /wiki/rest/api/user/current``), when the site says."""
+    try:
+        data = client.get_json(f"{V1}/user/current")
+    except (NotFoundError, ApiError):
+        return None
+    account = data.get("accountId") if isinstance(data, dict) else None
+    return account if isinstance(account, str) and account else None
 
 
 # ------------------------------------------------------------------------------------------ helpers

@@ -1,0 +1,184 @@
+"""The backend contract: what a site backend must read and write for the engine (docs/architecture.md).
+
+The engine (plan, safety, apply, drift, import) works on the value objects of ``reconciler.model``; a backend
+turns a site's API into them and back. Confluence Cloud (``reconciler.confluence.cloud.CloudBackend``) is
+the first implementation; Data Center will be the second. ``reconciler.flows.connect.Connection`` picks and
+opens the backend; nothing else knows which one runs.
+
+A backend must:
+
+- **read** (``read``): the live state of the spaces a ``ReadRequest`` names, all or nothing: any failed
+  read raises an ``ApiError`` naming the space and the call; a partly read state never leaves the backend;
+- **read the role list** (``read_roles``), for import **name users** (``read_users``) and say which
+  account it runs as (``current_account``), for the access review **list group members**
+  (``read_group_members``);
+- **write** one change per call with ids already resolved (``writer``: ``create_role`` ...
+  ``delete_permission``), never repeating a write whose outcome is unknown (apply re-reads instead);
+- **run per-space work** side by side within its own concurrency bound (``map_spaces``).
+
+Org-wide data security policies are optional (``data_security`` returns None when the backend has none).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol, TypeVar
+
+from reconciler.model import (
+    DataSecurityPolicy,
+    DsRule,
+    GroupMembers,
+    LiveRole,
+    LiveState,
+    OrgPolicies,
+    Principal,
+    RoleDef,
+    SiteModel,
+    Source,
+    SpaceInfo,
+    SpaceSelector,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ReadRequest:
+    """What a read covers: which spaces, against which site model, and which principals to name.
+
+    Spaces: those named in ``keys`` plus every space one of ``selectors`` matches; with ``only`` just those
+    (each must exist on the site or be in ``keys``, and be in scope). ``missing_ok``: keys the site does
+    not show go to ``LiveState.missing`` instead of raising. ``unmanaged``: every space is listed, so
+    ``LiveState.unmanaged`` is complete.
+    """
+
+    keys: frozenset[str] = frozenset()
+    selectors: tuple[SpaceSelector, ...] = ()
+    only: tuple[str, ...] = ()
+    missing_ok: bool = False
+    unmanaged: bool = False
+    model: SiteModel = SiteModel.AUTO
+    model_source: Source | None = None  # where ``model`` was written, for a wrong-model message
+    people: Mapping[str, str] = field(default_factory=dict)  # account id -> handle (a user's label)
+    groups: frozenset[str] = frozenset()  # group names whose ids writes need, seen live or not
+    accounts: frozenset[str] = frozenset()  # account ids to look up besides those seen (the policy's)
+
+    def in_scope(self, info: SpaceInfo) -> bool:
+        return info.key in self.keys or any(s.matches(info.key, info.type) for s in self.selectors)
+
+
+@dataclass(frozen=True, slots=True)
+class RoleEntry:
+    """One entry of a role-assignment write: ``role_id`` None removes the principal's assignment."""
+
+    principal: Principal
+    principal_id: str  # accountId, group id, or access class id
+    role_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    """A legacy permission subject: ``user`` (accountId, or ``anonymous``) or ``group`` (group id)."""
+
+    type: str
+    identifier: str
+
+
+@dataclass(frozen=True, slots=True)
+class SiteUser:
+    account_id: str
+    display_name: str
+    guest: bool = False
+
+
+class SiteWriter(Protocol):
+    """Single writes with ids resolved. Raises ``ApiError`` subclasses; never retries after sending."""
+
+    def create_role(self, role: RoleDef) -> str:
+        """Create a custom role; return its id."""
+        ...
+
+    def update_role(self, role_id: str, role: RoleDef) -> None: ...
+
+    def delete_role(self, role_id: str) -> None: ...
+
+    def set_role_assignments(self, space: SpaceInfo, entries: Sequence[RoleEntry]) -> int:
+        """Set a space's assignments (as few requests as the API allows); return the requests made."""
+        ...
+
+    def add_permission(self, space: SpaceInfo, subject: Subject, permission: str) -> int:
+        """Add one legacy permission; return its new id."""
+        ...
+
+    def delete_permission(self, space: SpaceInfo, permission_id: int) -> None: ...
+
+
+# One data security change as a writer takes it: (desired, live as planned); create (new, None),
+# update (new, old), delete (None, old).
+PolicyStep = tuple[DataSecurityPolicy | None, DataSecurityPolicy | None]
+
+
+class DataSecurityWriter(Protocol):
+    """Applies every data security change of one rule (through the org's draft -> publish lifecycle)."""
+
+    writes: int  # requests that wrote
+
+    def apply_rule(self, rule: DsRule, steps: Sequence[PolicyStep]) -> list[str | None]:
+        """One result per step: None when done and verified, else why it failed."""
+        ...
+
+
+class OrgDataSecurity(Protocol):
+    """The org's data security policies (an optional part of a backend)."""
+
+    def read(self) -> OrgPolicies:
+        """Every data security policy of the org that is not deleted, with the spaces it covers."""
+        ...
+
+    def writer(self, progress: Progress | None = None) -> DataSecurityWriter:
+        """The writer of the org's changes (``progress``: its steps, e.g. drafts and publish)."""
+        ...
+
+
+class Backend(Protocol):
+    """One site, opened once per command (read-only for plan, drift and import)."""
+
+    @property
+    def writer(self) -> SiteWriter: ...
+
+    def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState: ...
+
+    def on_wait(self, waiting: Callable[[float, str], None] | None) -> None:
+        """Say each wait before a retry (seconds, why), e.g. to the progress display."""
+        ...
+
+    def read_roles(self) -> Mapping[str, LiveRole]: ...
+
+    def read_users(self, account_ids: Sequence[str]) -> dict[str, SiteUser]:
+        """Display name and guest flag of each account the site knows (others are left out)."""
+        ...
+
+    def current_account(self) -> str | None:
+        """The account the backend runs as, when the site says."""
+        ...
+
+    def read_group_members(
+        self, groups: Mapping[str, str], progress: Progress | None = None
+    ) -> dict[str, GroupMembers]:
+        """Group name -> its members, for every group in ``groups`` (name -> id), all or nothing; a group
+        the site does not know comes back ``missing``."""
+        ...
+
+    def data_security(self, org_id: str, known_ids: Mapping[str, str]) -> OrgDataSecurity | None:
+        """The org's data security policies, or None when the backend has no such thing (``known_ids``:
+        space key -> id already read, to save look-ups)."""
+        ...
+
+    def map_spaces(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        """``[fn(item) for item in items]``, side by side within the backend's concurrency bound."""
+        ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,94 @@
+"""The Confluence Cloud backend: ``reconciler.backend.Backend`` over one site client (and, lazily, one
+Admin API client for the org's app access policies). Opened by ``reconciler.flows.connect.Connection``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
+
+from reconciler.backend import Progress, ReadRequest, SiteUser
+from reconciler.confluence.admin import AdminApi, SiteLookup, read_policies
+from reconciler.confluence.admin_apply import RuleWriter
+from reconciler.confluence.client import ConfluenceClient
+from reconciler.confluence.members import fetch_group_members
+from reconciler.confluence.read import fetch_current_account, fetch_roles, fetch_users, read_live
+from reconciler.confluence.write import ConfluenceWriter
+from reconciler.model import GroupMembers, LiveRole, LiveState, OrgPolicies
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class CloudBackend:
+    """One Cloud site for one command: every read and write goes through ``client``; the Admin API client
+    is opened by ``open_admin`` the first time app policies are needed, and only once."""
+
+    def __init__(
+        self,
+        client: ConfluenceClient,
+        *,
+        open_admin: Callable[[], ConfluenceClient],
+        cloud_id: str | None = None,
+    ) -> None:
+        self.client = client
+        self.writer = ConfluenceWriter(client)
+        self._open_admin = open_admin
+        self._admin: ConfluenceClient | None = None
+        self._lookup = SiteLookup(client, cloud_id)
+        self._orgs: dict[str, CloudDataSecurity] = {}
+
+    def on_wait(self, waiting: Callable[[float, str], None] | None) -> None:
+        """Say each wait before a retry (seconds, why): the progress display."""
+        self.client.on_wait = waiting
+
+    def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
+        return read_live(self.client, request, progress)
+
+    def read_roles(self) -> Mapping[str, LiveRole]:
+        return fetch_roles(self.client)
+
+    def read_users(self, account_ids: Sequence[str]) -> dict[str, SiteUser]:
+        return fetch_users(self.client, account_ids)
+
+    def current_account(self) -> str | None:
+        return fetch_current_account(self.client)
+
+    def read_group_members(
+        self, groups: Mapping[str, str], progress: Progress | None = None
+    ) -> dict[str, GroupMembers]:
+        return fetch_group_members(self.client, groups, progress=progress)
+
+    def admin_client(self) -> ConfluenceClient:
+        """The org's Admin API client (opened on first use, then kept for the run)."""
+        if self._admin is None:
+            self._admin = self._open_admin()
+        return self._admin
+
+    def data_security(self, org_id: str, known_ids: Mapping[str, str]) -> CloudDataSecurity:
+        self._lookup.ids.update(known_ids)
+        if org_id not in self._orgs:
+            self._orgs[org_id] = CloudDataSecurity(AdminApi(self.admin_client(), org_id), self._lookup)
+        return self._orgs[org_id]
+
+    def map_spaces(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return self.client.map_concurrently(fn, items)
+
+    def close(self) -> None:
+        if self._admin is not None:
+            self._admin.close()
+        self.client.close()
+
+
+class CloudDataSecurity:
+    """The org's data security policies through the Admin Control API (``backend.DataSecurity``)."""
+
+    def __init__(self, api: AdminApi, lookup: SiteLookup) -> None:
+        self.api = api
+        self.lookup = lookup
+
+    def read(self) -> OrgPolicies:
+        return read_policies(self.api, self.lookup)
+
+    def writer(self, progress: Progress | None = None) -> RuleWriter:
+        return RuleWriter(self.api, self.lookup, progress=progress or (lambda _message: None))

@@ -1,0 +1,63 @@
+"""``reconciler plan``: load the policy, read the site read-only, diff, check safety.
+
+``run_plan`` = load_policy -> open the site read-only -> read the policy's spaces -> (the org's data
+security policies, when the policy has a data_security section and the run does not leave it out) ->
+build_plan (the changes and their safety assessment, in one pass). Observation is all-or-nothing: any
+failed read raises, and there is no plan (a failed Admin API read is one line naming the call and the flag
+that leaves data security out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+from reconciler.backend import Progress
+from reconciler.flows.connect import Connection
+from reconciler.flows.live import app_policy_notes, request_for, with_app_policies
+from reconciler.model import DesiredState, LiveState
+from reconciler.plan.diff import build_plan
+from reconciler.plan.plan import Plan
+
+
+def run_plan(
+    policy_dir: Path | str,
+    connection: Connection,
+    *,
+    spaces: Sequence[str] = (),
+    skip_data_security: bool = False,
+    progress: Progress | None = None,
+) -> tuple[DesiredState, LiveState, Plan]:
+    """Plan the policy in ``policy_dir`` against the live site (``spaces``: only these space keys).
+
+    Never writes: the site is opened read-only, so any request other than GET raises before it is sent.
+    """
+    from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `plan --help` light
+
+    if progress:
+        progress("loading the policy")
+    desired = load_policy(policy_dir)
+    scope = tuple(dict.fromkeys(spaces))
+    site = connection.open(desired.site.url, read_only=True)
+    site.on_wait(getattr(progress, "waiting", None))
+    live = site.read(request_for(desired, only=scope), progress)
+    notes = app_policy_notes(desired, connection, scope, skip=skip_data_security)
+    if desired.data_security is not None and not notes:
+        live = with_app_policies(site, desired, live, progress)
+    if progress:
+        progress("planning")
+    return desired, live, plan_from_live(desired, live, connection, scope=scope, notes=notes)
+
+
+def plan_from_live(
+    desired: DesiredState,
+    live: LiveState,
+    connection: Connection,
+    *,
+    scope: Sequence[str] = (),
+    notes: tuple[str, ...] = (),
+) -> Plan:
+    """The plan of ``live`` as every command shows it, born complete: the site's display URL, the changes
+    and their safety assessment (findings and notes, in one pass), then ``notes``. ``reconciler apply
+    POLICY_DIR`` plans through this too, so a plan it prints is the plan ``reconciler plan`` would print."""
+    return build_plan(desired, live, scope=scope, site=connection.display_url(desired.site.url), notes=notes)
