@@ -232,7 +232,7 @@ def test_typo_group_in_an_exact_space_applied_unsafely_removes_nobody_in_that_sp
 
 
 def test_a_plan_file_with_an_app_policy_change_missing_its_id_is_refused_before_any_write(
-    site: Site, policies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    cli: Cli, policies: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     plan_file = tmp_path / "plan.json"
     assert cli(["plan", str(policies), "--out", str(plan_file), "--no-progress"]) == 0
@@ -242,13 +242,13 @@ def test_a_plan_file_with_an_app_policy_change_missing_its_id_is_refused_before_
     index = saved["changes"].index(update)
     update["old_app_policy"]["id"] = None
     plan_file.write_text(json.dumps(saved), encoding="utf-8")
-    assert main(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 1
+    assert cli(["apply", str(plan_file), "--policy-dir", str(policies), "--format", "json"]) == 1
     captured = capsys.readouterr()
     assert captured.out == ""
     assert captured.err.startswith(
         "error: the saved plan is not the plan the policy and the live site give, so it was not applied "
         f"(first difference: changes[{index}].old_app_policy.id: null in the saved plan, ")
-    assert main(["plan", str(policies), "--format", "json", "--no-progress"]) == 0
+    assert cli(["plan", str(policies), "--format", "json", "--no-progress"]) == 0
     assert json.loads(capsys.readouterr().out)["fingerprint"] == saved["fingerprint"]  # nothing written
 
 

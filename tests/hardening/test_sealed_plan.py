@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import io
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -15,14 +16,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from reconciler.apply import pipeline
 from reconciler.cli import main
 from reconciler.errors import PlanFileError
+from reconciler.flows.apply import open_policy_site
 from reconciler.plan.planfile import dump_plan, load_plan
-from reconciler.sandbox.site import Site
-from reconciler.sandbox.transport import open_sandbox_transport
+from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.apply.sandbox_helpers import SITE, copy_policies, env_for, writes
-from tests.sites import site_client as open_client
+from tests.sites import connection
 
 BOB = {"label": "bob", "ref": "user:5b10ac8d82e05b22cc7d4ef6"}
 
@@ -39,21 +39,15 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, dict[st
     return policies, state_dir, json.loads((tmp / "plan.json").read_text(encoding="utf-8"))
 
 
-def _point_at_sandbox(mp: pytest.MonkeyPatch, state_dir: Path, cwd: Path) -> Site:
+def _point_at_sandbox(mp: pytest.MonkeyPatch, state_dir: Path, cwd: Path) -> SandboxTransport:
     for name in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN", "CONFLUENCE_BEARER_TOKEN",
                  "ATLASSIAN_ADMIN_API_KEY", "CI"):
         mp.delenv(name, raising=False)
     for name, value in env_for(state_dir).items():
         mp.setenv(name, value)
     mp.chdir(cwd)
-    transport = open_sandbox_transport(SITE, state_dir)
-
-    def client(url: str, **kwargs: Any) -> Any:
-        return open_client(url, **{**kwargs, "transport": transport})
-
-    mp.setattr(pipeline, "open_client", client)
     mp.setattr("sys.stdin", io.StringIO(""))
-    return transport.site
+    return open_sandbox_transport(SITE, state_dir)
 
 
 def _apply(world: tuple[Path, Path, dict[str, Any]], doc: Any, tmp: Path,
@@ -63,9 +57,11 @@ def _apply(world: tuple[Path, Path, dict[str, Any]], doc: Any, tmp: Path,
     path.write_bytes(raw if raw is not None else json.dumps(doc).encode())
     before = _stored(state_dir)
     with pytest.MonkeyPatch.context() as mp:
-        site = _point_at_sandbox(mp, state_dir, tmp)
+        transport = _point_at_sandbox(mp, state_dir, tmp)
+        site = transport.site
         capsys.readouterr()
-        code = main(["apply", str(path), "--policy-dir", str(policies), "--no-progress"])
+        code = main(["apply", str(path), "--policy-dir", str(policies), "--no-progress"],
+                    connection=connection(dict(os.environ), transport=transport))
         out, err = capsys.readouterr()
     assert out == ""
     assert _stored(state_dir) == before  # the persisted site (spaces, roles, org policies) is as it was
@@ -133,12 +129,12 @@ def test_the_refusal_names_the_first_difference(
 def test_the_unedited_plan_file_is_accepted_by_the_seal(world: tuple[Path, Path, dict[str, Any]], tmp_path: Path) -> None:
     policies, state_dir, doc = world
     with pytest.MonkeyPatch.context() as mp:
-        _point_at_sandbox(mp, state_dir, tmp_path)
-        session = pipeline.open_apply(policies)
+        transport = _point_at_sandbox(mp, state_dir, tmp_path)
+        session = open_policy_site(policies, connection(dict(os.environ), transport=transport))
         try:
-            live, plan = pipeline.seal(session, load_plan(json.dumps(doc)))
+            live, plan = session.seal(load_plan(json.dumps(doc)))
         finally:
-            session.close()
+            session.connection.close()
     assert json.loads(dump_plan(plan)) == doc
     assert plan.fingerprint == doc["fingerprint"]
     assert live.spaces
