@@ -13,14 +13,16 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.progress import Display
 from reconciler.commands.terminal import connection, progress_writer
 from reconciler.errors import ExitCode, UsageError
-from reconciler.flows.apply import Approval, is_saved_plan, run_apply
-from reconciler.plan.plan import Plan
 from reconciler.report.apply_render import FORMATS, render_apply
+
+if TYPE_CHECKING:
+    from reconciler.commands.progress import Display
+    from reconciler.flows.apply import Approval
+    from reconciler.plan.plan import Plan
 
 DEFAULT_POLICY_DIR = "policies"
 NEEDS_APPROVAL = (
@@ -56,6 +58,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the flow pulls httpx and the Cloud backend: imported when apply runs, not for `reconciler --help`
+    from reconciler.flows.apply import is_saved_plan, run_apply  # noqa: PLC0415
+
 
     target = Path(args.target)
     if not is_saved_plan(target) and not target.is_dir():
@@ -91,6 +96,8 @@ def _show(plan: Plan, fmt: str, progress: Display | None) -> None:
 
 def _approve(plan: Plan, args: argparse.Namespace) -> Approval:
     """--auto-approve, or 'yes' typed on a terminal; nothing else applies a policy directory's plan."""
+    from reconciler.flows.apply import Approval  # noqa: PLC0415 - see run
+
     if args.auto_approve:
         return Approval.GIVEN
     if not sys.stdin.isatty():

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.codeowners import build_codeowners, layout_for, regenerate_command, stale_diff
 from reconciler.errors import ExitCode
 
 DEFAULT_OUT = ".github/CODEOWNERS"
@@ -34,7 +33,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `reconciler --help` fast
+    # codeowners and the loader pull pydantic and the YAML parser: not for `reconciler --help`
+    from reconciler.codeowners import build_codeowners, layout_for, regenerate_command  # noqa: PLC0415
+    from reconciler.policy.loader import load_policy  # noqa: PLC0415
 
     policy_dir = Path(args.policy_dir)
     desired = load_policy(policy_dir)
@@ -56,6 +57,8 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _check(out: Path, expected: str, command: str) -> int:
+    from reconciler.codeowners import stale_diff  # noqa: PLC0415 - see run
+
     current = out.read_text(encoding="utf-8") if out.is_file() else None
     diff = stale_diff(current, expected, name=str(out))
     if not diff:

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ExitCode
-from reconciler.policy.schema import json_schema_text
 
 DEFAULT_OUT = Path("schemas/policy.schema.json")
 
@@ -31,6 +30,8 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from reconciler.policy.schema import json_schema_text  # noqa: PLC0415 - pydantic, not for `--help`
+
     out: Path = args.out
     expected = json_schema_text()
     if args.check:

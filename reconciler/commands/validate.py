@@ -15,7 +15,6 @@ from collections.abc import Sequence
 from typing import Any
 
 from reconciler.errors import ExitCode, PolicyError, Problem, Severity
-from reconciler.policy.loader import load_policy_with_warnings
 
 FORMATS = ("text", "json", "github")
 
@@ -36,6 +35,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # the loader pulls pydantic and the YAML parser: imported when a command runs, not for `--help`
+    from reconciler.policy.loader import load_policy_with_warnings  # noqa: PLC0415
+
     try:
         desired, problems = load_policy_with_warnings(args.policy_dir)
     except PolicyError as err:
