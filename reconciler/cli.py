@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from reconciler import __version__
+from reconciler.commands import convention
 from reconciler.errors import ExitCode, PolicyError, ReconcilerError
 from reconciler.report.escape import data
 
@@ -41,7 +42,7 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.print_usage(sys.stderr)
-        sys.stderr.write(f"{self.prog}: error: {message}\n")
+        sys.stderr.write(f"{self.prog}: error: {message}{convention.suggestion(self, message)}\n")
         raise SystemExit(ExitCode.ERROR)
 
 
@@ -51,12 +52,15 @@ def build_parser() -> argparse.ArgumentParser:
         description="Permissions as code for Confluence: validate, plan, apply and drift-check space access.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
-    parser.add_argument("--debug", action="store_true", help="show tracebacks of unexpected errors")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks of unexpected errors (before or after the command)")
+    convention.add_global_flags(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
     sub.required = True
     for name in COMMANDS:
         module = importlib.import_module(f"reconciler.commands.{name}")
         module.register(sub)
+    convention.add_exit_codes(parser, sub)
     return parser
 
 
@@ -75,11 +79,14 @@ def main(argv: Sequence[str] | None = None, *, connection: Connection | None = N
 def _main(argv: Sequence[str] | None, connection: Connection | None) -> int:
     _tolerant_streams()
     parser = build_parser()
-    args = parser.parse_args(argv)
+    rest, flags = convention.split_global(sys.argv[1:] if argv is None else argv)
+    args = parser.parse_args(rest)
+    convention.apply_global(args, flags)
     args.connection = connection
     debug = bool(args.debug or os.environ.get("RECONCILER_DEBUG"))
     try:
-        code = int(args.func(args))
+        with convention.no_color("--no-color" in flags):
+            code = int(args.func(args))
         sys.stdout.flush()  # a full disk shows here, while it can still be reported
         return code
     except PolicyError as err:
