@@ -4,6 +4,8 @@ suggestion for a misspelt flag, --no-color as NO_COLOR for the run."""
 from __future__ import annotations
 
 import os
+import socket
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +60,16 @@ def test_no_color_is_no_color_for_the_run_only(monkeypatch: pytest.MonkeyPatch) 
     with convention.no_color(True):
         assert os.environ["NO_COLOR"] == "1"
     assert "NO_COLOR" not in os.environ
+
+
+def test_sandbox_serve_on_a_busy_port_is_one_line(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = main(["sandbox", "serve", "--port", str(port), "--state-dir", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot serve on 127.0.0.1:{port}: ")
+    assert err.endswith("; choose another --port (--port 0 picks a free one)\n")
+    assert len(err.splitlines()) == 1

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from reconciler.errors import UsageError
 from reconciler.sandbox.api import handle
 from reconciler.sandbox.failures import HttpError
 from reconciler.sandbox.http import Request, Response, v2_error
@@ -106,7 +107,11 @@ def start_server(
 ) -> RunningServer:
     """Serve ``site`` on ``host:port`` (0 = a free port) from a background thread; ``handler`` is the API
     (``api.handle`` for Cloud sites, ``sandbox.datacenter.handle`` for Data Center sites)."""
-    server = _Server((host, port), site, handler)
+    try:
+        server = _Server((host, port), site, handler)
+    except OSError as err:  # a busy port is the user's to fix: one line, not a traceback
+        raise UsageError(f"cannot serve on {host}:{port}: {err.strerror or err}; choose another --port "
+                         "(--port 0 picks a free one)") from None
     thread = threading.Thread(
         target=server.serve_forever,
         kwargs={"poll_interval": 0.1},
