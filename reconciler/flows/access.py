@@ -7,13 +7,14 @@ members raises; there is no partial review.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from reconciler.backend import Progress
+from reconciler.backend import Backend, Progress
 from reconciler.errors import UsageError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import request_for
+from reconciler.model import GroupMembers, LiveState, Member, PrincipalKind
 from reconciler.review import Review, build_review, groups_to_read
 
 
@@ -38,8 +39,21 @@ def run_access(
     site = connection.open(desired.site.url, read_only=True)
     live = site.read(request_for(desired, only=scope), progress)
     members = site.read_group_members(groups_to_read(desired, live), progress)
+    users = _direct_users(site, live, members)
     return build_review(desired, live, members, site=connection.display_url(desired.site.url), names=names,
-                        spaces=scope, persons=persons)
+                        spaces=scope, persons=persons, users=users)
+
+
+def _direct_users(site: Backend, live: LiveState, members: Mapping[str, GroupMembers]) -> dict[str, Member]:
+    """The site's name and guest flag of each person assigned directly whom no group read named (one
+    batched user read; all or nothing like every other read): guests assigned directly are exact too."""
+    known = {m.account_id for group in members.values() for m in group.members}
+    ids = sorted({p.id for space in live.spaces.values() for p in [*space.assignments, *space.grants]
+                  if p.kind is PrincipalKind.USER and not p.unknown} - known)
+    if not ids:
+        return {}
+    return {account: Member(account, user.display_name, user.guest)
+            for account, user in site.read_users(ids).items()}
 
 
 def _looks_like_id(value: str) -> bool:

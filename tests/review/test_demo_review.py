@@ -176,3 +176,9 @@ def test_a_saved_review_renders_every_format_as_the_live_one_did(demo: Review, t
         out = tmp_path / f"out.{fmt}"
         assert main(["access", "--from", str(saved), "--format", fmt, "--out", str(out)]) == 0
         assert out.read_text(encoding="utf-8") == render_access(demo, fmt)
+
+
+def test_people_assigned_directly_are_named_from_the_site_with_names(demo_names: Review) -> None:
+    rows = {(r["space"], r["person"]): r for r in _csv(demo_names)}
+    assert rows[("DOCS", "gina")]["display_name"] == "Gina Gast (guest)"  # in no group: named by a user read
+    assert rows[("HR", "heidi")]["display_name"] == "Heidi Hansen"
