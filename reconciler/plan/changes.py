@@ -13,7 +13,7 @@ the fields its kind has, and mypy checks every use):
 - ``AppPolicyChange``: an org data security policy, ``existing`` -> ``new``.
 
 ``reason`` is text for people; nothing decides anything on its wording: what a behaviour needs is a typed
-field (``AssignmentChange.replaces``, ``AppPolicyChange.loosens``/``recreate``).
+field (``AssignmentChange.replaces``, ``AppPolicyChange.loosens``).
 """
 
 from __future__ import annotations
@@ -222,8 +222,7 @@ class RoleChange:
 class AppPolicyChange:
     """An org data security policy: ``existing`` (None: create) -> ``new`` (None: delete).
 
-    ``loosens``: apps regain access somewhere (reports list it with the access that is lost);
-    ``recreate``: one half of a delete-then-create (a coverage level cannot be changed in place).
+    ``loosens``: the change lifts a block somewhere (reports list it with the access that is lost).
     """
 
     new: AppPolicy | None = None
@@ -231,7 +230,6 @@ class AppPolicyChange:
     source: Source | None = None
     reason: str = ""
     loosens: bool = False
-    recreate: bool = False
 
     def __post_init__(self) -> None:
         if self.new is None and self.existing is None:

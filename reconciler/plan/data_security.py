@@ -265,11 +265,11 @@ def _loosened(before: Effects, after: Effects, change: AppPolicyChange) -> str:
     return ", ".join(lost)
 
 
-def describe(new: DataSecurityPolicy | None, old: DataSecurityPolicy | None) -> str:
+def describe(change: AppPolicyChange) -> str:
     """``block in FIN, HR``, ``org default block``, ``allow -> block``, ``+HR -FIN``: what a change does."""
-    if new is None and old is not None:
-        return f"no longer declared: {describe_policy(old)}"
-    assert new is not None
+    new, old = change.new, change.existing
+    if new is None:
+        return f"no longer declared: {describe_policy(change.policy)}"
     if old is None:
         return describe_policy(new)
     pieces = []
@@ -325,9 +325,7 @@ def data_security_drift(desired: DesiredState, live: LiveState) -> list[PolicyDr
         return []
     items = []
     for change in diff_data_security(desired, live):
-        new, old = change.new, change.existing
-        policy = new or old
-        assert policy is not None
+        new, old, policy = change.new, change.existing, change.policy
         spaces = tuple(sorted(set(new.spaces if new else ()) | set(old.spaces if old else ())))
         if change.kind is ChangeKind.CREATE_APP_POLICY:
             kind, detail = "missing", f"not on the org; the policy says {describe_policy(policy)}"

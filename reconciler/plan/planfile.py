@@ -5,9 +5,9 @@ the spaces in scope with their authority, every change with its source ``file:li
 and the safety findings. It never holds a secret: nothing from the environment goes into a plan.
 
 Each change is one flat object whose ``kind`` names its family. Format 1 has no field of its own for
-three typed facts, so it keeps them in the text written for people, and this module alone reads them back:
+two typed facts, so it keeps them in the text written for people, and this module alone reads them back:
 an assign's ``Replacement`` (``old_role`` is ``custom access``; the permissions replaced and lost are in
-its ``reason``, as ``Replacement.reason`` wrote them) and an app policy change's ``loosens``/``recreate``
+its ``reason``, as ``Replacement.reason`` wrote them) and an app policy change's ``loosens``
 (its ``reason`` starts with ``LOOSENS``).
 """
 

@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from reconciler.model import DataSecurityPolicy, Source
+from reconciler.model import Source
 from reconciler.plan.changes import (
     ACCESS_CHANGES,
     APP_POLICY_KINDS,
@@ -238,7 +238,7 @@ def _subject_detail(change: Change) -> tuple[str, str]:
     if isinstance(change, RoleChange):
         return _role_detail(change)
     if isinstance(change, AppPolicyChange):
-        return _app_detail(change.new, change.existing)
+        return _app_detail(change)
     principal = change.principal
     who = f"{principal.kind.value}:{principal.label or principal.id}"
     if isinstance(change, GrantChange):
@@ -263,8 +263,6 @@ def _role_detail(change: RoleChange) -> tuple[str, str]:
     return new.name, " ".join(pieces)
 
 
-def _app_detail(new: DataSecurityPolicy | None, old: DataSecurityPolicy | None) -> tuple[str, str]:
-    policy = new or old
-    if policy is None:
-        return "?", ""
-    return f"{control_label(policy.rule, policy.subject)} ({policy.coverage})", describe(new, old)
+def _app_detail(change: AppPolicyChange) -> tuple[str, str]:
+    policy = change.policy
+    return f"{control_label(policy.rule, policy.subject)} ({policy.coverage})", describe(change)
