@@ -28,7 +28,7 @@ from reconciler.apply.ports import AppPolicyWriter, Reader, RoleEntry, Subject, 
 from reconciler.apply.result import ApplyResult, ChangeResult, NotConverged, Status
 from reconciler.apply.verify import verify
 from reconciler.errors import StalePlanError, UnsafePlanError
-from reconciler.live import fingerprint
+from reconciler.fingerprint import fingerprint
 from reconciler.model import DesiredState, LiveState
 from reconciler.plan.plan import Plan, SafetyFinding
 from reconciler.plan.safety import check_plan

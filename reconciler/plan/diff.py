@@ -27,7 +27,7 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
 from reconciler.errors import UsageError
-from reconciler.live import fingerprint
+from reconciler.fingerprint import fingerprint
 from reconciler.model import (
     Authority,
     DesiredState,

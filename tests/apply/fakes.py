@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from reconciler.apply import RoleEntry, Subject
 from reconciler.errors import ApiError, NotFoundError, TransportError
-from reconciler.live import fingerprint
+from reconciler.fingerprint import fingerprint
 from reconciler.model import (
     DEFAULT_ROLE_DESCRIPTIONS,
     DEFAULT_ROLE_PERMISSIONS,

@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import PlanFileError
-from reconciler.live import fingerprint
+from reconciler.fingerprint import fingerprint
 from reconciler.model import (
     Authority,
     DataSecurityPolicy,
