@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 COMMANDS: tuple[str, ...] = (
     "validate",
     "plan",
+    "show",
     "apply",
     "drift",
     "access",
