@@ -93,10 +93,20 @@ def _principal_problem(ctx: Context, entry: Entry[Any], sub: tuple[str | int, ..
     try:
         parse_principal(ref, ctx.accounts)
     except PrincipalRefError as err:
+        message = str(err)
+        if message.startswith("unknown person") and "did you mean" not in message:
+            message += f"; add it under `people:` in {_people_file(ctx)} (handle: account id)"
         if at_key:
-            yield entry.problem(sub, str(err), parent=True)
+            yield entry.problem(sub, message, parent=True)
         else:
-            yield entry.problem(sub, str(err), at="value")
+            yield entry.problem(sub, message, at="value")
+
+
+def _people_file(ctx: Context) -> str:
+    """Where the policy lists its people (the first file that does), else ``people.yaml`` beside it."""
+    for entry in ctx.merged.people.values():
+        return entry.doc.file
+    return f"{ctx.merged.policy_dir.rstrip('/')}/people.yaml"
 
 
 def _safety(ctx: Context) -> Iterator[Problem]:

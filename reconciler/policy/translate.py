@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import types
 import typing
 from typing import Any, Literal, get_args, get_origin
@@ -27,13 +28,20 @@ def problems_from_validation(err: ValidationError, doc: Doc, prefix: Path = ()) 
     return list(problems.values())
 
 
+def _indent_hint(key: str, parent: Path) -> str:
+    """A principal where a space's (or defaults rule's) keys are: almost always one level too far left."""
+    if not re.match(r"^(user|group|class):", key) or "assign" not in _allowed_keys(parent):
+        return ""
+    return "; is it mis-indented? indent it under `assign:` (or `grants:`)"
+
+
 def _one(error: Any, path: Path, tags: list[Any], doc: Doc) -> Problem:
     kind: str = error["type"]
     value = error.get("input")
     ctx = error.get("ctx") or {}
     if kind == "extra_forbidden":
         key = str(path[-1])
-        hint = did_you_mean(key, _allowed_keys(path[:-1]))
+        hint = did_you_mean(key, _allowed_keys(path[:-1])) or _indent_hint(key, path[:-1])
         return doc.problem(path, f"unknown key '{key}'{hint}", shown=path[:-1])
     if kind == "missing":
         return doc.problem(path[:-1], f"missing required key '{path[-1]}'")

@@ -132,7 +132,7 @@ def parse_yaml_python(text: str, file: str) -> tuple[Any, Positions]:
         root = loader.get_single_node()
     except yaml.MarkedYAMLError as err:
         mark = _mark(err.problem_mark or err.context_mark)
-        raise _error(file, mark, f"invalid YAML: {_yaml_message(err)}") from None
+        raise _error(file, mark, f"invalid YAML: {_yaml_message(err)}{_quote_hint(err)}") from None
     except yaml.YAMLError as err:
         raise _error(file, Mark(1, 1), f"invalid YAML: {_one_line(str(err))}") from None
     except RecursionError:
@@ -158,6 +158,18 @@ def _offset_mark(text: str, offset: int) -> Mark:
 
 def _error(file: str, mark: Mark, message: str) -> PolicyError:
     return PolicyError([Problem(file, mark.line, mark.column, message)])
+
+
+def _quote_hint(err: yaml.MarkedYAMLError) -> str:
+    """``@`` and backquote are reserved in YAML: a value starting with one must be quoted."""
+    found = re.search(r"found character '(.)' that cannot start any token", err.problem or "")
+    if found is None or found.group(1) not in "@`":
+        return ""
+    mark = err.problem_mark
+    buffer, at = (getattr(mark, "buffer", None) or ""), getattr(mark, "pointer", 0)
+    value = buffer[at:].split("\n", 1)[0].split(" #", 1)[0].strip().rstrip("\0")
+    quoted = "'" + value.replace("'", "''") + "'" if value else f"'{found.group(1)}...'"
+    return f"; a value starting with {found.group(1)} must be quoted: {quoted}"
 
 
 def _yaml_message(err: yaml.MarkedYAMLError) -> str:

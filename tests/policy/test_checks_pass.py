@@ -77,7 +77,8 @@ def test_all_problems_of_all_files_come_sorted_in_one_error(in_tmp: Path) -> Non
     with pytest.raises(PolicyError) as caught:
         load_policy_with_warnings("p", today=TODAY)
     assert [str(p) for p in caught.value.problems] == [
-        "p/a.yaml:4:14: spaces.X.assign: unknown person 'nobody'",
+        ("p/a.yaml:4:14: spaces.X.assign: unknown person 'nobody'; add it under `people:` in p/people.yaml "
+        "(handle: account id)"),
         "p/a.yaml:4:44: spaces.X.assign: unknown role 'Vewer' (did you mean 'Viewer'?)",
         "p/b.yaml:2:21: roles.R.permissions[0]: unknown permission 'read/spce' (did you mean 'read/space'?)",
         "p/empty.yaml:1:1: warning: empty file",
