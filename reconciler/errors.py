@@ -138,12 +138,6 @@ class ApiError(ReconcilerError):
         status = f"{self.status}" if self.status is not None else "no response"
         return f"{call}: {status}{': ' + self.detail if self.detail else ''}"
 
-    def for_space(self, space: str) -> ApiError:
-        """The same error, naming the space it concerns."""
-        err = type(self)(self.method, self.path, self.status, self.detail, space=space)
-        err.__cause__ = self.__cause__
-        return err
-
 
 class AuthError(ApiError):
     """401 or 403: the credentials are wrong, missing, or lack a permission."""

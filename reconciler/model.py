@@ -319,12 +319,6 @@ class DesiredState:
         """Account ids of people marked ``guest: true``."""
         return frozenset(p.account_id for p in self.people.values() if p.guest)
 
-    def label_for(self, account_id: str) -> str | None:
-        for person in self.people.values():
-            if person.account_id == account_id:
-                return person.handle
-        return None
-
 
 @dataclass(frozen=True, slots=True)
 class EffectiveSpace:

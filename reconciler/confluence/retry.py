@@ -58,7 +58,6 @@ class RetryPolicy:
         return delay * rng.uniform(low, high)
 
 
-NO_RETRIES = RetryPolicy(max_retries=0)
 MAX_RETRY_AFTER = 86400.0  # seconds; larger values (Long.MAX on DC) are clamped to this
 
 

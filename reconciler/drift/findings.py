@@ -153,6 +153,3 @@ class DriftReport:
     @property
     def has_drift(self) -> bool:
         return any(item.counts for item in self.items)
-
-    def spaces_with_items(self) -> tuple[str, ...]:
-        return tuple(sorted({item.space for item in self.items}))

@@ -28,12 +28,11 @@ from reconciler.model import (
     RoleDef,
     RoleMode,
     SafetySettings,
-    SiteModel,
-    SiteSettings,
     SpaceInfo,
 )
 from reconciler.plan.changes import Change, ordered
 from reconciler.plan.plan import Plan, PlannedSpace
+from tests.kit.state import desired_state as new_desired_state
 
 ACTOR = Principal(PrincipalKind.USER, "actor-1", label="svc-reconciler")
 ADMINS = Principal(PrincipalKind.GROUP, "confluence-administrators")
@@ -221,19 +220,8 @@ class FakeSite:
 
 
 def desired_state(**roles: RoleDef) -> DesiredState:
-    return DesiredState(
-        site=SiteSettings(url="sandbox:fake", model=SiteModel.AUTO, custom_role_limit=10, actor=ACTOR,
-                          default_authority=Authority.EXACT),
-        safety=SafetySettings(protected=(ADMINS,)),
-        people={},
-        roles=roles,
-        defaults=(),
-        spaces={},
-        data_security=None,
-        guest_max_role=None,
-        drift_ignore=(),
-        digest="sha256:policy",
-    )
+    return new_desired_state(url="sandbox:fake", actor=ACTOR, safety=SafetySettings(protected=(ADMINS,)),
+                         roles=roles, digest="sha256:policy")
 
 
 def make_plan(site: FakeSite, changes: Sequence[Change]) -> Plan:

@@ -15,7 +15,7 @@ from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import open_site
 from reconciler.sandbox.transport import open_sandbox_transport
-from tests.sites import connection
+from tests.kit.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 SITE = "demo"

@@ -18,7 +18,7 @@ from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import open_site
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.apply.sandbox_helpers import SITE, copy_policies, env_for, fresh_plan, summary, writes
-from tests.sites import connection
+from tests.kit.sites import connection
 
 
 class Terminal(io.StringIO):

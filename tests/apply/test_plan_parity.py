@@ -6,7 +6,7 @@ from pathlib import Path
 
 from reconciler.flows.plan import run_plan
 from tests.apply.sandbox_helpers import copy_policies, env_for, open_session
-from tests.sites import connection
+from tests.kit.sites import connection
 
 
 def test_apply_plans_with_the_same_notes_and_findings_as_plan(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ import respx
 
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.errors import ApiError, AuthError, NotFoundError, ReadOnlyViolationError
-from tests.sites import site_client as open_client
+from tests.kit.sites import site_client as open_client
 
 from .conftest import SITE
 

@@ -8,7 +8,7 @@ import respx
 
 from reconciler.errors import UsageError
 from reconciler.flows.connect import parse_site
-from tests.sites import site_client as open_client
+from tests.kit.sites import site_client as open_client
 
 BASIC = {"CONFLUENCE_EMAIL": "bot@acme.example", "CONFLUENCE_API_TOKEN": "tok-basic"}
 BEARER = {"CONFLUENCE_BEARER_TOKEN": "tok-bearer"}

@@ -21,9 +21,7 @@ from reconciler.model import (
     Principal,
     PrincipalKind,
     RoleMode,
-    SafetySettings,
     SiteModel,
-    SiteSettings,
     Source,
     SpaceSelector,
 )
@@ -34,8 +32,9 @@ from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state, synth
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.state import SiteState
 from reconciler.sandbox.transport import SandboxTransport
-from tests.sites import fetch_live
-from tests.sites import site_client as open_client
+from tests.kit.sites import fetch_live
+from tests.kit.sites import site_client as open_client
+from tests.kit.state import desired_state
 
 from .conftest import Sleeps
 
@@ -58,16 +57,10 @@ def desired(
 ) -> DesiredState:
     actor = Principal(PrincipalKind.USER, SVC_ACCOUNT_ID, label="svc-reconciler")
     source = Source("policies/spaces/X.yaml", 2)
-    return DesiredState(
-        site=SiteSettings("sandbox:x", model, 10, actor, Authority.EXACT, source=SITE_YAML),
-        safety=SafetySettings(),
-        people={},
-        roles={},
+    return desired_state(
+        url="sandbox:x", model=model, actor=actor, site_source=SITE_YAML,
         defaults=tuple(DefaultRule(f"rule-{i}", s, (), source) for i, s in enumerate(selectors)),
         spaces={k: DesiredSpace(k, Authority.EXACT, (), (), False, (), source) for k in space_keys},
-        data_security=None,
-        guest_max_role=None,
-        drift_ignore=(),
         digest="test",
     )
 

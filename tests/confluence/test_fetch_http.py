@@ -16,8 +16,8 @@ from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
 from reconciler.sandbox.server import RunningServer, start_server
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport
-from tests.sites import fetch_live
-from tests.sites import site_client as open_client
+from tests.kit.sites import fetch_live
+from tests.kit.sites import site_client as open_client
 
 pytestmark = pytest.mark.e2e
 

@@ -14,7 +14,7 @@ import pytest
 from reconciler import cli
 from reconciler.confluence.errordetail import redact
 from reconciler.errors import ApiError
-from tests.sites import site_client as open_client
+from tests.kit.sites import site_client as open_client
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

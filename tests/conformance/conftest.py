@@ -14,7 +14,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy
 from tests.conformance.recorder import Exchange, recording
-from tests.sites import site_client as open_client
+from tests.kit.sites import site_client as open_client
 
 REPO = Path(__file__).resolve().parents[2]
 ENV = ("CONFLUENCE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN", "CONFLUENCE_BEARER_TOKEN",

@@ -21,14 +21,11 @@ from reconciler.model import (
     Person,
     Principal,
     PrincipalKind,
-    RoleMode,
-    SafetySettings,
-    SiteModel,
-    SiteSettings,
     Source,
     SpaceControl,
     UnreadPolicy,
 )
+from tests.kit.state import desired_state, live_state
 
 ORG_ID = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d"
 ORG_FILE = "policies/data-security.yaml"
@@ -61,29 +58,22 @@ def desired(
         rule, subject = what if isinstance(what, tuple) else (what, subject_of(what))
         org.append(OrgControl(rule, effect, Source(ORG_FILE, line, 5), subject))
     actor = Principal(PrincipalKind.USER, "712020:actor", label="svc-reconciler")
-    return DesiredState(
-        site=SiteSettings("sandbox:demo", SiteModel.AUTO, 10, actor, Authority.ADDITIVE),
-        safety=SafetySettings(),
+    return desired_state(
+        url="sandbox:demo",
+        actor=actor,
+        default_authority=Authority.ADDITIVE,
         people={p.handle: p for p in people},
-        roles={},
-        defaults=(),
         spaces={s.key: s for s in spaces},
         data_security=DataSecurity(ORG_ID, tuple(org), Source(ORG_FILE, 5, 1)) if data_security else None,
         guest_max_role="Viewer",
-        drift_ignore=(),
-        digest="0" * 64,
     )
 
 
 def live(
     policies: Sequence[DataSecurityPolicy] | None = (), unread: Sequence[UnreadPolicy] = ()
 ) -> LiveState:
-    return LiveState(
-        mode=RoleMode.ROLES,
+    return live_state(
         roles={},
-        permissions=frozenset(),
-        spaces={},
-        group_ids={},
         data_security=None if policies is None else OrgPolicies(tuple(policies), tuple(unread)),
     )
 

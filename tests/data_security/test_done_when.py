@@ -36,7 +36,7 @@ from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.data_security.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
-from tests.sites import connection
+from tests.kit.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 
 from reconciler.model import (
-    DEFAULT_ROLE_DESCRIPTIONS,
     DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DefaultRule,
@@ -23,13 +22,11 @@ from reconciler.model import (
     PrincipalKind,
     RoleDef,
     RoleMode,
-    SafetySettings,
-    SiteModel,
-    SiteSettings,
     Source,
     SpaceInfo,
     SpaceSelector,
 )
+from tests.kit.state import SITE_ROLES, desired_state, live_state
 
 PEOPLE = {
     "svc": "acc-svc",
@@ -76,10 +73,9 @@ def desired(
     """``defaults``: one rule matching every space, principal ref -> role (from policies/defaults.yaml)."""
     people = {h: Person(h, a, False, Source("policies/people.yaml", 3 + n)) for n, (h, a) in
               enumerate(PEOPLE.items())}
-    return DesiredState(
-        site=SiteSettings("sandbox:test", SiteModel.AUTO, custom_role_limit, principal("user:svc"),
-                          Authority.EXACT),
-        safety=SafetySettings(),
+    return desired_state(
+        custom_role_limit=custom_role_limit,
+        actor=principal("user:svc"),
         people=people,
         roles={name: RoleDef(name, "", perms, Source("policies/roles.yaml", 3 + n))
                for n, (name, perms) in enumerate((roles or {}).items())},
@@ -90,8 +86,6 @@ def desired(
             ), Source("policies/defaults.yaml", 3, 5)),
         ) if defaults else (),
         spaces={s.key: s for s in spaces},
-        data_security=None,
-        guest_max_role=None,
         drift_ignore=tuple(
             DriftIgnore(key, principal(ref), "migration", until, Source("policies/drift.yaml", 4 + n))
             for n, (key, ref, until) in enumerate(ignore)
@@ -126,15 +120,14 @@ def live(
         )
     seen_groups = {p.id for s in live_spaces.values() for p in [*s.assignments, *s.grants]
                    if p.kind is PrincipalKind.GROUP}
-    roles = {name: LiveRole(f"id-{name}", name, "SYSTEM", DEFAULT_ROLE_DESCRIPTIONS[name], perms)
-             for name, perms in DEFAULT_ROLE_PERMISSIONS.items()}
+    roles = dict(SITE_ROLES)
     roles.update({name: LiveRole(f"id-{name}", name, "CUSTOM", "", perms)
                   for name, perms in (custom_roles or {}).items()})
-    return LiveState(
+    return live_state(
+        *live_spaces.values(),
         mode=mode,
         roles=roles,
         permissions=frozenset().union(*DEFAULT_ROLE_PERMISSIONS.values()),
-        spaces=live_spaces,
         group_ids={g: f"gid-{g}" for g in sorted(seen_groups | set(groups))},
         unmanaged=tuple(info(k, 50 + n) for n, k in enumerate(unmanaged)),
         missing=missing,

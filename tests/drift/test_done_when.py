@@ -18,8 +18,8 @@ from reconciler.confluence.client import ConfluenceClient
 from reconciler.flows.drift import run_drift
 from reconciler.plan.diff import build_plan
 from reconciler.policy.loader import load_policy
-from tests.sites import connection, fetch_live
-from tests.sites import site_client as open_client
+from tests.kit.sites import connection, fetch_live
+from tests.kit.sites import site_client as open_client
 
 REPO = Path(__file__).resolve().parents[2]
 ACK = """

@@ -13,7 +13,7 @@ from reconciler.cli import main
 from reconciler.flows.drift import run_drift
 from reconciler.flows.import_site import run_import
 from reconciler.sandbox.transport import open_sandbox_transport
-from tests.sites import connection
+from tests.kit.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 TODAY = date(2026, 11, 23)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from reconciler.flows.drift import run_drift
 from reconciler.sandbox.transport import open_sandbox_transport
-from tests.sites import connection
+from tests.kit.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
 MEMBERS = "GET /wiki/rest/api/group/{groupId}/membersByGroupId"

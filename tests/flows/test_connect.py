@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import httpx
 
 from reconciler.flows.apply import Approval, run_apply
+from reconciler.flows.connect import Connection
 from reconciler.flows.drift import run_drift
 from reconciler.flows.plan import run_plan
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
-from tests.sites import connection
+from tests.kit.sites import connection
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"  # the demo policy, with data security
 
@@ -37,18 +37,17 @@ def test_a_plan_of_a_site_and_its_org_opens_one_client_for_each(tmp_path: Path) 
     assert {header.split()[0] for header in transport.clients} == {"Basic", "Bearer"}
 
 
-def test_a_scoped_plan_talks_to_the_site_alone(tmp_path: Path) -> None:
-    site = connection({}, sandbox_dir=tmp_path)
-    run_plan(POLICIES, site, spaces=["ENG"])
-    assert site.clients_opened == ["site"]
+def test_a_scoped_plan_talks_to_the_site_alone(demo_connection: Connection) -> None:
+    run_plan(POLICIES, demo_connection, spaces=["ENG"])
+    assert demo_connection.clients_opened == ["site"]
 
 
-def test_apply_of_a_policy_directory_plans_and_writes_through_one_client_per_system(tmp_path: Path) -> None:
-    policies = tmp_path / "policies"
-    shutil.copytree(POLICIES, policies)
-    site = connection({}, sandbox_dir=tmp_path / "sandbox", sleep=lambda _s: None)
+def test_apply_of_a_policy_directory_plans_and_writes_through_one_client_per_system(
+    demo_policy: Path, sandbox_dir: Path
+) -> None:
+    site = connection({}, sandbox_dir=sandbox_dir, sleep=lambda _s: None)
     shown: list[int] = []
-    result = run_apply(policies, site, show=lambda plan: shown.append(len(plan.changes)),
+    result = run_apply(demo_policy, site, show=lambda plan: shown.append(len(plan.changes)),
                        approve=lambda _plan: Approval.GIVEN)
     assert result is not None
     assert result.ok

@@ -15,7 +15,7 @@ from reconciler.confluence import paging
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.retry import RetryPolicy
 from reconciler.errors import ApiError, TransportError, UsageError
-from tests.sites import site_client as open_client
+from tests.kit.sites import site_client as open_client
 
 SITE = "https://acme.atlassian.net"
 SPACES = "/wiki/api/v2/spaces"

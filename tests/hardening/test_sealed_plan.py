@@ -22,7 +22,7 @@ from reconciler.flows.apply import open_policy_site
 from reconciler.plan.planfile import dump_plan, load_plan
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.apply.sandbox_helpers import SITE, copy_policies, env_for, writes
-from tests.sites import connection
+from tests.kit.sites import connection
 
 BOB = {"label": "bob", "ref": "user:5b10ac8d82e05b22cc7d4ef6"}
 

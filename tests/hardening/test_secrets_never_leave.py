@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from reconciler import cli
 from reconciler.errors import ApiError, UsageError
-from tests.sites import site_client as open_client
+from tests.kit.sites import site_client as open_client
 
 from .conftest import POLICIES
 

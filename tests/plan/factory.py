@@ -19,26 +19,17 @@ from reconciler.model import (
     RoleDef,
     RoleMode,
     SafetySettings,
-    SiteModel,
-    SiteSettings,
     Source,
     SpaceInfo,
 )
 from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, GrantChange, RoleChange
+from tests.kit.state import TOY_ROLES, desired_state, live_state
 
 ACTOR = Principal.parse_ref("user:svc")
 ADMINS = Principal.parse_ref("group:confluence-administrators")
 SRC = Source("policies/spaces/ENG.yaml", 7, 5)
 
-SYSTEM_ROLES = {
-    name: LiveRole(f"r-{name.lower()}", name, "SYSTEM", "", perms)
-    for name, perms in {
-        "Admin": frozenset({"read/space", "administer/space"}),
-        "Manager": frozenset({"read/space", "create/page", "delete/page"}),
-        "Collaborator": frozenset({"read/space", "create/page"}),
-        "Viewer": frozenset({"read/space"}),
-    }.items()
-}
+SYSTEM_ROLES = TOY_ROLES
 
 
 def p(ref: str) -> Principal:
@@ -53,16 +44,10 @@ def desired(
     min_admins: int = 1,
     deleted_roles: Mapping[str, Source] | None = None,
 ) -> DesiredState:
-    return DesiredState(
-        site=SiteSettings("sandbox:test", SiteModel.AUTO, 10, ACTOR, Authority.EXACT),
+    return desired_state(
+        actor=ACTOR,
         safety=SafetySettings(max_removal_fraction, min_admins, tuple(p(r) for r in protected)),
-        people={},
         roles=dict(roles or {}),
-        defaults=(),
-        spaces={},
-        data_security=None,
-        guest_max_role=None,
-        drift_ignore=(),
         digest="sha256:policy",
         deleted_roles=dict(deleted_roles or {}),
     )
@@ -116,11 +101,11 @@ def live(
 ) -> LiveState:
     seen = {who.id for s in spaces for who in [*s.assignments, *s.grants]
             if who.kind.value == "group" and not who.unknown}
-    return LiveState(
+    return live_state(
+        *spaces,
         mode=mode,
         roles={**SYSTEM_ROLES, **(roles or {})},
         permissions=frozenset(KNOWN_PERMISSIONS),  # the documented catalogue
-        spaces={s.key: s for s in spaces},
         group_ids={name: f"gid-{name}" for name in sorted(seen | set(groups))},
     )
 

@@ -10,7 +10,7 @@ from reconciler.sandbox.seeds import seed_state
 from reconciler.sandbox.server import start_server
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy
-from tests.sites import connection
+from tests.kit.sites import connection
 
 
 def test_plan_reads_each_managed_space_once_and_sends_only_gets(tmp_path: Path) -> None:

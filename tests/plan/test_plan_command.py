@@ -11,7 +11,7 @@ import pytest
 from reconciler.cli import main
 from reconciler.flows.plan import run_plan
 from reconciler.plan.planfile import load_plan
-from tests.sites import connection
+from tests.kit.sites import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 

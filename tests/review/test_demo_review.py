@@ -20,7 +20,7 @@ from reconciler.report.access_render import render_access
 from reconciler.review import Review, person_ref
 from reconciler.sandbox.demo_data import DEMO_PEOPLE
 from reconciler.sandbox.seeds import seed_state
-from tests.sites import connection
+from tests.kit.sites import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 GOLDEN = Path(__file__).parent / "golden"

@@ -7,7 +7,7 @@ from pathlib import Path
 from reconciler.flows.plan import run_plan
 from reconciler.plan.changes import AppPolicyChange, Change, GrantChange, RoleChange
 from reconciler.sandbox import default_admin_api_key
-from tests.sites import connection
+from tests.kit.sites import connection
 
 POLICIES = Path(__file__).resolve().parents[2] / "policies"
 

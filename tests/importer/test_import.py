@@ -19,8 +19,8 @@ from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
 from reconciler.plan.safety import check_plan
 from reconciler.policy.loader import load_policy
-from tests.sites import connection, fetch_live
-from tests.sites import site_client as open_client
+from tests.kit.sites import connection, fetch_live
+from tests.kit.sites import site_client as open_client
 
 DEMO = "sandbox:demo"
 SYNTHETIC = "sandbox:synthetic:spaces=12,per_space=6,seed=7"
