@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol, TypeVar
+from typing import Protocol, TypeVar, runtime_checkable
 
 from reconciler.model import (
     DataSecurityPolicy,
@@ -114,6 +114,17 @@ class SiteWriter(Protocol):
         ...
 
     def delete_permission(self, space: SpaceInfo, permission_id: int) -> None: ...
+
+
+@runtime_checkable
+class DeclarativePermissions(Protocol):
+    """An optional part of a ``SiteWriter``: a backend whose API sets a subject's whole permission set in
+    one call (Data Center's POST …/permissions) offers this, and apply uses it for spaces under exact
+    authority instead of one ``add_permission``/``delete_permission`` per permission."""
+
+    def set_permissions(self, space: SpaceInfo, desired: Mapping[Principal, frozenset[str]]) -> int:
+        """Each principal ends with exactly its set (empty: none); others untouched. Returns the requests."""
+        ...
 
 
 # One data security change as a writer takes it: (desired, live as planned); create (new, None),

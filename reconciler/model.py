@@ -170,6 +170,7 @@ class DesiredGrant:
     principal: Principal
     permissions: frozenset[str]
     source: Source
+    compiled_from: str | None = None  # Data Center: the role these permissions were compiled from
 
 
 @dataclass(frozen=True, slots=True)

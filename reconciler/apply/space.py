@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from reconciler.apply.declarative import declarative_writer, write_sets
 from reconciler.apply.ports import RoleEntry, Subject
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.apply.state import (
@@ -102,6 +103,9 @@ def _write_space(
     run: RunState, info: SpaceInfo, live_space: LiveSpace | None, pending: list[Item], results: Results
 ) -> ApiError | None:
     """Write the pending changes of one space; return the error of a write with an unknown outcome."""
+    sets = declarative_writer(run, info.key, pending)
+    if sets is not None and live_space is not None:
+        return write_sets(sets, run, (info, live_space), pending, results)
     grants = [(i, c) for i, c in pending if isinstance(c, GrantChange) and c.kind is ChangeKind.GRANT]
     assigns = [(i, c) for i, c in pending if isinstance(c, AssignmentChange)]
     revokes = [(i, c) for i, c in pending if isinstance(c, GrantChange) and c.kind is ChangeKind.REVOKE]

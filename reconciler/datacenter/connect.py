@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import base64
 import os
-from collections.abc import Mapping
+import time
+from collections.abc import Callable, Mapping
 from urllib.parse import urlsplit
 
 import httpx
@@ -66,6 +67,7 @@ def open_dc_client(
     transport: httpx.BaseTransport | None = None,
     fallback_pat: str | None = None,
     checks: DcChecks | None = None,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> ConfluenceClient:
     """A client for a DC site; ``fallback_pat`` is used when the environment has no credentials (the
     composition root passes the sandbox's own for ``sandbox:`` sites)."""
@@ -77,5 +79,5 @@ def open_dc_client(
         found = BearerAuth(fallback_pat), (fallback_pat,)
     auth, secrets = found
     return ConfluenceClient(base_url, auth=auth, transport=transport, read_only=read_only,
-                            auth_hint=CREDENTIAL_HINT, secrets=secrets, checks=checks or DcChecks(),
-                            **client_options(env))
+                            auth_hint=CREDENTIAL_HINT, secrets=secrets, checks=checks or DcChecks(sleep),
+                            sleep=sleep, **client_options(env))

@@ -134,7 +134,8 @@ def open_policy_site(policy_dir: Path | str, connection: Connection, *, skip_dat
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `apply --help` light
 
     desired = load_policy(policy_dir)
-    backend = connection.open(desired.site.url, read_only=False)
+    backend = connection.open(desired.site.url, read_only=False, platform=desired.site.platform,
+                              jsonrpc=desired.site.allow_jsonrpc)
     notes = app_policy_notes(desired, connection, skip=skip_data_security)
     reader = PolicyReader(backend, desired, app_policies=desired.data_security is not None and not notes,
                           progress=progress)

@@ -28,7 +28,11 @@ from reconciler.confluence.endpoint import (
     open_client,
     parse_site_url,
 )
+from reconciler.datacenter.backend import DataCenterBackend
+from reconciler.datacenter.connect import open_dc_client, parse_dc_url
 from reconciler.errors import UsageError
+from reconciler.model import Platform
+from reconciler.policy.platform import platform_of_url
 
 if TYPE_CHECKING:
     import httpx
@@ -74,7 +78,7 @@ class Connection:
         self._admin_transport = admin_transport
         self._sandbox_dir = sandbox_dir
         self._sleep = sleep
-        self._backends: dict[tuple[str, bool], CloudBackend] = {}
+        self._backends: dict[tuple[str, bool], CloudBackend | DataCenterBackend] = {}
         self.clients_opened: list[str] = []  # "site" or "admin", once per client opened (tests count them)
 
     # ------------------------------------------------------------------------------------- the site
@@ -100,13 +104,48 @@ class Connection:
 
     # ------------------------------------------------------------------------------------ opening
 
-    def open(self, policy_url: str, *, read_only: bool) -> CloudBackend:
-        """The backend of the site (opened on first use; the same one for the rest of the run)."""
+    def open(
+        self, policy_url: str, *, read_only: bool, platform: Platform | None = None, jsonrpc: bool = False
+    ) -> CloudBackend | DataCenterBackend:
+        """The backend of the site (opened on first use; the same one for the rest of the run).
+
+        ``platform``: the policy's (``site.platform``); None infers it from the policy's URL (import).
+        ``jsonrpc``: a Data Center site may use the legacy JSON-RPC service (``site.jsonrpc: allow``)."""
         url = self.site_url(policy_url)
         key = (url, read_only)
         if key not in self._backends:
-            self._backends[key] = self._open(url, read_only=read_only)
+            if (platform or platform_of_url(policy_url or url)) is Platform.DATACENTER:
+                self._backends[key] = self._open_datacenter(url, read_only=read_only, jsonrpc=jsonrpc)
+            else:
+                self._backends[key] = self._open(url, read_only=read_only)
         return self._backends[key]
+
+    def _open_datacenter(self, url: str, *, read_only: bool, jsonrpc: bool) -> DataCenterBackend:
+        """A Data Center site: ``https://host[/context]`` or a ``sandbox:`` DC site (its own PAT)."""
+        transport, fallback = self._transport, None
+        if url.strip().startswith(SANDBOX):
+            name = url.strip().removeprefix(SANDBOX).strip()
+            state_dir = self._state_dir()
+            # the sandbox is imported only for sandbox: sites (measured in docs/performance.md)
+            from reconciler.sandbox.datacenter import (  # noqa: PLC0415
+                dc_context_path,
+                default_dc_credentials,
+                open_dc_transport,
+            )
+
+            transport = transport or open_dc_transport(name, state_dir)
+            base = SANDBOX_BASE_URL + dc_context_path(name, state_dir)
+            fallback = default_dc_credentials(name, state_dir)[1]
+        else:
+            base = parse_dc_url(url)
+        client = open_dc_client(base, read_only=read_only, env=self.env, transport=transport,
+                                fallback_pat=fallback, sleep=self._sleep)
+        self.clients_opened.append("site")
+        return DataCenterBackend(client, allow_jsonrpc=jsonrpc)
+
+    def _state_dir(self) -> Path:
+        variable = (self.env.get(SANDBOX_DIR_VARIABLE) or "").strip()
+        return self._sandbox_dir or Path(variable or ".reconciler/sandbox")
 
     def _open(self, url: str, *, read_only: bool) -> CloudBackend:
         site, transport, login = self._locate(url)

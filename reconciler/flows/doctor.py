@@ -7,6 +7,8 @@ from collections.abc import Callable
 
 from reconciler.confluence.admin import AdminApi
 from reconciler.confluence.doctor import Doctor, Finding, data_security_finding
+from reconciler.datacenter.backend import DataCenterBackend
+from reconciler.datacenter.doctor import DcDoctor
 from reconciler.flows.connect import ADMIN_KEY, Connection
 
 
@@ -14,6 +16,8 @@ def run_doctor(site: str, org_id: str | None, connection: Connection) -> tuple[s
     """(the site URL checked, the findings); ``site``: a URL, or "" for ``CONFLUENCE_URL``."""
     url = connection.site_url(site)
     backend = connection.open(site, read_only=True)
+    if isinstance(backend, DataCenterBackend):
+        return url, DcDoctor(backend.client, allow_jsonrpc=backend.reader.allow_jsonrpc).run()
     extra: list[Callable[[], Finding]] = []
     if org_id and connection.admin_reachable(site):
 

@@ -271,9 +271,12 @@ def _diff_grants(space: EffectiveSpace, live_space: LiveSpace, guard: Guard, out
     key, current = space.key, live_space.grants
     for principal, want in space.grants.items():
         have = current.get(principal, {})
+        compiled = f"compiled from role {want.compiled_from}" if want.compiled_from else ""
         for permission in sorted(want.permissions - set(have)):
-            out.changes.append(GrantChange(ChangeKind.GRANT, key, principal, permission, source=want.source))
+            out.changes.append(GrantChange(ChangeKind.GRANT, key, principal, permission, source=want.source,
+                                           reason=compiled))
         reason = REASON_NONE if not want.permissions else REASON_NOT_LISTED
+        reason = f"{reason} ({compiled})" if compiled else reason
         extra = {p: i for p, i in have.items() if p not in want.permissions}
         _revoke_all(key, principal, permissions=extra, reason=reason, source=want.source, guard=guard,
                     out=out)

@@ -17,6 +17,7 @@ from typing import Any
 from reconciler.model import (
     ACCESS_CLASSES,
     ALL_APPS,
+    DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DataSecurity,
     DefaultRule,
@@ -41,6 +42,7 @@ from reconciler.model import (
     SpaceControl,
     SpaceInfo,
     SpaceSelector,
+    compile_role_for_dc,
 )
 from reconciler.policy.document import Entry, Merged, closest, did_you_mean
 from reconciler.policy.platform import merged_platform, platform_of
@@ -266,15 +268,37 @@ def effective_space(desired: DesiredState, info: SpaceInfo) -> EffectiveSpace | 
         assignments.update((a.principal, a) for a in rule.assignments)
     if declared is not None:  # the space entry wins for every principal it names
         assignments.update((a.principal, a) for a in declared.assignments)
+    grants = {g.principal: g for g in declared.grants} if declared else {}
+    if desired.site.platform is Platform.DATACENTER:  # no roles on DC: each role becomes its permissions
+        grants = {**compiled_grants(desired, assignments.values()), **grants}
+        assignments = {}
     return EffectiveSpace(
         key=info.key,
         authority=declared.authority if declared else desired.site.default_authority,
         assignments=dict(sorted(assignments.items(), key=_principal_order)),
-        grants={g.principal: g for g in declared.grants} if declared else {},
+        grants=grants,
         controls=declared.controls if declared else (),
         declared_at=declared.source if declared else None,
         defaults=tuple(rule.name for rule in rules),
     )
+
+
+def compiled_grants(
+    desired: DesiredState, assignments: Iterable[DesiredAssignment]
+) -> dict[Principal, DesiredGrant]:
+    """Data Center: role assignments as the DC permissions of their role ("compiled from role X");
+    ``none`` is an empty set (no access). A grant the space declares for the same principal wins."""
+    result: dict[Principal, DesiredGrant] = {}
+    for assignment in assignments:
+        if assignment.role is None:
+            result[assignment.principal] = DesiredGrant(assignment.principal, frozenset(), assignment.source)
+            continue
+        role = desired.roles.get(assignment.role)
+        perms = role.permissions if role else DEFAULT_ROLE_PERMISSIONS.get(assignment.role, frozenset())
+        ops, _dropped = compile_role_for_dc(perms)
+        result[assignment.principal] = DesiredGrant(assignment.principal, ops, assignment.source,
+                                                    compiled_from=assignment.role)
+    return result
 
 
 def _principal_order(item: tuple[Principal, DesiredAssignment]) -> tuple[str, str]:

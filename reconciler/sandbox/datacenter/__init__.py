@@ -13,6 +13,7 @@ from reconciler.sandbox.datacenter.seeds import is_dc_seed, seed_state
 from reconciler.sandbox.datacenter.site import DcKnobs, DcSite
 from reconciler.sandbox.datacenter.state import DcState
 from reconciler.sandbox.datacenter.store import (
+    dc_context_path,
     default_dc_credentials,
     is_datacenter,
     open_dc_site,
@@ -22,7 +23,8 @@ from reconciler.sandbox.store import DEFAULT_STATE_DIR
 from reconciler.sandbox.transport import SandboxTransport
 
 __all__ = [
-    "DcKnobs", "DcSite", "DcState", "default_dc_credentials", "handle", "is_datacenter", "is_dc_seed",
+    "DcKnobs", "DcSite", "DcState", "dc_context_path",
+    "default_dc_credentials", "handle", "is_datacenter", "is_dc_seed",
     "open_dc_site", "open_dc_transport", "reset_dc_site", "seed_state",
 ]
 

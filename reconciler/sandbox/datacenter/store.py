@@ -75,6 +75,12 @@ def reset_dc_site(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> Path:
     return path
 
 
+def dc_context_path(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> str:
+    """The context path the site ``name`` serves under (``/confluence`` for dc-demo)."""
+    path = state_path(name, state_dir)
+    return (read_state(path) if path.exists() else seeded(name)).context_path
+
+
 def default_dc_credentials(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> tuple[str, str]:
     """(username, PAT) of the site's admin account ``svc-reconciler``."""
     path = state_path(name, state_dir)

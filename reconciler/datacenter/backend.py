@@ -1,0 +1,216 @@
+"""The Confluence Data Center backend: ``reconciler.backend.Backend`` over one DC client, the contract's
+second implementation (docs/architecture.md, docs/datacenter.md). Opened by ``flows.connect.Connection``.
+
+The live state it reads has no roles (``PRE_ROLES``, an empty role list) and the 14 DC permission pairs as
+its catalogue; users are named by username, groups by name (a group's "id" is its name). DC permissions
+have no ids: each held permission gets a stable number derived from (space, subject, permission), and
+``delete_permission`` turns it back into a revoke of that subject's permission.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TypeVar
+
+from reconciler.backend import Progress, ReadRequest, RoleEntry, SiteUser, Subject
+from reconciler.confluence.client import ConfluenceClient
+from reconciler.datacenter import wire
+from reconciler.datacenter.members import fetch_dc_group_members
+from reconciler.datacenter.read import ANONYMOUS, Access, DcReader
+from reconciler.datacenter.write import DcWriter
+from reconciler.errors import ApiError, NotFoundError
+from reconciler.model import (
+    DC_PERMISSIONS,
+    GroupMembers,
+    LiveRole,
+    LiveSpace,
+    LiveState,
+    Principal,
+    PrincipalKind,
+    RoleDef,
+    RoleMode,
+    SpaceInfo,
+)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class DcSpaceNotFoundError(NotFoundError):
+    def _message(self) -> str:
+        noun = "spaces" if self.space and "," in self.space else "space"
+        return f"{noun} {self.space}: not found: deleted, or hidden from the account the tool runs as"
+
+
+class NoRolesError(ApiError):
+    """A role write reached a Data Center backend (DC has no space roles)."""
+
+
+def permission_id(space: str, principal: Principal, permission: str) -> int:
+    """A stable positive number for one held permission (DC has no permission ids)."""
+    digest = hashlib.blake2b(f"{space}\0{principal.ref}\0{permission}".encode(), digest_size=6).digest()
+    return int.from_bytes(digest, "big")
+
+
+class DataCenterBackend:
+    """One DC site for one command."""
+
+    def __init__(self, client: ConfluenceClient, *, allow_jsonrpc: bool = False) -> None:
+        self.client = client
+        self.reader = DcReader(client, allow_jsonrpc=allow_jsonrpc)
+        self._lock = threading.Lock()
+        self._ids: dict[tuple[str, int], tuple[Principal, str]] = {}
+        self.writer = DcSiteWriter(self)
+
+    def on_wait(self, waiting: Callable[[float, str], None] | None) -> None:
+        """Say each wait before a retry (seconds, why): the progress display."""
+        self.client.on_wait = waiting
+
+    def connected(self) -> None:
+        if self.reader.site is None:
+            self.reader.connect()
+
+    # ------------------------------------------------------------------------------------ reads
+    def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
+        say = progress or (lambda _text: None)
+        self.connected()
+        say("listing spaces")
+        infos = self.reader.spaces()
+        by_key = {info.key: info for info in infos}
+        in_scope = [i for i in infos if request.in_scope(i)]
+        if request.only:
+            in_scope = [by_key[k] for k in request.only if k in by_key]
+        missing = sorted(k for k in (request.only or request.keys) if k not in by_key)
+        if missing and not request.missing_ok:
+            raise DcSpaceNotFoundError("GET", wire.SPACES, 404, space=", ".join(missing))
+        say(f"reading the permissions of {len(in_scope)} spaces")
+        access = self.reader.read_all([i.key for i in in_scope])
+        spaces = {i.key: self._live_space(i, access[i.key], request.people) for i in in_scope}
+        managed = {i.key for i in in_scope}
+        unmanaged = tuple(i for i in infos if i.key not in managed) if request.unmanaged else ()
+        return LiveState(
+            mode=RoleMode.PRE_ROLES,
+            roles={},
+            permissions=frozenset(DC_PERMISSIONS),
+            spaces=spaces,
+            group_ids=self._group_ids(request, spaces),
+            unmanaged=unmanaged,
+            missing=tuple(missing),
+        )
+
+    def _live_space(self, info: SpaceInfo, access: Access, people: Mapping[str, str]) -> LiveSpace:
+        grants: dict[Principal, dict[str, int]] = {}
+        for principal, ops in sorted(access.items(), key=lambda item: item[0].ref):
+            labelled = principal
+            if principal.kind is PrincipalKind.USER and principal.id in people:
+                labelled = Principal(PrincipalKind.USER, principal.id, label=people[principal.id])
+            ids = {op: permission_id(info.key, principal, op) for op in sorted(ops)}
+            with self._lock:
+                for op, number in ids.items():
+                    self._ids[(info.key, number)] = (principal, op)
+            grants[labelled] = ids
+        return LiveSpace(info, {}, grants)
+
+    def _group_ids(self, request: ReadRequest, spaces: Mapping[str, LiveSpace]) -> dict[str, str]:
+        """Group name -> name (DC has no group ids) for the groups seen and those the policy names that
+        exist; a named group that does not exist is left out, so the plan reports it as unknown."""
+        seen = {p.id for s in spaces.values() for p in s.grants if p.kind is PrincipalKind.GROUP}
+        wanted = set(request.groups) - seen
+        if wanted:
+            listed = {str(g.get("name")) for g in self.client.paginate_v1(wire.GROUPS, {"limit": 1000})}
+            seen |= wanted & listed
+        return {name: name for name in sorted(seen)}
+
+    def read_roles(self) -> Mapping[str, LiveRole]:
+        return {}
+
+    def read_users(self, account_ids: Sequence[str]) -> dict[str, SiteUser]:
+        """Display names by username (``GET /rest/api/user?username=``); unknown users are left out."""
+        users: dict[str, SiteUser] = {}
+        for username in account_ids:
+            try:
+                data = self.client.get_json(wire.USER, {"username": username})
+            except NotFoundError:
+                continue
+            users[username] = SiteUser(username, str(data.get("displayName") or ""), False)
+        return users
+
+    def current_account(self) -> str | None:
+        self.connected()
+        return self.reader.site.username if self.reader.site else None
+
+    def data_security(self, org_id: str, known_ids: Mapping[str, str]) -> None:
+        return None  # data security controls do not exist on Data Center
+
+    def read_group_members(
+        self, groups: Mapping[str, str], progress: Progress | None = None
+    ) -> dict[str, GroupMembers]:
+        """Group name -> its members (``datacenter/members.py``)."""
+        return fetch_dc_group_members(self.client, groups, progress=progress)
+
+    def map_spaces(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
+        return self.client.map_concurrently(fn, items)
+
+    def held(self, space: str, number: int) -> tuple[Principal, str] | None:
+        with self._lock:
+            return self._ids.get((space, number))
+
+    def close(self) -> None:
+        self.client.close()
+
+
+class DcSiteWriter:
+    """``SiteWriter`` for DC: grants by ``PUT …/grant``, revokes by ``PUT …/revoke`` (a group with '/' in
+    its name by POST), and ``set_permissions`` for declarative POSTs of whole subjects."""
+
+    def __init__(self, backend: DataCenterBackend) -> None:
+        self._backend = backend
+        self._dc = DcWriter(backend.reader)
+
+    def _ready(self) -> None:
+        self._backend.connected()
+
+    def add_permission(self, space: SpaceInfo, subject: Subject, permission: str) -> int:
+        self._ready()
+        principal = _principal(subject)
+        self._dc.grant(space.key, principal, frozenset({permission}))
+        return permission_id(space.key, principal, permission)
+
+    def delete_permission(self, space: SpaceInfo, permission_id: int) -> None:
+        self._ready()
+        found = self._backend.held(space.key, permission_id)
+        if found is None:
+            raise NotFoundError("PUT", wire.permissions_path(space.key), 404,
+                                f"permission {permission_id} was not seen in the last read", space=space.key)
+        principal, op = found
+        self._dc.revoke(space.key, principal, frozenset({op}))
+
+    def set_permissions(self, space: SpaceInfo, desired: Mapping[Principal, frozenset[str]]) -> int:
+        """Each principal ends with exactly its set (declarative POSTs of <= 40 subjects); the requests."""
+        self._ready()
+        before = self._backend.client.request_count
+        self._dc.set_access(space.key, desired)
+        return self._backend.client.request_count - before
+
+    def create_role(self, role: RoleDef) -> str:
+        raise NoRolesError("POST", "(roles)", None, "Data Center has no space roles")
+
+    def update_role(self, role_id: str, role: RoleDef) -> None:
+        raise NoRolesError("PUT", "(roles)", None, "Data Center has no space roles")
+
+    def delete_role(self, role_id: str) -> None:
+        raise NoRolesError("DELETE", "(roles)", None, "Data Center has no space roles")
+
+    def set_role_assignments(self, space: SpaceInfo, entries: Sequence[RoleEntry]) -> int:
+        raise NoRolesError("POST", "(role assignments)", None, "Data Center has no space roles",
+                           space=space.key)
+
+
+def _principal(subject: Subject) -> Principal:
+    if subject.type == "group":
+        return Principal(PrincipalKind.GROUP, subject.identifier)
+    if subject.identifier == "anonymous":
+        return ANONYMOUS
+    return Principal(PrincipalKind.USER, subject.identifier)
