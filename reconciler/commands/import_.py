@@ -37,6 +37,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--force", action="store_true", help="write into a non-empty directory")
     parser.add_argument("--actor", default=None, metavar="ACCOUNT_ID",
                         help="the account the tool runs as (default: the account of the credentials)")
+    parser.add_argument("--jsonrpc", choices=("never", "allow"), default="never",
+                        help="Data Center: allow the legacy JSON-RPC service where the REST space-permission "
+                        "API is missing (written to the imported site.yaml as site.jsonrpc)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         with connection(args) as site:
             result = run_import(
                 args.out, site, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
-                force=args.force, actor=args.actor, progress=progress,
+                force=args.force, actor=args.actor, progress=progress, jsonrpc=args.jsonrpc == "allow",
             )
     finally:
         if progress is not None:

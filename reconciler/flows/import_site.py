@@ -13,6 +13,7 @@ from reconciler.errors import UsageError
 from reconciler.flows.connect import Connection
 from reconciler.importer.files import SiteSnapshot, render_import
 from reconciler.importer.snapshot import busiest_admin, import_proposals, import_request, users_seen
+from reconciler.policy.platform import platform_of_url
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +35,14 @@ def run_import(
     force: bool = False,
     actor: str | None = None,
     progress: Progress | None = None,
+    jsonrpc: bool = False,
 ) -> ImportResult:
     """Read the site (read-only) and write a policy directory describing it exactly."""
     url = connection.site_url(site or "")
     if not url:
         raise UsageError("no site to import: set CONFLUENCE_URL or pass --site (e.g. --site sandbox:demo)")
     _check_out_dir(out, force=force)
-    backend = connection.open(url, read_only=True)
+    backend = connection.open(url, read_only=True, jsonrpc=jsonrpc)
     live = backend.read(import_request(spaces), progress)
     account = actor or backend.current_account() or busiest_admin(live)
     if account is None:
@@ -50,7 +52,8 @@ def run_import(
     if progress:
         progress(f"naming {len(seen)} users")
     users = backend.read_users(sorted(set(seen) | {account}))
-    snapshot = SiteSnapshot(url=url, live=live, users=users, actor=account)
+    snapshot = SiteSnapshot(url=url, live=live, users=users, actor=account, platform=platform_of_url(url),
+                            jsonrpc=jsonrpc)
     proposals = import_proposals(snapshot) if propose_roles_too else None
     files = render_import(snapshot, proposals=proposals)
     _write_files(out, files)

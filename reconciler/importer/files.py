@@ -25,12 +25,21 @@ from dataclasses import dataclass
 from reconciler.backend import SiteUser
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
-from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.model import (
+    ADMIN_ROLE,
+    ADMINISTER_SPACE,
+    LiveSpace,
+    LiveState,
+    Platform,
+    Principal,
+    PrincipalKind,
+)
 from reconciler.report.escape import data
 from reconciler.vocabulary import without_apps
 
 __all__ = ["SiteSnapshot", "SiteUser", "derive_handles", "render_import"]
 
+HANDLE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # what the policy accepts as a people handle
 SCHEMA_TOP = "# yaml-language-server: $schema=../schemas/policy.schema.json"
 SCHEMA_SPACES = "# yaml-language-server: $schema=../../schemas/policy.schema.json"
 OTHER_SPACES = "other-spaces.yaml"
@@ -48,6 +57,8 @@ class SiteSnapshot:
     live: LiveState
     users: Mapping[str, SiteUser]  # account id -> user (display name may be empty when unknown)
     actor: str  # account id of the account the tool runs as
+    platform: Platform = Platform.CLOUD  # Data Center: account ids are usernames, the handles too
+    jsonrpc: bool = False  # Data Center: read through JSON-RPC (written as site.jsonrpc: allow)
 
 
 
@@ -82,6 +93,8 @@ def render_import(snapshot: SiteSnapshot, *, proposals: MigrationPlan | None = N
                    if p.kind is PrincipalKind.USER and not p.unknown} | {snapshot.actor})
     users = [snapshot.users.get(a, SiteUser(a, "")) for a in seen]
     handles = derive_handles(users)
+    if snapshot.platform is Platform.DATACENTER:  # a DC username is already a readable handle
+        handles = {a: a if HANDLE.match(a) else h for a, h in handles.items()}
     by_space: dict[str, dict[Principal, RoleProposal]] = {}
     for proposal in proposals.proposals if proposals else ():
         by_space.setdefault(proposal.space, {})[proposal.principal] = proposal
@@ -111,8 +124,9 @@ def _site(snapshot: SiteSnapshot, actor: str) -> str:
         "version: 1",
         "site:",
         f"  url: {scalar(snapshot.url)}",
-        "  model: auto",
-        "  custom_role_limit: 10",
+        *(["  platform: datacenter"] if snapshot.platform is Platform.DATACENTER
+          else ["  model: auto", "  custom_role_limit: 10"]),
+        *(["  jsonrpc: allow"] if snapshot.jsonrpc else []),
         f"  actor: {scalar(actor)}",
         "  default_authority: exact",
     ]
