@@ -182,9 +182,16 @@ class ConfluenceClient:
         return self._decode(response, "GET", path, space)
 
     def post_json(
-        self, path: str, body: Any, *, space: str | None = None, headers: Mapping[str, str] | None = None
+        self,
+        path: str,
+        body: Any,
+        *,
+        space: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        read: bool = False,
     ) -> Any:
-        response = self._request("POST", path, body=body, space=space, headers=headers)
+        """``read=True``: a POST that only reads (a JSON-RPC getter), allowed on a read-only client."""
+        response = self._request("POST", path, body=body, space=space, headers=headers, read=read)
         return self._decode(response, "POST", path, space)
 
     def put_json(self, path: str, body: Any, *, space: str | None = None) -> Any:
@@ -287,9 +294,11 @@ class ConfluenceClient:
         body: Any = None,
         space: str | None = None,
         headers: Mapping[str, str] | None = None,
+        read: bool = False,
     ) -> httpx.Response:
         shown = display(path)
-        self._refuse_if_read_only(method, shown, space)
+        if not read:
+            self._refuse_if_read_only(method, shown, space)
         tries = _Tries()
         while True:
             self._await_hold_off()

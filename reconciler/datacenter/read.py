@@ -151,7 +151,7 @@ class DcReader:
             self._rpc_id += 1
             ident = self._rpc_id
         answer = self.client.post_json(wire.RPC, wire.rpc_call(method, params, ident), space=space,
-                                       headers=wire.RPC_HEADERS)
+                                       headers=wire.RPC_HEADERS, read=method in wire.RPC_READS)
         if not isinstance(answer, dict):
             raise ApiError("POST", wire.RPC, 200, f"{method}: the answer is not a JSON-RPC response",
                            space=space)

@@ -151,6 +151,7 @@ def rpc_call(method: str, params: Sequence[Any], ident: int) -> dict[str, Any]:
     return {"jsonrpc": "2.0", "method": method, "params": list(params), "id": ident}
 
 
+RPC_READS = frozenset({"getSpacePermissionSets"})  # JSON-RPC methods that only read (allowed read-only)
 RPC_HEADERS = {"X-Atlassian-Token": "no-check"}  # TFDC jsonrpc.go: the XSRF check rejects POSTs without it
 
 
