@@ -66,7 +66,12 @@ class DcReader:
     # ------------------------------------------------------------------------------------ connect
     def connect(self) -> DcSite:
         """``/rest/api/user/current`` (refuse anonymous), then ``/rest/api/server-information``."""
-        me = self.client.get_json(wire.CURRENT_USER)
+        try:
+            me = self.client.get_json(wire.CURRENT_USER)
+        except NotFoundError as err:
+            raise NotFoundError(err.method, err.path, err.status, f"{err.detail}; the site does not answer "
+                                "like Confluence Data Center: check the URL (with its context path, e.g. "
+                                "/confluence) and site.platform") from None
         if wire.is_anonymous(me):
             raise AnonymousSessionError("GET", wire.CURRENT_USER, 200)
         info = self.client.get_json(wire.SERVER_INFO)

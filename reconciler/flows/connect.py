@@ -130,8 +130,13 @@ class Connection:
             from reconciler.sandbox.datacenter import (  # noqa: PLC0415
                 dc_context_path,
                 default_dc_credentials,
+                is_datacenter,
                 open_dc_transport,
             )
+
+            if not is_datacenter(name, state_dir):
+                raise UsageError(f"sandbox:{name} is a Confluence Cloud sandbox site, but the policy is for "
+                                 "Data Center (site.platform); use a dc-* sandbox such as sandbox:dc-demo")
 
             transport = transport or open_dc_transport(name, state_dir)
             base = SANDBOX_BASE_URL + dc_context_path(name, state_dir)
