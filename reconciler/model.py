@@ -218,6 +218,7 @@ class SiteSettings:
     owners: tuple[str, ...] = ()  # owners of files outside policies/spaces/ (CODEOWNERS)
     source: Source | None = None
     platform: Platform = Platform.CLOUD
+    platform_auto: bool = False  # site.platform: auto (the URL decided); online, a DC answer is reported
     allow_jsonrpc: bool = False  # Data Center: the legacy JSON-RPC service may read and write
 
 

@@ -18,6 +18,7 @@ import httpx
 
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.endpoint import BearerAuth, client_options, read_credential
+from reconciler.datacenter import wire
 from reconciler.datacenter.checks import DcChecks
 from reconciler.errors import UsageError
 
@@ -81,3 +82,22 @@ def open_dc_client(
     return ConfluenceClient(base_url, auth=auth, transport=transport, read_only=read_only,
                             auth_hint=CREDENTIAL_HINT, secrets=secrets, checks=checks or DcChecks(sleep),
                             sleep=sleep, **client_options(env))
+
+
+def probe_datacenter(base_url: str, transport: httpx.BaseTransport | None = None) -> str | None:
+    """The DC version when ``base_url`` answers ``GET /rest/api/server-information`` like Data Center (its
+    JSON, or DC's JSON error envelope when it wants a login; DC-SI, A.9 #3), else None. Anonymous, one call,
+    and any failure means "not DC" (Cloud serves its REST API under /wiki, so this path is a 404 there)."""
+    try:
+        with httpx.Client(transport=transport, timeout=10.0, follow_redirects=False) as http:
+            response = http.get(f"{base_url}{wire.SERVER_INFO}", headers={"Accept": "application/json"})
+        body = response.json() if wire.is_json(response) else None
+    except (httpx.HTTPError, ValueError):
+        return None
+    if not isinstance(body, dict):
+        return None
+    if isinstance(body.get("version"), str) and "buildNumber" in body:
+        return str(body["version"])
+    if response.status_code in (401, 403) and "statusCode" in body:
+        return "(version hidden without a login)"
+    return None

@@ -135,7 +135,8 @@ def open_policy_site(policy_dir: Path | str, connection: Connection, *, skip_dat
 
     desired = load_policy(policy_dir)
     backend = connection.open(desired.site.url, read_only=False, platform=desired.site.platform,
-                              jsonrpc=desired.site.allow_jsonrpc)
+                              jsonrpc=desired.site.allow_jsonrpc,
+                              detect=desired.site.platform_auto)
     notes = app_policy_notes(desired, connection, skip=skip_data_security)
     reader = PolicyReader(backend, desired, app_policies=desired.data_security is not None and not notes,
                           progress=progress)

@@ -29,7 +29,7 @@ from reconciler.confluence.endpoint import (
     parse_site_url,
 )
 from reconciler.datacenter.backend import DataCenterBackend
-from reconciler.datacenter.connect import open_dc_client, parse_dc_url
+from reconciler.datacenter.connect import open_dc_client, parse_dc_url, probe_datacenter
 from reconciler.errors import UsageError
 from reconciler.model import Platform
 from reconciler.policy.platform import platform_of_url
@@ -105,15 +105,25 @@ class Connection:
     # ------------------------------------------------------------------------------------ opening
 
     def open(
-        self, policy_url: str, *, read_only: bool, platform: Platform | None = None, jsonrpc: bool = False
+        self,
+        policy_url: str,
+        *,
+        read_only: bool,
+        platform: Platform | None = None,
+        jsonrpc: bool = False,
+        detect: bool = False,
     ) -> CloudBackend | DataCenterBackend:
         """The backend of the site (opened on first use; the same one for the rest of the run).
 
         ``platform``: the policy's (``site.platform``); None infers it from the policy's URL (import).
-        ``jsonrpc``: a Data Center site may use the legacy JSON-RPC service (``site.jsonrpc: allow``)."""
+        ``jsonrpc``: a Data Center site may use the legacy JSON-RPC service (``site.jsonrpc: allow``).
+        ``detect``: the policy left ``site.platform`` to the URL; a Cloud guess for a host that is not
+        Atlassian's is checked with one anonymous ``GET /rest/api/server-information``."""
         url = self.site_url(policy_url)
         key = (url, read_only)
         if key not in self._backends:
+            if detect and platform is Platform.CLOUD:
+                self._refuse_datacenter(url)
             if (platform or platform_of_url(policy_url or url)) is Platform.DATACENTER:
                 self._backends[key] = self._open_datacenter(url, read_only=read_only, jsonrpc=jsonrpc)
             else:
@@ -147,6 +157,19 @@ class Connection:
                                 fallback_pat=fallback, sleep=self._sleep)
         self.clients_opened.append("site")
         return DataCenterBackend(client, allow_jsonrpc=jsonrpc)
+
+    def _refuse_datacenter(self, url: str) -> None:
+        """A site the URL made Cloud that answers like Data Center: say so, with the override."""
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower()
+        if (url.strip().startswith(SANDBOX) or host.endswith(".atlassian.net") or host == "api.atlassian.com"
+                or host in ("127.0.0.1", "localhost", "::1") or parts.scheme not in ("http", "https")):
+            return
+        found = probe_datacenter(f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}", self._transport)
+        if found is not None:
+            raise UsageError(f"{self.display_url(url)} answers like Confluence Data Center {found} "
+                             "(GET /rest/api/server-information) but the policy is read as Cloud: set "
+                             "site.platform: datacenter (or site.platform: cloud to keep Cloud)")
 
     def _state_dir(self) -> Path:
         variable = (self.env.get(SANDBOX_DIR_VARIABLE) or "").strip()

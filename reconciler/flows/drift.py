@@ -38,7 +38,8 @@ def run_drift(
         progress("loading the policy")
     desired = load_policy(policy_dir)
     site = connection.open(desired.site.url, read_only=True, platform=desired.site.platform,
-                           jsonrpc=desired.site.allow_jsonrpc)
+                           jsonrpc=desired.site.allow_jsonrpc,
+                           detect=desired.site.platform_auto)
     site.on_wait(getattr(progress, "waiting", None))
     live = site.read(request_for(desired, missing_ok=True, unmanaged=True), progress)
     # guest reach is exact through groups: the members of every group holding access, once each

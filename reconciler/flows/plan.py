@@ -39,7 +39,8 @@ def run_plan(
     desired = load_policy(policy_dir)
     scope = tuple(dict.fromkeys(spaces))
     site = connection.open(desired.site.url, read_only=True, platform=desired.site.platform,
-                           jsonrpc=desired.site.allow_jsonrpc)
+                           jsonrpc=desired.site.allow_jsonrpc,
+                           detect=desired.site.platform_auto)
     site.on_wait(getattr(progress, "waiting", None))
     live = site.read(request_for(desired, only=scope), progress)
     notes = app_policy_notes(desired, connection, scope, skip=skip_data_security)

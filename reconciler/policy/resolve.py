@@ -165,6 +165,7 @@ def _site(entry: Entry[SiteSpec], accounts: People) -> SiteSettings:
         owners=tuple(site.owners),
         source=entry.source(),
         platform=platform_of(site),
+        platform_auto=site.platform == "auto",
         allow_jsonrpc=site.jsonrpc == "allow",
     )
 

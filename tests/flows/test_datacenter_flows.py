@@ -84,3 +84,21 @@ def test_a_cloud_sandbox_cannot_pass_for_a_dc_site(tmp_path: Path) -> None:
     site = Connection({"CONFLUENCE_URL": "sandbox:demo"}, sandbox_dir=tmp_path / "sandbox")
     with pytest.raises(UsageError, match=r"^sandbox:demo is a Confluence Cloud sandbox site, but the"):
         run_plan(EXAMPLE, site)
+
+
+def test_a_policy_read_as_cloud_is_stopped_when_the_site_answers_like_dc(tmp_path: Path) -> None:
+    dc = DcSite(seed_state("dc-demo"))
+    dc.state.context_path = ""
+    policy = tmp_path / "cloud"
+    policy.mkdir()
+    (policy / "site.yaml").write_text(
+        "version: 1\nsite:\n  url: https://wiki.acme.example\n  actor: bot\n  default_authority: exact\n"
+        "people:\n  bot: 5b10ac8d82e05b22cc7d4e00\n", encoding="utf-8")
+    site = Connection({}, transport=SandboxTransport(dc, handler=handle))
+    with pytest.raises(UsageError) as caught:
+        run_plan(policy, site)
+    assert str(caught.value) == (
+        "https://wiki.acme.example answers like Confluence Data Center (version hidden without a login) "
+        "(GET /rest/api/server-information) but the policy is read as Cloud: set site.platform: datacenter "
+        "(or site.platform: cloud to keep Cloud)")
+    assert dc.requests == [("GET", "/rest/api/server-information")]
