@@ -102,3 +102,12 @@ def test_a_policy_read_as_cloud_is_stopped_when_the_site_answers_like_dc(tmp_pat
         "(GET /rest/api/server-information) but the policy is read as Cloud: set site.platform: datacenter "
         "(or site.platform: cloud to keep Cloud)")
     assert dc.requests == [("GET", "/rest/api/server-information")]
+
+
+def test_a_dc_sandbox_cannot_pass_for_a_cloud_site(tmp_path: Path) -> None:
+    policies = Path(__file__).resolve().parents[2] / "policies"
+    site = Connection({"CONFLUENCE_URL": "sandbox:dc-demo"}, sandbox_dir=tmp_path / "sandbox")
+    with pytest.raises(UsageError) as caught:
+        run_plan(policies, site)
+    assert str(caught.value) == ("sandbox:dc-demo is a Confluence Data Center sandbox site, but the policy is "
+                                 "for Cloud: set site.platform: datacenter")
