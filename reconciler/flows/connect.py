@@ -204,8 +204,8 @@ class Connection:
         from reconciler.sandbox.datacenter import is_datacenter  # noqa: PLC0415
 
         if is_datacenter(name, state_dir):
-            raise UsageError(f"sandbox:{name} is a Confluence Data Center sandbox site, but the policy is for "
-                             "Cloud: set site.platform: datacenter")
+            raise UsageError(f"sandbox:{name} is a Confluence Data Center sandbox site, but the policy is "
+                             "for Cloud: set site.platform: datacenter")
         transport = self._transport
         if transport is None:
             from reconciler.sandbox.transport import open_sandbox_transport  # noqa: PLC0415

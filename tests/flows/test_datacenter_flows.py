@@ -109,5 +109,5 @@ def test_a_dc_sandbox_cannot_pass_for_a_cloud_site(tmp_path: Path) -> None:
     site = Connection({"CONFLUENCE_URL": "sandbox:dc-demo"}, sandbox_dir=tmp_path / "sandbox")
     with pytest.raises(UsageError) as caught:
         run_plan(policies, site)
-    assert str(caught.value) == ("sandbox:dc-demo is a Confluence Data Center sandbox site, but the policy is "
-                                 "for Cloud: set site.platform: datacenter")
+    assert str(caught.value) == ("sandbox:dc-demo is a Confluence Data Center sandbox site, but the policy "
+                                 "is for Cloud: set site.platform: datacenter")
