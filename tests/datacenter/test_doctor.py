@@ -29,7 +29,8 @@ def test_doctor_on_dc_demo_checks_every_dc_assumption(capsys: pytest.CaptureFixt
     assert code == 0
     paging = ("paging: a start past the end answers a record (CONFSERVER-95312); the reader stops on a page "
               "with nothing new")
-    limits = "rate limits: no X-RateLimit headers in 10 answers (rate limiting off, or this account is exempt)"
+    limits = ("rate limits: no X-RateLimit headers in 10 answers (rate limiting off, or this account is "
+              "exempt)")
     assert out.splitlines() == [
         "reconciler doctor: https://wiki.acme.example/confluence",
         "  ok    credentials: the tool runs as Reconciler service account",
