@@ -160,8 +160,11 @@ class Connection:
 
     def _refuse_datacenter(self, url: str) -> None:
         """A site the URL made Cloud that answers like Data Center: say so, with the override."""
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
+        try:
+            parts = urlsplit(url.strip())
+            host = (parts.hostname or "").lower()
+        except ValueError:
+            return  # malformed: the Cloud path reports it in one line
         if (url.strip().startswith(SANDBOX) or host.endswith(".atlassian.net") or host == "api.atlassian.com"
                 or host in ("127.0.0.1", "localhost", "::1") or parts.scheme not in ("http", "https")):
             return

@@ -34,8 +34,11 @@ def platform_of_url(url: str) -> Platform:
     text = url.strip()
     if text.startswith("sandbox:"):
         return Platform.DATACENTER if text.removeprefix("sandbox:").startswith("dc-") else Platform.CLOUD
-    parts = urlsplit(text)
-    host = (parts.hostname or "").lower()
+    try:
+        parts = urlsplit(text)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        return Platform.CLOUD  # malformed: the Cloud URL check reports it
     if parts.scheme not in ("http", "https") or not host:
         return Platform.CLOUD  # not a URL at all: the site check reports it
     if host.endswith(".atlassian.net") or host == "api.atlassian.com":

@@ -85,3 +85,7 @@ def test_roles_compile_to_dc_pairs_and_name_what_dc_lacks() -> None:
     ops, dropped = compile_role_for_dc(frozenset({"read/space", "delete/space", "restrict_content/space", "archive/page"}))
     assert ops == frozenset({"read/space", "delete_own/space", "restrict/space"})
     assert dropped == frozenset({"archive/page"})
+
+
+def test_a_malformed_url_is_left_to_the_url_check() -> None:
+    assert platform_of_url("https://[::1") is Platform.CLOUD
