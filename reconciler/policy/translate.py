@@ -101,7 +101,10 @@ def describe(value: Any) -> str:
         return f"the date {value.isoformat()}"
     if isinstance(value, dict | list):
         return "a mapping" if isinstance(value, dict) else "a list"
-    return f"'{value}'"
+    text = str(value)
+    if not text.isprintable():  # a newline or control byte would break the one-line message
+        text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
+    return f"'{text}'"
 
 
 # --------------------------------------------------------------------------- walking the model's types

@@ -237,6 +237,13 @@ CASES = [
         id='version 2',
     ),
     pytest.param(
+        {'site.yaml': 'version: "a\\nb\\x1b[31m"\nsite:\n  url: sandbox:test\n  actor: bot\n  default_authority: exact\n'},
+        [
+            "p/site.yaml:1:10: version: expected 1, got 'a\\nb\\x1b[31m'",
+        ],
+        id='control characters in a value are shown escaped, on one line',
+    ),
+    pytest.param(
         {'more-people.yaml': 'people:\n  zoe: {account_id: 5b10ac8d82e05b22cc7d4e09, gest: true}\n'},
         [
             "p/more-people.yaml:2:47: people.zoe: unknown key 'gest' (did you mean 'guest'?)",
