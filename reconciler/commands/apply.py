@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from reconciler.commands.terminal import connection, progress_writer
+from reconciler.commands.terminal import connection, progress_writer, space_keys
 from reconciler.errors import ExitCode, UsageError
 from reconciler.report.apply_render import FORMATS, render_apply
 
@@ -53,6 +53,9 @@ def register(sub: Any) -> None:
     parser.add_argument("--skip-data-security", action="store_true",
                         help="leave the org's data security controls out of this run (the plan says so); "
                         "also RECONCILER_SKIP_DATA_SECURITY=1")
+    parser.add_argument("--space", action="append", default=[], metavar="KEY",
+                        help="with a policy directory: plan and apply only this space (repeat, or separate "
+                        "keys with commas)")
     parser.add_argument("--no-progress", action="store_true", help="no progress lines on stderr")
     parser.set_defaults(func=run)
 
@@ -73,7 +76,7 @@ def run(args: argparse.Namespace) -> int:
                 skip_data_security=args.skip_data_security,
                 show=lambda plan: _show(plan, args.format, progress),
                 approve=lambda plan: _approve(plan, args),
-                progress=progress,
+                progress=progress, spaces=space_keys(args.space),
             )
     finally:
         if progress is not None:

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.atomicfile import write_text_atomically
-from reconciler.commands.terminal import connection, progress_writer, use_color
+from reconciler.commands.terminal import connection, progress_writer, space_keys, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
 from reconciler.plan.planfile import dump_plan
@@ -56,7 +56,7 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler.flows.plan import run_plan  # noqa: PLC0415 - keeps `plan --help` light
 
-    spaces = _space_keys(args.space)
+    spaces = space_keys(args.space)
     progress = progress_writer(args.no_progress)
     try:
         with connection(args) as site:
@@ -75,13 +75,6 @@ def run(args: argparse.Namespace) -> int:
     if plan.changes and args.detailed_exitcode:
         return int(ExitCode.CHANGES)
     return int(ExitCode.OK)
-
-
-def _space_keys(values: list[str]) -> tuple[str, ...]:
-    keys = [key.strip() for value in values for key in value.split(",")]
-    if any(not key for key in keys):
-        raise UsageError("--space needs a space key (e.g. --space ENG)")
-    return tuple(dict.fromkeys(keys))
 
 
 def _save(path: Path, text: str) -> None:

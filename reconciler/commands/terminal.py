@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from reconciler.flows.connect import Connection
 
 from reconciler.commands.progress import Display, display
+from reconciler.errors import UsageError
 
 Progress = Callable[[str], None]
 
@@ -39,3 +40,11 @@ def connection(args: argparse.Namespace) -> Connection:
     from reconciler.flows.connect import Connection  # noqa: PLC0415 - keeps `--help` light
 
     return Connection()
+
+
+def space_keys(values: list[str]) -> tuple[str, ...]:
+    """The keys of repeated or comma-separated ``--space`` values, in order, each once."""
+    keys = [key.strip() for value in values for key in value.split(",")]
+    if any(not key for key in keys):
+        raise UsageError("--space needs a space key (e.g. --space ENG)")
+    return tuple(dict.fromkeys(keys))

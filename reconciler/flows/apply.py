@@ -17,7 +17,7 @@ from pathlib import Path
 from reconciler.apply import ApplyResult, apply_plan, check_fresh, refuse_unsafe
 from reconciler.apply.ports import AppPolicyWriter
 from reconciler.backend import Backend, Progress
-from reconciler.errors import PlanFileError, StalePlanError
+from reconciler.errors import PlanFileError, StalePlanError, UsageError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import PolicyReader, app_policy_notes, org_id
 from reconciler.flows.plan import plan_from_live
@@ -45,17 +45,22 @@ def run_apply(
     show: Callable[[Plan], None],
     approve: Callable[[Plan], Approval],
     progress: Progress | None = None,
+    spaces: Sequence[str] = (),
 ) -> ApplyResult | None:
     """Apply the saved plan ``target`` (a ``.json`` file) or plan the policy directory ``target``, ``show``
     the plan and apply it once ``approve`` approves (a safe plan only); None when it refused.
-    ``policy_dir``: the policy a saved plan was made from (default: policies)."""
+    ``policy_dir``: the policy a saved plan was made from (default: policies). ``spaces``: plan and apply
+    only these spaces of a policy directory (a saved plan keeps the scope it was made with)."""
+    if spaces and is_saved_plan(target):
+        raise UsageError("--space applies to a policy directory; a saved plan keeps the scope it was made "
+                         "with (make it with `reconciler plan --space ... --out`)")
     site = open_policy_site(policy_dir or ("policies" if is_saved_plan(target) else target), connection,
                             skip_data_security=skip_data_security, progress=progress)
     live: LiveState | None
     if is_saved_plan(target):  # sealed: applied only if the policy and a fresh read give exactly this plan
         live, plan = site.seal(load_saved_plan(target, site.desired))
     else:
-        live, plan = site.plan()
+        live, plan = site.plan(tuple(dict.fromkeys(spaces)))
         show(plan)
         approval = Approval.GIVEN  # nothing to change: an empty apply report, so scripts always get one
         if plan.changes:

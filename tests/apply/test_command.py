@@ -272,3 +272,25 @@ def test_safety_is_assessed_once_per_live_read(
     assert main(["apply", str(plan_file), "--policy-dir", str(policies)]) == 0
     assert assessed == [0, 0]  # the plan's read, then apply's re-read of the saved plan's scope
     capsys.readouterr()
+
+
+def test_space_applies_only_that_space_of_a_policy_dir(
+    site: Site, cli: Cli, policies: Path, state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = {line.split()[1] for line in summary(fresh_plan(policies, state_dir)[1]) if " " in line}
+    assert "ENG" in before
+    assert len(before) > 1
+    assert cli(["apply", str(policies), "--space", "ENG", "--auto-approve", "--no-progress"]) == 0
+    after = {line.split()[1] for line in summary(fresh_plan(policies, state_dir)[1]) if " " in line}
+    assert after == before - {"ENG"}
+
+
+def test_space_with_a_saved_plan_is_a_usage_error(
+    cli: Cli, policies: Path, state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = save_plan(policies, state_dir, tmp_path)
+    assert cli(["apply", str(path), "--policy-dir", str(policies), "--space", "ENG"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --space applies to a policy directory; a saved plan keeps the scope it was made with "
+        "(make it with `reconciler plan --space ... --out`)\n"
+    )
