@@ -14,6 +14,7 @@ from reconciler.flows.connect import Connection
 from reconciler.importer.files import SiteSnapshot, render_import
 from reconciler.importer.snapshot import busiest_admin, import_proposals, import_request, users_seen
 from reconciler.policy.platform import platform_of_url
+from reconciler.vocabulary import without_apps
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +44,7 @@ def run_import(
         raise UsageError("no site to import: set CONFLUENCE_URL or pass --site (e.g. --site sandbox:demo)")
     _check_out_dir(out, force=force)
     backend = connection.open(url, read_only=True, jsonrpc=jsonrpc)
-    live = backend.read(import_request(spaces), progress)
+    live = without_apps(backend.read(import_request(spaces), progress))  # apps' users are not people
     account = actor or backend.current_account() or busiest_admin(live)
     if account is None:
         raise UsageError("cannot tell which account the tool runs as (no admin in the imported spaces): "

@@ -38,6 +38,7 @@ from reconciler.plan.plan import Plan, SafetyCheck, SafetyFinding
 from reconciler.plan.protection import Guard, replaced
 from reconciler.plan.replay import replay
 from reconciler.plan.site_names import did_you_mean, site_name_findings
+from reconciler.vocabulary import without_apps
 
 REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this many live assignments
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
@@ -60,7 +61,9 @@ def assess(
     live_assignments: int,
     guard: Guard | None = None,
 ) -> Assessment:
-    """The findings and notes of ``changes`` on ``live``; ``keys``: the spaces in scope."""
+    """The findings and notes of ``changes`` on ``live``; ``keys``: the spaces in scope. Installed apps'
+    users are left out: they are never changed, so they neither count as admins nor block anything."""
+    live = without_apps(live)
     run = _Assessor(desired, live, changes, keys, live_assignments, guard or Guard.of(desired, live))
     return Assessment(run.findings(), run.notes())
 
@@ -68,6 +71,7 @@ def assess(
 def check_plan(plan: Plan, desired: DesiredState, live: LiveState) -> tuple[SafetyFinding, ...]:
     """The findings of ``plan``'s changes on ``live`` (a fresh read at apply)."""
     keys = [space.key for space in plan.spaces]
+    live = without_apps(live)
     guard = Guard.of(desired, live)
     return _Assessor(desired, live, plan.changes, keys, plan.live_assignments, guard).findings()
 

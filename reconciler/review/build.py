@@ -37,6 +37,7 @@ from reconciler.review.model import (
     applies,
     person_ref,
 )
+from reconciler.vocabulary import without_apps
 
 
 def groups_to_read(desired: DesiredState, live: LiveState) -> dict[str, str]:
@@ -80,7 +81,9 @@ def build_review(
 ) -> Review:
     """The review of the managed spaces in ``live`` (only ``spaces``, and only ``persons`` — handles or
     account ids — when given). ``members``: group name -> members, as read from the site; ``users``:
-    account id -> the site's display name and guest flag for people assigned directly (optional)."""
+    account id -> the site's display name and guest flag for people assigned directly (optional).
+    Installed apps' users are not people: they are left out (as plans leave them alone)."""
+    live = without_apps(live)
     roles = _Roles({n: r.permissions for n, r in live.roles.items()},
                    {n: r.permissions for n, r in desired.roles.items()})
     people = _people(desired, live, members, names, users or {})

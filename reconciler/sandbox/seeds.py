@@ -43,7 +43,7 @@ ADMIN_EMAIL = "svc-reconciler@acme.example"
 SYNTHETIC_PATTERN = re.compile(r"^synthetic:spaces=(\d+),per_space=(\d+),seed=(-?\d+)$")
 SYNTHETIC_ROLE_WEIGHTS: tuple[int, ...] = (1, 1, 3, 5)  # Admin, Manager, Collaborator, Viewer
 VOCABULARIES = ("plain", "live")
-DEFAULT_VOCABULARY = "plain"  # becomes "live" once the tool survives it (issue 12, item 3)
+DEFAULT_VOCABULARY = "live"  # the tool survives it (issue 12, item 3); "+plain" for the narrow model
 
 
 def admin_token(name: str) -> str:
@@ -98,19 +98,13 @@ def _base_state(name: str, cloud_id: str, org_id: str, mode: str) -> SiteState:
 
 
 # ------------------------------------------------------------------------------------------------ demo
-# The demo's live-vocabulary rows besides the app users (docs/sandbox.md, "The live vocabulary"):
-# OPS (exact, legacy) has group:sales on read/space twice (the policy does not name sales there: both rows
-# and their companions are to be revoked); SANDBOX (additive) has the access class all-licensed-users on
-# read/space; one app user has a duplicate read/space row in ENG.
+# The demo's live-vocabulary rows besides the app users and the companions of its own grants
+# (docs/sandbox.md, "The live vocabulary"), placed so that the example plan and reviews do not change: the
+# access class anonymous-users also holds a read/space row in PUBLIC (where it holds a role, so the tool's
+# transition read sets the row aside); one app user has a duplicate read/space row in ENG.
 DEMO_LIVE_EXTRAS = Extras(
-    rows=(
-        ("OPS", ("GROUP", "@sales"), "read/space"),
-        ("SANDBOX", ("ACCESS_CLASS", "all-licensed-users"), "read/space"),
-    ),
-    duplicates=(
-        ("OPS", ("GROUP", "@sales"), "read/space"),
-        ("ENG", ("USER", "557058:2b5e6f50-0c1d-4e2f-9a3b-4c5d6e7f8091"), "read/space"),
-    ),
+    rows=(("PUBLIC", ("ACCESS_CLASS", "anonymous-users"), "read/space"),),
+    duplicates=(("ENG", ("USER", "557058:2b5e6f50-0c1d-4e2f-9a3b-4c5d6e7f8091"), "read/space"),),
 )
 
 def demo_state() -> SiteState:

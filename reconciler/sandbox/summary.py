@@ -10,6 +10,8 @@ def principal_label(state: SiteState, principal: PrincipalKey) -> str:
     ptype, pid = principal
     if ptype == "USER":
         user = state.users.get(pid)
+        if user is not None and user.account_type == "app":
+            return f"user:{pid} (app: {user.display_name})"
         handle = user.email.partition("@")[0] if user else pid
         return f"user:{handle}" + (" (guest)" if user and user.guest else "")
     if ptype == "GROUP":
@@ -25,7 +27,9 @@ def summarize(state: SiteState) -> str:
         f"  role mode: {state.mode}   cloud id: {state.cloud_id}   org id: {state.org_id}",
         (
             f"  {len(state.spaces)} spaces, {len(state.users)} users "
-            f"({sum(1 for u in state.users.values() if u.guest)} guests), {len(state.groups)} groups, "
+            f"({sum(1 for u in state.users.values() if u.guest)} guests, "
+            f"{sum(1 for u in state.users.values() if u.account_type == 'app')} apps), "
+            f"{len(state.groups)} groups, "
             f"{len(state.roles)} roles ({custom} custom), {len(state.org_policies)} org policies"
         ),
         "",
@@ -57,7 +61,8 @@ def _space_lines(state: SiteState, space: Space) -> list[str]:
     lines.extend(f"  {label:<40} {role}" for label, role in rows)
     grants: dict[str, list[str]] = {}
     for perm in sorted(space.permissions.values(), key=lambda p: p.id):
-        grants.setdefault(principal_label(state, perm.principal), []).append(f"{perm.perm_id}#{perm.id}")
+        row = f"{perm.perm_id}#{perm.id}" + (f" (with #{perm.producer})" if perm.producer else "")
+        grants.setdefault(principal_label(state, perm.principal), []).append(row)
     lines.extend(
         f"  {label:<40} custom access: {', '.join(perms)}" for label, perms in sorted(grants.items())
     )

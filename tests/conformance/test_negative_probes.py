@@ -122,7 +122,7 @@ def test_a_role_with_a_catalogue_only_id_is_accepted_on_a_live_site_and_its_answ
 
 
 def test_a_role_with_an_id_outside_the_catalogue_is_400() -> None:
-    site = Site(seed_state("demo"))  # the plain catalogue: the 14 v1 pairs
+    site = Site(seed_state("demo+plain"))  # the plain catalogue: the 14 v1 pairs
     body = {**ROLE_BODY, "spacePermissions": ["read/space", "manage_templates/space"]}
     with _client(site) as client:
         response = client.post(ROLES, json=body)

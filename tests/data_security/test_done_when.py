@@ -355,6 +355,8 @@ def test_the_cli_flag_leaves_data_security_out_and_the_plan_says_so(
     assert main(["plan", str(policies), "--skip-data-security", "--no-progress", "--format", "json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["notes"] == [
-        "data security not planned: left out by --skip-data-security (RECONCILER_SKIP_DATA_SECURITY)"
+        ("3 app account(s) left alone (690 permission(s) and assignment(s) in 10 space(s)): installed apps' "
+         "users are never changed unless a policy names them"),
+        "data security not planned: left out by --skip-data-security (RECONCILER_SKIP_DATA_SECURITY)",
     ]
     assert not [c for c in out["changes"] if c["kind"].endswith("app_policy")]

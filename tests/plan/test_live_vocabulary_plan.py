@@ -26,9 +26,10 @@ def test_an_app_account_is_left_alone_by_an_exact_space_and_counted() -> None:
                                mode=RoleMode.ROLES_TRANSITION), apps=[APP])
     plan = plan_from_effective(desired(), site, {"ENG": space(assign=ADMIN)})
     assert [describe(c) for c in plan.changes] == []
-    assert plan.notes[-1] == ("1 app account(s) left alone (2 permission(s) and assignment(s) in 1 space(s)): "
+    assert plan.notes[0] == ("1 app account(s) left alone (2 permission(s) and assignment(s) in 1 space(s)): "
                               "installed apps' users are never changed unless a policy names them")
     assert plan.live_assignments == 1  # the app's rows are not in the removal fraction's denominator
+    assert plan.notes[1].startswith("space ENG: 0 admin(s) besides the actor")  # an app is no admin
 
 
 def test_an_app_account_the_policy_names_is_managed_like_anyone() -> None:

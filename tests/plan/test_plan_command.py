@@ -75,7 +75,9 @@ def test_space_scope_plans_only_those_spaces(sandbox: Path, capsys: pytest.Captu
     assert plan["scope"] == ["DOCS", "ENG"]
     assert {c["space"] for c in plan["changes"] if "space" in c} == {"DOCS", "ENG"}
     assert plan["notes"] == [
-        "data security not planned: a --space plan leaves the org-wide controls out"
+        ("3 app account(s) left alone (138 permission(s) and assignment(s) in 2 space(s)): installed apps' "
+         "users are never changed unless a policy names them"),
+        "data security not planned: a --space plan leaves the org-wide controls out",
     ]
 
 

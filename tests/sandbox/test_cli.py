@@ -19,10 +19,12 @@ def test_show_summarizes_spaces_assignments_grants_and_roles(
     assert main(["sandbox", "show", "demo", "--state-dir", str(sandbox_state_dir)]) == 0
     out = capsys.readouterr().out
     assert out.startswith("sandbox site 'demo'\n  role mode: ROLES_TRANSITION")
-    assert "  12 spaces, 30 users (2 guests), 11 groups, 6 roles (2 custom), 7 org policies\n" in out
+    assert "  12 spaces, 33 users (2 guests, 3 apps), 11 groups, 6 roles (2 custom), 7 org policies\n" in out
     assert "  Legal Reviewer [CUSTOM] read/space, create/comment\n" in out
     assert "OPS  Operations  (id 1474561, global, current)\n" in out
-    assert "  group:contractors                        custom access: read/space#100001\n" in out
+    assert ("  group:contractors                        custom access: read/space#100001, "
+            "export_content/space#100941 (with #100001)\n") in out
+    assert "  user:557058:2b5e6f50-0c1d-4e2f-9a3b-4c5d6e7f8091 (app: Jira Cloud) custom access: " in out
     assert "  user:gina (guest)                        Viewer\n" in out
     assert "  Confidential spaces [published] appAccess block in 1 space(s)\n" in out
     assert "  No public links [published] publicLinks block in the org\n" in out

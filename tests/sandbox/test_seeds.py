@@ -14,7 +14,7 @@ POLICIES = Path(__file__).resolve().parents[2] / "policies"
 
 
 def test_demo_site_has_the_documented_shape() -> None:
-    state = seed_state("demo")
+    state = seed_state("demo+plain")
     assert (state.mode, len(state.spaces), len(state.users), len(state.groups)) == (
         "ROLES_TRANSITION",
         12,
@@ -101,3 +101,11 @@ def test_synthetic_policy_differs_from_its_site_by_the_reported_drift(tmp_path: 
     assert (assign, reassign, unassign) == (drift.assign, drift.reassign, drift.unassign)
     site = yaml.safe_load((tmp_path / "site.yaml").read_text())["site"]
     assert (site["url"], site["actor"], site["model"]) == (drift.site_url, "svc-reconciler", "roles")
+
+
+def test_every_seed_carries_the_live_vocabulary_by_default() -> None:
+    for name in ("demo", "synthetic:spaces=2,per_space=3,seed=1"):
+        state = seed_state(name)
+        assert state.vocabulary == "live"
+        assert sum(1 for u in state.users.values() if u.account_type == "app") >= 2
+    assert seed_state("demo+plain").vocabulary == "plain"
