@@ -83,7 +83,9 @@ def build_review(
     account ids — when given). ``members``: group name -> members, as read from the site; ``users``:
     account id -> the site's display name and guest flag for people assigned directly (optional).
     Installed apps' users are not people: they are left out (as plans leave them alone)."""
+    apps = live.accounts.apps if live.accounts is not None else frozenset()
     live = without_apps(live)
+    users = {account: member for account, member in (users or {}).items() if account not in apps}
     roles = _Roles({n: r.permissions for n, r in live.roles.items()},
                    {n: r.permissions for n, r in desired.roles.items()})
     people = _people(desired, live, members, names, users or {})
