@@ -54,7 +54,7 @@ RULES = [
       "reconciler.importer"),
      ("reconciler.datacenter", "reconciler.confluence"),
      "nothing above the backends knows which backend runs (only the composition root does)"),
-    (("reconciler.model", "reconciler.errors", "reconciler.backend"),
+    (("reconciler.model", "reconciler.errors", "reconciler.backend", "reconciler.vocabulary"),
      ("reconciler.confluence", "reconciler.plan", "reconciler.policy", "reconciler.apply", "reconciler.flows",
       "reconciler.sandbox", "reconciler.drift", "reconciler.report", "reconciler.importer", "httpx"),
      "the value objects and the backend contract are the bottom layer"),
