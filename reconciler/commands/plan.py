@@ -46,6 +46,9 @@ def register(sub: Any) -> None:
                         help="exit 2 when the plan has changes (0: none, 1: error)")
     parser.add_argument("--space", action="append", default=[], metavar="KEY",
                         help="plan only this space (repeat, or separate keys with commas)")
+    parser.add_argument("--changed-since", metavar="REF", default=None,
+                        help="plan only the spaces whose effective policy differs between the policy at "
+                        "this git ref and the working tree (a pull request: its base, e.g. origin/main)")
     parser.add_argument("--skip-data-security", action="store_true",
                         help="leave the org's data security controls out of this run (the plan says so); "
                         "also RECONCILER_SKIP_DATA_SECURITY=1")
@@ -61,7 +64,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         with connection(args) as site:
             _desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
-                                             skip_data_security=args.skip_data_security)
+                                             skip_data_security=args.skip_data_security,
+                                             changed_since=args.changed_since)
     finally:
         if progress is not None:
             progress.close()  # the progress line goes before the report is written

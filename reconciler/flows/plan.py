@@ -26,11 +26,15 @@ def run_plan(
     *,
     spaces: Sequence[str] = (),
     skip_data_security: bool = False,
+    changed_since: str | None = None,
     progress: Progress | None = None,
-) -> tuple[DesiredState, LiveState, Plan]:
+) -> tuple[DesiredState, LiveState | None, Plan]:
     """Plan the policy in ``policy_dir`` against the live site (``spaces``: only these space keys).
 
     Never writes: the site is opened read-only, so any request other than GET raises before it is sent.
+    ``changed_since``: a git ref; only the spaces whose effective policy differs between the policy at that
+    ref and the working tree are planned (the whole policy when site-wide settings changed), and the plan
+    says which. When no space changed, the site is not read (live state None) and the plan is empty.
     """
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `plan --help` light
 
@@ -38,12 +42,17 @@ def run_plan(
         progress("loading the policy")
     desired = load_policy(policy_dir)
     scope = tuple(dict.fromkeys(spaces))
+    extra: tuple[str, ...] = ()
+    if changed_since is not None:
+        scope, extra = _changed_scope(policy_dir, desired, changed_since, scope)
+        if not scope and not extra[0].startswith("planned the whole policy"):
+            return desired, None, _nothing_planned(desired, connection, extra)
     site = connection.open(desired.site.url, read_only=True, platform=desired.site.platform,
                            jsonrpc=desired.site.allow_jsonrpc,
                            detect=desired.site.platform_auto)
     site.on_wait(getattr(progress, "waiting", None))
     live = site.read(request_for(desired, only=scope), progress)
-    notes = app_policy_notes(desired, connection, scope, skip=skip_data_security)
+    notes = extra + app_policy_notes(desired, connection, scope, skip=skip_data_security)
     if desired.data_security is not None and not notes:
         live = with_app_policies(site, desired, live, progress)
     if progress:
@@ -63,3 +72,36 @@ def plan_from_live(
     and their safety assessment (findings and notes, in one pass), then ``notes``. ``reconciler apply
     POLICY_DIR`` plans through this too, so a plan it prints is the plan ``reconciler plan`` would print."""
     return build_plan(desired, live, scope=scope, site=connection.display_url(desired.site.url), notes=notes)
+
+
+def _changed_scope(
+    policy_dir: Path | str, desired: DesiredState, ref: str, spaces: tuple[str, ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scope of ``plan --changed-since REF`` (narrowed further by ``--space``) and the note saying it."""
+    from reconciler.errors import PolicyError  # noqa: PLC0415
+    from reconciler.policy.at_ref import policy_at_ref  # noqa: PLC0415
+    from reconciler.policy.changed import ChangedScope, changed_scope  # noqa: PLC0415
+    from reconciler.policy.loader import load_policy  # noqa: PLC0415
+
+    with policy_at_ref(policy_dir, ref) as before_dir:
+        if before_dir is None:
+            changed = ChangedScope(whole=f"{policy_dir} does not exist at {ref}")
+        else:
+            try:
+                changed = changed_scope(load_policy(before_dir), desired)
+            except PolicyError:
+                changed = ChangedScope(whole=f"the policy at {ref} does not load")
+    safe_ref = ref.replace("\n", " ")
+    if changed.whole:
+        return spaces, (f"planned the whole policy: {changed.whole} since {safe_ref}",)
+    keys = tuple(k for k in changed.keys if not spaces or k in spaces)
+    if not keys:
+        return (), (f"planned 0 spaces: no space's effective policy changed since {safe_ref}",)
+    return keys, (f"planned {len(keys)} space{'s' if len(keys) != 1 else ''} changed since {safe_ref}: "
+                  + ", ".join(keys),)
+
+
+def _nothing_planned(desired: DesiredState, connection: Connection, notes: tuple[str, ...]) -> Plan:
+    """The empty plan of a change that reaches no space: the site is not read."""
+    return Plan(site=connection.display_url(desired.site.url), mode="not read", policy_digest=desired.digest,
+                fingerprint="not read", spaces=(), changes=(), notes=notes)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,6 +99,7 @@ def runner(tmp_path: Path) -> Iterator[Runner]:
     (tmp_path / ".github").mkdir()
     shutil.copy(REPO / ".github" / "CODEOWNERS", tmp_path / ".github" / "CODEOWNERS")
     install_fake_gh(tmp_path / "bin")
+    _pull_request_checkout(tmp_path)
     state_dir = tmp_path / "sandbox-state"
     server = start_server(open_site("demo", state_dir))
     email, token = default_credentials("demo", state_dir)
@@ -112,6 +114,19 @@ def runner(tmp_path: Path) -> Iterator[Runner]:
         yield Runner(tmp_path, server, secrets)
     finally:
         server.stop()
+
+
+def _pull_request_checkout(root: Path) -> None:
+    """A checkout as actions/checkout leaves it with fetch-depth 2: HEAD adds policies/ to its first parent
+    (so ``plan --changed-since HEAD^1`` plans the whole policy)."""
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=root,
+                       check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("commit", "-q", "--allow-empty", "-m", "base")
+    git("add", "policies", ".github")
+    git("commit", "-q", "-m", "pull request")
 
 
 def test_pull_request_validates_plans_and_posts_one_comment(runner: Runner) -> None:

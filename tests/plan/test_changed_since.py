@@ -1,0 +1,108 @@
+"""``plan --changed-since REF``: only the spaces whose effective policy differs from the policy at REF."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from reconciler import cli
+from reconciler.flows.connect import Connection
+from reconciler.flows.plan import run_plan
+from reconciler.policy.changed import changed_scope
+from reconciler.policy.loader import load_policy
+
+
+def _git(repo: Path, *args: str) -> None:
+    subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@example.com", *args], cwd=repo,
+                   check=True, capture_output=True)
+
+
+@pytest.fixture
+def repo(demo_policy: Path) -> Path:
+    """A git repository whose first commit (tagged ``base``) holds the demo policy in policies/."""
+    root = demo_policy.parent
+    _git(root, "init", "-q", "-b", "main")
+    _git(root, "add", "policies")
+    _git(root, "commit", "-q", "-m", "base")
+    _git(root, "tag", "base")
+    return demo_policy
+
+
+def _edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text
+    path.write_text(text.replace(old, new))
+
+
+def test_a_one_space_change_plans_only_that_space_and_says_so(
+    repo: Path, demo_connection: Connection
+) -> None:
+    _edit(repo / "spaces/HR.yaml", "group:hr: Manager", "group:hr: Collaborator")
+    _, _, plan = run_plan(repo, demo_connection, changed_since="base")
+    assert [space.key for space in plan.spaces] == ["HR"]
+    assert "planned 1 space changed since base: HR" in plan.notes
+
+
+def test_a_custom_role_change_reaches_every_space_that_assigns_it(
+    repo: Path, demo_connection: Connection
+) -> None:
+    _edit(repo / "roles.yaml", "permissions: [read/space, create/comment, export/space]",
+          "permissions: [read/space, create/comment]")
+    users = sorted(p.stem for p in (repo / "spaces").glob("*.yaml") if "Legal Reviewer" in p.read_text())
+    assert users
+    _, _, plan = run_plan(repo, demo_connection, changed_since="base")
+    assert [space.key for space in plan.spaces] == users
+    assert f"planned {len(users)} space{'s' * (len(users) > 1)} changed since base: {', '.join(users)}" \
+        in plan.notes
+
+
+def test_a_defaults_rule_with_a_glob_plans_the_whole_policy(repo: Path, demo_connection: Connection) -> None:
+    _edit(repo / "defaults.yaml", "group:all-staff: Viewer", "group:all-staff: Collaborator")
+    _, _, whole = run_plan(repo, demo_connection)
+    _, _, plan = run_plan(repo, demo_connection, changed_since="base")
+    assert [s.key for s in plan.spaces] == [s.key for s in whole.spaces]
+    assert ("planned the whole policy: defaults rule 'staff-can-read' changed and its selector can match "
+            "spaces the policy does not declare since base") in plan.notes
+
+
+def test_moving_entries_and_comments_changes_nothing_and_the_site_is_not_read(
+    repo: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _edit(repo / "spaces/HR.yaml", "spaces:\n", "# reordered\nspaces:\n\n")
+    opened: list[str] = []
+
+    class Refuses(Connection):
+        def open(self, *args: object, **kwargs: object) -> object:  # type: ignore[override]
+            opened.append("open")
+            raise AssertionError("the site was read")
+
+    code = cli.main(["plan", str(repo), "--changed-since", "base"], connection=Refuses({}))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert opened == []
+    assert "planned 0 spaces: no space's effective policy changed since base" in out
+
+
+def test_a_literal_defaults_selector_reaches_only_its_declared_spaces(repo: Path) -> None:
+    before = load_policy(repo)
+    _edit(repo / "defaults.yaml", "  - name: staff-can-read",
+          "  - name: finance-audit\n    spaces: {keys: [FIN, HR]}\n    assign:\n"
+          "      group:all-staff: Viewer\n  - name: staff-can-read")
+    scope = changed_scope(before, load_policy(repo))
+    assert (scope.keys, scope.whole) == (("FIN", "HR"), "")
+
+
+def test_a_safety_change_is_the_whole_policy(repo: Path) -> None:
+    before = load_policy(repo)
+    _edit(repo / "site.yaml", "min_admins_per_space: 1", "min_admins_per_space: 2")
+    assert changed_scope(before, load_policy(repo)).whole == "safety changed"
+
+
+def test_an_unknown_ref_is_one_line_and_exit_1(repo: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(["plan", str(repo), "--changed-since", "no-such-ref"], connection=Connection({}))
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err == (f"error: --changed-since no-such-ref: not a commit in {repo.parent.resolve()} "
+                   "(fetch it first, e.g. `git fetch origin main`)\n")
