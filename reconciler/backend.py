@@ -67,7 +67,13 @@ class ReadRequest:
     accounts: frozenset[str] = frozenset()  # account ids to look up besides those seen (the policy's)
 
     def in_scope(self, info: SpaceInfo) -> bool:
-        return info.key in self.keys or any(s.matches(info.key, info.type) for s in self.selectors)
+        """A space the policy names (whatever its status), or a current space a selector matches: a
+        selector never manages an archived space (the whole plan lists current spaces only, so ``--space``
+        must not plan one either)."""
+        return info.key in self.keys or (info.status == "current" and self.selected(info))
+
+    def selected(self, info: SpaceInfo) -> bool:
+        return any(s.matches(info.key, info.type) for s in self.selectors)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -523,6 +523,30 @@ DEFAULT_ROLE_DESCRIPTIONS: Mapping[str, str] = {
     "Collaborator": "Adds and edits content",
     "Viewer": "Views and comments",
 }
+
+
+# ------------------------------------------------------------------------------------------ admins
+
+
+def space_admins(
+    roles: Mapping[Principal, str],
+    grants: Mapping[Principal, Collection[str]],
+    permissions_of: Callable[[str], Collection[str] | None],
+) -> frozenset[Principal]:
+    """Who is an admin of a space: the one definition, wherever the tool counts admins (``validate``,
+    ``plan`` and ``apply`` safety, ``import``; docs/safety.md "Who counts as an admin").
+
+    A principal is an admin when its role, system or custom, includes ``administer/space``, or when its
+    individual permissions do. ``permissions_of`` gives a role's permissions by name (None: unknown, in
+    which case only the ``Admin`` role counts). Callers leave the actor out where the rule says "besides
+    the actor".
+    """
+    admins = {p for p, perms in grants.items() if ADMINISTER_SPACE in perms}
+    for principal, role in roles.items():
+        perms = permissions_of(role)
+        if (role == ADMIN_ROLE if perms is None else ADMINISTER_SPACE in perms):
+            admins.add(principal)
+    return frozenset(admins)
 
 
 # ------------------------------------------------------------------------------------- group membership

@@ -276,8 +276,12 @@ def _requested_scope(client: Reader, request: ReadRequest, wanted: list[str]) ->
         )
     unmanaged = [k for k in wanted if k in found and not request.in_scope(found[k])]
     if unmanaged:
-        raise UsageError(f"--space {unmanaged[0]}: the policy does not manage this space "
-                         "(no spaces: entry and no defaults selector matches it)")
+        info = found[unmanaged[0]]
+        why = (f"it is {info.status} and only a defaults selector matches it; the whole plan leaves it "
+               "alone" if info.status != "current" and request.selected(info)
+               else "no spaces: entry and no defaults selector matches it")
+        raise UsageError(f"--space {unmanaged[0]}: the policy does not manage this space ({why}); "
+                         "nothing was planned")
     return Scope([found[k] for k in wanted if k in found], [], [k for k in wanted if k not in found])
 
 

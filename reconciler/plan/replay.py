@@ -13,10 +13,10 @@ changes nothing the change is about. Rules (DESIGN.md §4, docs/safety.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE, READ_SPACE, LiveRole, LiveSpace, Principal
+from reconciler.model import READ_SPACE, LiveRole, LiveSpace, Principal, space_admins
 from reconciler.plan.changes import AccessChange, AssignmentChange, ChangeKind, RoleChange
 from reconciler.vocabulary import COMPANIONS
 
@@ -28,12 +28,9 @@ class SpaceAccess:
     roles: dict[Principal, str]
     grants: dict[Principal, set[str]]
 
-    @property
-    def admins(self) -> frozenset[Principal]:
-        """Who holds Admin: the role, or ``administer/space``."""
-        admins = {p for p, role in self.roles.items() if role == ADMIN_ROLE}
-        admins |= {p for p, perms in self.grants.items() if ADMINISTER_SPACE in perms}
-        return frozenset(admins)
+    def admins(self, permissions_of: Callable[[str], Collection[str] | None]) -> frozenset[Principal]:
+        """Who is an admin (``model.space_admins``: any role or grant set with ``administer/space``)."""
+        return space_admins(self.roles, self.grants, permissions_of)
 
 
 def replay(

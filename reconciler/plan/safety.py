@@ -97,13 +97,21 @@ class _Assessor:
     def admin_counts(self) -> dict[str, tuple[int, int, bool]]:
         """Per space in scope: admins besides the actor before and after; whether the actor is one after."""
         actor, roles, grants = self.guard.actor, self.live.mode.has_roles, self.live.mode.has_legacy
+        now = {name: role.permissions for name, role in self.live.roles.items()}
+        then = dict(now)  # the roles once the plan's role changes are made
+        for change in self.changes:
+            if isinstance(change, RoleChange):
+                if change.new is None:
+                    then.pop(change.name, None)
+                else:
+                    then[change.name] = change.new.permissions
         counts: dict[str, tuple[int, int, bool]] = {}
         for key in sorted(self.keys):
             space = self.live.spaces.get(key)
             if space is None:
                 continue
-            before = replay(space, (), roles=roles, grants=grants).admins
-            after = replay(space, self.by_space.get(key, ()), roles=roles, grants=grants).admins
+            before = replay(space, (), roles=roles, grants=grants).admins(now.get)
+            after = replay(space, self.by_space.get(key, ()), roles=roles, grants=grants).admins(then.get)
             counts[key] = (len(before - {actor}), len(after - {actor}), actor in after)
         return counts
 

@@ -15,7 +15,6 @@ from typing import Any
 from reconciler import vocabulary
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
-    ADMINISTER_SPACE,
     ALL_APPS,
     CLOUD_TO_DC,
     DC_MISSING,
@@ -30,6 +29,7 @@ from reconciler.model import (
     Platform,
     Principal,
     SpaceSelector,
+    space_admins,
 )
 from reconciler.policy.access import check_access
 from reconciler.policy.context import Context, role_permissions
@@ -263,10 +263,10 @@ def _min_admins(ctx: Context) -> Iterator[Problem]:
         spec = entry.value
         if (spec.authority or default_authority) != "exact" or minimum == 0:
             continue
-        admins = _admins(ctx, key, spec)
+        admins = _admins(ctx, key, spec) - _actor(ctx)  # like plan: the actor is not counted
         if len(admins) < minimum:
-            yield entry.problem((), f"space '{key}' has {len(admins)} admin(s) under exact authority, fewer "
-                                f"than safety.min_admins_per_space ({minimum})", parent=True)
+            yield entry.problem((), f"space '{key}' has {len(admins)} admin(s) besides the actor under exact "
+                                f"authority, fewer than safety.min_admins_per_space ({minimum})", parent=True)
 
 
 def _admins(ctx: Context, key: str, spec: SpaceSpec) -> set[Principal]:
@@ -276,12 +276,17 @@ def _admins(ctx: Context, key: str, spec: SpaceSpec) -> set[Principal]:
         if selector.matches(key, ""):
             roles.update(_resolved(ctx, rule.value.assign))
     roles.update(_resolved(ctx, spec.assign))
-    admins = {p for p, role in roles.items() if ADMINISTER_SPACE in role_permissions(ctx, role)}
+    grants: dict[Principal, frozenset[str]] = {}
     for ref, perms in spec.grants.items():
         principal = ctx.principal(ref)
-        if principal is not None and perms != NONE_ROLE and ADMINISTER_SPACE in perms:
-            admins.add(principal)
-    return admins
+        if principal is not None and perms != NONE_ROLE:
+            grants[principal] = frozenset(perms)
+    return set(space_admins(roles, grants, lambda role: role_permissions(ctx, role)))
+
+
+def _actor(ctx: Context) -> set[Principal]:
+    actor = ctx.principal(f"user:{ctx.merged.site.value.actor}") if ctx.merged.site else None
+    return {actor} if actor is not None else set()
 
 
 def _resolved(ctx: Context, refs: Mapping[str, str]) -> Iterator[tuple[Principal, str]]:

@@ -339,7 +339,7 @@ def test_space_scope_reads_only_the_requested_spaces() -> None:
         fetch_live(box.client, policy, spaces=["S00030"])
     assert str(unmanaged.value) == (
         "--space S00030: the policy does not manage this space (no spaces: entry and no defaults selector "
-        "matches it)"
+        "matches it); nothing was planned"
     )
 
 

@@ -14,7 +14,7 @@ from reconciler.policy.loader import load_policy_with_warnings
 from .conftest import write_policy
 
 TODAY = dt.date(2026, 11, 23)
-ADMIN_DEFAULT = "defaults:\n  - name: base\n    spaces: {keys: ['E*'], type: [collaboration]}\n    assign: {user:bot: Admin}\n"
+ADMIN_DEFAULT = "defaults:\n  - name: base\n    spaces: {keys: ['E*'], type: [collaboration]}\n    assign: {group:space-admins: Admin}\n"
 
 
 @pytest.mark.parametrize(
@@ -31,13 +31,13 @@ ADMIN_DEFAULT = "defaults:\n  - name: base\n    spaces: {keys: ['E*'], type: [co
         pytest.param({"safety.yaml": "safety: {min_admins_per_space: 0}\n", "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {group:eng: Viewer}\n"},
                      id="min_admins_per_space 0 turns the check off"),
         pytest.param({"ds.yaml": "data_security:\n  org_id: org-1\n  defaults: {app_access: allow, export: block}\n",
-                      "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    data_security: {app_access: block, export: allow}\n"},
+                      "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n    data_security: {app_access: block, export: allow}\n"},
                      id="a space overrides org defaults in its own file"),
         pytest.param({"guests.yaml": "guests: {max_role: Viewer}\n", "spaces/DOCS.yaml": "spaces:\n  DOCS:\n    authority: additive\n    assign: {user:gus: Viewer, class:anonymous-users: Viewer}\n"},
                      id="a guest and anonymous users may view and comment"),
-        pytest.param({"spaces/ENG.yaml": "spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:gus: none\n      class:anonymous-users: none\n"},
+        pytest.param({"spaces/ENG.yaml": "spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:gus: none\n      class:anonymous-users: none\n"},
                      id="none is always allowed, for guests and anonymous users too"),
-        pytest.param({"spaces/NO.yaml": "spaces:\n  NO:\n    assign: {user:bot: Admin}\n"},
+        pytest.param({"spaces/NO.yaml": "spaces:\n  NO:\n    assign: {group:space-admins: Admin}\n"},
                      id="a space key YAML would read as false stays text"),
     ],
 )
@@ -49,22 +49,22 @@ def test_valid_policy(in_tmp: Path, files: dict[str, str | bytes]) -> None:
 
 def test_a_space_setting_the_default_admin_to_none_has_no_admin(in_tmp: Path) -> None:
     write_policy(in_tmp / "p", {"defaults.yaml": ADMIN_DEFAULT,
-                                "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {user:bot: none, group:eng: Viewer}\n"})
+                                "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {group:space-admins: none, group:eng: Viewer}\n"})
     with pytest.raises(PolicyError) as caught:
         load_policy_with_warnings("p", today=TODAY)
     assert str(caught.value) == (
-        "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) under exact authority, "
+        "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) besides the actor under exact authority, "
         "fewer than safety.min_admins_per_space (1)"
     )
 
 
 def test_an_excluded_key_gets_no_admin_from_the_defaults(in_tmp: Path) -> None:
-    defaults = "defaults:\n  - name: base\n    spaces: {keys: ['*'], exclude: ['E*']}\n    assign: {user:bot: Admin}\n"
+    defaults = "defaults:\n  - name: base\n    spaces: {keys: ['*'], exclude: ['E*']}\n    assign: {group:space-admins: Admin}\n"
     write_policy(in_tmp / "p", {"defaults.yaml": defaults, "spaces/ENG.yaml": "spaces:\n  ENG:\n    assign: {group:eng: Viewer}\n"})
     with pytest.raises(PolicyError) as caught:
         load_policy_with_warnings("p", today=TODAY)
     assert [p.message for p in caught.value.problems] == [
-        "space 'ENG' has 0 admin(s) under exact authority, fewer than safety.min_admins_per_space (1)"
+        "space 'ENG' has 0 admin(s) besides the actor under exact authority, fewer than safety.min_admins_per_space (1)"
     ]
 
 

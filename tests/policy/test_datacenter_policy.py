@@ -50,7 +50,7 @@ def test_the_dc_demo_example_validates_clean(capsys: pytest.CaptureFixture[str])
 
 
 def test_dc_usernames_and_dc_permission_names_resolve(tmp_path: Path) -> None:
-    space = "spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n    grants:\n      user:jdoe: [read/space, delete_mail/space, restrict/space]\n      user:ann: [read/space]\n"
+    space = "spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n    grants:\n      user:jdoe: [read/space, delete_mail/space, restrict/space]\n      user:ann: [read/space]\n"
     write_policy(tmp_path / "p", {"site.yaml": DC_SITE, "spaces/ENG.yaml": space}, base=False)
     desired = load_policy(tmp_path / "p")
     assert desired.site.platform is Platform.DATACENTER
@@ -61,7 +61,7 @@ def test_dc_usernames_and_dc_permission_names_resolve(tmp_path: Path) -> None:
 
 
 def test_what_dc_does_not_have_is_an_error_at_its_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    space = ("spaces:\n  ENG:\n    data_security: {export: block}\n    assign:\n      user:bot: Admin\n      class:authenticated-users: Viewer\n"
+    space = ("spaces:\n  ENG:\n    data_security: {export: block}\n    assign:\n      group:space-admins: Admin\n      class:authenticated-users: Viewer\n"
              "    grants:\n      group:g: [read/space, delete/space, archive/page]\n")
     extra = "guests:\n  max_role: Viewer\n"
     code, lines = _validate(tmp_path, {"spaces/ENG.yaml": space, "guests.yaml": extra}, capsys)
@@ -76,7 +76,7 @@ def test_what_dc_does_not_have_is_an_error_at_its_line(tmp_path: Path, capsys: p
 
 
 def test_dc_names_are_unknown_on_cloud(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    write_policy(tmp_path / "p", {"spaces/ENG.yaml": "spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n    grants:\n      group:g: [read/space, delete_mail/space]\n"})
+    write_policy(tmp_path / "p", {"spaces/ENG.yaml": "spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n    grants:\n      group:g: [read/space, delete_mail/space]\n"})
     assert main(["validate", str(tmp_path / "p")]) == 1
     assert "unknown permission 'delete_mail/space'" in capsys.readouterr().err
 

@@ -138,7 +138,7 @@ CASES = [
         id='same role in two files',
     ),
     pytest.param(
-        {'legacy.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:ann: Admin}\n'},
+        {'legacy.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:ann: Admin}\n'},
         [
             "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' is already declared at p/legacy.yaml:2:3",
         ],
@@ -152,7 +152,7 @@ CASES = [
         id='same person in two files',
     ),
     pytest.param(
-        {'d1.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*']}\n    assign: {user:bot: Admin}\n", 'd2.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*']}\n    assign: {user:ann: Viewer}\n"},
+        {'d1.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*']}\n    assign: {group:space-admins: Admin}\n", 'd2.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*']}\n    assign: {user:ann: Viewer}\n"},
         [
             "p/d2.yaml:2:11: defaults[0].name: defaults rule 'base' is already declared at p/d1.yaml:2:5",
         ],
@@ -166,14 +166,14 @@ CASES = [
         id='site declared in two files',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'roles:\n  R: {permissions: [read/space]}\nspaces:\n  ENG:\n    assign: {user:bot: Admin}\n'},
+        {'spaces/ENG.yaml': 'roles:\n  R: {permissions: [read/space]}\nspaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n'},
         [
             "p/spaces/ENG.yaml:1:1: files under spaces/ may only declare 'spaces:', not 'roles'",
         ],
         id='spaces file declaring roles',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n  OPS:\n    assign: {user:bot: Admin}\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n  OPS:\n    assign: {group:space-admins: Admin}\n'},
         [
             "p/spaces/ENG.yaml:4:3: spaces: spaces/ENG.yaml may only declare space 'ENG', not 'OPS'",
         ],
@@ -272,21 +272,21 @@ CASES = [
         id='custom role without permissions',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    authority: exakt\n    assign: {user:bot: Admin}\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    authority: exakt\n    assign: {group:space-admins: Admin}\n'},
         [
             "p/spaces/ENG.yaml:3:16: spaces.ENG.authority: expected 'exact' or 'additive', got 'exakt' (did you mean 'exact'?)",
         ],
         id='misspelt space authority',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    apps: block\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n    apps: block\n'},
         [
             "p/spaces/ENG.yaml:4:5: spaces.ENG: 'apps: block' is replaced by 'data_security: {app_access: block|allow}' in the space's entry; see docs/data-security.md",
         ],
         id='the replaced apps: key with another value',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: all\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n    grants:\n      group:g: all\n'},
         [
             "p/spaces/ENG.yaml:5:16: spaces.ENG.grants.group:g: expected 'none' or a list of permission ids, got 'all'",
         ],
@@ -300,14 +300,14 @@ CASES = [
         id='space entry given as a list',
     ),
     pytest.param(
-        {'defaults.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*'], type: [globel]}\n    assign: {user:bot: Admin}\n"},
+        {'defaults.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*'], type: [globel]}\n    assign: {group:space-admins: Admin}\n"},
         [
             "p/defaults.yaml:3:34: defaults[0].spaces.type[0]: expected 'global', 'collaboration', 'knowledge_base' or 'personal', got 'globel' (did you mean 'global'?)",
         ],
         id='misspelt space type in a selector',
     ),
     pytest.param(
-        {'defaults.yaml': "defaults:\n  - spaces: {keys: ['*']}\n    assign: {user:bot: Admin}\n"},
+        {'defaults.yaml': "defaults:\n  - spaces: {keys: ['*']}\n    assign: {group:space-admins: Admin}\n"},
         [
             "p/defaults.yaml:2:5: defaults[0]: missing required key 'name'",
         ],
@@ -370,42 +370,42 @@ CASES = [
         id='actor not among people',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    owners: [eng-leads]\n    assign: {user:bot: Admin}\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    owners: [eng-leads]\n    assign: {group:space-admins: Admin}\n'},
         [
             "p/spaces/ENG.yaml:3:14: spaces.ENG.owners[0]: owner 'eng-leads' is not @user, @org/team or an email address",
         ],
         id='owner that is not a team',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      group:engineering: Colaborator\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      group:engineering: Colaborator\n'},
         [
             "p/spaces/ENG.yaml:5:26: spaces.ENG.assign: unknown role 'Colaborator' (did you mean 'Collaborator'?)",
         ],
         id='misspelt role',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:anne: Viewer\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:anne: Viewer\n'},
         [
             "p/spaces/ENG.yaml:5:7: spaces.ENG.assign: unknown person 'anne' (did you mean 'ann'?)",
         ],
         id='misspelt person',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      class:anonymous: none\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      class:anonymous: none\n'},
         [
             "p/spaces/ENG.yaml:5:7: spaces.ENG.assign: unknown access class 'anonymous' (did you mean 'anonymous-users'?)",
         ],
         id='misspelt access class',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      usr:ann: Viewer\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      usr:ann: Viewer\n'},
         [
             "p/spaces/ENG.yaml:5:7: spaces.ENG.assign: invalid principal 'usr:ann': expected user:<handle or account id>, group:<name> or class:<access class> (did you mean 'user:ann'?)",
         ],
         id='misspelt principal kind',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      engineering: Viewer\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      engineering: Viewer\n'},
         [
             "p/spaces/ENG.yaml:5:7: spaces.ENG.assign: invalid principal 'engineering': expected user:<handle or account id>, group:<name> or class:<access class>",
         ],
@@ -440,42 +440,42 @@ CASES = [
         id='more custom roles than the limit',
     ),
     pytest.param(
-        {'roles.yaml': 'roles:\n  Old Auditor: none\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:ann: Old Auditor\n'},
+        {'roles.yaml': 'roles:\n  Old Auditor: none\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:ann: Old Auditor\n'},
         [
             "p/spaces/ENG.yaml:5:17: spaces.ENG.assign: role 'Old Auditor' is set to none under roles: (to be deleted) and cannot be assigned",
         ],
         id='assigning a role set to none',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:ann: Viewer\n      user:5b10ac8d82e05b22cc7d4e01: Manager\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:ann: Viewer\n      user:5b10ac8d82e05b22cc7d4e01: Manager\n'},
         [
             'p/spaces/ENG.yaml:6:7: spaces.ENG.assign: user:5b10ac8d82e05b22cc7d4e01 is the same as user:ann at p/spaces/ENG.yaml:5:7',
         ],
         id='same person by handle and by account id',
     ),
     pytest.param(
-        {'roles.yaml': 'roles:\n  Reader: {permissions: [read/space]}\nguests:\n  max_role: Reader\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:gus: Viewer\n'},
+        {'roles.yaml': 'roles:\n  Reader: {permissions: [read/space]}\nguests:\n  max_role: Reader\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:gus: Viewer\n'},
         [
             "p/spaces/ENG.yaml:5:17: spaces.ENG.assign: guest 'gus' may hold at most Reader (guests.max_role), not Viewer",
         ],
         id='guest above guests.max_role',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:gus: Manager\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:gus: Manager\n'},
         [
             "p/spaces/ENG.yaml:5:17: spaces.ENG.assign: guest 'gus' cannot hold Manager: it includes export/space, restrict_content/space (guests may never administer, export or restrict)",
         ],
         id='guest given Manager',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      user:gus: Collaborator\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      user:gus: Collaborator\n'},
         [
             "p/spaces/ENG.yaml:5:17: spaces.ENG.assign: guest 'gus' cannot have write access: Collaborator includes create/attachment, create/blogpost, create/page, delete/space",
         ],
         id='guest given write access',
     ),
     pytest.param(
-        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {user:bot: Admin}\n    grants:\n      user:gus: [read/space, administer/space]\n'},
+        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {group:space-admins: Admin}\n    grants:\n      user:gus: [read/space, administer/space]\n'},
         [
             "p/spaces/OPS.yaml:5:17: spaces.OPS.grants: guest 'gus' cannot hold the grants: they include administer/space (guests may never administer, export or restrict)",
         ],
@@ -489,28 +489,28 @@ CASES = [
         id='guest given Viewer by a defaults rule over max_role',
     ),
     pytest.param(
-        {'spaces/PUBLIC.yaml': 'spaces:\n  PUBLIC:\n    assign:\n      user:bot: Admin\n      class:anonymous-users: Collaborator\n'},
+        {'spaces/PUBLIC.yaml': 'spaces:\n  PUBLIC:\n    assign:\n      group:space-admins: Admin\n      class:anonymous-users: Collaborator\n'},
         [
             'p/spaces/PUBLIC.yaml:5:30: spaces.PUBLIC.assign: anonymous users cannot have write access: Collaborator includes create/attachment, create/blogpost, create/page, delete/space',
         ],
         id='anonymous users given Collaborator',
     ),
     pytest.param(
-        {'spaces/PUBLIC.yaml': 'spaces:\n  PUBLIC:\n    assign: {user:bot: Admin}\n    grants:\n      class:anonymous-users: [read/space, create/page]\n'},
+        {'spaces/PUBLIC.yaml': 'spaces:\n  PUBLIC:\n    assign: {group:space-admins: Admin}\n    grants:\n      class:anonymous-users: [read/space, create/page]\n'},
         [
             'p/spaces/PUBLIC.yaml:5:30: spaces.PUBLIC.grants: anonymous users cannot have write access: the grants include create/page',
         ],
         id='anonymous users granted create/page',
     ),
     pytest.param(
-        {'site.yaml': 'version: 1\nsite:\n  url: sandbox:test\n  actor: bot\n  default_authority: exact\n  model: roles\n', 'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: [read/space]\n'},
+        {'site.yaml': 'version: 1\nsite:\n  url: sandbox:test\n  actor: bot\n  default_authority: exact\n  model: roles\n', 'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {group:space-admins: Admin}\n    grants:\n      group:g: [read/space]\n'},
         [
             "p/spaces/OPS.yaml:4:5: spaces.OPS: grants (individual permissions) need a site on legacy permissions; site.model is 'roles'",
         ],
         id='grants on a roles-only site',
     ),
     pytest.param(
-        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: [create/page, create/comment]\n      group:h: none\n      group:k: [read/space]\n'},
+        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {group:space-admins: Admin}\n    grants:\n      group:g: [create/page, create/comment]\n      group:h: none\n      group:k: [read/space]\n'},
         [
             'p/spaces/OPS.yaml:5:16: spaces.OPS.grants.group:g: grants without read/space cannot be kept: Confluence drops every permission of a principal that lacks read/space; add read/space',
         ],
@@ -519,14 +519,14 @@ CASES = [
     pytest.param(
         {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign:\n      group:engineering: Collaborator\n'},
         [
-            "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) under exact authority, fewer than safety.min_admins_per_space (1)",
+            "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) besides the actor under exact authority, fewer than safety.min_admins_per_space (1)",
         ],
         id='exact space without an admin',
     ),
     pytest.param(
-        {'defaults.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*'], exclude: [ENG]}\n    assign: {user:bot: Admin}\n", 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:ann: Manager}\n'},
+        {'defaults.yaml': "defaults:\n  - name: base\n    spaces: {keys: ['*'], exclude: [ENG]}\n    assign: {group:space-admins: Admin}\n", 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:ann: Manager}\n'},
         [
-            "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) under exact authority, fewer than safety.min_admins_per_space (1)",
+            "p/spaces/ENG.yaml:2:3: spaces: space 'ENG' has 0 admin(s) besides the actor under exact authority, fewer than safety.min_admins_per_space (1)",
         ],
         id='exact space whose only admin is excluded from the defaults',
     ),
@@ -538,21 +538,21 @@ CASES = [
         id='the replaced app_access section names data_security',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    apps: blocked\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n    apps: blocked\n'},
         [
             "p/spaces/ENG.yaml:4:5: spaces.ENG: 'apps: blocked' is replaced by 'data_security: {app_access: block}' in the space's entry; see docs/data-security.md",
         ],
         id='the replaced apps: blocked names data_security: {app_access: block}',
     ),
     pytest.param(
-        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    data_security: {export: block}\n'},
+        {'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n    data_security: {export: block}\n'},
         [
             'p/spaces/ENG.yaml:4:5: spaces.ENG.data_security: space controls need a data_security: section (org_id and the org-wide defaults) in an org-level policy file',
         ],
         id='space controls without the org data_security section',
     ),
     pytest.param(
-        {'ds.yaml': 'data_security:\n  org_id: org-1\n  defaults: {export: allow}\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {user:bot: Admin}\n    data_security: {public_links: block}\n'},
+        {'ds.yaml': 'data_security:\n  org_id: org-1\n  defaults: {export: allow}\n', 'spaces/ENG.yaml': 'spaces:\n  ENG:\n    assign: {group:space-admins: Admin}\n    data_security: {public_links: block}\n'},
         [
             'p/spaces/ENG.yaml:4:21: spaces.ENG.data_security.public_links: public_links has no org-wide default: add data_security.defaults.public_links in p/ds.yaml:3:3 (a space override needs the org default)',
         ],
@@ -601,7 +601,7 @@ CASES = [
         id='two people with one account id',
     ),
     pytest.param(
-        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: [read/space, create/pages]\n'},
+        {'spaces/OPS.yaml': 'spaces:\n  OPS:\n    assign: {group:space-admins: Admin}\n    grants:\n      group:g: [read/space, create/pages]\n'},
         [
             "p/spaces/OPS.yaml:5:29: spaces.OPS.grants.group:g[1]: unknown permission 'create/pages' (did you mean 'create/page'?)",
         ],
@@ -615,7 +615,7 @@ CASES = [
         id='protected principal misspelt',
     ),
     pytest.param(
-        {'defaults.yaml': 'defaults:\n  - name: base\n    spaces: {keys: []}\n    assign: {user:bot: Admin}\n'},
+        {'defaults.yaml': 'defaults:\n  - name: base\n    spaces: {keys: []}\n    assign: {group:space-admins: Admin}\n'},
         [
             'p/defaults.yaml:3:20: defaults[0].spaces.keys: must not be empty',
         ],

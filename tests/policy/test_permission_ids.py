@@ -52,7 +52,7 @@ def test_an_id_the_tool_has_never_seen_is_a_warning_left_to_the_live_catalogue(i
 
 
 def test_an_individual_grant_of_a_catalogue_only_id_says_to_use_a_role(in_tmp: Path) -> None:
-    write_policy(in_tmp / "p", {"spaces/OPS.yaml": "spaces:\n  OPS:\n    assign: {user:bot: Admin}\n"
+    write_policy(in_tmp / "p", {"spaces/OPS.yaml": "spaces:\n  OPS:\n    assign: {group:space-admins: Admin}\n"
                                                     "    grants:\n      user:ann: [read/space, update/page]\n"})
     with pytest.raises(PolicyError) as caught:
         load_policy_with_warnings("p", today=TODAY)

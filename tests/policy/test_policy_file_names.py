@@ -23,7 +23,7 @@ from reconciler.policy.loader import load_policy_with_warnings
 from .conftest import write_policy
 
 TODAY = dt.date(2026, 11, 23)
-HR = "spaces:\n  HR:\n    assign:\n      user:bot: Admin\n"
+HR = "spaces:\n  HR:\n    assign:\n      group:space-admins: Admin\n"
 ADVICE = "looks like a policy file but is not read (only names ending in '.yaml' or '.yml', lowercase, are read)"
 
 

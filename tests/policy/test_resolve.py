@@ -28,7 +28,7 @@ defaults:
   - name: admins
     spaces: {keys: ["*"], exclude: ["~*"], type: [global]}
     assign:
-      user:bot: Admin
+      group:space-admins: Admin
       group:staff: Viewer
   - name: staff-edit
     spaces: {keys: ["ENG*"]}
@@ -108,7 +108,7 @@ def test_space_entry_wins_over_defaults_for_each_principal_it_names(in_tmp: Path
     assert roles == {
         "group:staff": (None, "p/spaces/ENG.yaml:5"),  # none in the space entry beats both defaults
         "user:ann": ("Manager", "p/spaces/ENG.yaml:6"),
-        "user:bot": ("Admin", "p/defaults.yaml:5"),
+        "group:space-admins": ("Admin", "p/defaults.yaml:5"),
     }
     assert eng.authority is Authority.ADDITIVE
     assert [(c.rule.value, c.effect.value, c.subject, str(c.source)) for c in eng.controls] == [
@@ -135,7 +135,7 @@ def test_spaces_matched_only_by_defaults_get_the_site_default_authority(in_tmp: 
 
 
 def test_a_declared_space_without_authority_gets_the_site_default(in_tmp: Path) -> None:
-    desired = _load(in_tmp / "p", {"spaces/HR.yaml": "spaces:\n  HR:\n    assign: {user:bot: Admin}\n"})
+    desired = _load(in_tmp / "p", {"spaces/HR.yaml": "spaces:\n  HR:\n    assign: {group:space-admins: Admin}\n"})
     assert effective_spaces(desired, [_space("HR")])["HR"].authority is Authority.EXACT
 
 
@@ -152,7 +152,7 @@ def test_a_declared_space_the_site_does_not_list_is_not_in_the_result(in_tmp: Pa
 
 
 def test_grants_come_from_the_space_entry(in_tmp: Path) -> None:
-    ops = "spaces:\n  OPS:\n    assign: {user:bot: Admin}\n    grants:\n      group:g: [read/space, create/page]\n      group:old: none\n"
+    ops = "spaces:\n  OPS:\n    assign: {group:space-admins: Admin}\n    grants:\n      group:g: [read/space, create/page]\n      group:old: none\n"
     desired = _load(in_tmp / "p", {"spaces/OPS.yaml": ops})
     grants = effective_spaces(desired, [_space("OPS")])["OPS"].grants
     assert {p.id: sorted(g.permissions) for p, g in grants.items()} == {

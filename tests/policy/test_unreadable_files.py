@@ -18,7 +18,7 @@ from reconciler.policy.loader import load_policy_with_warnings
 from .conftest import write_policy
 
 TODAY = dt.date(2026, 11, 23)
-ENG = "spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n"
+ENG = "spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n"
 
 
 def _problems(root: str = "p") -> list[str]:

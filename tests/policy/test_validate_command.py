@@ -12,7 +12,7 @@ from reconciler.cli import main
 
 from .conftest import write_policy
 
-BAD_ENG = "spaces:\n  ENG:\n    assign:\n      user:bot: Admin\n      group:eng: Colaborator\n"
+BAD_ENG = "spaces:\n  ENG:\n    assign:\n      group:space-admins: Admin\n      group:eng: Colaborator\n"
 ROLE_ERROR = "p/spaces/ENG.yaml:5:18: spaces.ENG.assign: unknown role 'Colaborator' (did you mean 'Collaborator'?)"
 
 
