@@ -25,6 +25,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
 
+from reconciler.guest_limit import GuestRead
 from reconciler.model import (
     DataSecurityPolicy,
     DsRule,
@@ -65,6 +66,7 @@ class ReadRequest:
     people: Mapping[str, str] = field(default_factory=dict)  # account id -> handle (a user's label)
     groups: frozenset[str] = frozenset()  # group names whose ids writes need, seen live or not
     accounts: frozenset[str] = frozenset()  # account ids to look up besides those seen (the policy's)
+    guests: GuestRead | None = None  # read the guests of groups given more than guests.max_role
 
     def in_scope(self, info: SpaceInfo) -> bool:
         """A space the policy names (whatever its status), or a current space a selector matches: a

@@ -448,6 +448,9 @@ class LiveState:
     accounts: Accounts | None = None  # what GET /user/bulk said of the accounts seen and named
     site_groups: tuple[str, ...] = ()  # every group name on the site (for "did you mean")
     caller: Caller | None = None  # the account the tool runs as, when read (roles-only sites)
+    # group name -> its guests' account ids, for the groups holding (or given) a role above
+    # guests.max_role in the managed spaces; None when not read (no guests.max_role)
+    guest_members: Mapping[str, tuple[str, ...]] | None = None
 
 
 @dataclass(frozen=True, slots=True)

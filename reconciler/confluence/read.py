@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol, TypeVar, cast
 
 from reconciler.backend import ReadRequest, SiteUser
+from reconciler.confluence.members import fetch_group_members
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller, split_rows
 from reconciler.confluence.wire import (
     CataloguePermissionWire,
@@ -146,6 +147,7 @@ def read_live(client: Reader, request: ReadRequest, progress: Progress | None = 
     raw = _fetch_spaces(client, scope.managed, mode, {r.id: r.name for r in roles.values()}, say)
     named = _name_groups(client, raw, group_names)
     live_spaces = {s.info.key: _to_live_space(s, named, request.people) for s in raw}
+    group_ids = _group_ids(request, named, group_names)
     say("looking up accounts")
     seen = {ident for space in raw for (kind, ident) in [*space.assignments, *space.grants, *space.companions]
             if kind is PrincipalKind.USER}
@@ -154,13 +156,34 @@ def read_live(client: Reader, request: ReadRequest, progress: Progress | None = 
         roles=roles,
         permissions=catalogue,
         spaces=live_spaces,
-        group_ids=_group_ids(request, named, group_names),
+        group_ids=group_ids,
         unmanaged=tuple(scope.unmanaged),
         missing=tuple(scope.missing),
         accounts=fetch_accounts(client, seen | request.accounts),
         site_groups=tuple(sorted(set(group_names.values()))),
         caller=fetch_caller(client) if mode is RoleMode.ROLES else None,
+        guest_members=_guest_members(client, request, roles, live_spaces, group_ids, say=say),
     )
+
+
+def _guest_members(client: Reader, request: ReadRequest, roles: Mapping[str, LiveRole],
+                   spaces: Mapping[str, LiveSpace], group_ids: Mapping[str, str], *,
+                   say: Progress) -> dict[str, tuple[str, ...]] | None:
+    """The guests in each group that holds, or that the policy gives, a role above ``guests.max_role`` in
+    a managed space (``guest_limit``); None when not asked. All or nothing, like every read."""
+    if request.guests is None:
+        return None
+    held = [(p, role) for space in spaces.values() for p, role in space.assignments.items()]
+    names = request.guests.groups_to_read({n: r.permissions for n, r in roles.items()}, held)
+    ids = {name: group_ids[name] for name in sorted(names) if name in group_ids}
+    if not ids:
+        return {}
+    say("reading the members of groups that give more than guests.max_role")
+    policy_guests = request.guests.guests
+    found = fetch_group_members(client, ids)
+    guests = {name: tuple(m.account_id for m in group.members if m.guest or m.account_id in policy_guests)
+              for name, group in found.items()}
+    return {name: ids for name, ids in guests.items() if ids}
 
 
 # ------------------------------------------------------------------------------------ site-wide reads

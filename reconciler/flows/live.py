@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from reconciler.backend import Backend, Progress, ReadRequest
 from reconciler.errors import ApiError, AuthError, UsageError
 from reconciler.flows.connect import Connection
+from reconciler.guest_limit import GuestRead
 from reconciler.model import DesiredState, LiveRole, LiveState, Principal, PrincipalKind
 
 ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
@@ -29,10 +30,12 @@ ADMIN_REFUSED = ("; data security cannot be read; check " + ADMIN_KEY + ", or le
 
 
 def request_for(
-    desired: DesiredState, *, only: Sequence[str] = (), missing_ok: bool = False, unmanaged: bool = False
+    desired: DesiredState, *, only: Sequence[str] = (), missing_ok: bool = False, unmanaged: bool = False,
+    guests: bool = True,
 ) -> ReadRequest:
     """What to read for ``desired``: its spaces and selectors (or ``only``), its site model, and the
-    principals it names (people's handles as labels, the groups whose ids writes need)."""
+    principals it names (people's handles as labels, the groups whose ids writes need). ``guests``: also
+    the guests of groups given more than ``guests.max_role`` (plan and apply's guest check)."""
     return ReadRequest(
         keys=frozenset(desired.spaces),
         selectors=tuple(rule.selector for rule in desired.defaults),
@@ -44,6 +47,7 @@ def request_for(
         people={person.account_id: handle for handle, person in desired.people.items()},
         groups=frozenset(_referenced_groups(desired)),
         accounts=frozenset(_policy_accounts(desired)),
+        guests=GuestRead.of(desired) if guests else None,
     )
 
 

@@ -26,13 +26,12 @@ from reconciler.backend import SiteUser
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
 from reconciler.model import (
-    ADMIN_ROLE,
-    ADMINISTER_SPACE,
     LiveSpace,
     LiveState,
     Platform,
     Principal,
     PrincipalKind,
+    space_admins,
 )
 from reconciler.report.escape import data
 from reconciler.vocabulary import without_apps
@@ -130,20 +129,22 @@ def _site(snapshot: SiteSnapshot, actor: str) -> str:
         f"  actor: {scalar(actor)}",
         "  default_authority: exact",
     ]
-    without_admin = [k for k, s in sorted(snapshot.live.spaces.items()) if not _has_admin(s)]
+    without_admin = [k for k, s in sorted(snapshot.live.spaces.items()) if not _has_admin(s, snapshot)]
     if without_admin:
         lines += [
             "safety:",
-            f"  # lowered by import: no admin on the site in {data(', '.join(without_admin))}",
+            "  # lowered by import: no admin besides the actor on the site in "
+            + data(", ".join(without_admin)),
             "  min_admins_per_space: 0",
         ]
     return "\n".join(lines) + "\n"
 
 
-def _has_admin(space: LiveSpace) -> bool:
-    return ADMIN_ROLE in space.assignments.values() or any(
-        ADMINISTER_SPACE in perms for perms in space.grants.values()
-    )
+def _has_admin(space: LiveSpace, snapshot: SiteSnapshot) -> bool:
+    """An admin besides the actor, as validate and plan count them (``model.space_admins``)."""
+    roles = {name: role.permissions for name, role in snapshot.live.roles.items()}
+    admins = space_admins(space.assignments, space.grants, roles.get)
+    return bool(admins - {Principal(PrincipalKind.USER, snapshot.actor)})
 
 
 def _people(users: list[SiteUser], handles: Mapping[str, str]) -> str:

@@ -34,10 +34,12 @@ from reconciler.plan.changes import (
     GrantChange,
     RoleChange,
 )
+from reconciler.plan.guests import findings as guest_findings
 from reconciler.plan.plan import Plan, SafetyCheck, SafetyFinding
 from reconciler.plan.protection import Guard, replaced
 from reconciler.plan.replay import replay
 from reconciler.plan.site_names import did_you_mean, site_name_findings
+from reconciler.policy.resolve import effective_spaces
 from reconciler.vocabulary import without_apps
 
 REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this many live assignments
@@ -143,7 +145,17 @@ class _Assessor:
                     f"({REFUSAL})",
                     key,
                 ))
+        findings += self._guests()
         return tuple(findings)
+
+    def _guests(self) -> list[SafetyFinding]:
+        """A group that would give a guest a role above guests.max_role (``plan/guests.py``)."""
+        if self.live.guest_members is None:
+            return []
+        infos = [self.live.spaces[key].info for key in self.keys if key in self.live.spaces]
+        authority = {key: space.authority for key, space in effective_spaces(self.desired, infos).items()}
+        access = [c for c in self.changes if isinstance(c, ACCESS_CHANGES)]
+        return guest_findings(self.desired, self.live, access, authority, REFUSAL)
 
     def notes(self) -> tuple[str, ...]:
         minimum = self.desired.safety.min_admins_per_space

@@ -1,5 +1,9 @@
 """Who may hold what: guests (``guests.max_role``, never admin/export/restrict, never write) and
-anonymous users (never write). Applied to every assignment and grant in ``spaces`` and ``defaults``."""
+anonymous users (never write). Applied to every assignment and grant in ``spaces`` and ``defaults``.
+
+And a principal holds a role or individual permissions in a space, never both (``check_role_or_grants``):
+on a transition site assigning a role replaces the principal's permissions, so a policy asking for both
+would be applied again at every run and never converge."""
 
 from __future__ import annotations
 
@@ -7,12 +11,22 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model import GUEST_FORBIDDEN, NONE_ROLE, WRITE_PERMISSIONS, Principal, PrincipalKind
+from reconciler.model import (
+    GUEST_FORBIDDEN,
+    NONE_ROLE,
+    WRITE_PERMISSIONS,
+    Principal,
+    PrincipalKind,
+    SpaceSelector,
+)
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, did_you_mean
 
 ANONYMOUS = Principal(PrincipalKind.CLASS, "anonymous-users")
 GRANTS = "the grants"
+ROLE_OR_GRANTS = ("a principal holds a role or individual permissions in a space, not both (the site "
+                  "replaces the permissions when the role is assigned, so apply would never converge): keep "
+                  "one, or set the role to none")
 
 
 def check_access(ctx: Context) -> Iterator[Problem]:
@@ -73,6 +87,35 @@ def _holder(ctx: Context, entry: Entry[Any], sub: tuple[str, str], held: tuple[f
         max_role = ctx.merged.guests.value.max_role if ctx.merged.guests else ""
         yield entry.problem(sub, f"{who} may hold at most {max_role} (guests.max_role), not {what}",
                             at="value", parent=True)
+
+
+def check_role_or_grants(ctx: Context) -> Iterator[Problem]:
+    """A principal with individual permissions (``grants``) in a space that also gets a role there, from
+    the space's ``assign`` or from a ``defaults`` rule whose keys match (rules filtered by space type are
+    left out: the type is unknown offline)."""
+    for key, entry in ctx.merged.spaces.items():
+        roles: dict[Principal, tuple[str, str]] = {}  # principal -> (role, where it comes from)
+        for rule in ctx.merged.defaults:
+            spaces = rule.value.spaces
+            selector = SpaceSelector(tuple(spaces.keys), tuple(spaces.exclude))
+            if spaces.type or not selector.matches(key, ""):
+                continue
+            for ref, role in rule.value.assign.items():
+                principal = ctx.principal(ref)
+                if principal is not None:
+                    where = f"defaults rule '{rule.value.name}' ({rule.where('assign', ref)})"
+                    roles[principal] = (role, where)
+        for ref, role in entry.value.assign.items():
+            principal = ctx.principal(ref)
+            if principal is not None:
+                roles[principal] = (role, entry.where("assign", ref))
+        for ref, perms in entry.value.grants.items():
+            principal = ctx.principal(ref)
+            held = roles.get(principal) if principal is not None else None
+            if perms == NONE_ROLE or held is None or held[0] == NONE_ROLE:
+                continue
+            yield entry.problem(("grants", ref), f"{ref} also gets the role {held[0]} in {key} from "
+                                f"{held[1]}; {ROLE_OR_GRANTS}", parent=True)
 
 
 def _listed(perms: frozenset[str]) -> str:

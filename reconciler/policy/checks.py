@@ -31,7 +31,7 @@ from reconciler.model import (
     SpaceSelector,
     space_admins,
 )
-from reconciler.policy.access import check_access
+from reconciler.policy.access import check_access, check_role_or_grants
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, Merged, did_you_mean
 from reconciler.policy.platform import check_datacenter, merged_platform
@@ -50,7 +50,7 @@ def check_policy(merged: Merged, *, today: dt.date) -> list[Problem]:
     ctx = Context.of(merged)
     problems = list(_required(merged))
     for check in (_site, _safety, _people, _roles, _spaces, _defaults, _min_admins, _data_security,
-                  check_access):
+                  check_access, check_role_or_grants):
         problems.extend(check(ctx))
     problems.extend(check_datacenter(merged))
     problems.extend(_drift(ctx, today))

@@ -98,7 +98,7 @@ def test_roles_site_space_file_is_exact_and_sorted(tmp_path: Path) -> None:
         "  actor: site-admin\n"
         "  default_authority: exact\n"
         "safety:\n"
-        "  # lowered by import: no admin on the site in LAB\n"
+        "  # lowered by import: no admin besides the actor on the site in ENG, LAB\n"
         "  min_admins_per_space: 0\n"
     )
 
