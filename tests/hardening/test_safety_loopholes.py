@@ -22,12 +22,6 @@ from reconciler.sandbox.store import open_site
 from tests.plan.factory import desired, live, live_space, space
 from tests.policy.conftest import write_policy
 
-
-@pytest.fixture
-def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    return tmp_path
-
 from .conftest import POLICIES
 
 TODAY = dt.date(2026, 11, 23)
@@ -35,6 +29,12 @@ REFUSE = "apply refuses this plan without --allow-unsafe"
 OWNER = RoleDef("Space Owner", "Runs the space", frozenset({"administer/space", "read/space"}),
                 Source("policies/roles.yaml", 2))
 OWNER_LIVE = LiveRole("r-owner", "Space Owner", "CUSTOM", "Runs the space", OWNER.permissions)
+
+
+@pytest.fixture
+def in_tmp(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
 
 
 def _problems(root: str = "p") -> list[str]:
