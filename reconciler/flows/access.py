@@ -37,7 +37,7 @@ def run_access(
                          "an account id")
     scope = tuple(dict.fromkeys(spaces))
     site = connection.open(desired.site.url, read_only=True)
-    live = site.read(request_for(desired, only=scope), progress)
+    live = site.read(request_for(desired, only=scope, guests=False), progress)
     members = site.read_group_members(groups_to_read(desired, live), progress)
     users = _direct_users(site, live, members)
     return build_review(desired, live, members, site=connection.display_url(desired.site.url), names=names,

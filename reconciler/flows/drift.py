@@ -41,7 +41,7 @@ def run_drift(
                            jsonrpc=desired.site.allow_jsonrpc,
                            detect=desired.site.platform_auto)
     site.on_wait(getattr(progress, "waiting", None))
-    live = site.read(request_for(desired, missing_ok=True, unmanaged=True), progress)
+    live = site.read(request_for(desired, missing_ok=True, unmanaged=True, guests=False), progress)
     # guest reach is exact through groups: the members of every group holding access, once each
     members = site.read_group_members(groups_to_read(desired, live), progress)
     notes = app_policy_notes(desired, connection, verb="checked", skip=skip_data_security)

@@ -275,7 +275,10 @@ def test_a_transition_site_reads_roles_and_custom_access_grants() -> None:
         "listing roles, spaces and groups",
         "reading 10 spaces",
     ]
-    assert progress[-2:] == ["read 10/10 spaces", "looking up accounts"]
+    assert progress[-3:] == ["read 10/10 spaces", "looking up accounts",
+                             "reading the members of groups that give more than guests.max_role"]
+    # guests.max_role is Viewer: the guests of groups holding more (contractors, in an additive space)
+    assert live.guest_members == {"contractors": ("5b10a2844c20165700ede21b",)}
 
 
 def test_a_group_the_site_cannot_name_is_kept_by_id_as_unknown() -> None:
