@@ -1,7 +1,7 @@
 """A guest never reaches a role above ``guests.max_role`` through a group the policy assigns.
 
 ``validate`` checks roles given to guests directly (``policy/access.py``); a group is checked here, at plan
-time, because only the site knows who is in it. The read (``confluence/fetch.py``) gets the members of
+time, because only the site knows who is in it. The read (``confluence/read.py``) gets the members of
 every group that would hold a role above ``max_role`` in a managed space (``guest_limit.groups_to_read``),
 keeping the guests (the site's ``isGuest``, or a person the policy marks ``guest: true``). The check
 (``findings``) then looks at the access after the plan: in an exact space every group role, in an additive
