@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from reconciler.errors import UsageError
+from reconciler.errors import PolicyError, UsageError
 from reconciler.flows.apply import Approval, run_apply
 from reconciler.flows.connect import Connection
 from reconciler.flows.plan import run_plan
@@ -54,10 +54,11 @@ def test_the_last_admin_other_than_the_actor_is_protected_by_the_tool(tmp_path: 
     eng = ("spaces:\n  ENG:\n    assign:\n      user:alice: Viewer\n      group:engineering: Collaborator\n"
            "    grants:\n      group:ops/oncall: [read/space]\n")
     site = Connection({}, sandbox_dir=tmp_path / "sandbox")
-    _, _, plan = run_plan(_policy(tmp_path, ENG=eng), site)
-    assert [f.message for f in plan.findings] == [(
-        "space ENG: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
-        "safety.min_admins_per_space 1 (apply refuses this plan without --allow-unsafe)")]
+    with pytest.raises(PolicyError) as caught:  # validate and plan count admins alike (docs/safety.md)
+        run_plan(_policy(tmp_path, ENG=eng), site)
+    assert [p.message for p in caught.value.errors] == [
+        ("space 'ENG' has 0 admin(s) besides the actor under exact authority, fewer than "
+        "safety.min_admins_per_space (1)")]
 
 
 def test_exact_spaces_are_written_as_whole_sets_additive_ones_by_grant_and_revoke(tmp_path: Path) -> None:
