@@ -96,7 +96,7 @@ def test_a_literal_defaults_selector_reaches_only_its_declared_spaces(repo: Path
 
 def test_a_safety_change_is_the_whole_policy(repo: Path) -> None:
     before = load_policy(repo)
-    _edit(repo / "site.yaml", "min_admins_per_space: 1", "min_admins_per_space: 2")
+    _edit(repo / "site.yaml", "max_removal_fraction: 0.25", "max_removal_fraction: 0.2")
     assert changed_scope(before, load_policy(repo)).whole == "safety changed"
 
 
