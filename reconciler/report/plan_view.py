@@ -231,7 +231,11 @@ def _line(change: Change) -> ChangeLine:
     replaces = isinstance(change, AssignmentChange) and change.replaces is not None
     symbol = _REPLACES if replaces else _SYMBOL[change.kind]
     space = change.space if isinstance(change, ACCESS_CHANGES) else ""
-    return ChangeLine(symbol, data(subject), data(detail), data(source), data(change.reason), data(space))
+    texts: tuple[str, ...] = (subject, detail, source, change.reason, space)
+    joined = "".join(texts)
+    if not joined.isprintable() or "::" in joined:  # one C-speed check for the usual, clean line
+        texts = tuple(map(data, texts))
+    return ChangeLine(symbol, *texts)
 
 
 def _subject_detail(change: Change) -> tuple[str, str]:
