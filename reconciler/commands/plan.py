@@ -11,14 +11,15 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
-from reconciler.atomicfile import write_text_atomically
+from reconciler.atomicfile import write_chunks_atomically
 from reconciler.commands.terminal import connection, progress_writer, space_keys, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
-from reconciler.plan.planfile import dump_plan
+from reconciler.plan.planfile import iter_plan
 from reconciler.report.plan_render import FORMATS, render_plan
 
 UNSAFE = "the plan fails {n} safety check(s) (listed at the top of the plan); apply refuses it without {flag}"
@@ -70,7 +71,7 @@ def run(args: argparse.Namespace) -> int:
         if progress is not None:
             progress.close()  # the progress line goes before the report is written
     if args.out:
-        _save(Path(args.out), dump_plan(plan))
+        _save(Path(args.out), iter_plan(plan))
     sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))
     sys.stdout.flush()
     if plan.findings:
@@ -81,8 +82,8 @@ def run(args: argparse.Namespace) -> int:
     return int(ExitCode.OK)
 
 
-def _save(path: Path, text: str) -> None:
+def _save(path: Path, chunks: Iterable[str]) -> None:
     try:
-        write_text_atomically(path, text)  # never a truncated plan file
+        write_chunks_atomically(path, chunks)  # never a truncated plan file
     except OSError as err:
         raise UsageError(f"{path}: cannot write the plan file: {err.strerror or err}") from None

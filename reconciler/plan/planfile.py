@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from reconciler.errors import PlanFileError
@@ -54,23 +54,115 @@ FORMAT_VERSION = 1
 
 def dump_plan(plan: Plan) -> str:
     """The plan file's text: indented JSON with sorted keys, ending in a newline."""
-    doc = {
-        "format_version": FORMAT_VERSION,
-        "site": plan.site,
-        "mode": plan.mode,
-        "policy_digest": plan.policy_digest,
+    return "".join(iter_plan(plan))
+
+
+def iter_plan(plan: Plan) -> Iterator[str]:
+    """The plan file's text in pieces, so a large plan is written without one big dict or string.
+
+    The same bytes as ``json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)`` of the whole
+    document (a test holds them equal): the top-level keys are written in sorted order, each value is
+    indented by the depth it sits at, and role and grant changes, the bulk of a large plan, are written by
+    ``_assignment_json``/``_grant_json`` rather than through a dict and the pure-Python indenting encoder.
+    """
+    head: dict[str, Any] = {
         "fingerprint": plan.fingerprint,
-        "scope": list(plan.scope),
-        "live_assignments": plan.live_assignments,
-        "summary": {kind.name.lower(): plan.counts.get(kind, 0) for kind in ChangeKind},
-        "safe": plan.safe,
         "findings": [_finding(f) for f in plan.findings],
-        "spaces": [_space(s) for s in plan.spaces],
-        "changes": [_change(c) for c in plan.changes],
-        "held": [_change(c) for c in plan.held],
+        "format_version": FORMAT_VERSION,
+        "live_assignments": plan.live_assignments,
+        "mode": plan.mode,
         "notes": list(plan.notes),
+        "policy_digest": plan.policy_digest,
+        "safe": plan.safe,
+        "scope": list(plan.scope),
+        "site": plan.site,
+        "spaces": [_space(s) for s in plan.spaces],
+        "summary": _summary(plan),
     }
-    return json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    lists = {"changes": plan.changes, "held": plan.held}
+    first = True
+    for key in sorted([*head, *lists]):
+        yield ("{\n  " if first else ",\n  ") + _str(key) + ": "
+        first = False
+        if key in lists:
+            yield from _changes_json(lists[key])
+        else:
+            yield _nested(head[key], "\n  ")
+    yield "\n}\n"
+
+
+_str = json.encoder.encode_basestring  # the C function json.dumps uses with ensure_ascii=False
+_ITEM = "\n    "  # a list item of a top-level key
+
+
+def _nested(value: Any, newline: str) -> str:
+    """``value`` as ``json.dumps`` writes it, indented for the depth that ``newline`` starts."""
+    return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", newline)
+
+
+def _changes_json(changes: Sequence[Change]) -> Iterator[str]:
+    if not changes:
+        yield "[]"
+        return
+    sep = "[" + _ITEM
+    for change in changes:
+        if type(change) is AssignmentChange:
+            text = _assignment_json(change)
+        elif type(change) is GrantChange:
+            text = _grant_json(change)
+        else:
+            text = _nested(_change(change), _ITEM)
+        yield sep + text
+        sep = "," + _ITEM
+    yield "\n  ]"
+
+
+def _summary(plan: Plan) -> dict[str, int]:
+    counts = plan.counts  # counted once: each ``counts`` walks every change
+    return {kind.name.lower(): counts.get(kind, 0) for kind in ChangeKind}
+
+
+# Each kind's name and symbol as JSON strings, looked up once per change.
+_KIND_TEXT = {kind: (_str(kind.name.lower()), _str(kind.symbol)) for kind in ChangeKind}
+
+
+def _scalar(value: int | None) -> str:
+    return "null" if value is None else repr(value)
+
+
+def _principal_json(principal: Principal) -> str:
+    label = f'\n        "label": {_str(principal.label)},' if principal.label else ""
+    unknown = ',\n        "unknown": true' if principal.unknown else ""
+    return f'{{{label}\n        "ref": {_str(principal.ref)}{unknown}\n      }}'
+
+
+def _source_json(source: Source | None) -> str:
+    if source is None:
+        return ""
+    return (f',\n      "source": {{\n        "at": {_str(str(source))},'
+            f'\n        "column": {_scalar(source.column)},\n        "file": {_str(source.file)},'
+            f'\n        "line": {_scalar(source.line)}\n      }}')
+
+
+def _assignment_json(change: AssignmentChange) -> str:
+    """One assignment change as ``_nested(_change(change), _ITEM)`` writes it (keys in sorted order)."""
+    kind, symbol = _KIND_TEXT[change.kind]
+    old = f',\n      "old_role": {_str(change.before)}' if change.before is not None else ""
+    reason = f',\n      "reason": {_str(change.reason)}' if change.reason else ""
+    role = f',\n      "role": {_str(change.role)}' if change.role is not None else ""
+    return (f'{{\n      "kind": {kind}{old},\n      "principal": {_principal_json(change.principal)}'
+            f'{reason}{role}{_source_json(change.source)},\n      "space": {_str(change.space)},'
+            f'\n      "symbol": {symbol}\n    }}')
+
+
+def _grant_json(change: GrantChange) -> str:
+    """One grant change as ``_nested(_change(change), _ITEM)`` writes it (keys in sorted order)."""
+    kind, symbol = _KIND_TEXT[change.kind]
+    pid = "" if change.permission_id is None else f',\n      "permission_id": {_scalar(change.permission_id)}'
+    reason = f',\n      "reason": {_str(change.reason)}' if change.reason else ""
+    return (f'{{\n      "kind": {kind},\n      "permission": {_str(change.permission)}{pid}'
+            f',\n      "principal": {_principal_json(change.principal)}{reason}{_source_json(change.source)}'
+            f',\n      "space": {_str(change.space)},\n      "symbol": {symbol}\n    }}')
 
 
 def _source(source: Source | None) -> dict[str, Any] | None:

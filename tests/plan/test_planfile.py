@@ -34,7 +34,7 @@ from reconciler.plan.changes import (
 )
 from reconciler.plan.data_security import LOOSENS
 from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
-from reconciler.plan.planfile import dump_plan, load_plan
+from reconciler.plan.planfile import dump_plan, iter_plan, load_plan
 from tests.plan.factory import live, live_space
 
 text = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=12)
@@ -111,6 +111,21 @@ def test_any_plan_survives_a_round_trip(plan: Plan) -> None:
     assert [c.principal.label if isinstance(c, ACCESS_CHANGES) else None for c in loaded.changes] == [
         c.principal.label if isinstance(c, ACCESS_CHANGES) else None for c in plan.changes
     ]
+
+
+@settings(max_examples=150, deadline=None)
+@given(plans)
+def test_plan_file_is_written_exactly_as_json_dumps_would_write_its_document(plan: Plan) -> None:
+    # The plan file is written in pieces, changes without the pure-Python indenting encoder; its bytes must
+    # stay those of json.dumps(indent=2, sort_keys=True, ensure_ascii=False), so format 1 files never move.
+    text_ = dump_plan(plan)
+    assert text_ == json.dumps(json.loads(text_), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    assert "".join(iter_plan(plan)) == text_
+
+
+def test_plan_file_with_no_changes_writes_empty_lists() -> None:
+    plan = load_plan(dump_plan(Plan("s", "ROLES", "d", "f", (), ())))
+    assert dump_plan(plan).count('": []') >= 5  # changes, held, findings, spaces, scope (notes too)
 
 
 def test_plan_file_carries_version_summary_and_sources() -> None:
