@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from reconciler.model import READ_SPACE, AppPolicy, Principal, RoleDef, Source
@@ -124,18 +124,19 @@ class AssignmentChange:
     replaces: Replacement | None = None
     source: Source | None = None
     reason: str = ""  # why a removal ("not in policy; space is exact") or a withheld change
+    # follows from old_role and role; stored once, since reports and counts read it many times per change
+    kind: ChangeKind = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.role is None and self.old_role is None:
             raise ValueError("an assignment change needs a role or an old role")
         if self.replaces is not None and self.old_role is not None:
             raise ValueError("only an assign replaces individual permissions")
-
-    @property
-    def kind(self) -> ChangeKind:
         if self.old_role is None:
-            return ChangeKind.ASSIGN
-        return ChangeKind.UNASSIGN if self.role is None else ChangeKind.REASSIGN
+            kind = ChangeKind.ASSIGN
+        else:
+            kind = ChangeKind.UNASSIGN if self.role is None else ChangeKind.REASSIGN
+        object.__setattr__(self, "kind", kind)
 
     @property
     def before(self) -> str | None:

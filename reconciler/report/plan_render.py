@@ -61,6 +61,7 @@ def _note(line: ChangeLine) -> str:
 
 
 def _text_lines(lines: Sequence[ChangeLine], *, color: bool, with_space: bool = False) -> list[TextLine]:
+    lines = tuple(lines)  # built once (plan_view.Lines builds them when read)
     subjects = [f"{ln.space} {ln.subject}" if with_space else ln.subject for ln in lines]
     width = max((len(s) for s in subjects), default=0)
     dwidth = max((len(ln.detail) for ln in lines), default=0)

@@ -12,9 +12,9 @@ control``).
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import NamedTuple, overload
 
 from reconciler.model import Source
 from reconciler.plan.changes import (
@@ -40,8 +40,6 @@ ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
 
 # Membership by identity: enum members hash in Python code, which shows at 100,000 changes.
 _ACCESS = frozenset(map(id, ACCESS_KINDS))
-_ROLE = frozenset(map(id, ROLE_KINDS))
-_APP = frozenset(map(id, APP_POLICY_KINDS))
 _REMOVES = frozenset(map(id, (ChangeKind.UNASSIGN, ChangeKind.REVOKE, ChangeKind.DELETE_ROLE)))
 _SYMBOL = {kind: kind.symbol for kind in ChangeKind}
 _REPLACES = ChangeKind.REASSIGN.symbol  # an assignment replacing individual permissions is a change
@@ -68,6 +66,50 @@ class ChangeLine(NamedTuple):
     space: str
 
 
+class Lines(Sequence[ChangeLine]):
+    """The report lines of some changes, built when first read: the Markdown comment reads only as many
+    as its budget holds, so 200,000 changes do not build 200,000 lines for a 65,535-character page."""
+
+    __slots__ = ("_changes", "_lines")
+
+    def __init__(self, changes: Sequence[Change]) -> None:
+        self._changes = changes
+        self._lines: tuple[ChangeLine, ...] | None = None
+
+    def __len__(self) -> int:
+        return len(self._changes)
+
+    @overload
+    def __getitem__(self, index: int) -> ChangeLine: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[ChangeLine]: ...
+    def __getitem__(self, index: int | slice) -> ChangeLine | Sequence[ChangeLine]:
+        if isinstance(index, slice):
+            return self._all()[index] if self._lines is not None else Lines(self._changes[index])
+        return self._lines[index] if self._lines is not None else _line(self._changes[index])
+
+    def __iter__(self) -> Iterator[ChangeLine]:
+        if self._lines is not None:
+            return iter(self._lines)
+        return map(_line, self._changes)  # a partial read (the Markdown budget) keeps nothing
+
+    def _all(self) -> tuple[ChangeLine, ...]:
+        if self._lines is None:
+            self._lines = tuple(map(_line, self._changes))
+        return self._lines
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Lines):
+            return self._all() == other._all()
+        return isinstance(other, tuple) and self._all() == other
+
+    def __hash__(self) -> int:
+        return hash(self._all())
+
+    def __repr__(self) -> str:
+        return repr(self._all())
+
+
 @dataclass(frozen=True, slots=True)
 class PlanSpaceView:
     key: str
@@ -75,7 +117,7 @@ class PlanSpaceView:
     declared_at: str
     defaults: str  # "admins-everywhere, staff-can-read" or ""
     counts: str  # "2 to assign, 1 to remove"
-    lines: tuple[ChangeLine, ...]
+    lines: Sequence[ChangeLine]  # Lines: built when first read
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +132,9 @@ class PlanView:
     in_scope: int
     findings: tuple[str, ...]  # grouped by check (report/group.py)
     table: tuple[tuple[str, str, int], ...]  # (symbol, label, count)
-    roles: tuple[ChangeLine, ...]
-    apps: tuple[ChangeLine, ...]
-    removals: tuple[ChangeLine, ...]
+    roles: Sequence[ChangeLine]
+    apps: Sequence[ChangeLine]
+    removals: Sequence[ChangeLine]
     spaces: tuple[PlanSpaceView, ...]
     quiet: str  # spaces in scope without changes, "DOCS, PUBLIC" (shortened when long)
     quiet_count: int
@@ -130,12 +172,11 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 
 def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
-    lines = {id(c): _line(c) for c in plan.changes}
     by_space: dict[str, list[AccessChange]] = {}
     for change in plan.changes:
         if isinstance(change, ACCESS_CHANGES) and change.space:
             by_space.setdefault(change.space, []).append(change)
-    spaces = tuple(_space_view(s, by_space[s.key], lines) for s in plan.spaces if s.key in by_space)
+    spaces = tuple(_space_view(s, by_space[s.key]) for s in plan.spaces if s.key in by_space)
     quiet = [data(s.key) for s in plan.spaces if s.key not in by_space]
     more = len(quiet) - quiet_limit
     shown = ", ".join(quiet[:quiet_limit]) + (f" and {more} more" if more > 0 else "")
@@ -152,9 +193,9 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         in_scope=len(plan.spaces),
         findings=tuple(map(data, group_findings(plan.findings))),
         table=tuple((k.symbol, TABLE_LABELS[k], counts[k]) for k in _TABLE_ORDER if counts[k]),
-        roles=tuple(lines[id(c)] for c in plan.changes if id(c.kind) in _ROLE),
-        apps=tuple(lines[id(c)] for c in plan.changes if id(c.kind) in _APP),
-        removals=tuple(lines[id(c)] for c in removals),
+        roles=Lines([c for c in plan.changes if isinstance(c, RoleChange)]),
+        apps=Lines([c for c in plan.changes if isinstance(c, AppPolicyChange)]),
+        removals=Lines(removals),
         spaces=spaces,
         quiet=shown,
         quiet_count=len(quiet),
@@ -206,9 +247,7 @@ def _removes(change: Change) -> bool:
     return isinstance(change, AppPolicyChange) and change.loosens
 
 
-def _space_view(
-    space: PlannedSpace, changes: Sequence[AccessChange], lines: Mapping[int, ChangeLine]
-) -> PlanSpaceView:
+def _space_view(space: PlannedSpace, changes: Sequence[AccessChange]) -> PlanSpaceView:
     by_id = Counter(id(c.kind) for c in changes)
     counts = {k: by_id[id(k)] for k in ACCESS_KINDS}
     return PlanSpaceView(
@@ -217,7 +256,7 @@ def _space_view(
         declared_at=data(_src(space.declared_at)),
         defaults=data(", ".join(space.defaults)),
         counts=", ".join(f"{counts[k]} {k.noun}" for k in ACCESS_KINDS if counts[k]),
-        lines=tuple(lines[id(c)] for c in changes),
+        lines=Lines(changes),
     )
 
 
