@@ -69,7 +69,7 @@ class Principal:
     @property
     def ref(self) -> str:
         """The stable reference used in plan files and fingerprints: ``user:5b10...``."""
-        return f"{self.kind}:{self.id}"  # a StrEnum formats as its value
+        return self.kind._value_ + ":" + self.id  # _value_: a plain attribute; .value and format() run Python
 
     @property
     def display(self) -> str:

@@ -45,17 +45,18 @@ class ChangeKind(enum.Enum):
     REVOKE = (41, "-", "to revoke")
     DELETE_ROLE = (50, "-", "role to delete")
 
+    # ``_value_`` is a plain attribute; ``.value`` is a descriptor run in Python (read per change, per sort)
     @property
     def rank(self) -> int:
-        return self.value[0]
+        return self._value_[0]
 
     @property
     def symbol(self) -> str:
-        return self.value[1]
+        return self._value_[1]
 
     @property
     def noun(self) -> str:
-        return self.value[2]
+        return self._value_[2]
 
     @property
     def removes_access(self) -> bool:
@@ -66,6 +67,7 @@ class ChangeKind(enum.Enum):
 
 # Kinds by what they touch. Tuples, not sets: ``in`` on a tuple compares enum members by identity first,
 # whereas a set hashes them through ``Enum.__hash__``, a Python function (it shows at 100,000 changes).
+_ASSIGN, _REASSIGN, _UNASSIGN = ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN
 ROLE_KINDS = (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE)
 APP_POLICY_KINDS = (ChangeKind.CREATE_APP_POLICY, ChangeKind.UPDATE_APP_POLICY, ChangeKind.DELETE_APP_POLICY)
 ASSIGNMENT_KINDS = (ChangeKind.ASSIGN, ChangeKind.REASSIGN, ChangeKind.UNASSIGN)
@@ -132,10 +134,7 @@ class AssignmentChange:
             raise ValueError("an assignment change needs a role or an old role")
         if self.replaces is not None and self.old_role is not None:
             raise ValueError("only an assign replaces individual permissions")
-        if self.old_role is None:
-            kind = ChangeKind.ASSIGN
-        else:
-            kind = ChangeKind.UNASSIGN if self.role is None else ChangeKind.REASSIGN
+        kind = _ASSIGN if self.old_role is None else _UNASSIGN if self.role is None else _REASSIGN
         object.__setattr__(self, "kind", kind)
 
     @property

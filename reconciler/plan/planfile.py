@@ -139,9 +139,10 @@ def _principal_json(principal: Principal) -> str:
 def _source_json(source: Source | None) -> str:
     if source is None:
         return ""
-    return (f',\n      "source": {{\n        "at": {_str(str(source))},'
-            f'\n        "column": {_scalar(source.column)},\n        "file": {_str(source.file)},'
-            f'\n        "line": {_scalar(source.line)}\n      }}')
+    file, line = source.file, source.line
+    return (f',\n      "source": {{\n        "at": {_str(f"{file}:{line}")},'
+            f'\n        "column": {_scalar(source.column)},\n        "file": {_str(file)},'
+            f'\n        "line": {_scalar(line)}\n      }}')  # "at" is str(source)
 
 
 def _assignment_json(change: AssignmentChange) -> str:
