@@ -35,8 +35,6 @@ sys.path.insert(0, str(ROOT))
 from reconciler.confluence.client import ConfluenceClient  # noqa: E402
 from reconciler.confluence.members import MEMBERS_PAGE, fetch_group_members  # noqa: E402
 from reconciler.model import (  # noqa: E402
-    DEFAULT_ROLE_DESCRIPTIONS,
-    DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DefaultRule,
     DesiredAssignment,
@@ -56,6 +54,7 @@ from reconciler.model import (  # noqa: E402
     SpaceInfo,
     SpaceSelector,
 )
+from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS  # noqa: E402
 from reconciler.report.access_render import render_access  # noqa: E402
 from reconciler.review import Review, build_review  # noqa: E402
 from reconciler.sandbox.faults import Knobs  # noqa: E402

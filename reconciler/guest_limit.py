@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.model import DEFAULT_ROLE_PERMISSIONS, DesiredState, LiveState, Principal, PrincipalKind
+from reconciler.model import DesiredState, LiveState, Principal, PrincipalKind
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 
 
 @dataclass(frozen=True, slots=True)

@@ -470,62 +470,6 @@ class Caller:
     groups: frozenset[str] = frozenset()
 
 
-# ------------------------------------------------------------------------------------- permission facts
-
-# The permission ids the tool knows offline: the documented v1 key/target pairs (confluence-api.md §2.2),
-# which are also the RBAC catalogue ids' spelling. The live catalogue (GET /wiki/api/v2/space-permissions)
-# is authoritative when the tool is online; this list is for offline validation only.
-KNOWN_PERMISSIONS: tuple[str, ...] = (
-    "read/space",
-    "create/page",
-    "create/blogpost",
-    "create/comment",
-    "create/attachment",
-    "delete/page",
-    "delete/blogpost",
-    "delete/comment",
-    "delete/attachment",
-    "delete/space",
-    "archive/page",
-    "export/space",
-    "restrict_content/space",
-    "administer/space",
-)
-
-# Permissions that change content or settings; anonymous users and guests may not hold them.
-# Commenting is deliberately not "write" here: public spaces commonly allow anonymous comments.
-WRITE_PERMISSIONS: frozenset[str] = frozenset(KNOWN_PERMISSIONS) - {
-    "read/space", "create/comment", "export/space",
-} | {"delete_own/space", "delete_mail/space", "restrict/space"}  # and the Data Center-only names
-
-# What a guest may never hold (confluence-api.md §6.4): space admin, export space, restrictions.
-GUEST_FORBIDDEN: frozenset[str] = frozenset({"administer/space", "export/space", "restrict_content/space"})
-
-# Permission sets of the four default roles, as the sandbox seeds them and as offline checks assume.
-# UNVERIFIED against a live site (confluence-api.md "Default role UUIDs"): the live role list wins online.
-DEFAULT_ROLE_PERMISSIONS: Mapping[str, frozenset[str]] = {
-    "Viewer": frozenset({"read/space", "create/comment"}),
-    "Collaborator": frozenset(
-        {
-            "read/space", "create/comment", "create/page", "create/blogpost", "create/attachment",
-            "delete/space",
-        }
-    ),
-    "Manager": frozenset(
-        {
-            "read/space", "create/comment", "create/page", "create/blogpost", "create/attachment",
-            "delete/space", "delete/page", "delete/blogpost", "delete/comment", "delete/attachment",
-            "archive/page", "export/space", "restrict_content/space",
-        }
-    ),
-    "Admin": frozenset(KNOWN_PERMISSIONS),
-}
-DEFAULT_ROLE_DESCRIPTIONS: Mapping[str, str] = {
-    "Admin": "Manages everything in the space",
-    "Manager": "Manages people and content but not settings",
-    "Collaborator": "Adds and edits content",
-    "Viewer": "Views and comments",
-}
 
 
 # ------------------------------------------------------------------------------------------ admins
@@ -576,25 +520,3 @@ class GroupMembers:
     id: str
     members: tuple[Member, ...] = ()
     missing: bool = False
-
-
-# ------------------------------------------------------------------------------------- Data Center facts
-
-# The 14 operation/target pairs DC REST accepts (evidence/datacenter.md A.5: GEN-TS, APA docstrings).
-DC_PERMISSIONS: tuple[str, ...] = (
-    "read/space", "create/page", "create/blogpost", "create/comment", "create/attachment",
-    "delete/page", "delete/blogpost", "delete/comment", "delete/attachment", "delete_own/space",
-    "delete_mail/space", "export/space", "restrict/space", "administer/space",
-)
-# Cloud ids whose DC pair has another name; ``archive/page`` has none (A.5).
-CLOUD_TO_DC: Mapping[str, str] = {
-    "delete/space": "delete_own/space",
-    "restrict_content/space": "restrict/space",
-}
-DC_MISSING: frozenset[str] = frozenset({"archive/page"})
-
-
-def compile_role_for_dc(permissions: frozenset[str]) -> tuple[frozenset[str], frozenset[str]]:
-    """A role's permissions as DC pairs, and the ones DC does not have (left out, shown on the plan)."""
-    dropped = permissions & DC_MISSING
-    return frozenset(CLOUD_TO_DC.get(p, p) for p in permissions - dropped), dropped

@@ -16,7 +16,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from reconciler.model import KNOWN_PERMISSIONS, LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.model import LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.permissions import KNOWN_PERMISSIONS
 
 DOCUMENTED: frozenset[str] = frozenset(KNOWN_PERMISSIONS)
 OBSERVED_LIVE: frozenset[str] = frozenset({

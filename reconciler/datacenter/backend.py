@@ -22,7 +22,6 @@ from reconciler.datacenter.read import ANONYMOUS, Access, DcReader
 from reconciler.datacenter.write import DcWriter
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import (
-    DC_PERMISSIONS,
     GroupMembers,
     LiveRole,
     LiveSpace,
@@ -33,6 +32,7 @@ from reconciler.model import (
     RoleMode,
     SpaceInfo,
 )
+from reconciler.permissions import DC_PERMISSIONS
 
 T = TypeVar("T")
 R = TypeVar("R")

@@ -11,14 +11,8 @@ from collections.abc import Generator, Iterator
 from typing import Any
 
 from reconciler.errors import Problem
-from reconciler.model import (
-    GUEST_FORBIDDEN,
-    NONE_ROLE,
-    WRITE_PERMISSIONS,
-    Principal,
-    PrincipalKind,
-    SpaceSelector,
-)
+from reconciler.model import NONE_ROLE, Principal, PrincipalKind, SpaceSelector
+from reconciler.permissions import GUEST_FORBIDDEN, WRITE_PERMISSIONS
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, did_you_mean
 

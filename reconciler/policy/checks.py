@@ -16,11 +16,7 @@ from reconciler import vocabulary
 from reconciler.errors import Problem, Severity
 from reconciler.model import (
     ALL_APPS,
-    CLOUD_TO_DC,
-    DC_MISSING,
-    DC_PERMISSIONS,
     DEFAULT_ROLES,
-    KNOWN_PERMISSIONS,
     MAX_OVERRIDE_APPS,
     MAX_OVERRIDE_SPACES,
     NONE_ROLE,
@@ -31,6 +27,7 @@ from reconciler.model import (
     SpaceSelector,
     space_admins,
 )
+from reconciler.permissions import CLOUD_TO_DC, DC_MISSING, DC_PERMISSIONS, KNOWN_PERMISSIONS
 from reconciler.policy.access import check_access, check_role_or_grants
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, Merged, did_you_mean

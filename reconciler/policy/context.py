@@ -5,7 +5,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from reconciler.model import DEFAULT_ROLE_PERMISSIONS, DEFAULT_ROLES, Principal
+from reconciler.model import DEFAULT_ROLES, Principal
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 from reconciler.policy.document import Merged
 from reconciler.policy.resolve import People, PrincipalRefError, accounts_of, parse_principal, person_account
 

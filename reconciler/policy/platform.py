@@ -14,7 +14,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from reconciler.errors import Problem
-from reconciler.model import ACCESS_CLASSES, CLOUD_TO_DC, DC_MISSING, DC_PERMISSIONS, Platform
+from reconciler.model import ACCESS_CLASSES, Platform
+from reconciler.permissions import CLOUD_TO_DC, DC_MISSING, DC_PERMISSIONS
 from reconciler.policy.document import Entry, Merged
 from reconciler.policy.schema import SiteSpec
 

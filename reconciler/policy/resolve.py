@@ -17,7 +17,6 @@ from typing import Any
 from reconciler.model import (
     ACCESS_CLASSES,
     ALL_APPS,
-    DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DataSecurity,
     DefaultRule,
@@ -42,8 +41,8 @@ from reconciler.model import (
     SpaceControl,
     SpaceInfo,
     SpaceSelector,
-    compile_role_for_dc,
 )
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS, compile_role_for_dc
 from reconciler.policy.document import Entry, Merged, closest, did_you_mean
 from reconciler.policy.platform import merged_platform, platform_of
 from reconciler.policy.schema import (

@@ -13,7 +13,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from reconciler.model import (
-    DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DesiredState,
     EffectiveSpace,
@@ -25,6 +24,7 @@ from reconciler.model import (
     PrincipalKind,
     Source,
 )
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 from reconciler.policy.resolve import effective_space
 from reconciler.review.model import (
     CUSTOM,

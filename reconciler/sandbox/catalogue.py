@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from reconciler.model import KNOWN_PERMISSIONS, READ_SPACE
+from reconciler.model import READ_SPACE
+from reconciler.permissions import KNOWN_PERMISSIONS
 
 if TYPE_CHECKING:
     from reconciler.sandbox.state import SiteState

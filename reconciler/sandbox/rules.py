@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from reconciler.model import ACCESS_CLASSES, ADMINISTER_SPACE, GUEST_FORBIDDEN, KNOWN_PERMISSIONS, READ_SPACE
+from reconciler.model import ACCESS_CLASSES, ADMINISTER_SPACE, READ_SPACE
+from reconciler.permissions import GUEST_FORBIDDEN, KNOWN_PERMISSIONS
 from reconciler.sandbox import unverified
 from reconciler.sandbox.catalogue import catalogue_ids, companions_of
 from reconciler.sandbox.failures import bad_request, not_found

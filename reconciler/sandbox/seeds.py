@@ -11,18 +11,8 @@ import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.model import (
-    ALL_APPS,
-    CONTAINER,
-    DEFAULT_ROLE_DESCRIPTIONS,
-    DEFAULT_ROLE_PERMISSIONS,
-    DEFAULT_ROLES,
-    KNOWN_PERMISSIONS,
-    ORG,
-    DataSecurityPolicy,
-    DsRule,
-    Effect,
-)
+from reconciler.model import ALL_APPS, CONTAINER, DEFAULT_ROLES, ORG, DataSecurityPolicy, DsRule, Effect
+from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS, KNOWN_PERMISSIONS
 from reconciler.sandbox.admin_api import add_policy
 from reconciler.sandbox.demo_data import (
     DEMO_ASSIGNMENTS,

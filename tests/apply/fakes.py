@@ -15,8 +15,6 @@ from reconciler.apply import RoleEntry, Subject
 from reconciler.errors import ApiError, NotFoundError, TransportError
 from reconciler.fingerprint import fingerprint
 from reconciler.model import (
-    DEFAULT_ROLE_DESCRIPTIONS,
-    DEFAULT_ROLE_PERMISSIONS,
     READ_SPACE,
     Authority,
     DesiredState,
@@ -30,6 +28,7 @@ from reconciler.model import (
     SafetySettings,
     SpaceInfo,
 )
+from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS
 from reconciler.plan.changes import Change, ordered
 from reconciler.plan.plan import Plan, PlannedSpace
 from tests.kit.state import desired_state as new_desired_state

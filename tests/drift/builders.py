@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from datetime import date
 
 from reconciler.model import (
-    DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DefaultRule,
     DesiredAssignment,
@@ -26,6 +25,7 @@ from reconciler.model import (
     SpaceInfo,
     SpaceSelector,
 )
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 from tests.kit.state import SITE_ROLES, desired_state, live_state
 
 PEOPLE = {

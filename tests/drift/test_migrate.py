@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from reconciler.drift.migrate import CustomAccess, NewRole, ProposalKind, RoleProposal, propose_roles
-from reconciler.model import DEFAULT_ROLE_PERMISSIONS, Principal, PrincipalKind
+from reconciler.model import Principal, PrincipalKind
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 
 ROLES = dict(DEFAULT_ROLE_PERMISSIONS)
 READ_COMMENT = frozenset({"read/space", "create/comment"})

@@ -6,8 +6,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.model import (
-    DEFAULT_ROLE_DESCRIPTIONS,
-    DEFAULT_ROLE_PERMISSIONS,
     Authority,
     DesiredState,
     LiveRole,
@@ -20,6 +18,7 @@ from reconciler.model import (
     SiteSettings,
     Source,
 )
+from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS
 
 ACTOR = Principal.parse_ref("user:svc")
 
@@ -34,7 +33,7 @@ TOY_ROLES: Mapping[str, LiveRole] = {
     }.items()
 }
 
-# The site's documented default roles (model.DEFAULT_ROLE_PERMISSIONS), as a live site lists them.
+# The site's documented default roles (permissions.DEFAULT_ROLE_PERMISSIONS), as a live site lists them.
 SITE_ROLES: Mapping[str, LiveRole] = {
     name: LiveRole(f"id-{name}", name, "SYSTEM", DEFAULT_ROLE_DESCRIPTIONS[name], perms)
     for name, perms in DEFAULT_ROLE_PERMISSIONS.items()

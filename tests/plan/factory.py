@@ -6,7 +6,6 @@ from collections.abc import Mapping
 from dataclasses import replace
 
 from reconciler.model import (
-    KNOWN_PERMISSIONS,
     Authority,
     DesiredAssignment,
     DesiredGrant,
@@ -22,6 +21,7 @@ from reconciler.model import (
     Source,
     SpaceInfo,
 )
+from reconciler.permissions import KNOWN_PERMISSIONS
 from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, GrantChange, RoleChange
 from tests.kit.state import TOY_ROLES, desired_state, live_state
 

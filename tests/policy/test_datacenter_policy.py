@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.cli import main
-from reconciler.model import Platform, Principal, PrincipalKind, compile_role_for_dc
+from reconciler.model import Platform, Principal, PrincipalKind
+from reconciler.permissions import compile_role_for_dc
 from reconciler.policy.loader import load_policy
 from reconciler.policy.platform import platform_of_url
 
