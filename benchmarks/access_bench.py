@@ -34,16 +34,12 @@ sys.path.insert(0, str(ROOT))
 
 from reconciler.confluence.client import ConfluenceClient  # noqa: E402
 from reconciler.confluence.members import MEMBERS_PAGE, fetch_group_members  # noqa: E402
+from reconciler.live_state import GroupMembers, LiveRole, LiveSpace, LiveState, Member, SpaceInfo  # noqa: E402
 from reconciler.model import (  # noqa: E402
     Authority,
     DefaultRule,
     DesiredAssignment,
     DesiredState,
-    GroupMembers,
-    LiveRole,
-    LiveSpace,
-    LiveState,
-    Member,
     Principal,
     PrincipalKind,
     RoleMode,
@@ -51,7 +47,6 @@ from reconciler.model import (  # noqa: E402
     SiteModel,
     SiteSettings,
     Source,
-    SpaceInfo,
     SpaceSelector,
 )
 from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS  # noqa: E402

@@ -35,14 +35,12 @@ from reconciler.atomicfile import write_chunks_atomically  # noqa: E402
 from reconciler.flows.connect import Connection  # noqa: E402
 from reconciler.flows.live import request_for  # noqa: E402
 from reconciler.flows.plan import existing_objects_frozen  # noqa: E402
-from reconciler.model import (  # noqa: E402
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.model import (
     Authority,
     DesiredAssignment,
     DesiredSpace,
     DesiredState,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     Principal,
     PrincipalKind,
     RoleMode,
@@ -50,7 +48,6 @@ from reconciler.model import (  # noqa: E402
     SiteModel,
     SiteSettings,
     Source,
-    SpaceInfo,
 )
 from reconciler.plan.diff import build_plan  # noqa: E402
 from reconciler.plan.planfile import iter_plan  # noqa: E402

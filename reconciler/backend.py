@@ -26,18 +26,15 @@ from dataclasses import dataclass, field
 from typing import Protocol, TypeVar, runtime_checkable
 
 from reconciler.guest_limit import GuestRead
+from reconciler.live_state import GroupMembers, LiveRole, LiveState, SpaceInfo
 from reconciler.model import (
     DataSecurityPolicy,
     DsRule,
-    GroupMembers,
-    LiveRole,
-    LiveState,
     OrgPolicies,
     Principal,
     RoleDef,
     SiteModel,
     Source,
-    SpaceInfo,
     SpaceSelector,
 )
 

@@ -1,4 +1,4 @@
-"""What belongs to the live state beyond its shape (``reconciler.model.LiveState``): its fingerprint.
+"""What belongs to the live state beyond its shape (``reconciler.live_state.LiveState``): its fingerprint.
 
 A plan records the fingerprint of the live state it was made from; apply re-reads the plan's scope and
 refuses the plan when the fingerprint differs (the site changed in between).
@@ -11,7 +11,7 @@ import json
 from collections.abc import Collection
 from typing import Any
 
-from reconciler.model import LiveState
+from reconciler.live_state import LiveState
 
 
 def fingerprint(live: LiveState, *, scope: Collection[str] = ()) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from reconciler.model import DesiredState, LiveState, Principal, PrincipalKind
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState, Principal, PrincipalKind
 from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 
 

@@ -16,7 +16,8 @@ import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
-from reconciler.model import LiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.live_state import LiveSpace, LiveState
+from reconciler.model import Principal, PrincipalKind
 from reconciler.permissions import KNOWN_PERMISSIONS
 
 DOCUMENTED: frozenset[str] = frozenset(KNOWN_PERMISSIONS)

@@ -29,7 +29,8 @@ from reconciler.apply.result import ApplyResult, ChangeResult, NotConverged, Sta
 from reconciler.apply.verify import verify
 from reconciler.errors import StalePlanError, UnsafePlanError
 from reconciler.fingerprint import fingerprint
-from reconciler.model import DesiredState, LiveState
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState
 from reconciler.plan.plan import Plan, SafetyFinding
 from reconciler.plan.safety import check_plan
 from reconciler.report.group import group_findings

@@ -12,7 +12,8 @@ from reconciler.apply.result import ChangeResult, Status
 from reconciler.apply.state import HELD, Item, Results, RunState, is_unknown_outcome
 from reconciler.backend import DeclarativePermissions
 from reconciler.errors import ApiError
-from reconciler.model import Authority, LiveSpace, Principal, SpaceInfo
+from reconciler.live_state import LiveSpace, SpaceInfo
+from reconciler.model import Authority, Principal
 from reconciler.plan.changes import ChangeKind, GrantChange
 
 

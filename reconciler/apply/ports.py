@@ -11,7 +11,8 @@ from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from reconciler.backend import PolicyStep, RoleEntry, Subject
-from reconciler.model import DsRule, LiveRole, LiveState, RoleDef, SpaceInfo
+from reconciler.live_state import LiveRole, LiveState, SpaceInfo
+from reconciler.model import DsRule, RoleDef
 
 __all__ = ["AppPolicyWriter", "PolicyStep", "Reader", "RoleEntry", "Subject", "Writer"]
 

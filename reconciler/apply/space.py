@@ -28,7 +28,8 @@ from reconciler.apply.state import (
     is_unknown_outcome,
 )
 from reconciler.errors import ApiError, AuthError, NotFoundError
-from reconciler.model import READ_SPACE, LiveSpace, Principal, PrincipalKind, SpaceInfo
+from reconciler.live_state import LiveSpace, SpaceInfo
+from reconciler.model import READ_SPACE, Principal, PrincipalKind
 from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange
 from reconciler.plan.replay import shows
 

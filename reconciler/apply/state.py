@@ -16,7 +16,7 @@ from typing import Any
 from reconciler.apply.ports import AppPolicyWriter, Reader, Writer
 from reconciler.apply.result import ChangeResult, Status
 from reconciler.errors import ApiError, TransportError
-from reconciler.model import LiveState
+from reconciler.live_state import LiveState
 from reconciler.plan.changes import ASSIGNMENT_KINDS, AccessChange, ChangeKind
 from reconciler.plan.plan import Plan
 

@@ -16,7 +16,7 @@ from reconciler.apply.state import (
     RunState,
 )
 from reconciler.errors import ApiError
-from reconciler.model import LiveRole
+from reconciler.live_state import LiveRole
 from reconciler.plan.changes import ACCESS_CHANGES, AccessChange, RoleChange
 from reconciler.plan.replay import role_shows, shows
 

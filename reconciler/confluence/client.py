@@ -16,8 +16,6 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 from urllib.parse import urlsplit
 
@@ -25,20 +23,20 @@ import httpx
 
 from reconciler import __version__
 from reconciler.confluence import errordetail
+from reconciler.confluence.failures import status_error, transport_error
+from reconciler.confluence.fanout import map_concurrently
 from reconciler.confluence.pace import AdaptiveLimit
 from reconciler.confluence.paging import PageGuard, count_field, display, next_link, relative_path, results_of
 from reconciler.confluence.retry import (
     RetryPolicy,
+    Tries,
     parse_retry_after,
-    request_was_sent,
     retry_limit,
     status_is_retryable,
     transport_error_is_retryable,
 )
 from reconciler.errors import (
     ApiError,
-    AuthError,
-    NotFoundError,
     ReadOnlyViolationError,
     TransportError,
     UsageError,
@@ -253,31 +251,7 @@ class ConfluenceClient:
 
     def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[fn(x) for x in items]`` on at most ``concurrency`` threads; the first error stops the rest."""
-        work = list(items)
-        if len(work) <= 1 or self._concurrency <= 1:
-            return [fn(item) for item in work]
-        stop = threading.Event()
-
-        def guarded(item: T) -> R:
-            if stop.is_set():
-                raise _SkippedError
-            try:
-                return fn(item)
-            except BaseException:
-                stop.set()
-                raise
-
-        pool = ThreadPoolExecutor(max_workers=min(self._concurrency, len(work)),
-                                  thread_name_prefix="reconciler-read")
-        try:
-            futures = [pool.submit(guarded, item) for item in work]
-            wait(futures, return_when=FIRST_EXCEPTION)
-            error = _first_error(futures)
-            if error is not None:
-                raise error
-            return [future.result() for future in futures]
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+        return map_concurrently(fn, items, self._concurrency)
 
     # ------------------------------------------------------------------------------------ internals
 
@@ -299,7 +273,7 @@ class ConfluenceClient:
         shown = display(path)
         if not read:
             self._refuse_if_read_only(method, shown, space)
-        tries = _Tries()
+        tries = Tries()
         while True:
             self._await_hold_off()
             if self._checks is not None:
@@ -315,11 +289,13 @@ class ConfluenceClient:
                 limit = retry_limit(self._retry, exc) if transport_error_is_retryable(method, exc) else 0
                 delay = self._backoff_delay(tries.errors + 1, None, tries.waited, limit)
                 if delay is None:
-                    raise self._transport_error(method, shown, exc, space, tries.retries) from None
+                    raise transport_error(method, shown, exc, space, retries=tries.retries,
+                                          base_url=self._base_url, secrets=self._secrets) from None
                 tries.errors += 1
                 why, shared = type(exc).__name__, False
             except httpx.HTTPError as exc:
-                raise self._transport_error(method, shown, exc, space, tries.retries) from None
+                raise transport_error(method, shown, exc, space, retries=tries.retries,
+                                          base_url=self._base_url, secrets=self._secrets) from None
             else:
                 log.debug("%s %s -> %s", method, shown, response.status_code)
                 self._note_headers(response.headers)
@@ -329,7 +305,9 @@ class ConfluenceClient:
                     return response
                 delay = self._response_delay(method, response, tries)
                 if delay is None:
-                    raise self._status_error(method, shown, response, space, tries)
+                    raise status_error(method, shown, response, space, retries=tries.retries,
+                                       waited=tries.waited, budget=self._retry.max_total_seconds,
+                                       secrets=self._secrets, auth_hint=self._auth_hint)
                 why = str(response.status_code)
                 shared = parse_retry_after(response.headers.get("Retry-After")) is not None
             tries.waited += delay
@@ -394,7 +372,7 @@ class ConfluenceClient:
             raise TransportError(method, shown, None, f"not sent: the run reached its time limit of "
                                  f"{self._run_limit:g}s (RECONCILER_RUN_DEADLINE)", space=space)
 
-    def _response_delay(self, method: str, response: httpx.Response, tries: _Tries) -> float | None:
+    def _response_delay(self, method: str, response: httpx.Response, tries: Tries) -> float | None:
         """The wait before retrying after this response, or None to give up; counts the retry."""
         status = response.status_code
         hinted = parse_retry_after(response.headers.get("Retry-After"))
@@ -460,78 +438,11 @@ class ConfluenceClient:
             return data
         return errordetail.clean_value(data, pattern)
 
-    def _status_error(
-        self, method: str, shown: str, response: httpx.Response, space: str | None, tries: _Tries
-    ) -> ApiError:
-        status = response.status_code
-        detail = errordetail.describe(response, self._secrets)
-        if tries.retries:
-            detail += f" (after {tries.retries + 1} attempts)"
-        hinted = parse_retry_after(response.headers.get("Retry-After"))
-        if (
-            hinted is not None
-            and status_is_retryable(method, status)
-            and tries.waited + hinted > self._retry.max_total_seconds
-        ):
-            detail += f" (the site asked to wait {hinted:.0f}s more, past the retry budget)"
-        if status == 401 and self._auth_hint:
-            detail += f"; {self._auth_hint}"
-        cls: type[ApiError] = ApiError
-        if status in (401, 403):
-            cls = AuthError
-        elif status == 404:
-            cls = NotFoundError
-        return cls(method, shown, status, detail, space=space)
-
-    def _transport_error(
-        self, method: str, shown: str, exc: httpx.HTTPError, space: str | None, retries: int
-    ) -> TransportError:
-        host = urlsplit(self._base_url).netloc or self._base_url
-        reason = errordetail.redact(str(exc).strip() or type(exc).__name__, self._secrets)
-        reason = " ".join(reason.split())
-        if isinstance(exc, httpx.TransportError) and not request_was_sent(exc):
-            detail = f"cannot reach {host}: {reason}"
-        elif isinstance(exc, httpx.TimeoutException):
-            detail = f"{host} did not answer in time: {reason}"
-        else:
-            detail = f"the connection to {host} failed: {reason}"
-        if method != "GET" and isinstance(exc, httpx.TransportError) and request_was_sent(exc):
-            detail += " (the outcome of this write is unknown: re-read before retrying)"
-        if retries:
-            detail += f" (after {retries + 1} attempts)"
-        return TransportError(method, shown, None, detail, space=space)
-
 
 def _write_headers(method: str, path: str) -> Mapping[str, str] | None:
     """The XSRF header on v1 (``/rest/api/``) writes; nothing extra on reads and v2 calls."""
     return XSRF_HEADERS if method != "GET" and "/rest/api/" in path else None
 
 
-@dataclass(slots=True)
-class _Tries:
-    """Retries of one request so far."""
-
-    errors: int = 0  # after a 5xx or a transport error
-    throttled: int = 0  # after a 429
-    waited: float = 0.0  # seconds slept before retries
-
-    @property
-    def retries(self) -> int:
-        return self.errors + self.throttled
-
-
 class _TooSlowError(Exception):
     """The answer did not arrive whole within the request deadline."""
-
-
-class _SkippedError(Exception):
-    """Raised in a worker that started after another worker failed."""
-
-
-def _first_error(futures: Sequence[Future[Any]]) -> BaseException | None:
-    for future in futures:
-        if future.done() and not future.cancelled():
-            error = future.exception()
-            if error is not None and not isinstance(error, _SkippedError):
-                return error
-    return None

@@ -12,9 +12,11 @@ from reconciler.confluence.admin import AdminApi, SiteLookup, read_policies
 from reconciler.confluence.admin_apply import RuleWriter
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.members import fetch_group_members
-from reconciler.confluence.read import fetch_current_account, fetch_roles, fetch_users, read_live
+from reconciler.confluence.read import fetch_roles, read_live
+from reconciler.confluence.vocabulary_read import fetch_current_account, fetch_users
 from reconciler.confluence.write import ConfluenceWriter
-from reconciler.model import GroupMembers, LiveRole, LiveState, OrgPolicies
+from reconciler.live_state import GroupMembers, LiveRole, LiveState
+from reconciler.model import OrgPolicies
 
 T = TypeVar("T")
 R = TypeVar("R")

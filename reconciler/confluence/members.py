@@ -20,30 +20,19 @@ spec documents 400 and 403 only; docs/sandbox.md).
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Any, Protocol, TypeVar
+from collections.abc import Callable, Mapping
 
 from pydantic import Field
 
+from reconciler.confluence.read_protocol import Reader
 from reconciler.confluence.wire import WireError, WireModel
 from reconciler.errors import ApiError, NotFoundError
-from reconciler.model import GroupMembers, Member
+from reconciler.live_state import GroupMembers, Member
 
 V1 = "/wiki/rest/api"
 MEMBERS_PAGE = 200  # the documented maximum ("400: Returned if given limit is greater than 200")
 
 Progress = Callable[[str], None]
-T = TypeVar("T")
-R = TypeVar("R")
-
-
-class Reader(Protocol):
-    """What the membership read needs of ``ConfluenceClient``: v1 offset paging and its bounded pool."""
-
-    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
-                    space: str | None = None) -> Iterator[dict[str, Any]]: ...
-
-    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
 
 
 class MemberWire(WireModel):

@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol, TypeVar, cast
+from typing import TypeVar, cast
 
-from reconciler.backend import ReadRequest, SiteUser
+from reconciler.backend import ReadRequest
 from reconciler.confluence.members import fetch_group_members
+from reconciler.confluence.read_protocol import Reader, convert, parse
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller, split_rows
 from reconciler.confluence.wire import (
     CataloguePermissionWire,
@@ -41,16 +42,8 @@ from reconciler.confluence.wire import (
     principal_kind,
 )
 from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, UsageError
-from reconciler.model import (
-    LiveRole,
-    LiveSpace,
-    LiveState,
-    Principal,
-    PrincipalKind,
-    RoleMode,
-    SiteModel,
-    SpaceInfo,
-)
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.model import Principal, PrincipalKind, RoleMode, SiteModel
 
 log = logging.getLogger(__name__)
 
@@ -64,46 +57,12 @@ ROLE_MODE_404 = (
     "permission of Confluence, which reading the role mode needs; grant it to that account (or, on a site "
     "without roles, set site.model: legacy)"
 )
-USERS_BATCH = 100  # [spec] v1 2025-11 user/bulk: "Currently this API returns a maximum of 100 results"
 
-T = TypeVar("T")
 R = TypeVar("R")
 V = TypeVar("V")
 W = TypeVar("W", bound=WireModel)
 Progress = Callable[[str], None]
 _Ref = tuple[PrincipalKind, str]  # (kind, raw id as the API gives it: accountId, group id, class id)
-
-
-class Reader(Protocol):
-    """What the read needs from ``ConfluenceClient`` (reads only); a test fake can be one too."""
-
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
-                 space: str | None = None) -> Any: ...
-
-    def paginate(self, path: str, params: Mapping[str, Any] | None = None, *,
-                 space: str | None = None) -> Iterator[dict[str, Any]]: ...
-
-    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
-                    space: str | None = None) -> Iterator[dict[str, Any]]: ...
-
-    def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]: ...
-
-
-def parse(model: type[W], data: Any, path: str, space: str | None) -> W:
-    """A payload as its wire model; a payload of the wrong shape is an ``ApiError`` naming the call."""
-    try:
-        return cast(W, model.parse(data))
-    except WireError as exc:
-        raise ApiError("GET", path, 200, str(exc), space=space) from None
-
-
-def convert(to_model: Callable[[], R], path: str, space: str | None) -> R:
-    """``to_model()`` of a parsed payload; a value it cannot convert (an unknown role mode) is an
-    ``ApiError`` naming the call, like a payload of the wrong shape."""
-    try:
-        return to_model()
-    except WireError as exc:
-        raise ApiError("GET", path, 200, str(exc), space=space) from None
 
 
 class SpaceNotFoundError(NotFoundError):
@@ -466,41 +425,6 @@ def _group_ids(
     ids = {name: ident for ident, name in named.items() if name}
     ids.update((name, ident) for ident, name in listed.items() if name in request.groups)
     return dict(sorted(ids.items()))
-
-
-# ------------------------------------------------------------------------------------------- users
-
-
-def fetch_users(client: Reader, account_ids: Sequence[str]) -> dict[str, SiteUser]:
-    """Display name and guest flag of each account (``GET /wiki/rest/api/user/bulk``; missing accounts are
-    left out)."""
-    users: dict[str, SiteUser] = {}
-    for start in range(0, len(account_ids), USERS_BATCH):
-        batch = account_ids[start : start + USERS_BATCH]
-        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
-        for item in data.get("results", []) if isinstance(data, dict) else []:
-            account = item.get("accountId")
-            if isinstance(account, str) and account:
-                name = item.get("displayName") or item.get("publicName") or ""
-                users[account] = SiteUser(account, str(name), _is_guest(item))
-    return users
-
-
-def _is_guest(item: dict[str, object]) -> bool:
-    """``isGuest`` ([spec] v1 2025-11), else the deprecated ``isExternalCollaborator`` it replaces."""
-    if isinstance(item.get("isGuest"), bool):
-        return bool(item["isGuest"])
-    return bool(item.get("isExternalCollaborator") or item.get("externalCollaborator"))
-
-
-def fetch_current_account(client: Reader) -> str | None:
-    """The account the client runs as (``GET /wiki/rest/api/user/current``), when the site says."""
-    try:
-        data = client.get_json(f"{V1}/user/current")
-    except (NotFoundError, ApiError):
-        return None
-    account = data.get("accountId") if isinstance(data, dict) else None
-    return account if isinstance(account, str) and account else None
 
 
 # ------------------------------------------------------------------------------------------ helpers

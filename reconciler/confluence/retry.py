@@ -105,3 +105,16 @@ def parse_retry_after(value: str | None, *, now: datetime | None = None) -> floa
         when = when.replace(tzinfo=UTC)
     current = now or datetime.now(UTC)
     return min(MAX_RETRY_AFTER, max(0.0, (when - current).total_seconds()))
+
+
+@dataclass(slots=True)
+class Tries:
+    """Retries of one request so far."""
+
+    errors: int = 0  # after a 5xx or a transport error
+    throttled: int = 0  # after a 429
+    waited: float = 0.0  # seconds slept before retries
+
+    @property
+    def retries(self) -> int:
+        return self.errors + self.throttled

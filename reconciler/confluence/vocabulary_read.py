@@ -5,6 +5,8 @@
   with it (``reconciler.vocabulary.COMPANIONS``), which are part of that grant, never grants of their own;
 - ``fetch_accounts``: ``GET /wiki/rest/api/user/bulk`` in batches of 100 (the documented maximum) for the
   account ids seen and named: which are apps' users (``accountType: app``) and which the site does not have;
+- ``fetch_users``: display name and guest flag of the accounts a report names (same call, same batches);
+  ``fetch_current_account``: the account id the client runs as;
 - ``fetch_caller``: the account the tool runs as (``GET /user/current?expand=operations``): product admin
   or not (the ``administer``/``application`` operation: an inference, unverified), and its groups.
 """
@@ -12,22 +14,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, Protocol
 
-from reconciler.model import Accounts, Caller
+from reconciler.backend import SiteUser
+from reconciler.confluence.read_protocol import Reader
+from reconciler.errors import ApiError, NotFoundError
+from reconciler.live_state import Accounts, Caller
 from reconciler.vocabulary import APP_ACCOUNT_TYPE, companions
 
 V1 = "/wiki/rest/api"
 USERS_BATCH = 100  # [spec] v1 2025-11 user/bulk: "Currently this API returns a maximum of 100 results"
 GROUPS_PAGE = 200
-
-
-class _Client(Protocol):
-    def get_json(self, path: str, params: Mapping[str, Any] | None = None, *,
-                 space: str | None = None) -> Any: ...
-
-    def paginate_v1(self, path: str, params: Mapping[str, Any] | None = None, *,
-                    space: str | None = None) -> Iterable[dict[str, Any]]: ...
 
 
 def split_rows(
@@ -49,7 +45,7 @@ def split_rows(
     return grants, duplicates, found
 
 
-def fetch_accounts(client: _Client, account_ids: Iterable[str]) -> Accounts:
+def fetch_accounts(client: Reader, account_ids: Iterable[str]) -> Accounts:
     """Apps' users and missing accounts among ``account_ids`` (one request per 100 ids)."""
     wanted = sorted(set(account_ids))
     apps: set[str] = set()
@@ -66,7 +62,7 @@ def fetch_accounts(client: _Client, account_ids: Iterable[str]) -> Accounts:
     return Accounts(apps=frozenset(apps), missing=frozenset(set(wanted) - found))
 
 
-def fetch_caller(client: _Client) -> Caller | None:
+def fetch_caller(client: Reader) -> Caller | None:
     """The account the tool runs as, or None when the site does not say."""
     data = client.get_json(f"{V1}/user/current", {"expand": "operations"})
     account = data.get("accountId") if isinstance(data, dict) else None
@@ -80,3 +76,35 @@ def fetch_caller(client: _Client) -> Caller | None:
     groups = client.paginate_v1(f"{V1}/user/memberof", {"accountId": account, "limit": GROUPS_PAGE})
     names = frozenset(str(g["name"]) for g in groups if isinstance(g, dict) and "name" in g)
     return Caller(account, False, names)
+
+
+def fetch_users(client: Reader, account_ids: Sequence[str]) -> dict[str, SiteUser]:
+    """Display name and guest flag of each account (``GET /wiki/rest/api/user/bulk``; missing accounts are
+    left out)."""
+    users: dict[str, SiteUser] = {}
+    for start in range(0, len(account_ids), USERS_BATCH):
+        batch = account_ids[start : start + USERS_BATCH]
+        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
+        for item in data.get("results", []) if isinstance(data, dict) else []:
+            account = item.get("accountId")
+            if isinstance(account, str) and account:
+                name = item.get("displayName") or item.get("publicName") or ""
+                users[account] = SiteUser(account, str(name), _is_guest(item))
+    return users
+
+
+def _is_guest(item: dict[str, object]) -> bool:
+    """``isGuest`` ([spec] v1 2025-11), else the deprecated ``isExternalCollaborator`` it replaces."""
+    if isinstance(item.get("isGuest"), bool):
+        return bool(item["isGuest"])
+    return bool(item.get("isExternalCollaborator") or item.get("externalCollaborator"))
+
+
+def fetch_current_account(client: Reader) -> str | None:
+    """The account the client runs as (``GET /wiki/rest/api/user/current``), when the site says."""
+    try:
+        data = client.get_json(f"{V1}/user/current")
+    except (NotFoundError, ApiError):
+        return None
+    account = data.get("accountId") if isinstance(data, dict) else None
+    return account if isinstance(account, str) and account else None

@@ -11,7 +11,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from reconciler.model import LiveRole, PrincipalKind, RoleMode, SpaceInfo
+from reconciler.live_state import LiveRole, SpaceInfo
+from reconciler.model import PrincipalKind, RoleMode
 
 
 class WireError(ValueError):

@@ -28,7 +28,8 @@ from urllib.parse import quote
 from reconciler.backend import RoleEntry, Subject
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.errors import ApiError
-from reconciler.model import RoleDef, SpaceInfo
+from reconciler.live_state import SpaceInfo
+from reconciler.model import RoleDef
 
 log = logging.getLogger(__name__)
 

@@ -21,17 +21,8 @@ from reconciler.datacenter.members import fetch_dc_group_members
 from reconciler.datacenter.read import ANONYMOUS, Access, DcReader
 from reconciler.datacenter.write import DcWriter
 from reconciler.errors import ApiError, NotFoundError
-from reconciler.model import (
-    GroupMembers,
-    LiveRole,
-    LiveSpace,
-    LiveState,
-    Principal,
-    PrincipalKind,
-    RoleDef,
-    RoleMode,
-    SpaceInfo,
-)
+from reconciler.live_state import GroupMembers, LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.model import Principal, PrincipalKind, RoleDef, RoleMode
 from reconciler.permissions import DC_PERMISSIONS
 
 T = TypeVar("T")

@@ -16,7 +16,7 @@ from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.members import GroupMembersError
 from reconciler.datacenter import wire
 from reconciler.errors import ApiError, NotFoundError
-from reconciler.model import GroupMembers, Member
+from reconciler.live_state import GroupMembers, Member
 
 Progress = Callable[[str], None]
 

@@ -18,7 +18,8 @@ from reconciler.confluence.client import ConfluenceClient
 from reconciler.datacenter import wire
 from reconciler.datacenter.checks import MISSING_REMEDY, RouteMissingError
 from reconciler.errors import ApiError, AuthError, NotFoundError
-from reconciler.model import Principal, PrincipalKind, SpaceInfo
+from reconciler.live_state import SpaceInfo
+from reconciler.model import Principal, PrincipalKind
 
 ANONYMOUS = Principal(PrincipalKind.CLASS, "anonymous-users")
 Access = dict[Principal, frozenset[str]]

@@ -23,7 +23,8 @@ from reconciler.drift.findings import DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.drift.migrate import CustomAccess, MigrationPlan, propose_roles
 from reconciler.drift.remedy import RemedyContext
 from reconciler.drift.yamltext import flow
-from reconciler.model import DesiredState, EffectiveSpace, LiveState, Principal, PrincipalKind
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState, EffectiveSpace, Principal, PrincipalKind
 from reconciler.plan.changes import AssignmentChange, Change, GrantChange, RoleChange
 from reconciler.plan.data_security import PolicyDrift, data_security_drift
 from reconciler.plan.diff import build_plan

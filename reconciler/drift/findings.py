@@ -15,7 +15,8 @@ from datetime import date
 
 from reconciler.drift.guest_reach import GuestReach
 from reconciler.drift.migrate import MigrationPlan
-from reconciler.model import Principal, Source, SpaceInfo
+from reconciler.live_state import SpaceInfo
+from reconciler.model import Principal, Source
 
 
 class DriftKind(enum.Enum):

@@ -25,15 +25,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import (
-    READ_SPACE,
-    DesiredState,
-    GroupMembers,
-    LiveSpace,
-    LiveState,
-    Principal,
-    PrincipalKind,
-)
+from reconciler.live_state import GroupMembers, LiveSpace, LiveState
+from reconciler.model import READ_SPACE, DesiredState, Principal, PrincipalKind
 
 ANONYMOUS = "anonymous-users"
 _UNDOCUMENTED_CLASSES = {

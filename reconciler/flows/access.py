@@ -14,7 +14,8 @@ from reconciler.backend import Backend, Progress
 from reconciler.errors import UsageError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import request_for
-from reconciler.model import GroupMembers, LiveState, Member, PrincipalKind
+from reconciler.live_state import GroupMembers, LiveState, Member
+from reconciler.model import PrincipalKind
 from reconciler.review import Review, build_review, groups_to_read
 
 

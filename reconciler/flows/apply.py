@@ -21,7 +21,8 @@ from reconciler.errors import PlanFileError, StalePlanError, UsageError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import PolicyReader, app_policy_notes, org_id
 from reconciler.flows.plan import plan_from_live
-from reconciler.model import DesiredState, LiveState
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState
 from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.plan import Plan
 from reconciler.plan.seal import first_difference, refusal

@@ -13,7 +13,8 @@ from reconciler.backend import Backend, Progress, ReadRequest
 from reconciler.errors import ApiError, AuthError, UsageError
 from reconciler.flows.connect import Connection
 from reconciler.guest_limit import GuestRead
-from reconciler.model import DesiredState, LiveRole, LiveState, Principal, PrincipalKind
+from reconciler.live_state import LiveRole, LiveState
+from reconciler.model import DesiredState, Principal, PrincipalKind
 
 ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
 SKIP_VARIABLE = "RECONCILER_SKIP_DATA_SECURITY"  # also --skip-data-security (plan, apply, drift)

@@ -17,7 +17,8 @@ from pathlib import Path
 from reconciler.backend import Progress
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import app_policy_notes, request_for, with_app_policies
-from reconciler.model import DesiredState, LiveState
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState
 from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
 

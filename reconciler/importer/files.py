@@ -25,14 +25,8 @@ from dataclasses import dataclass
 from reconciler.backend import SiteUser
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
-from reconciler.model import (
-    LiveSpace,
-    LiveState,
-    Platform,
-    Principal,
-    PrincipalKind,
-    space_admins,
-)
+from reconciler.live_state import LiveSpace, LiveState
+from reconciler.model import Platform, Principal, PrincipalKind, space_admins
 from reconciler.report.escape import data
 from reconciler.vocabulary import without_apps
 

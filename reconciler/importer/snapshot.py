@@ -15,7 +15,8 @@ from reconciler.backend import ReadRequest
 from reconciler.drift.classify import custom_access
 from reconciler.drift.migrate import MigrationPlan, propose_roles
 from reconciler.importer.files import SiteSnapshot
-from reconciler.model import ADMIN_ROLE, LiveState, PrincipalKind, SpaceSelector
+from reconciler.live_state import LiveState
+from reconciler.model import ADMIN_ROLE, PrincipalKind, SpaceSelector
 
 IMPORTED_TYPES = ("global", "collaboration", "knowledge_base")  # personal spaces only when asked for
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from reconciler.live_state import LiveState
 from reconciler.model import (
     ALL_APPS,
     CONTAINER,
@@ -31,7 +32,6 @@ from reconciler.model import (
     DesiredState,
     DsRule,
     Effect,
-    LiveState,
     OrgPolicies,
     Source,
 )

@@ -28,18 +28,15 @@ from dataclasses import dataclass, field, replace
 
 from reconciler.errors import UsageError
 from reconciler.fingerprint import fingerprint
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import (
     Authority,
     DesiredState,
     EffectiveSpace,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     Principal,
     PrincipalKind,
     RoleDef,
     Source,
-    SpaceInfo,
 )
 from reconciler.plan.changes import (
     AccessChange,

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 
 from reconciler.guest_limit import above, role_permissions
-from reconciler.model import Authority, DesiredState, LiveState, Principal, PrincipalKind
+from reconciler.live_state import LiveState
+from reconciler.model import Authority, DesiredState, Principal, PrincipalKind
 from reconciler.plan.changes import AccessChange, AssignmentChange
 from reconciler.plan.plan import SafetyCheck, SafetyFinding
 from reconciler.plan.replay import replay

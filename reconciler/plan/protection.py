@@ -10,7 +10,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from reconciler.model import ADMIN_ROLE, DesiredState, LiveState, Principal, RoleMode
+from reconciler.live_state import LiveState
+from reconciler.model import ADMIN_ROLE, DesiredState, Principal, RoleMode
 from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 from reconciler.plan.changes import AccessChange, AssignmentChange, Change, ChangeKind, GrantChange
 

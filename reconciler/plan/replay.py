@@ -16,7 +16,8 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
-from reconciler.model import READ_SPACE, LiveRole, LiveSpace, Principal, space_admins
+from reconciler.live_state import LiveRole, LiveSpace
+from reconciler.model import READ_SPACE, Principal, space_admins
 from reconciler.plan.changes import AccessChange, AssignmentChange, ChangeKind, RoleChange
 from reconciler.vocabulary import COMPANIONS
 

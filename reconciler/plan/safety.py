@@ -25,7 +25,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from reconciler.model import DesiredState, LiveState, Principal, PrincipalKind
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState, Principal, PrincipalKind
 from reconciler.plan.changes import (
     ACCESS_CHANGES,
     AccessChange,

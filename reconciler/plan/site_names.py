@@ -20,17 +20,8 @@ from __future__ import annotations
 import difflib
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 
-from reconciler.model import (
-    ACCESS_CLASSES,
-    Caller,
-    DesiredState,
-    LiveSpace,
-    LiveState,
-    Principal,
-    PrincipalKind,
-    RoleMode,
-    Source,
-)
+from reconciler.live_state import Caller, LiveSpace, LiveState
+from reconciler.model import ACCESS_CLASSES, DesiredState, Principal, PrincipalKind, RoleMode, Source
 from reconciler.plan.changes import AssignmentChange, Change, ChangeKind, RoleChange
 from reconciler.plan.plan import SafetyCheck, SafetyFinding
 

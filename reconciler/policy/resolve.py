@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from reconciler.live_state import SpaceInfo
 from reconciler.model import (
     ACCESS_CLASSES,
     ALL_APPS,
@@ -39,7 +40,6 @@ from reconciler.model import (
     SiteSettings,
     Source,
     SpaceControl,
-    SpaceInfo,
     SpaceSelector,
 )
 from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS, compile_role_for_dc

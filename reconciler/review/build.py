@@ -12,18 +12,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from reconciler.model import (
-    Authority,
-    DesiredState,
-    EffectiveSpace,
-    GroupMembers,
-    LiveSpace,
-    LiveState,
-    Member,
-    Principal,
-    PrincipalKind,
-    Source,
-)
+from reconciler.live_state import GroupMembers, LiveSpace, LiveState, Member
+from reconciler.model import Authority, DesiredState, EffectiveSpace, Principal, PrincipalKind, Source
 from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 from reconciler.policy.resolve import effective_space
 from reconciler.review.model import (

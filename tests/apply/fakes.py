@@ -14,19 +14,16 @@ from dataclasses import dataclass, field
 from reconciler.apply import RoleEntry, Subject
 from reconciler.errors import ApiError, NotFoundError, TransportError
 from reconciler.fingerprint import fingerprint
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import (
     READ_SPACE,
     Authority,
     DesiredState,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     Principal,
     PrincipalKind,
     RoleDef,
     RoleMode,
     SafetySettings,
-    SpaceInfo,
 )
 from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS
 from reconciler.plan.changes import Change, ordered

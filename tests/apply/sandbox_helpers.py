@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reconciler.flows.apply import PolicySite, open_policy_site
-from reconciler.model import LiveState
+from reconciler.live_state import LiveState
 from reconciler.plan.changes import ACCESS_CHANGES
 from reconciler.plan.plan import Plan
 from reconciler.sandbox.faults import Knobs

@@ -9,7 +9,8 @@ import pytest
 from reconciler.apply import ApplyResult, Status, apply_plan
 from reconciler.apply.execute import CONFIRMED
 from reconciler.errors import StalePlanError, UnsafePlanError
-from reconciler.model import LiveState, Principal, PrincipalKind, RoleDef, RoleMode
+from reconciler.live_state import LiveState
+from reconciler.model import Principal, PrincipalKind, RoleDef, RoleMode
 from reconciler.plan.changes import (
     AppPolicyChange,
     AssignmentChange,

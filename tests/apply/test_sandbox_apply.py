@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from reconciler.apply import ApplyResult, RoleEntry, Subject, apply_plan
-from reconciler.model import RoleDef, SpaceInfo
+from reconciler.live_state import SpaceInfo
+from reconciler.model import RoleDef
 from reconciler.plan.changes import ACCESS_CHANGES
 from reconciler.sandbox.faults import Knobs
 from tests.apply.sandbox_helpers import (

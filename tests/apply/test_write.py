@@ -11,7 +11,8 @@ from reconciler.apply import RoleEntry, Subject
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.write import ConfluenceWriter, split_bodies
 from reconciler.errors import ApiError, TransportError
-from reconciler.model import Principal, PrincipalKind, RoleDef, SpaceInfo
+from reconciler.live_state import SpaceInfo
+from reconciler.model import Principal, PrincipalKind, RoleDef
 
 ENG = SpaceInfo(key="ENG", id="98305", name="Engineering", type="global")
 ROLE = RoleDef("Legal Reviewer", "Reads and comments", frozenset({"read/space", "create/comment"}))

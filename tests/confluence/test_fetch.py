@@ -12,12 +12,12 @@ import pytest
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.retry import RetryPolicy
 from reconciler.errors import ApiError, NotFoundError, PolicyError, UsageError
+from reconciler.live_state import LiveState
 from reconciler.model import (
     Authority,
     DefaultRule,
     DesiredSpace,
     DesiredState,
-    LiveState,
     Principal,
     PrincipalKind,
     RoleMode,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from reconciler.live_state import LiveState
 from reconciler.model import (
     ALL_APPS,
     CONTAINER,
@@ -15,7 +16,6 @@ from reconciler.model import (
     DesiredState,
     DsRule,
     Effect,
-    LiveState,
     OrgControl,
     OrgPolicies,
     Person,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date
 
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import (
     Authority,
     DefaultRule,
@@ -13,16 +14,12 @@ from reconciler.model import (
     DesiredSpace,
     DesiredState,
     DriftIgnore,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     Person,
     Principal,
     PrincipalKind,
     RoleDef,
     RoleMode,
     Source,
-    SpaceInfo,
     SpaceSelector,
 )
 from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS

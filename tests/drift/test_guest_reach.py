@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from reconciler.drift.guest_reach import guest_reach
-from reconciler.model import LiveSpace, Person, Principal, PrincipalKind, Source, SpaceInfo
+from reconciler.live_state import LiveSpace, SpaceInfo
+from reconciler.model import Person, Principal, PrincipalKind, Source
 from tests.data_security.builders import desired, live
 
 GINA = "5b10a2844c20165700ede21a"
@@ -75,7 +76,7 @@ def test_people_who_are_not_guests_are_not_listed() -> None:
 
 
 def test_with_group_members_read_guest_reach_through_groups_is_exact() -> None:
-    from reconciler.model import GroupMembers, Member
+    from reconciler.live_state import GroupMembers, Member
 
     policy = desired(people=[Person("gina", GINA, True, SRC)])
     site = state_with(

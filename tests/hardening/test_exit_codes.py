@@ -21,7 +21,7 @@ from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.read import fetch_roles
 from reconciler.confluence.write import ConfluenceWriter
 from reconciler.errors import ApiError
-from reconciler.model import SpaceInfo
+from reconciler.live_state import SpaceInfo
 
 from .conftest import POLICIES
 

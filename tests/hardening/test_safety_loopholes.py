@@ -14,7 +14,8 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.errors import PolicyError
-from reconciler.model import LiveRole, RoleDef, Source
+from reconciler.live_state import LiveRole
+from reconciler.model import RoleDef, Source
 from reconciler.plan.diff import plan_from_effective
 from reconciler.plan.safety import check_plan
 from reconciler.policy.loader import load_policy_with_warnings

@@ -19,7 +19,8 @@ from reconciler.drift.classify import detect_drift
 from reconciler.errors import UsageError
 from reconciler.flows.import_site import _write_files
 from reconciler.importer.files import SiteSnapshot, SiteUser, render_import
-from reconciler.model import LiveRole, LiveSpace, LiveState, Principal, PrincipalKind, RoleMode, SpaceInfo
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.model import Principal, PrincipalKind, RoleMode
 from reconciler.plan.diff import build_plan
 from reconciler.policy.loader import load_policy
 from reconciler.report.apply_render import render_apply

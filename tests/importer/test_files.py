@@ -8,7 +8,8 @@ from pathlib import Path
 from reconciler.drift.classify import custom_access
 from reconciler.drift.migrate import propose_roles
 from reconciler.importer.files import SiteSnapshot, SiteUser, render_import
-from reconciler.model import LiveRole, LiveSpace, LiveState, Principal, PrincipalKind, RoleMode, SpaceInfo
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.model import Principal, PrincipalKind, RoleMode
 from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS
 from reconciler.plan.changes import ChangeKind
 from reconciler.plan.diff import build_plan

@@ -10,10 +10,12 @@ import httpx
 from reconciler.backend import Progress
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.endpoint import open_client
-from reconciler.confluence.read import Reader, read_live
+from reconciler.confluence.read import read_live
+from reconciler.confluence.read_protocol import Reader
 from reconciler.flows.connect import Connection, parse_site
 from reconciler.flows.live import request_for
-from reconciler.model import DesiredState, LiveState
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState
 
 
 def site_client(

@@ -5,12 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from reconciler.live_state import LiveRole, LiveSpace, LiveState
 from reconciler.model import (
     Authority,
     DesiredState,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     Principal,
     RoleMode,
     SafetySettings,

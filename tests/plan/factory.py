@@ -5,21 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import (
     Authority,
     DesiredAssignment,
     DesiredGrant,
     DesiredState,
     EffectiveSpace,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     Principal,
     RoleDef,
     RoleMode,
     SafetySettings,
     Source,
-    SpaceInfo,
 )
 from reconciler.permissions import KNOWN_PERMISSIONS
 from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, GrantChange, RoleChange

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reconciler.errors import UsageError
+from reconciler.live_state import LiveRole, LiveSpace, LiveState
 from reconciler.model import (
     CONTAINER,
     Authority,
@@ -17,9 +18,6 @@ from reconciler.model import (
     DsRule,
     Effect,
     EffectiveSpace,
-    LiveRole,
-    LiveSpace,
-    LiveState,
     OrgPolicies,
     RoleDef,
     RoleMode,

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.model import Accounts, Caller, LiveRole, Person, RoleDef, RoleMode, SafetySettings, Source
+from reconciler.live_state import Accounts, Caller, LiveRole
+from reconciler.model import Person, RoleDef, RoleMode, SafetySettings, Source
 from reconciler.plan.diff import plan_from_effective
 from reconciler.plan.plan import SafetyCheck
 from reconciler.plan.safety import check_plan

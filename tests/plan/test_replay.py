@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reconciler.model import LiveRole, LiveSpace, RoleDef, SpaceInfo
+from reconciler.live_state import LiveRole, LiveSpace, SpaceInfo
+from reconciler.model import RoleDef
 from reconciler.plan.changes import (
     AccessChange,
     AssignmentChange,

@@ -6,7 +6,8 @@ from dataclasses import replace
 
 import pytest
 
-from reconciler.model import Authority, EffectiveSpace, LiveSpace, Principal, RoleMode
+from reconciler.live_state import LiveSpace
+from reconciler.model import Authority, EffectiveSpace, Principal, RoleMode
 from reconciler.plan.changes import AssignmentChange, ChangeKind, GrantChange
 from reconciler.plan.diff import plan_from_effective
 from reconciler.plan.plan import SafetyCheck

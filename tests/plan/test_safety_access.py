@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.model import Authority, DesiredState, LiveRole, LiveState, RoleDef, RoleMode, Source
+from reconciler.live_state import LiveRole, LiveState
+from reconciler.model import Authority, DesiredState, RoleDef, RoleMode, Source
 from reconciler.plan.changes import AssignmentChange
 from reconciler.plan.diff import plan_from_effective
 from reconciler.plan.plan import Plan

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from reconciler.live_state import SpaceInfo
 from reconciler.model import (
     Authority,
     DesiredState,
@@ -13,7 +14,6 @@ from reconciler.model import (
     PrincipalKind,
     SiteModel,
     Source,
-    SpaceInfo,
     SpaceSelector,
 )
 from reconciler.policy.loader import load_policy

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from reconciler.model import GroupMembers, Member
+from reconciler.live_state import GroupMembers, Member
 
 
 def members(groups: Mapping[str, tuple[str, ...]], *, guests: tuple[str, ...] = (),

@@ -154,7 +154,7 @@ def test_two_reviews_diff_to_who_gained_lost_and_changed() -> None:
 
 
 def test_users_read_from_the_site_name_and_flag_people_assigned_directly() -> None:
-    from reconciler.model import Member
+    from reconciler.live_state import Member
 
     want = desired(space("ENG", {}))
     have = live({"ENG": {"user:5b10-ext": "Viewer"}})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from reconciler.model import GroupMembers, Member
+from reconciler.live_state import GroupMembers, Member
 from reconciler.report.access_render import render_access
 from reconciler.review import build_review
 from tests.drift.builders import desired, live, space
