@@ -25,9 +25,10 @@ from reconciler.model import (
     RoleMode,
     SafetySettings,
 )
-from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS
+from reconciler.permissions import DEFAULT_ROLE_PERMISSIONS
 from reconciler.plan.changes import Change, ordered
 from reconciler.plan.plan import Plan, PlannedSpace
+from tests.kit.state import SITE_ROLES
 from tests.kit.state import desired_state as new_desired_state
 
 ACTOR = Principal(PrincipalKind.USER, "actor-1", label="svc-reconciler")
@@ -62,10 +63,7 @@ class FakeSite:
     def __init__(self, mode: RoleMode = RoleMode.ROLES) -> None:
         self.mode = mode
         self._ids = itertools.count(1000)
-        self.roles: dict[str, LiveRole] = {
-            name: LiveRole(f"sys-{name.lower()}", name, "SYSTEM", DEFAULT_ROLE_DESCRIPTIONS[name], perms)
-            for name, perms in DEFAULT_ROLE_PERMISSIONS.items()
-        }
+        self.roles: dict[str, LiveRole] = dict(SITE_ROLES)
         self.spaces: dict[str, FakeSpace] = {}
         self.group_ids: dict[str, str] = {}
         self.faults: list[Fault] = []

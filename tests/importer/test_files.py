@@ -10,10 +10,10 @@ from reconciler.drift.migrate import propose_roles
 from reconciler.importer.files import SiteSnapshot, SiteUser, render_import
 from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import Principal, PrincipalKind, RoleMode
-from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMISSIONS
 from reconciler.plan.changes import ChangeKind
 from reconciler.plan.diff import build_plan
 from reconciler.policy.loader import load_policy
+from tests.kit.state import SITE_ROLES
 
 ADMIN_ID = "5b10ac8d82e05b22cc7d4e01"
 ANN_ID = "5b10ac8d82e05b22cc7d4e02"
@@ -29,8 +29,7 @@ def group(name: str) -> Principal:
 
 
 def system_roles() -> dict[str, LiveRole]:
-    return {n: LiveRole(f"r-{n}", n, "SYSTEM", DEFAULT_ROLE_DESCRIPTIONS[n], p)
-            for n, p in DEFAULT_ROLE_PERMISSIONS.items()}
+    return dict(SITE_ROLES)
 
 
 def write(files: dict[str, str], out: Path) -> None:

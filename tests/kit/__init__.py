@@ -1,8 +1,8 @@
 """The one test kit.
 
-- ``tests.kit.state``: building desired and live state (``desired_state``, ``live_state``) and the two role
-  catalogues tests use (``TOY_ROLES``: four roles with a few permissions each, for the planner's tests;
-  ``SITE_ROLES``: the site's documented default roles, for drift and import);
+- ``tests.kit.state``: building desired and live state (``desired_state``, ``live_state``) and the one role
+  catalogue tests use (``SITE_ROLES``: the site's documented default roles, for the planner, apply, drift
+  and import alike);
 - ``tests.kit.sites``: a site for a test through the composition root (``connection``, ``site_client``,
   ``fetch_live``), every connection closed after the test;
 - root fixtures (``tests/conftest.py``): ``demo_policy`` (a copy of policies/), ``sandbox_dir`` (an empty

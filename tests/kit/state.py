@@ -20,18 +20,9 @@ from reconciler.permissions import DEFAULT_ROLE_DESCRIPTIONS, DEFAULT_ROLE_PERMI
 
 ACTOR = Principal.parse_ref("user:svc")
 
-# Four roles with a handful of permissions each: enough for the planner's rules, small enough to read.
-TOY_ROLES: Mapping[str, LiveRole] = {
-    name: LiveRole(f"r-{name.lower()}", name, "SYSTEM", "", perms)
-    for name, perms in {
-        "Admin": frozenset({"read/space", "administer/space"}),
-        "Manager": frozenset({"read/space", "create/page", "delete/page"}),
-        "Collaborator": frozenset({"read/space", "create/page"}),
-        "Viewer": frozenset({"read/space"}),
-    }.items()
-}
-
-# The site's documented default roles (permissions.DEFAULT_ROLE_PERMISSIONS), as a live site lists them.
+# The one role catalogue of the test kit: the site's documented default roles
+# (permissions.DEFAULT_ROLE_PERMISSIONS), as a live site lists them. A test that needs other roles passes
+# ``roles=`` to ``live_state`` (custom roles are added on top, never a second catalogue).
 SITE_ROLES: Mapping[str, LiveRole] = {
     name: LiveRole(f"id-{name}", name, "SYSTEM", DEFAULT_ROLE_DESCRIPTIONS[name], perms)
     for name, perms in DEFAULT_ROLE_PERMISSIONS.items()

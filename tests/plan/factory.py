@@ -20,14 +20,11 @@ from reconciler.model import (
 )
 from reconciler.permissions import KNOWN_PERMISSIONS
 from reconciler.plan.changes import AppPolicyChange, AssignmentChange, Change, GrantChange, RoleChange
-from tests.kit.state import TOY_ROLES, desired_state, live_state
+from tests.kit.state import SITE_ROLES, desired_state, live_state
 
 ACTOR = Principal.parse_ref("user:svc")
 ADMINS = Principal.parse_ref("group:confluence-administrators")
 SRC = Source("policies/spaces/ENG.yaml", 7, 5)
-
-SYSTEM_ROLES = TOY_ROLES
-
 
 def p(ref: str) -> Principal:
     return Principal.parse_ref(ref)
@@ -101,7 +98,7 @@ def live(
     return live_state(
         *spaces,
         mode=mode,
-        roles={**SYSTEM_ROLES, **(roles or {})},
+        roles={**SITE_ROLES, **(roles or {})},
         permissions=frozenset(KNOWN_PERMISSIONS),  # the documented catalogue
         group_ids={name: f"gid-{name}" for name in sorted(seen | set(groups))},
     )
