@@ -7,7 +7,7 @@ from dataclasses import replace
 from reconciler.drift.guest_reach import guest_reach
 from reconciler.live_state import LiveSpace, SpaceInfo
 from reconciler.model import Person, Principal, PrincipalKind, Source
-from tests.data_security.builders import desired, live
+from tests.plan.data_security_builders import desired, live
 
 GINA = "5b10a2844c20165700ede21a"
 SRC = Source("policies/people.yaml", 9)

@@ -8,6 +8,7 @@
 - root fixtures (``tests/conftest.py``): ``demo_policy`` (a copy of policies/), ``sandbox_dir`` (an empty
   directory for persisted sandbox sites) and ``demo_connection`` (a ``Connection`` on it).
 
-Domain builders (``tests/plan/factory.py``, ``tests/drift/builders.py``, ``tests/data_security/builders.py``,
-``tests/apply/fakes.py``, ``tests/confluence/test_fetch.py``) are thin parameterisations of these.
+Domain builders (``tests/plan/factory.py``, ``tests/drift/builders.py``,
+``tests/plan/data_security_builders.py``, ``tests/apply/fakes.py``, ``tests/confluence/test_fetch.py``) are
+thin parameterisations of these.
 """

@@ -6,7 +6,7 @@ import jsonschema
 
 from reconciler.confluence import app_policy_wire as wire
 from reconciler.model import ALL_APPS, CONTAINER, ORG, DataSecurityPolicy, DsRule, Effect, UnreadPolicy
-from tests.data_security.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
+from tests.confluence.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
 
 COOKBOOK_SAMPLE = {
     "data": {

@@ -12,7 +12,7 @@ from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport
-from tests.conformance import spec
+from tests.sandbox.conformance import spec
 
 ENG = "/wiki/api/v2/spaces/1441793"
 ROLES = "/wiki/api/v2/space-roles"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.sandbox.datacenter import DcSite
 from reconciler.sandbox.datacenter.seeds import user_key
-from tests.sandbox_dc.conftest import PAT, Client
+from tests.sandbox.datacenter.conftest import PAT, Client
 
 
 def test_routes_live_under_the_context_path_and_others_are_html_404s(client: Client) -> None:

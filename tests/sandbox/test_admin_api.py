@@ -11,7 +11,7 @@ from reconciler.model import DsRule, Effect
 from reconciler.sandbox import admin_api
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
-from tests.data_security.sandbox_helpers import ORG, V1, V2, ari, body, client, make_site
+from tests.sandbox.admin_api_helpers import ORG, V1, V2, ari, body, client, make_site
 
 
 @pytest.fixture

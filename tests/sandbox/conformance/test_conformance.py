@@ -11,10 +11,10 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-from tests.conformance import spec
-from tests.conformance.recorder import Exchange
+from tests.sandbox.conformance import spec
+from tests.sandbox.conformance.recorder import Exchange
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 OUT_OF_SCOPE = ("/admin/", "/_edge/", "/_sandbox/")
 
 # Every operation the tool uses; a recording without one of them proves nothing about it.

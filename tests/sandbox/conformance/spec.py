@@ -22,7 +22,7 @@ import yaml
 from jsonschema.exceptions import ValidationError
 from openapi_schema_validator import OAS30ReadValidator, OAS30WriteValidator
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 CANDIDATES = (REPO.parent / "shared" / "refdata", Path("/work/shared/refdata"))
 V2_FILE = "confluence-cloud-v2.openapi.2026-04.json"
 V1_FILE = "confluence-cloud-v1.openapi.2025-11.yaml"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from reconciler.sandbox.datacenter import DcSite
 from reconciler.sandbox.datacenter.seeds import user_key
-from tests.sandbox_dc.conftest import BOB_PAT, RPC, Client, rpc
+from tests.sandbox.datacenter.conftest import BOB_PAT, RPC, Client, rpc
 
 NO_CHECK = {"X-Atlassian-Token": "no-check"}
 

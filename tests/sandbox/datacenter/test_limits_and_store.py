@@ -9,7 +9,7 @@ import pytest
 
 from reconciler.sandbox.datacenter import DcKnobs, DcSite, is_datacenter, open_dc_transport, seed_state
 from reconciler.sandbox.spawn import spawned_server
-from tests.sandbox_dc.conftest import PAT, Client
+from tests.sandbox.datacenter.conftest import PAT, Client
 
 
 def test_every_answer_carries_the_rate_limit_headers(client: Client, site: DcSite) -> None:

@@ -13,10 +13,10 @@ import pytest
 
 from reconciler.cli import main
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy
-from tests.conformance.recorder import Exchange, recording
 from tests.kit.sites import site_client as open_client
+from tests.sandbox.conformance.recorder import Exchange, recording
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 ENV = ("CONFLUENCE_URL", "CONFLUENCE_EMAIL", "CONFLUENCE_API_TOKEN", "CONFLUENCE_BEARER_TOKEN",
        "ATLASSIAN_ADMIN_API_KEY")
 

@@ -10,7 +10,7 @@ from reconciler.plan.data_security import (
     diff_data_security,
     loosens_access,
 )
-from tests.data_security.builders import AI, ALLOW, BLOCK, desired, live, org_policy, override, space
+from tests.plan.data_security_builders import AI, ALLOW, BLOCK, desired, live, org_policy, override, space
 
 EXPORT, APPS, LINKS = DsRule.EXPORT, DsRule.APP_ACCESS, DsRule.PUBLIC_LINKS
 

@@ -6,7 +6,7 @@ import pytest
 
 from reconciler.sandbox.datacenter import DcSite
 from reconciler.sandbox.datacenter.seeds import user_key
-from tests.sandbox_dc.conftest import BOB_PAT, Client, op
+from tests.sandbox.datacenter.conftest import BOB_PAT, Client, op
 
 ENG = "/confluence/rest/api/space/ENG/permissions"
 

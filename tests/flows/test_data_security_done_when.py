@@ -4,7 +4,7 @@ Apply creates and publishes exactly the declared controls; a second plan shows n
 published policy is drift; a killed apply followed by a second leaves no duplicate draft; an unknown outcome
 is re-read, not repeated; a stale org is refused for that rule; an Admin API that is down is one line naming
 the call, and ``--skip-data-security`` leaves it out explicitly; every request body the tool sends validates
-against the Admin Control schema (tests/data_security/admin_control_schema.py says where it comes from).
+against the Admin Control schema (tests/confluence/admin_control_schema.py says where it comes from).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from reconciler.sandbox import admin_api, admin_rules
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
-from tests.data_security.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
+from tests.confluence.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
 from tests.kit.sites import connection
 
 REPO = Path(__file__).resolve().parents[2]
