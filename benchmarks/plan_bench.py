@@ -35,8 +35,8 @@ from reconciler.atomicfile import write_chunks_atomically  # noqa: E402
 from reconciler.flows.connect import Connection  # noqa: E402
 from reconciler.flows.live import request_for  # noqa: E402
 from reconciler.flows.plan import existing_objects_frozen  # noqa: E402
-from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
-from reconciler.model import (
+from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo  # noqa: E402
+from reconciler.model import (  # noqa: E402
     Authority,
     DesiredAssignment,
     DesiredSpace,
