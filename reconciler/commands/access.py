@@ -44,7 +44,8 @@ def register(sub: Any) -> None:
                         "self-contained file)")
     parser.add_argument("--names", action="store_true",
                         help="include account ids and display names (off by default: reports get shared)")
-    parser.add_argument("--out", metavar="FILE", default=None, help="write the report here instead of stdout")
+    parser.add_argument("--out", metavar="FILE", default=None,
+                        help="write the report here instead of stdout (-: stdout)")
     parser.add_argument("--from", dest="saved", metavar="REVIEW.json", default=None,
                         help="render a review saved with --format json instead of reading the site")
     parser.add_argument("--diff", nargs=2, metavar=("OLD.json", "NEW.json"), default=None,
@@ -74,7 +75,7 @@ def run(args: argparse.Namespace) -> int:
             if progress is not None:
                 progress.close()
         text = render_access(review, args.format)
-    if args.out:
+    if args.out and args.out != "-":
         _save(Path(args.out), text)
     else:
         sys.stdout.write(text)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from reconciler.commands.terminal import connection, progress_writer
+from reconciler.commands.terminal import connection, progress_writer, space_keys
 from reconciler.errors import ExitCode
 
 DEFAULT_POLICY_DIR = "policies"
@@ -32,6 +32,9 @@ def register(sub: Any) -> None:
                         help="the policy directory (default: policies)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="report format: text, markdown (a GitHub issue body) or json (default: text)")
+    parser.add_argument("--space", action="append", default=[], metavar="KEY",
+                        help="check only this space (repeat, or separate keys with commas); unmanaged "
+                        "spaces and the org's data security are then left out")
     parser.add_argument("--skip-data-security", action="store_true",
                         help="leave the org's data security controls out of this run (the plan says so); "
                         "also RECONCILER_SKIP_DATA_SECURITY=1")
@@ -46,7 +49,7 @@ def run(args: argparse.Namespace) -> int:
     progress = progress_writer(args.no_progress)
     try:
         with connection(args) as site:
-            report = run_drift(args.policy_dir, site, progress=progress,
+            report = run_drift(args.policy_dir, site, progress=progress, spaces=space_keys(args.space),
                                skip_data_security=args.skip_data_security)
     finally:
         if progress is not None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.commands.terminal import connection, progress_writer
-from reconciler.errors import ExitCode
+from reconciler.errors import ExitCode, UsageError
 
 
 def register(sub: Any) -> None:
@@ -26,7 +26,8 @@ def register(sub: Any) -> None:
             "or --site. Refuses a non-empty --out directory without --force."
         ),
     )
-    parser.add_argument("--out", required=True, type=Path, metavar="DIR", help="the directory to write")
+    parser.add_argument("--out", required=True, type=Path, metavar="DIR",
+                        help="the directory to write (several files: - is refused)")
     parser.add_argument("--site", default=None, metavar="URL",
                         help="the site to import when CONFLUENCE_URL is not set (e.g. sandbox:demo)")
     parser.add_argument("--space", action="append", default=[], metavar="KEY",
@@ -47,6 +48,8 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler.flows.import_site import run_import  # noqa: PLC0415 - keeps `--help` light
 
+    if str(args.out) == "-":
+        raise UsageError("import --out -: import writes a directory of policy files; give a directory")
     progress = progress_writer(args.no_progress)
     try:
         with connection(args) as site:

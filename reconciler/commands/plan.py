@@ -39,7 +39,8 @@ def register(sub: Any) -> None:
     parser.add_argument("policy_dir", nargs="?", default="policies", metavar="POLICY_DIR",
                         help="the policy directory (default: policies)")
     parser.add_argument("--out", metavar="FILE", default=None,
-                        help="also save the plan as JSON for `reconciler apply FILE`")
+                        help="also save the plan as JSON for `reconciler apply FILE` (-: the JSON on stdout, "
+                        "the report on stderr)")
     parser.add_argument("--format", choices=FORMATS, default="text",
                         help="report on stdout: text (default), markdown (PR comment) or json "
                         "(the plan file)")
@@ -70,10 +71,16 @@ def run(args: argparse.Namespace) -> int:
     finally:
         if progress is not None:
             progress.close()  # the progress line goes before the report is written
-    if args.out:
+    report = sys.stdout
+    if args.out == "-":  # the plan file on stdout; the report, unless it is that same JSON, on stderr
+        sys.stdout.writelines(iter_plan(plan))
+        sys.stdout.flush()
+        report = sys.stderr
+    elif args.out:
         _save(Path(args.out), iter_plan(plan))
-    sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))
-    sys.stdout.flush()
+    if report is sys.stdout or args.format != "json":
+        report.write(render_plan(plan, args.format, color=use_color(args.format, report, os.environ)))
+        report.flush()
     if plan.findings:
         sys.stderr.write("error: " + UNSAFE.format(n=len(plan.findings), flag=SafetyFinding.OVERRIDE) + "\n")
         return int(ExitCode.ERROR)

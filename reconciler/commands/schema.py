@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.errors import ExitCode
+from reconciler.errors import ExitCode, UsageError
 
 DEFAULT_OUT = Path("schemas/policy.schema.json")
 
@@ -25,7 +25,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--check", action="store_true",
                         help="write nothing; exit 1 when the schema file is missing or stale")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, metavar="PATH",
-                        help=f"where the schema is written or checked (default: {DEFAULT_OUT})")
+                        help=f"where the schema is written or checked (default: {DEFAULT_OUT}; -: stdout)")
     parser.set_defaults(func=run)
 
 
@@ -34,6 +34,11 @@ def run(args: argparse.Namespace) -> int:
 
     out: Path = args.out
     expected = json_schema_text()
+    if str(out) == "-":
+        if args.check:
+            raise UsageError("schema --check compares a file: give --out PATH, not -")
+        sys.stdout.write(expected)
+        return int(ExitCode.OK)
     if args.check:
         current = out.read_text(encoding="utf-8") if out.is_file() else None
         if current == expected:

@@ -15,7 +15,7 @@ and principal. Policy spaces the site does not show are items too; unmanaged spa
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import date
 
 from reconciler.drift.acknowledge import acknowledge
@@ -34,13 +34,17 @@ from reconciler.vocabulary import is_app
 SITE = ""  # the "space" of site-wide items (custom roles, app access policies)
 
 
-def detect_drift(desired: DesiredState, live: LiveState, *, today: date) -> DriftReport:
-    """Every difference between ``desired`` and ``live``, classified and matched against ``drift.ignore``."""
+def detect_drift(
+    desired: DesiredState, live: LiveState, *, today: date, scope: Sequence[str] = ()
+) -> DriftReport:
+    """Every difference between ``desired`` and ``live``, classified and matched against ``drift.ignore``
+    (``scope``: only these spaces were read, ``drift --space``)."""
     in_view = dataclasses.replace(
-        desired, spaces={k: s for k, s in desired.spaces.items() if k not in live.missing}
+        desired, spaces={k: s for k, s in desired.spaces.items()
+                         if k not in live.missing and (not scope or k in scope)}
     )
     effective = effective_spaces(in_view, [space.info for space in live.spaces.values()])
-    plan = build_plan(in_view, live)
+    plan = build_plan(in_view, live, scope=scope)
     ctx = _Context(desired, live, effective)
     items = [
         *_from_changes(plan.changes, ctx),

@@ -5,6 +5,7 @@ space listed), classify the drift, name the users in it, add the guests' reach.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -30,8 +31,10 @@ def run_drift(
     progress: Progress | None = None,
     today: date | None = None,
     skip_data_security: bool = False,
+    spaces: Sequence[str] = (),
 ) -> DriftReport:
-    """Load the policy, read the site (read-only; missing policy spaces allowed), classify the drift."""
+    """Load the policy, read the site (read-only; missing policy spaces allowed), classify the drift
+    (``spaces``: only these space keys; unmanaged spaces and the org's data security are then left out)."""
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `drift --help` light
 
     if progress:
@@ -41,13 +44,15 @@ def run_drift(
                            jsonrpc=desired.site.allow_jsonrpc,
                            detect=desired.site.platform_auto)
     site.on_wait(getattr(progress, "waiting", None))
-    live = site.read(request_for(desired, missing_ok=True, unmanaged=True, guests=False), progress)
+    scope = tuple(dict.fromkeys(spaces))
+    live = site.read(request_for(desired, only=scope, missing_ok=True, unmanaged=not scope, guests=False),
+                     progress)
     # guest reach is exact through groups: the members of every group holding access, once each
     members = site.read_group_members(groups_to_read(desired, live), progress)
-    notes = app_policy_notes(desired, connection, verb="checked", skip=skip_data_security)
+    notes = app_policy_notes(desired, connection, scope, verb="checked", skip=skip_data_security)
     if desired.data_security is not None and not notes:
         live = with_app_policies(site, desired, live)
-    report = detect_drift(desired, live, today=today or today_utc())
+    report = detect_drift(desired, live, today=today or today_utc(), scope=scope)
     names = display_names(site, report)
     reach = tuple(guest_reach(desired, live, members))
     return dataclasses.replace(report, guest_reach=reach, notes=notes, names=names)

@@ -84,3 +84,23 @@ def test_every_format_reports_the_same_drift_and_exit_code(
         assert json.loads(out)["drift"] is True
     else:
         assert out.lstrip("# ").startswith("Drift: ")
+
+
+def test_drift_space_checks_only_that_space_and_reads_no_other(policies: Path, tmp_path: Path) -> None:
+    transport = open_sandbox_transport("demo", tmp_path / "sandbox")
+    site = connection({}, transport=transport, sandbox_dir=tmp_path / "sandbox")
+    whole = run_drift(policies, site, today=TODAY)
+    transport.site.reset_counters()
+    report = run_drift(policies, site, today=TODAY, spaces=["ENG"])
+    assert {item.space for item in report.items} <= {"ENG", ""}  # "": the custom roles ENG assigns
+    assert [i for i in whole.items if i.space == "ENG"] == [i for i in report.items if i.space == "ENG"]
+    assert report.unmanaged == ()
+    assert transport.site.counters["GET /wiki/api/v2/spaces/{id}/role-assignments"] == 1
+
+
+def test_drift_space_on_a_space_the_policy_does_not_manage_is_one_line(
+    policies: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["drift", str(policies), "--space", "NOPE", "--no-progress"]) == 1
+    assert capsys.readouterr().err == (
+        "error: --space NOPE: no such space on the site, and the policy does not declare it\n")
