@@ -26,6 +26,7 @@ from reconciler.model import DesiredState
 from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.plan import Plan
 from reconciler.plan.seal import first_difference, refusal
+from reconciler.plan.staleness import what_changed
 
 POLICY_CHANGED = "the policy changed since this plan was made; run `reconciler plan` again"
 
@@ -117,8 +118,12 @@ class PolicySite:
             raise PlanFileError(f"this plan was made for {saved.site}, not for {target}, the site this run "
                                 "would write to (CONFLUENCE_URL, else site.url); nothing was written")
         live = self.reader.read(saved.scope)
-        check_fresh(saved, live)
         recomputed = self._plan_of(live, saved.scope)
+        try:
+            check_fresh(saved, live)
+        except StalePlanError as stale:  # say what changed (plan/staleness.py)
+            detail = what_changed(saved, recomputed)
+            raise StalePlanError(str(stale).replace("; run", f" ({detail}); run", 1)) from None
         difference = first_difference(saved, recomputed)
         if difference is not None:
             raise PlanFileError(refusal(difference))

@@ -131,7 +131,8 @@ def test_stale_saved_plan_is_refused_and_nothing_is_written(  # noqa: PLR0917 - 
     site.reset_counters()
     assert cli(["apply", str(plan_file), "--policy-dir", str(policies)]) == 1
     assert capsys.readouterr().err == (
-        "error: the live state changed since this plan was made; run `reconciler plan` again\n"
+        "error: the live state changed since this plan was made (what changed: role mode ROLES_TRANSITION -> "
+        "ROLES; spaces OPS; principals group:contractors); run `reconciler plan` again\n"
     )
     assert writes(site) == {}
 
