@@ -9,6 +9,7 @@ render first, then fail.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Iterable
@@ -19,7 +20,8 @@ from reconciler.atomicfile import write_chunks_atomically
 from reconciler.commands.terminal import connection, progress_writer, space_keys, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
-from reconciler.plan.planfile import iter_plan
+from reconciler.plan.planfile import iter_plan, relocated
+from reconciler.policy.at_ref import relative_to_repository
 from reconciler.report.plan_render import FORMATS, render_plan
 
 UNSAFE = "the plan fails {n} safety check(s) (listed at the top of the plan); apply refuses it without {flag}"
@@ -65,12 +67,15 @@ def run(args: argparse.Namespace) -> int:
     progress = progress_writer(args.no_progress)
     try:
         with connection(args) as site:
-            _desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
+            desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
                                              skip_data_security=args.skip_data_security,
                                              changed_since=args.changed_since)
     finally:
         if progress is not None:
             progress.close()  # the progress line goes before the report is written
+    if args.out or args.format == "json":  # the plan file: its policy files relative to the repository
+        where = relative_to_repository(args.policy_dir)
+        plan = dataclasses.replace(relocated(plan, desired.policy_dir, where), policy_dir=where)
     report = sys.stdout
     if args.out == "-":  # the plan file on stdout; the report, unless it is that same JSON, on stderr
         sys.stdout.writelines(iter_plan(plan))

@@ -34,14 +34,15 @@ from reconciler.sandbox.faults import FAULT_KINDS, Knobs
 from reconciler.sandbox.seeds import seed_state
 from reconciler.sandbox.server import start_server
 from reconciler.sandbox.site import Site
-from reconciler.sandbox.store import DEFAULT_STATE_DIR, open_site, reset_site, state_path
+from reconciler.sandbox.store import open_site, reset_site, state_path
 from reconciler.sandbox.summary import summarize
 
 _SEED_HELP = ("demo (default) or synthetic:spaces=N,per_space=M,seed=S, optionally followed by +live "
               "(the live vocabulary) or +plain; or a Data Center site: dc-demo, "
               "dc-synthetic:spaces=N,per_space=M,seed=S")
-_STATE_DIR_HELP = (f"where persisted sites live (default: RECONCILER_SANDBOX_DIR, else {DEFAULT_STATE_DIR}; "
-                   "the same directory site.url: sandbox:<name> uses)")
+_STATE_DIR_HELP = ("where persisted sites live (default: RECONCILER_SANDBOX_DIR, else "
+                   "$XDG_STATE_HOME/reconciler/sandbox, else ~/.local/state/reconciler/sandbox, whatever the "
+                   "current directory; the same directory site.url: sandbox:<name> uses)")
 
 
 def register(sub: Any) -> None:
@@ -49,7 +50,7 @@ def register(sub: Any) -> None:
         "sandbox",
         help="run, reset or show a simulated Confluence Cloud site",
         description="Run a simulated Confluence Cloud site on loopback, or reset/show a persisted one "
-        "(the sites that site.url: sandbox:<name> uses, kept in .reconciler/sandbox/<name>.json).",
+        "(the sites that site.url: sandbox:<name> uses, kept in <state dir>/<name>.json; see --state-dir).",
     )
     actions = sub_actions(parser)
     _add_serve(actions)
@@ -130,9 +131,11 @@ def _missing_action(args: argparse.Namespace) -> int:
 
 def state_dir(args: argparse.Namespace, env: Mapping[str, str] = os.environ) -> Path:
     """``--state-dir``, else ``RECONCILER_SANDBOX_DIR``, else the default: the client's own order."""
+    from reconciler.flows.connect import sandbox_state_dir  # noqa: PLC0415
+
     if args.state_dir is not None:
         return Path(args.state_dir)
-    return Path((env.get("RECONCILER_SANDBOX_DIR") or "").strip() or DEFAULT_STATE_DIR)
+    return sandbox_state_dir(env)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -25,6 +25,7 @@ from reconciler.live_state import LiveState
 from reconciler.model import DesiredState
 from reconciler.plan.changes import AppPolicyChange
 from reconciler.plan.plan import Plan
+from reconciler.plan.planfile import relocated
 from reconciler.plan.seal import first_difference, refusal
 from reconciler.plan.staleness import what_changed
 
@@ -56,6 +57,8 @@ def run_apply(
     if spaces and is_saved_plan(target):
         raise UsageError("--space applies to a policy directory; a saved plan keeps the scope it was made "
                          "with (make it with `reconciler plan --space ... --out`)")
+    if policy_dir is None and is_saved_plan(target):
+        policy_dir = saved_policy_dir(target)
     site = open_policy_site(policy_dir or ("policies" if is_saved_plan(target) else target), connection,
                             skip_data_security=skip_data_security, progress=progress)
     live: LiveState | None
@@ -77,6 +80,24 @@ def run_apply(
         app_writer=site.app_writer(plan), allow_unsafe=allow_unsafe, live=live, progress=progress,
         map_spaces=site.backend.map_spaces,
     )
+
+
+def saved_policy_dir(plan_file: Path) -> Path | None:
+    """The policy directory a saved plan recorded (``policy_dir``, relative to the repository root), found
+    from the current directory's repository, the plan file's, or the current directory; None when the
+    plan recorded none or it is in none of them (then ``policies``, as before)."""
+    import json  # noqa: PLC0415
+
+    from reconciler.policy.at_ref import repository_root  # noqa: PLC0415
+
+    try:
+        recorded = json.loads(plan_file.read_text(encoding="utf-8")).get("policy_dir")
+    except (OSError, ValueError, AttributeError):
+        return None  # load_saved_plan says what is wrong with the file
+    if not isinstance(recorded, str) or not recorded:
+        return None
+    bases = (repository_root(Path.cwd()), repository_root(plan_file.resolve().parent), Path.cwd())
+    return next((base / recorded for base in bases if base is not None and (base / recorded).is_dir()), None)
 
 
 def is_saved_plan(target: Path) -> bool:
@@ -124,7 +145,8 @@ class PolicySite:
         except StalePlanError as stale:  # say what changed (plan/staleness.py)
             detail = what_changed(saved, recomputed)
             raise StalePlanError(str(stale).replace("; run", f" ({detail}); run", 1)) from None
-        difference = first_difference(saved, recomputed)
+        moved = relocated(recomputed, self.desired.policy_dir, saved.policy_dir) if saved.policy_dir else None
+        difference = first_difference(saved, moved or recomputed)
         if difference is not None:
             raise PlanFileError(refusal(difference))
         return live, recomputed

@@ -61,7 +61,7 @@ class Connection:
     ``env`` holds the settings and credentials (default: the process environment); ``transport`` replaces
     the network (tests), ``admin_transport`` the Admin API's when it differs (a test faulting the site
     only); ``sandbox_dir`` is where ``sandbox:`` sites are kept (default
-    ``RECONCILER_SANDBOX_DIR`` or ``.reconciler/sandbox``); ``sleep`` is the clients' wait between retries.
+    ``sandbox_state_dir``); ``sleep`` is the clients' wait between retries.
     """
 
     def __init__(
@@ -175,8 +175,7 @@ class Connection:
                              "site.platform: datacenter (or site.platform: cloud to keep Cloud)")
 
     def _state_dir(self) -> Path:
-        variable = (self.env.get(SANDBOX_DIR_VARIABLE) or "").strip()
-        return self._sandbox_dir or Path(variable or ".reconciler/sandbox")
+        return self._sandbox_dir or sandbox_state_dir(self.env)
 
     def _open(self, url: str, *, read_only: bool) -> CloudBackend:
         site, transport, login = self._locate(url)
@@ -199,9 +198,7 @@ class Connection:
         if site.form != "sandbox":
             return site, self._transport, None
         name = url.strip().removeprefix(SANDBOX).strip()
-        state_dir = self._sandbox_dir or Path(
-            (self.env.get(SANDBOX_DIR_VARIABLE) or "").strip() or ".reconciler/sandbox"
-        )
+        state_dir = self._state_dir()
         # the sandbox is imported only for sandbox: sites (measured in docs/performance.md)
         from reconciler.sandbox import default_admin_api_key, default_credentials  # noqa: PLC0415
         from reconciler.sandbox.datacenter import is_datacenter  # noqa: PLC0415
@@ -234,3 +231,16 @@ class Connection:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def sandbox_state_dir(env: Mapping[str, str]) -> Path:
+    """Where ``sandbox:<name>`` sites live, the same whatever the current directory (docs/sandbox.md):
+    ``RECONCILER_SANDBOX_DIR``, else ``$XDG_STATE_HOME/reconciler/sandbox``, else
+    ``~/.local/state/reconciler/sandbox``. ``reconciler sandbox`` uses it too (``--state-dir`` first)."""
+    variable = (env.get(SANDBOX_DIR_VARIABLE) or "").strip()
+    if variable:
+        return Path(variable)
+    state_home = (env.get("XDG_STATE_HOME") or "").strip()
+    absolute = bool(state_home) and Path(state_home).is_absolute()  # XDG: a relative value is ignored
+    base = Path(state_home) if absolute else Path.home() / ".local" / "state"
+    return base / "reconciler" / "sandbox"

@@ -66,6 +66,9 @@ class Plan:
     held: tuple[Change, ...] = ()
     # What the plan did not cover and why ("data security not planned: set ATLASSIAN_ADMIN_API_KEY ...")
     notes: tuple[str, ...] = ()
+    # where the policy directory was, relative to its git repository's root (else the current directory),
+    # so `reconciler apply plan.json` finds it from another folder; "" when not recorded (older files)
+    policy_dir: str = ""
 
     @property
     def safe(self) -> bool:

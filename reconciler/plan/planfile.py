@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import enum
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
@@ -79,6 +80,8 @@ def iter_plan(plan: Plan) -> Iterator[str]:
         "spaces": [_space(s) for s in plan.spaces],
         "summary": _summary(plan),
     }
+    if plan.policy_dir:  # optional in format 1: older readers ignore it, older files lack it
+        head["policy_dir"] = plan.policy_dir
     lists = {"changes": plan.changes, "held": plan.held}
     first = True
     for key in sorted([*head, *lists]):
@@ -244,6 +247,19 @@ def _finding(finding: SafetyFinding) -> dict[str, Any]:
     return {"check": finding.check.value, "space": finding.space, "message": finding.message}
 
 
+def relocated(plan: Plan, old: str, new: str) -> Plan:
+    """``plan`` with the policy files it names moved from the directory ``old`` to ``new`` (in sources and
+    in the reasons that quote them): a plan file names its policy files relative to the repository root,
+    so the plan made in one folder is the plan recomputed in another. A plan of ``.`` (no prefix to move)
+    is returned as it is."""
+    if old in ("", ".") or old == new:
+        return plan
+    before = json.dumps(old.rstrip("/") + "/")[1:-1]
+    after = json.dumps(new.rstrip("/") + "/")[1:-1]
+    text = re.sub(r'(?<=["(])' + re.escape(before), lambda _: after, dump_plan(plan))
+    return load_plan(text)
+
+
 # ------------------------------------------------------------------------------------------------- load
 
 
@@ -274,6 +290,7 @@ def load_plan(text: str) -> Plan:
             changes=tuple(_load_change(x) for x in r.items("changes")),
             held=tuple(_load_change(x) for x in r.items("held")),
             notes=tuple(r.strs("notes")),
+            policy_dir=r.get("policy_dir", str) if "policy_dir" in r.doc else "",
         )
     except (KeyError, ValueError) as err:  # an enum value or principal kind this version does not know
         raise PlanFileError(f"plan file: unknown value {err}") from None

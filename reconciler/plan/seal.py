@@ -35,6 +35,7 @@ def refusal(difference: str) -> str:
 
 def _document(plan: Plan) -> dict[str, Any]:
     doc: dict[str, Any] = json.loads(dump_plan(plan))
+    doc.pop("policy_dir", None)  # where the policy was found, not what the plan does
     return doc
 
 

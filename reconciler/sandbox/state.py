@@ -1,4 +1,4 @@
-"""The sandbox site's data: plain mutable records and their JSON form (``.reconciler/sandbox/<name>.json``).
+"""The sandbox site's data: plain mutable records and their JSON form (``<state dir>/<name>.json``).
 
 Nothing here enforces a rule; :mod:`reconciler.sandbox.site` does.  A principal is the pair
 ``(principalType, principalId)`` with the v2 spellings ``USER`` (accountId), ``GROUP`` (group id) and

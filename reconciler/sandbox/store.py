@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 from pathlib import Path
 
@@ -12,7 +13,9 @@ from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
 from reconciler.sandbox.site import Site, load_state
 from reconciler.sandbox.state import SiteState
 
-DEFAULT_STATE_DIR = Path(".reconciler/sandbox")
+# the library's default; commands use flows.connect.sandbox_state_dir (RECONCILER_SANDBOX_DIR first)
+DEFAULT_STATE_DIR = (Path(os.environ.get("XDG_STATE_HOME") or Path.home() / ".local" / "state")
+                     / "reconciler" / "sandbox")
 _WHERE = "set RECONCILER_SANDBOX_DIR (or --state-dir) to a writable directory"
 
 

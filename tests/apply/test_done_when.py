@@ -37,12 +37,13 @@ def _run(cwd: Path, env: Mapping[str, str], *args: str) -> subprocess.CompletedP
 
 def test_apply_then_plan_exits_0_on_the_persisted_sandbox_site(tmp_path: Path) -> None:
     copy_policies(tmp_path)
-    env = _clean_env(CI="1")
+    env = _clean_env(CI="1", XDG_STATE_HOME=str(tmp_path / "state"))
     applied = _run(tmp_path, env, "apply", "policies", "--auto-approve")
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.endswith("Apply complete: every change is written and verified.\n")
-    assert (tmp_path / ".reconciler" / "sandbox" / "demo.json").is_file()
-    planned = _run(tmp_path, env, "plan", "policies", "--detailed-exitcode")
+    assert (tmp_path / "state" / "reconciler" / "sandbox" / "demo.json").is_file()
+    (tmp_path / "elsewhere").mkdir()  # the same site whatever the current directory
+    planned = _run(tmp_path / "elsewhere", env, "plan", "../policies", "--detailed-exitcode")
     assert planned.returncode == 0, planned.stdout + planned.stderr
 
 

@@ -114,3 +114,14 @@ def test_plan_out_to_a_directory_is_a_usage_error(
     (tmp_path / "plans").mkdir()
     code, _out, err = _run(["plan", POLICIES, "--no-progress", "--out", "plans"], capsys)
     assert (code, err) == (1, "error: plans: cannot write the plan file: Is a directory\n")
+
+
+def test_sandbox_state_lives_in_one_place_whatever_the_current_directory(tmp_path: Path) -> None:
+    from reconciler.flows.connect import sandbox_state_dir
+
+    state = tmp_path / "state"
+    assert sandbox_state_dir({"XDG_STATE_HOME": str(state)}) == state / "reconciler" / "sandbox"
+    assert sandbox_state_dir({"XDG_STATE_HOME": "relative"}) == (
+        Path.home() / ".local" / "state" / "reconciler" / "sandbox")
+    assert sandbox_state_dir({"RECONCILER_SANDBOX_DIR": "sb", "XDG_STATE_HOME": str(state)}) == Path("sb")
+    assert sandbox_state_dir({}).is_absolute()
