@@ -9,6 +9,7 @@ Admin API (opened only when the plan has some).
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -145,8 +146,10 @@ class PolicySite:
         except StalePlanError as stale:  # say what changed (plan/staleness.py)
             detail = what_changed(saved, recomputed)
             raise StalePlanError(str(stale).replace("; run", f" ({detail}); run", 1)) from None
-        moved = relocated(recomputed, self.desired.policy_dir, saved.policy_dir) if saved.policy_dir else None
-        difference = first_difference(saved, moved or recomputed)
+        if saved.policy_dir:  # the files the plan names, relative to the repository as in the plan file
+            recomputed = dataclasses.replace(relocated(recomputed, self.desired.policy_dir, saved.policy_dir),
+                                             policy_dir=saved.policy_dir)
+        difference = first_difference(saved, recomputed)
         if difference is not None:
             raise PlanFileError(refusal(difference))
         return live, recomputed
