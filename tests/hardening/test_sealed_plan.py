@@ -9,6 +9,8 @@ import copy
 import io
 import json
 import os
+import shutil
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +54,11 @@ def _point_at_sandbox(mp: pytest.MonkeyPatch, state_dir: Path, cwd: Path) -> San
 
 def _apply(world: tuple[Path, Path, dict[str, Any]], doc: Any, tmp: Path,
            capsys: pytest.CaptureFixture[str], *, raw: bytes | None = None) -> tuple[int, str, dict[str, int]]:
-    policies, state_dir, _ = world
+    policies, pristine, _ = world
+    # every apply gets its own copy of the untouched site, so no example can pass because an earlier one
+    # (on a build that applied edited plans) had already changed the site and made the plan stale
+    state_dir = Path(tempfile.mkdtemp(dir=tmp, prefix="site-"))
+    shutil.copytree(pristine, state_dir, dirs_exist_ok=True)
     path = tmp / "edited.json"
     path.write_bytes(raw if raw is not None else json.dumps(doc).encode())
     before = _stored(state_dir)
