@@ -15,14 +15,10 @@ from collections.abc import Iterable
 from pathlib import Path
 
 
-def write_text_atomically(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` (UTF-8); on any failure ``path`` is as it was and no temporary file
-    is left behind. Raises ``OSError`` (or ``UnicodeEncodeError``) for the caller to word."""
-    write_chunks_atomically(path, (text,))
-
-
 def write_chunks_atomically(path: Path, chunks: Iterable[str]) -> None:
-    """``write_text_atomically`` of the concatenated ``chunks``, each encoded as it comes."""
+    """Replace ``path`` with the concatenated ``chunks`` (UTF-8, each encoded as it comes); on any failure
+    ``path`` is as it was and no temporary file is left behind. Raises ``OSError`` (or
+    ``UnicodeEncodeError``) for the caller to word."""
     folder = path.parent if str(path.parent) else Path()
     fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:

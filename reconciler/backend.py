@@ -132,9 +132,26 @@ class DeclarativePermissions(Protocol):
         ...
 
 
-# One data security change as a writer takes it: (desired, live as planned); create (new, None),
-# update (new, old), delete (None, old).
-PolicyStep = tuple[DataSecurityPolicy | None, DataSecurityPolicy | None]
+@dataclass(frozen=True, slots=True)
+class PolicyStep:
+    """One data security change as a writer takes it: ``new`` (desired; None: delete) and ``existing``
+    (live, as the plan saw it; None: create); never both None."""
+
+    new: DataSecurityPolicy | None
+    existing: DataSecurityPolicy | None
+
+    def __post_init__(self) -> None:
+        if self.new is None and self.existing is None:
+            raise ValueError("a data security step needs a new or an existing policy")
+
+    @property
+    def policy(self) -> DataSecurityPolicy:
+        """The policy this step is about: the new one, or for a deletion the existing one."""
+        if self.new is not None:
+            return self.new
+        if self.existing is None:  # excluded by __post_init__
+            raise ValueError("a data security step needs a new or an existing policy")
+        return self.existing
 
 
 class DataSecurityWriter(Protocol):

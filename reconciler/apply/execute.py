@@ -21,6 +21,7 @@ from reconciler.apply.state import (
     is_unknown_outcome,
     sequential,
 )
+from reconciler.backend import PolicyStep
 from reconciler.errors import ApiError, NotFoundError
 from reconciler.model import DsRule, RoleDef
 from reconciler.plan.changes import ACCESS_CHANGES, AppPolicyChange, Change, ChangeKind, RoleChange, SiteRole
@@ -141,7 +142,7 @@ def _data_security(run: RunState, items: list[tuple[int, AppPolicyChange]]) -> R
         if not group:
             continue
         before = run.app_writer.writes
-        outcomes = run.app_writer.apply_rule(rule, [(c.new, c.existing) for _, c in group])
+        outcomes = run.app_writer.apply_rule(rule, [PolicyStep(c.new, c.existing) for _, c in group])
         run.count_write(ORG, run.app_writer.writes - before)
         for (i, change), outcome in zip(group, outcomes, strict=True):
             status = Status.DONE if outcome is None else Status.FAILED

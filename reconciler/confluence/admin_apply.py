@@ -23,13 +23,11 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
+from reconciler.backend import PolicyStep
 from reconciler.confluence import app_policy_wire as wire
 from reconciler.confluence.admin import AdminApi, SiteLookup, read_policies
 from reconciler.errors import ApiError, NotFoundError, PolicyError, Problem, TransportError
 from reconciler.model import ORG, DataSecurityPolicy, DsRule, Effect, OrgPolicies
-
-# (desired, live as the plan saw it): create (new, None), update (new, old), delete (None, old)
-Step = tuple[DataSecurityPolicy | None, DataSecurityPolicy | None]
 
 
 class RuleRefused(Exception):  # noqa: N818 - internal signal: every step of the rule fails with this reason
@@ -58,7 +56,7 @@ class RuleWriter:
     progress: Callable[[str], None] = lambda _message: None
     writes: int = 0
 
-    def apply_rule(self, rule: DsRule, steps: Sequence[Step]) -> list[str | None]:
+    def apply_rule(self, rule: DsRule, steps: Sequence[PolicyStep]) -> list[str | None]:
         """One result per step: None when done (and verified), else why it failed."""
         try:
             self._apply(rule, steps)
@@ -75,16 +73,16 @@ class RuleWriter:
 
     # ---------------------------------------------------------------------------------------- steps
 
-    def _apply(self, rule: DsRule, steps: Sequence[Step]) -> None:
+    def _apply(self, rule: DsRule, steps: Sequence[PolicyStep]) -> None:
         org = self._read(rule)
         published = _published(org)
         drafts = {p.key: p for p in org.policies if p.status == wire.STATUS_DRAFT}
-        for new, old in steps:
-            self._check_fresh(rule, new, old, published)
+        for step in steps:
+            self._check_fresh(rule, step, published)
         targets = [
-            new
-            for new, _ in steps
-            if new is not None and not any(_shows(p, new) for p in published.get(new.key, []))
+            step.new
+            for step in steps
+            if step.new is not None and not any(_shows(p, step.new) for p in published.get(step.new.key, []))
         ]
         targets.sort(key=lambda p: (p.coverage != ORG, p.subject))
         ids = [self._draft(target, drafts.get(target.key)) for target in targets]
@@ -96,20 +94,19 @@ class RuleWriter:
                     p.status == wire.STATUS_PUBLISHED for p in self._read(rule).policies if p.id in ids
                 ),
             )
-        for new, old in steps:
-            if new is None and old is not None and old.id is not None:
-                self._delete(rule, old.id)
+        for step in steps:
+            if step.new is None and step.policy.id is not None:
+                self._delete(rule, step.policy.id)
 
     def _check_fresh(
         self,
         rule: DsRule,
-        new: DataSecurityPolicy | None,
-        old: DataSecurityPolicy | None,
+        step: PolicyStep,
         published: Mapping[tuple[str, str, str], list[DataSecurityPolicy]],
     ) -> None:
         """Refuse the rule when the org's published policy is neither what the plan saw nor the target."""
-        key = (new or old).key  # type: ignore[union-attr]
-        current = published.get(key, [])
+        new, old = step.new, step.existing
+        current = published.get(step.policy.key, [])
         if old is None:
             if current and not (new is not None and _shows(current[0], new)):
                 raise RuleRefused(stale_message(rule))
@@ -215,13 +212,14 @@ class RuleWriter:
 
     # --------------------------------------------------------------------------------------- verify
 
-    def _verify(self, rule: DsRule, steps: Sequence[Step]) -> list[str | None]:
+    def _verify(self, rule: DsRule, steps: Sequence[PolicyStep]) -> list[str | None]:
         try:
             published = _published(self._read(rule))
         except ApiError as err:
             return [f"written, but the re-read to verify failed: {err}"] * len(steps)
         results: list[str | None] = []
-        for new, old in steps:
+        for step in steps:
+            new = step.new
             if new is not None:
                 ok = any(_shows(p, new) for p in published.get(new.key, []))
                 results.append(
@@ -231,8 +229,9 @@ class RuleWriter:
                     f"{new.effect.value} {new.coverage} for {rule.value}"
                 )
             else:
-                gone = old is None or all(p.id != old.id for ps in published.values() for p in ps)
-                results.append(None if gone else f"policy {old.id if old else '?'} is still published")
+                old = step.policy  # a deletion: the existing policy
+                gone = all(p.id != old.id for ps in published.values() for p in ps)
+                results.append(None if gone else f"policy {old.id} is still published")
         return results
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -361,10 +361,6 @@ def report(findings: Sequence[Finding]) -> dict[str, Any]:
         "ok": not failed(findings),
         "checks": [{"check": f.check, "status": f.status, "facts": dict(f.facts)} for f in findings],
     }
-
-
-def iter_lines(findings: Sequence[Finding]) -> Iterator[str]:
-    yield from (f.line for f in findings)
 
 
 # ------------------------------------------------------------------------------------------ data security

@@ -134,28 +134,30 @@ def _from_changes(changes: Iterable[Change], ctx: _Context) -> Iterator[DriftIte
 def _assignment_item(change: AssignmentChange, ctx: _Context) -> DriftItem:
     key, principal, r = change.space, change.principal, ctx.remedy
     src = change.source
-    if change.role is None:  # unassign
-        live_role = change.old_role or ""
-        unknown = ctx.unknown_live(principal)
-        if unknown and principal.unknown:
-            return _item(DriftKind.UNKNOWN_PRINCIPAL, change, unknown, None, r.apply())
-        kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.ADDED
-        detail = unknown or (
-            "set to none in the policy, but assigned on the site" if src is not None
-            else "assigned on the site, not in the policy (space is exact)"
-        )
-        return _item(kind, change, detail, r.set_line(key, principal, live_role, src), r.apply())
-    unknown = ctx.unknown_desired(principal)
-    if change.old_role is None:  # assign
-        kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.REMOVED
-        detail = unknown or "in the policy, not assigned on the site"
-        held = ctx.live.spaces[key].grants.get(principal)
-        if held and not unknown:
-            detail += f" (it holds individual permissions instead: {flow(held)})"
-        return _item(kind, change, detail, r.delete_line(key, principal, change.role, src), r.apply())
-    detail = f"the policy says {change.role}, the site has {change.old_role}"
-    adopt = r.set_line(key, principal, change.old_role, src)
-    return _item(DriftKind.ROLE_CHANGED, change, detail, adopt, r.apply())
+    match change.role, change.old_role:
+        case None, str() as live_role:  # unassign
+            unknown = ctx.unknown_live(principal)
+            if unknown and principal.unknown:
+                return _item(DriftKind.UNKNOWN_PRINCIPAL, change, unknown, None, r.apply())
+            kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.ADDED
+            detail = unknown or (
+                "set to none in the policy, but assigned on the site" if src is not None
+                else "assigned on the site, not in the policy (space is exact)"
+            )
+            return _item(kind, change, detail, r.set_line(key, principal, live_role, src), r.apply())
+        case str() as role, None:  # assign
+            unknown = ctx.unknown_desired(principal)
+            kind = DriftKind.UNKNOWN_PRINCIPAL if unknown else DriftKind.REMOVED
+            detail = unknown or "in the policy, not assigned on the site"
+            held = ctx.live.spaces[key].grants.get(principal)
+            if held and not unknown:
+                detail += f" (it holds individual permissions instead: {flow(held)})"
+            return _item(kind, change, detail, r.delete_line(key, principal, role, src), r.apply())
+        case str() as role, str() as live_role:  # reassign
+            detail = f"the policy says {role}, the site has {live_role}"
+            adopt = r.set_line(key, principal, live_role, src)
+            return _item(DriftKind.ROLE_CHANGED, change, detail, adopt, r.apply())
+    raise ValueError("an assignment change needs a role or an old role")  # refused when it is built
 
 
 def _item(

@@ -291,12 +291,6 @@ def describe_policy(policy: DataSecurityPolicy) -> str:
     return f"{policy.effect.value} ({policy.coverage})"
 
 
-def loosens_access(change: object) -> bool:
-    """Whether a change is a data security change that lets through something that was blocked (reports list
-    it among the removals)."""
-    return isinstance(change, AppPolicyChange) and change.loosens
-
-
 # --------------------------------------------------------------------------------------------- drift
 
 

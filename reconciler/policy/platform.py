@@ -20,7 +20,6 @@ from reconciler.policy.document import Entry, Merged
 from reconciler.policy.schema import SiteSpec
 
 ANONYMOUS_CLASS = "anonymous-users"
-DC_PRINCIPALS = "user:<username>, group:<name> or class:anonymous-users"
 
 
 def platform_of(site: SiteSpec | None) -> Platform:

@@ -47,16 +47,6 @@ def is_site_admin(state: SiteState, user: User) -> bool:
     return user.site_admin or (admins is not None and user.account_id in admins.members)
 
 
-def principal_permissions(state: SiteState, space: Space, principal: PrincipalKey) -> set[str]:
-    """The permission ids one principal holds in a space, from its role and its legacy permissions."""
-    perms: set[str] = set()
-    role_id = space.assignments.get(principal)
-    if role_id is not None and role_id in state.roles:
-        perms.update(state.roles[role_id].permissions)
-    perms.update(p.perm_id for p in space.permissions.values() if p.principal == principal)
-    return perms
-
-
 def caller_permissions(state: SiteState, user: User, space: Space) -> set[str]:
     perms: set[str] = set()
     for principal, role_id in space.assignments.items():

@@ -8,7 +8,6 @@ from reconciler.plan.data_security import (
     compile_policies,
     data_security_drift,
     diff_data_security,
-    loosens_access,
 )
 from tests.plan.data_security_builders import AI, ALLOW, BLOCK, desired, live, org_policy, override, space
 
@@ -94,7 +93,7 @@ def test_a_space_leaving_a_block_loosens_and_says_where() -> None:
             "loosens data security: export no longer blocked in HR",
         )
     ]
-    assert [loosens_access(c) for c in changes] == [True]
+    assert [c.loosens for c in changes] == [True]
 
 
 def test_a_stricter_change_does_not_loosen() -> None:
