@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "drift",
     "access",
     "import_",
+    "init",
     "doctor",
     "schema",
     "codeowners",

@@ -136,7 +136,10 @@ def build_rules(desired: DesiredState, layout: Layout) -> tuple[tuple[OwnerRule,
     """The CODEOWNERS rules in file order, and notes about owners that could not be used."""
     site_owners = tuple(desired.site.owners)
     notes: list[str] = []
-    rules = [OwnerRule(_anchored(layout.codeowners), site_owners)]
+    # CODEOWNERS in .github/: the whole directory (the workflows that apply the policy) is the site's too
+    home = PurePosixPath(layout.codeowners).parent
+    own = _anchored(home.as_posix()) + "/" if home.name == ".github" else _anchored(layout.codeowners)
+    rules = [OwnerRule(own, site_owners)]
     for path in layout.files:
         owners, note = _file_owners(desired, layout, path)
         rules.append(OwnerRule(_anchored(path), owners))

@@ -34,7 +34,7 @@ GENERATED = """\
 # GitHub applies the last matching line, so the catch-all comes first.
 
 /policies/ @acme/admins @acme/security
-/.github/CODEOWNERS @acme/admins @acme/security
+/.github/ @acme/admins @acme/security
 /policies/more.yaml @acme/admins @acme/security
 /policies/people.yaml @acme/admins @acme/security
 /policies/site.yaml @acme/admins @acme/security

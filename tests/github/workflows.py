@@ -15,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 WORKFLOWS = REPO / ".github" / "workflows"
 ACTION = REPO / "action.yml"
 POLICY_WORKFLOWS = ("policy-plan.yml", "policy-apply.yml", "policy-drift.yml")
-ALL_WORKFLOWS = ("ci.yml", *POLICY_WORKFLOWS)
+ALL_WORKFLOWS = ("ci.yml", "release.yml", *POLICY_WORKFLOWS)
 
 
 def load(path: Path) -> dict[str, Any]:
