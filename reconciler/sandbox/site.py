@@ -106,11 +106,7 @@ class Site:
             return json.dumps(self.state.to_json(), separators=(",", ":"))
 
     def save(self, path: Path) -> None:
-        """Write atomically (temp file + rename) so a concurrent reader never sees half a file."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(self.to_json_text(), encoding="utf-8")
-        tmp.replace(path)
+        write_atomically(path, self.to_json_text())
 
     @classmethod
     def load(cls, path: Path, knobs: Knobs | None = None) -> Site:
@@ -124,3 +120,11 @@ class Site:
 
 def load_state(path: Path) -> SiteState:
     return SiteState.from_json(json.loads(path.read_text(encoding="utf-8")))
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` (temp file + rename) so a concurrent reader never sees half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 from pathlib import Path
+from typing import Any, Protocol
 
 from reconciler.errors import UsageError
 from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
@@ -29,7 +32,21 @@ def state_path(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> Path:
     return folder / f"{name}.json"
 
 
-def save_site(site: Site, path: Path) -> None:
+class SavedSite(Protocol):
+    """What :class:`FileSync` needs of a site, Cloud (:class:`Site`) or Data Center."""
+
+    on_write: Any  # Callable[[<the site's class>], None] | None
+    before_request: Callable[[], None] | None
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]: ...
+
+    def save(self, path: Path) -> None: ...
+
+    def replace_state(self, state: Any) -> None: ...
+
+
+def save_site(site: SavedSite, path: Path) -> None:
     """``site.save(path)``; a file system error is a one-line usage error naming the directory."""
     try:
         site.save(path)
@@ -76,12 +93,13 @@ def open_site(
 
 
 class FileSync:
-    """Keeps a site and its file in step: saved after every write, reloaded before a request when
-    another process (or another site object) changed the file since."""
+    """Keeps a site and its file in step: saved after every write, reloaded (with ``read``) before a request
+    when another process (or another site object) changed the file since."""
 
-    def __init__(self, site: Site, path: Path) -> None:
+    def __init__(self, site: SavedSite, path: Path, read: Callable[[Path], Any] = read_state) -> None:
         self.site = site
         self.path = path
+        self._read = read
         self._lock = threading.Lock()
         self._stamp = self._file_stamp()
         site.on_write = self.save
@@ -94,7 +112,7 @@ class FileSync:
             return None
         return (info.st_mtime_ns, info.st_size)
 
-    def save(self, site: Site) -> None:
+    def save(self, site: SavedSite) -> None:
         with self._lock:
             save_site(site, self.path)
             self._stamp = self._file_stamp()
@@ -103,7 +121,7 @@ class FileSync:
         with self.site.lock, self._lock:
             stamp = self._file_stamp()
             if stamp is not None and stamp != self._stamp:
-                self.site.replace_state(read_state(self.path))
+                self.site.replace_state(self._read(self.path))
                 self._stamp = stamp
 
 

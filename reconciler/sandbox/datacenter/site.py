@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import threading
 import time
 from collections import Counter
@@ -14,6 +13,7 @@ from pathlib import Path
 
 from reconciler.sandbox.datacenter.state import DcState
 from reconciler.sandbox.faults import Clock, FaultInjector, RateLimiter
+from reconciler.sandbox.site import write_atomically
 
 BLOCKED_RETRY_AFTER = "9223372036854775807"  # Long.MAX_VALUE, sent to blocked users (A.9 #8)
 
@@ -128,10 +128,7 @@ class DcSite:
             return json.dumps(self.state.to_json(), separators=(",", ":"))
 
     def save(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        tmp.write_text(self.to_json_text(), encoding="utf-8")
-        tmp.replace(path)
+        write_atomically(path, self.to_json_text())
 
     def describe_knobs(self) -> dict[str, object]:
         data = asdict(self.knobs)

@@ -1,19 +1,16 @@
 """Persisted DC sandbox sites (``<state_dir>/<name>.json``, ``"platform": "datacenter"``), kept in step with
-their file like the Cloud ones (:class:`reconciler.sandbox.store.FileSync` semantics)."""
+their file like the Cloud ones (by :class:`reconciler.sandbox.store.FileSync`)."""
 
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 
 from reconciler.errors import UsageError
 from reconciler.sandbox.datacenter.seeds import ADMIN_USERNAME, DEMO_PAT, is_dc_seed, seed_state
 from reconciler.sandbox.datacenter.site import DcKnobs, DcSite
 from reconciler.sandbox.datacenter.state import PLATFORM, DcState
-from reconciler.sandbox.store import DEFAULT_STATE_DIR, state_path
-
-_WHERE = "set RECONCILER_SANDBOX_DIR (or --state-dir) to a writable directory"
+from reconciler.sandbox.store import DEFAULT_STATE_DIR, FileSync, save_site, state_path
 
 
 def is_datacenter(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> bool:
@@ -37,14 +34,6 @@ def read_state(path: Path) -> DcState:
                          f"`reconciler sandbox reset {path.stem}` to recreate it from its seed") from None
 
 
-def _save(site: DcSite, path: Path) -> None:
-    try:
-        site.save(path)
-    except OSError as err:
-        raise UsageError(f"sandbox directory '{path.parent}': cannot write {path.name}: "
-                         f"{err.strerror or err}; {_WHERE}") from None
-
-
 def seeded(seed: str) -> DcState:
     try:
         return seed_state(seed)
@@ -61,8 +50,8 @@ def open_dc_site(name: str, state_dir: Path | str = DEFAULT_STATE_DIR, knobs: Dc
         state = seeded(seed or name)
         state.name = name
         site = DcSite(state, knobs)
-        _save(site, path)
-    _FileSync(site, path)
+        save_site(site, path)
+    FileSync(site, path, read_state)
     return site
 
 
@@ -71,7 +60,7 @@ def reset_dc_site(name: str, state_dir: Path | str = DEFAULT_STATE_DIR) -> Path:
     seed = read_state(path).seed if path.exists() else name
     state = seeded(seed or name)
     state.name = name
-    _save(DcSite(state), path)
+    save_site(DcSite(state), path)
     return path
 
 
@@ -88,30 +77,3 @@ def default_dc_credentials(name: str, state_dir: Path | str = DEFAULT_STATE_DIR)
     user = state.user_by_name(ADMIN_USERNAME)
     return ADMIN_USERNAME, (user.pat if user is not None and user.pat else DEMO_PAT)
 
-
-class _FileSync:
-    def __init__(self, site: DcSite, path: Path) -> None:
-        self.site, self.path = site, path
-        self._lock = threading.Lock()
-        self._stamp = self._file_stamp()
-        site.on_write = self.save
-        site.before_request = self.reload_if_changed
-
-    def _file_stamp(self) -> tuple[int, int] | None:
-        try:
-            info = self.path.stat()
-        except FileNotFoundError:
-            return None
-        return (info.st_mtime_ns, info.st_size)
-
-    def save(self, site: DcSite) -> None:
-        with self._lock:
-            _save(site, self.path)
-            self._stamp = self._file_stamp()
-
-    def reload_if_changed(self) -> None:
-        with self.site.lock, self._lock:
-            stamp = self._file_stamp()
-            if stamp is not None and stamp != self._stamp:
-                self.site.replace_state(read_state(self.path))
-                self._stamp = stamp
