@@ -32,7 +32,7 @@ from reconciler.sandbox.datacenter.store import read_state as read_dc_state
 from reconciler.sandbox.demo_data import SVC_ACCOUNT_ID
 from reconciler.sandbox.faults import FAULT_KINDS, Knobs
 from reconciler.sandbox.seeds import seed_state
-from reconciler.sandbox.server import start_server
+from reconciler.sandbox.server import RunningServer, start_server
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.store import open_site, reset_site, state_path
 from reconciler.sandbox.summary import summarize
@@ -217,14 +217,21 @@ def _serve(args: argparse.Namespace) -> int:
     if args.admin_token:
         admin.api_token = args.admin_token
     server = start_server(site, args.host, args.port)
+    return _serve_until_stopped(server, [
+        f"sandbox '{site.name}' serving at {server.url}  (Ctrl-C to stop)",
+        f"  CONFLUENCE_URL={server.url}",
+        f"  CONFLUENCE_EMAIL={admin.email}",
+        f"  CONFLUENCE_API_TOKEN={admin.api_token}   (a fake sandbox token, not a secret)",
+        f"  gateway (Bearer): {server.url}/ex/confluence/{site.state.cloud_id}",
+        f"  ATLASSIAN_ADMIN_API_KEY={site.state.admin_api_key}   (org {site.state.org_id})",
+        f"  counters: {server.url}/_sandbox/counters",
+    ])
+
+
+def _serve_until_stopped(server: RunningServer, banner: list[str]) -> int:
+    """Print ``banner`` (one line each), serve until Ctrl-C, then stop the server."""
     out = sys.stdout
-    out.write(f"sandbox '{site.name}' serving at {server.url}  (Ctrl-C to stop)\n")
-    out.write(f"  CONFLUENCE_URL={server.url}\n")
-    out.write(f"  CONFLUENCE_EMAIL={admin.email}\n")
-    out.write(f"  CONFLUENCE_API_TOKEN={admin.api_token}   (a fake sandbox token, not a secret)\n")
-    out.write(f"  gateway (Bearer): {server.url}/ex/confluence/{site.state.cloud_id}\n")
-    out.write(f"  ATLASSIAN_ADMIN_API_KEY={site.state.admin_api_key}   (org {site.state.org_id})\n")
-    out.write(f"  counters: {server.url}/_sandbox/counters\n")
+    out.write("".join(f"{line}\n" for line in banner))
     out.flush()
     try:
         server.wait()
@@ -284,20 +291,12 @@ def _serve_dc(args: argparse.Namespace) -> int:
     assert admin is not None
     server = start_server(site, args.host, args.port, handler=handle)
     url = f"{server.url}{context}"
-    out = sys.stdout
-    out.write(f"Data Center sandbox '{site.name}' (Confluence {version}) serving at {url}"
-              "  (Ctrl-C to stop)\n")
-    out.write(f"  CONFLUENCE_URL={url}\n")
-    out.write(f"  CONFLUENCE_PAT={admin.pat}   (a fake sandbox token, not a secret)\n")
     basic = f"CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password}"
-    out.write(f"  (or Basic auth: {basic})\n")
-    out.write(f"  requests: {server.url}/_sandbox/requests\n")
-    out.write(f"  counters: {server.url}/_sandbox/counters\n")
-    out.flush()
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        out.write("stopping\n")
-    finally:
-        server.stop()
-    return int(ExitCode.OK)
+    return _serve_until_stopped(server, [
+        f"Data Center sandbox '{site.name}' (Confluence {version}) serving at {url}  (Ctrl-C to stop)",
+        f"  CONFLUENCE_URL={url}",
+        f"  CONFLUENCE_PAT={admin.pat}   (a fake sandbox token, not a secret)",
+        f"  (or Basic auth: {basic})",
+        f"  requests: {server.url}/_sandbox/requests",
+        f"  counters: {server.url}/_sandbox/counters",
+    ])
