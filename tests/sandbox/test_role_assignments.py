@@ -8,23 +8,11 @@ import pytest
 
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import BOB, HEIDI, Door
+from tests.sandbox.roles_helpers import assignment, role_id_of
 
 ENG = "/wiki/api/v2/spaces/1441793/role-assignments"
 ALICE = "5b10ac8d82e05b22cc7d4ef5"
 BOB_ID = "5b10ac8d82e05b22cc7d4ef6"
-
-
-def _role_id(site: Site, name: str) -> str:
-    role = site.state.role_by_name(name)
-    assert role is not None
-    return role.id
-
-
-def _entry(ptype: str, pid: str, role_id: str | None = None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"principal": {"principalType": ptype, "principalId": pid}}
-    if role_id is not None:
-        entry["roleId"] = role_id
-    return entry
 
 
 def _eng(site: Site) -> dict[tuple[str, str], str]:
@@ -35,12 +23,12 @@ def _eng(site: Site) -> dict[tuple[str, str], str]:
 
 def test_lists_assignments_with_filters(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
-    admin_id = _role_id(sandbox_site, "Admin")
+    admin_id = role_id_of(sandbox_site, "Admin")
     admins = client.get(ENG, params={"role-id": admin_id}).json()["results"]
     assert len(admins) == 3
     assert all(a["roleId"] == admin_id for a in admins)
     bob = client.get(ENG, params={"principal-type": "USER", "principal-id": BOB_ID}).json()["results"]
-    assert bob == [_entry("USER", BOB_ID, _role_id(sandbox_site, "Collaborator"))]
+    assert bob == [assignment("USER", BOB_ID, role_id_of(sandbox_site, "Collaborator"))]
     assert client.get(ENG, params={"role-type": "CUSTOM"}).json()["results"] == []
 
 
@@ -48,10 +36,10 @@ def test_array_body_assigns_changes_and_removes_in_one_call(door: Door, sandbox_
     engineering = sandbox_site.state.group_by_name("engineering")
     assert engineering is not None
     body = [
-        _entry("USER", ALICE, _role_id(sandbox_site, "Manager")),
-        _entry("GROUP", engineering.id, _role_id(sandbox_site, "Collaborator")),
-        _entry("USER", BOB_ID),
-        _entry("ACCESS_CLASS", "anonymous-users"),  # not assigned: removing it is a no-op
+        assignment("USER", ALICE, role_id_of(sandbox_site, "Manager")),
+        assignment("GROUP", engineering.id, role_id_of(sandbox_site, "Collaborator")),
+        assignment("USER", BOB_ID),
+        assignment("ACCESS_CLASS", "anonymous-users"),  # not assigned: removing it is a no-op
     ]
     response = door.client(sandbox_site).post(ENG, json=body)
     assert response.status_code == 200
@@ -64,7 +52,7 @@ def test_array_body_assigns_changes_and_removes_in_one_call(door: Door, sandbox_
 
 def test_the_older_single_object_body_is_400(door: Door, sandbox_site: Site) -> None:
     response = door.client(sandbox_site).post(
-        ENG, json=_entry("USER", ALICE, _role_id(sandbox_site, "Viewer"))
+        ENG, json=assignment("USER", ALICE, role_id_of(sandbox_site, "Viewer"))
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == "The request body must be an array of role assignments"
@@ -73,9 +61,10 @@ def test_the_older_single_object_body_is_400(door: Door, sandbox_site: Site) -> 
 
 def test_one_role_per_principal_per_space(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
-    client.post(ENG, json=[_entry("USER", BOB_ID, _role_id(sandbox_site, "Manager"))]).raise_for_status()
+    manager = assignment("USER", BOB_ID, role_id_of(sandbox_site, "Manager"))
+    client.post(ENG, json=[manager]).raise_for_status()
     bob = client.get(ENG, params={"principal-type": "USER", "principal-id": BOB_ID}).json()["results"]
-    assert bob == [_entry("USER", BOB_ID, _role_id(sandbox_site, "Manager"))]
+    assert bob == [manager]
 
 
 def test_a_role_moves_a_principal_off_custom_access(door: Door, sandbox_site: Site) -> None:
@@ -84,7 +73,7 @@ def test_a_role_moves_a_principal_off_custom_access(door: Door, sandbox_site: Si
     client = door.client(sandbox_site)
     response = client.post(
         "/wiki/api/v2/spaces/1474561/role-assignments",
-        json=[_entry("GROUP", contractors.id, _role_id(sandbox_site, "Viewer"))],
+        json=[assignment("GROUP", contractors.id, role_id_of(sandbox_site, "Viewer"))],
     )
     assert response.status_code == 200
     assert client.get("/wiki/api/v2/spaces/1474561/permissions").json()["results"] == []
@@ -92,7 +81,8 @@ def test_a_role_moves_a_principal_off_custom_access(door: Door, sandbox_site: Si
 
 def test_the_whole_request_fails_when_one_entry_is_invalid(door: Door, sandbox_site: Site) -> None:
     before = _eng(sandbox_site)
-    body = [_entry("USER", ALICE, _role_id(sandbox_site, "Manager")), _entry("GROUP", "no-such-group", "x")]
+    body = [assignment("USER", ALICE, role_id_of(sandbox_site, "Manager")),
+            assignment("GROUP", "no-such-group", "x")]
     response = door.client(sandbox_site).post(ENG, json=body)
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == "No group found with id 'no-such-group'"
@@ -103,12 +93,12 @@ def test_the_whole_request_fails_when_one_entry_is_invalid(door: Door, sandbox_s
     ("entry", "detail"),
     [
         (
-            _entry("ROBOT", "r2d2", "x"),
+            assignment("ROBOT", "r2d2", "x"),
             "Invalid principal type 'ROBOT': expected one of USER, GROUP, ACCESS_CLASS",
         ),
-        (_entry("USER", ALICE, "no-role"), "No space role found with id 'no-role'"),
+        (assignment("USER", ALICE, "no-role"), "No space role found with id 'no-role'"),
         (
-            _entry("ACCESS_CLASS", "everyone", None),
+            assignment("ACCESS_CLASS", "everyone", None),
             (
                 "Invalid access class 'everyone': expected one of anonymous-users, authenticated-users, "
                 "all-licensed-users, all-product-admins, jsm-project-admins"
@@ -125,7 +115,7 @@ def test_invalid_entry_is_400(door: Door, sandbox_site: Site, entry: dict[str, A
 
 
 def test_guest_cannot_hold_a_role_with_space_admin(door: Door, sandbox_site: Site) -> None:
-    body = [_entry("USER", "5b10a2844c20165700ede21a", _role_id(sandbox_site, "Admin"))]
+    body = [assignment("USER", "5b10a2844c20165700ede21a", role_id_of(sandbox_site, "Admin"))]
     response = door.client(sandbox_site).post("/wiki/api/v2/spaces/1638401/role-assignments", json=body)
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == (
@@ -139,7 +129,7 @@ def test_removing_every_admin_is_400(door: Door, sandbox_site: Site) -> None:
     assert hr is not None
     admins = [p for p, r in hr.assignments.items() if state.roles[r].name == "Admin"]
     response = door.client(sandbox_site).post(
-        "/wiki/api/v2/spaces/1507329/role-assignments", json=[_entry(p[0], p[1]) for p in admins]
+        "/wiki/api/v2/spaces/1507329/role-assignments", json=[assignment(p[0], p[1]) for p in admins]
     )
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == (
@@ -149,7 +139,7 @@ def test_removing_every_admin_is_400(door: Door, sandbox_site: Site) -> None:
 
 
 def test_body_over_5_mb_is_413(door: Door, sandbox_site: Site) -> None:
-    entry = _entry("USER", ALICE)
+    entry = assignment("USER", ALICE)
     body = [entry] * 80_000  # about 6 MB of JSON
     response = door.client(sandbox_site).post(ENG, json=body)
     assert response.status_code == 413
@@ -163,7 +153,7 @@ def test_body_over_5_mb_is_413(door: Door, sandbox_site: Site) -> None:
 
 def test_non_admin_setting_roles_gets_404(door: Door, sandbox_site: Site) -> None:
     response = door.client(sandbox_site, auth=BOB).post(
-        ENG, json=[_entry("USER", BOB_ID, _role_id(sandbox_site, "Admin"))]
+        ENG, json=[assignment("USER", BOB_ID, role_id_of(sandbox_site, "Admin"))]
     )
     assert response.status_code == 404
     assert response.json()["errors"][0]["detail"] == (
@@ -175,6 +165,6 @@ def test_non_admin_setting_roles_gets_404(door: Door, sandbox_site: Site) -> Non
 def test_space_admin_who_is_not_site_admin_may_set_roles(door: Door, sandbox_site: Site) -> None:
     response = door.client(sandbox_site, auth=HEIDI).post(
         "/wiki/api/v2/spaces/1507329/role-assignments",
-        json=[_entry("USER", ALICE, _role_id(sandbox_site, "Viewer"))],
+        json=[assignment("USER", ALICE, role_id_of(sandbox_site, "Viewer"))],
     )
     assert response.status_code == 200

@@ -8,14 +8,9 @@ import pytest
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import BOB, Door
+from tests.sandbox.roles_helpers import role_id_of
 
 ROLES = "/wiki/api/v2/space-roles"
-
-
-def _role_id(site: Site, name: str) -> str:
-    role = site.state.role_by_name(name)
-    assert role is not None
-    return role.id
 
 
 def _create(client: httpx.Client, name: str, perms: list[str] | None = None) -> httpx.Response:
@@ -35,7 +30,7 @@ def test_lists_system_roles_first_then_custom_roles(door: Door, sandbox_site: Si
     ]
     viewer = body["results"][3]
     assert viewer == {
-        "id": _role_id(sandbox_site, "Viewer"),
+        "id": role_id_of(sandbox_site, "Viewer"),
         "type": "SYSTEM",
         "name": "Viewer",
         "description": "Views and comments",
@@ -65,7 +60,7 @@ def test_principal_id_without_type_is_400(door: Door, sandbox_site: Site) -> Non
 
 
 def test_get_one_role_with_a_base_link(door: Door, sandbox_site: Site) -> None:
-    role_id = _role_id(sandbox_site, "Legal Reviewer")
+    role_id = role_id_of(sandbox_site, "Legal Reviewer")
     body = door.client(sandbox_site).get(f"{ROLES}/{role_id}").json()
     assert body["name"] == "Legal Reviewer"
     assert body["_links"] == {"base": door.base_url(sandbox_site) + "/wiki"}
@@ -128,7 +123,7 @@ def test_invalid_role_body_is_400(
 def test_update_answers_202_with_a_task_id_and_takes_effect_a_request_later(
     door: Door, sandbox_site: Site
 ) -> None:
-    role_id = _role_id(sandbox_site, "Legal Reviewer")
+    role_id = role_id_of(sandbox_site, "Legal Reviewer")
     body = {
         "name": "Legal Reviewer",
         "description": "Reads everything and comments on drafts",
@@ -151,7 +146,7 @@ def test_update_answers_202_with_a_task_id_and_takes_effect_a_request_later(
 def test_a_description_only_update_has_a_null_task_id_and_is_seen_at_once(
     door: Door, sandbox_site: Site
 ) -> None:
-    role_id = _role_id(sandbox_site, "Legal Reviewer")
+    role_id = role_id_of(sandbox_site, "Legal Reviewer")
     body = {"name": "Legal Reviewer", "description": "New words",
             "spacePermissions": ["read/space", "create/comment"]}
     client = door.client(sandbox_site)
@@ -162,7 +157,7 @@ def test_a_description_only_update_has_a_null_task_id_and_is_seen_at_once(
 
 def test_with_no_task_lag_an_update_is_seen_by_the_next_read(door: Door, sandbox_site: Site) -> None:
     sandbox_site.configure(Knobs(role_task_lag=0))
-    role_id = _role_id(sandbox_site, "Legal Reviewer")
+    role_id = role_id_of(sandbox_site, "Legal Reviewer")
     body = {"name": "Legal Reviewer", "description": "d", "spacePermissions": ["read/space"]}
     client = door.client(sandbox_site)
     assert client.put(f"{ROLES}/{role_id}", json=body).status_code == 202
@@ -170,7 +165,7 @@ def test_with_no_task_lag_an_update_is_seen_by_the_next_read(door: Door, sandbox
 
 
 def test_system_roles_cannot_be_changed(door: Door, sandbox_site: Site) -> None:
-    role_id = _role_id(sandbox_site, "Viewer")
+    role_id = role_id_of(sandbox_site, "Viewer")
     response = door.client(sandbox_site).delete(f"{ROLES}/{role_id}")
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == "The system role 'Viewer' cannot be changed or deleted"
@@ -179,7 +174,7 @@ def test_system_roles_cannot_be_changed(door: Door, sandbox_site: Site) -> None:
 def test_delete_answers_202_with_a_task_id_and_the_role_lingers_for_one_read(
     door: Door, sandbox_site: Site
 ) -> None:
-    role_id = _role_id(sandbox_site, "Old Auditor")
+    role_id = role_id_of(sandbox_site, "Old Auditor")
     client = door.client(sandbox_site)
     response = client.delete(f"{ROLES}/{role_id}")
     assert response.status_code == 202
@@ -191,12 +186,12 @@ def test_delete_answers_202_with_a_task_id_and_the_role_lingers_for_one_read(
 
 def test_deleting_an_assigned_role_is_allowed_with_the_knob_off(door: Door, sandbox_site: Site) -> None:
     sandbox_site.configure(Knobs(refuse_delete_assigned_role=False))
-    response = door.client(sandbox_site).delete(f"{ROLES}/{_role_id(sandbox_site, 'Legal Reviewer')}")
+    response = door.client(sandbox_site).delete(f"{ROLES}/{role_id_of(sandbox_site, 'Legal Reviewer')}")
     assert response.status_code == 202
 
 
 def test_deleting_an_assigned_role_is_400(door: Door, sandbox_site: Site) -> None:
-    response = door.client(sandbox_site).delete(f"{ROLES}/{_role_id(sandbox_site, 'Legal Reviewer')}")
+    response = door.client(sandbox_site).delete(f"{ROLES}/{role_id_of(sandbox_site, 'Legal Reviewer')}")
     assert response.status_code == 400
     assert response.json()["errors"][0]["detail"] == (
         "The space role is assigned in 1 space(s) (LEGAL); remove those assignments first"
@@ -210,7 +205,7 @@ def test_role_crud_needs_a_site_admin(door: Door, sandbox_site: Site) -> None:
     assert response.json()["errors"][0]["detail"] == (
         "The calling user does not have permission to create space roles"
     )
-    assert client.delete(f"{ROLES}/{_role_id(sandbox_site, 'Old Auditor')}").status_code == 404
+    assert client.delete(f"{ROLES}/{role_id_of(sandbox_site, 'Old Auditor')}").status_code == 404
 
 
 def test_role_endpoints_are_missing_before_roles(door: Door, sandbox_site: Site) -> None:

@@ -4,12 +4,12 @@ test or a user who learns what the real API does can switch off, and each listed
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from reconciler.sandbox import unverified
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import Door
+from tests.sandbox.roles_helpers import assignment, role_id_of
 
 HR = "/wiki/api/v2/spaces/1507329/role-assignments"
 DOCS = "/wiki/api/v2/spaces/1638401/role-assignments"
@@ -20,26 +20,13 @@ ALICE = "5b10ac8d82e05b22cc7d4ef5"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def _role_id(site: Site, name: str) -> str:
-    role = site.state.role_by_name(name)
-    assert role is not None
-    return role.id
-
-
-def _entry(ptype: str, pid: str, role_id: str | None = None) -> dict[str, Any]:
-    entry: dict[str, Any] = {"principal": {"principalType": ptype, "principalId": pid}}
-    if role_id is not None:
-        entry["roleId"] = role_id
-    return entry
-
-
 def test_without_the_last_admin_guard_every_admin_can_be_unassigned(door: Door, sandbox_site: Site) -> None:
     sandbox_site.configure(Knobs(last_admin_guard=False))
     state = sandbox_site.state
     hr = state.space_by_key("HR")
     assert hr is not None
     admins = [p for p, r in hr.assignments.items() if state.roles[r].name == "Admin"]
-    response = door.client(sandbox_site).post(HR, json=[_entry(p[0], p[1]) for p in admins])
+    response = door.client(sandbox_site).post(HR, json=[assignment(p[0], p[1]) for p in admins])
     assert response.status_code == 200
     assert not any(state.roles[r].name == "Admin" for r in hr.assignments.values())
 
@@ -59,19 +46,19 @@ def test_without_the_duplicate_refusal_the_last_entry_for_a_principal_wins(
     door: Door, sandbox_site: Site
 ) -> None:
     sandbox_site.configure(Knobs(refuse_duplicate_principal=False))
-    body = [_entry("USER", ALICE, _role_id(sandbox_site, "Viewer")),
-            _entry("USER", ALICE, _role_id(sandbox_site, "Manager"))]
+    body = [assignment("USER", ALICE, role_id_of(sandbox_site, "Viewer")),
+            assignment("USER", ALICE, role_id_of(sandbox_site, "Manager"))]
     assert door.client(sandbox_site).post(HR, json=body).status_code == 200
     hr = sandbox_site.state.space_by_key("HR")
     assert hr is not None
-    assert hr.assignments[("USER", ALICE)] == _role_id(sandbox_site, "Manager")
+    assert hr.assignments[("USER", ALICE)] == role_id_of(sandbox_site, "Manager")
 
 
 def test_without_clearing_an_assigned_principal_keeps_its_legacy_rows(door: Door, sandbox_site: Site) -> None:
     sandbox_site.configure(Knobs(assignment_clears_permissions=False))
     contractors = sandbox_site.state.group_by_name("contractors")
     assert contractors is not None
-    body = [_entry("GROUP", contractors.id, _role_id(sandbox_site, "Viewer"))]
+    body = [assignment("GROUP", contractors.id, role_id_of(sandbox_site, "Viewer"))]
     assert door.client(sandbox_site).post(OPS, json=body).status_code == 200
     ops = sandbox_site.state.space_by_key("OPS")
     assert ops is not None
@@ -80,7 +67,7 @@ def test_without_clearing_an_assigned_principal_keeps_its_legacy_rows(door: Door
 
 def test_without_guest_role_limits_a_guest_may_hold_admin(door: Door, sandbox_site: Site) -> None:
     sandbox_site.configure(Knobs(guest_role_limits=False))
-    body = [_entry("USER", GINA, _role_id(sandbox_site, "Admin"))]
+    body = [assignment("USER", GINA, role_id_of(sandbox_site, "Admin"))]
     assert door.client(sandbox_site).post(DOCS, json=body).status_code == 200
 
 
