@@ -2,7 +2,8 @@
 
 The writer takes ids already resolved (group names to ids, role names to ids) and does one write per call;
 a backend (``reconciler.backend``, e.g. ``reconciler.confluence.write`` over HTTP) implements it, tests
-implement it over a fake site. ``RoleEntry``, ``Subject`` and ``PolicyStep`` are the backend contract's.
+implement it over a fake site. ``Writer`` (``SiteWriter``), ``RoleEntry``, ``Subject`` and ``PolicyStep``
+are the backend contract's.
 """
 
 from __future__ import annotations
@@ -10,33 +11,14 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Protocol
 
-from reconciler.backend import PolicyStep, RoleEntry, Subject
-from reconciler.live_state import LiveRole, LiveState, SpaceInfo
-from reconciler.model import DsRule, RoleDef
+from reconciler.backend import PolicyStep, RoleEntry, SiteWriter, Subject
+from reconciler.live_state import LiveRole, LiveState
+from reconciler.model import DsRule
 
 __all__ = ["AppPolicyWriter", "PolicyStep", "Reader", "RoleEntry", "Subject", "Writer"]
 
 
-class Writer(Protocol):
-    """Single writes with ids resolved. Raises ``ApiError`` subclasses; never retries after sending."""
-
-    def create_role(self, role: RoleDef) -> str:
-        """Create a custom role; return its id (from the 201 response)."""
-        ...
-
-    def update_role(self, role_id: str, role: RoleDef) -> None: ...
-
-    def delete_role(self, role_id: str) -> None: ...
-
-    def set_role_assignments(self, space: SpaceInfo, entries: Sequence[RoleEntry]) -> int:
-        """Set assignments in one POST (split only to stay under 5 MB); return the requests made."""
-        ...
-
-    def add_permission(self, space: SpaceInfo, subject: Subject, permission: str) -> int:
-        """v1 add; return the new permission id."""
-        ...
-
-    def delete_permission(self, space: SpaceInfo, permission_id: int) -> None: ...
+Writer = SiteWriter  # the backend contract's single-write seam, under the name apply has always used
 
 
 class Reader(Protocol):
