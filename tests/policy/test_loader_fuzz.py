@@ -81,3 +81,7 @@ def test_yaml_token_soup_gives_only_policy_errors(content: str) -> None:
 @given(DOCUMENTS, st.sampled_from(["fuzz.yaml", "spaces/ENG.yaml", "site.yaml", "people.yaml"]))
 def test_arbitrary_policy_shaped_yaml_gives_only_policy_errors(document: dict[str, Any], name: str) -> None:
     _load(yaml.safe_dump(document, allow_unicode=True), name)
+
+
+def test_a_top_level_key_with_a_line_break_is_shown_escaped_on_one_line() -> None:
+    _load("? roles\n\n roles")  # found by test_yaml_token_soup_gives_only_policy_errors
