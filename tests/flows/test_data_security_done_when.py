@@ -10,7 +10,6 @@ against the Admin Control schema (tests/confluence/admin_control_schema.py says 
 from __future__ import annotations
 
 import json
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -37,8 +36,6 @@ from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.confluence.admin_control_schema import POLICY_REQUEST, RESOURCE_REQUEST
 from tests.kit.sites import connection
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 class Killed(BaseException):
@@ -69,10 +66,8 @@ class Recorder(httpx.BaseTransport):
 
 
 @pytest.fixture
-def policies(tmp_path: Path) -> Path:
-    target = tmp_path / "policies"
-    shutil.copytree(REPO / "policies", target)
-    return target
+def policies(demo_policy: Path) -> Path:
+    return demo_policy  # the shared fixture's copy of the example policies
 
 
 @pytest.fixture
