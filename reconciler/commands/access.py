@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands.terminal import connection, progress_writer
+from reconciler.commands.terminal import connection, progress_shown
 from reconciler.errors import ExitCode, UsageError
 
 FORMATS = ("text", "markdown", "csv", "json", "html")
@@ -65,15 +65,10 @@ def run(args: argparse.Namespace) -> int:
         from reconciler.flows.access import run_access  # noqa: PLC0415 - keeps `--help` light
         from reconciler.report.access_render import render_access  # noqa: PLC0415
 
-        progress = progress_writer(args.no_progress)
-        try:
-            with connection(args) as site:
-                review = run_access(args.policy_dir, site, spaces=_keys(args.space, "--space"),
-                                    persons=_keys(args.person, "--person"), names=args.names,
-                                    progress=progress)
-        finally:
-            if progress is not None:
-                progress.close()
+        with progress_shown(args.no_progress) as progress, connection(args) as site:
+            review = run_access(args.policy_dir, site, spaces=_keys(args.space, "--space"),
+                                persons=_keys(args.person, "--person"), names=args.names,
+                                progress=progress)
         text = render_access(review, args.format)
     if args.out and args.out != "-":
         _save(Path(args.out), text)

@@ -10,7 +10,7 @@ import argparse
 import sys
 from typing import Any
 
-from reconciler.commands.terminal import connection, progress_writer, space_keys
+from reconciler.commands.terminal import connection, progress_shown, space_keys
 from reconciler.errors import ExitCode
 
 DEFAULT_POLICY_DIR = "policies"
@@ -46,13 +46,8 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.flows.drift import run_drift  # noqa: PLC0415 - keeps `--help` light
     from reconciler.report.drift_render import render_drift  # noqa: PLC0415
 
-    progress = progress_writer(args.no_progress)
-    try:
-        with connection(args) as site:
-            report = run_drift(args.policy_dir, site, progress=progress, spaces=space_keys(args.space),
-                               skip_data_security=args.skip_data_security)
-    finally:
-        if progress is not None:
-            progress.close()
+    with progress_shown(args.no_progress) as progress, connection(args) as site:
+        report = run_drift(args.policy_dir, site, progress=progress, spaces=space_keys(args.space),
+                           skip_data_security=args.skip_data_security)
     sys.stdout.write(render_drift(report, args.format))
     return int(ExitCode.CHANGES if report.has_drift else ExitCode.OK)

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands.terminal import connection, progress_writer
+from reconciler.commands.terminal import connection, progress_shown
 from reconciler.errors import ExitCode, UsageError
 
 
@@ -50,16 +50,11 @@ def run(args: argparse.Namespace) -> int:
 
     if str(args.out) == "-":
         raise UsageError("import --out -: import writes a directory of policy files; give a directory")
-    progress = progress_writer(args.no_progress)
-    try:
-        with connection(args) as site:
-            result = run_import(
-                args.out, site, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
-                force=args.force, actor=args.actor, progress=progress, jsonrpc=args.jsonrpc == "allow",
-            )
-    finally:
-        if progress is not None:
-            progress.close()
+    with progress_shown(args.no_progress) as progress, connection(args) as site:
+        result = run_import(
+            args.out, site, site=args.site, spaces=args.space, propose_roles_too=args.propose_roles,
+            force=args.force, actor=args.actor, progress=progress, jsonrpc=args.jsonrpc == "allow",
+        )
     proposals = ""
     if result.proposals is not None:
         proposals = (f"; {len(result.proposals.proposals)} role proposals, "

@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from reconciler.commands.terminal import connection, progress_writer
+from reconciler.commands.terminal import connection, progress_shown
 from reconciler.errors import ExitCode
 
 
@@ -42,14 +42,9 @@ def register(sub: Any) -> None:
 def run(args: argparse.Namespace) -> int:
     from reconciler.flows.init_repo import run_init  # noqa: PLC0415 - keeps `--help` light
 
-    progress = progress_writer(args.no_progress)
-    try:
-        with connection(args) as site:
-            result = run_init(args.directory, site, site=args.site, action=args.action, force=args.force,
-                              progress=progress)
-    finally:
-        if progress is not None:
-            progress.close()
+    with progress_shown(args.no_progress) as progress, connection(args) as site:
+        result = run_init(args.directory, site, site=args.site, action=args.action, force=args.force,
+                          progress=progress)
     origin = "imported from the site" if result.imported else "the examples"
     sys.stdout.write(f"wrote {result.directory} ({len(result.files)} files; policies: {origin})\n"
                      f"next: cd {result.directory} && git init && follow README.md\n")

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.atomicfile import write_chunks_atomically
-from reconciler.commands.terminal import connection, progress_writer, space_keys, use_color
+from reconciler.commands.terminal import connection, progress_shown, space_keys, use_color
 from reconciler.errors import ExitCode, UsageError
 from reconciler.plan.plan import SafetyFinding
 from reconciler.plan.planfile import iter_plan, relocated
@@ -64,15 +64,11 @@ def run(args: argparse.Namespace) -> int:
     from reconciler.flows.plan import run_plan  # noqa: PLC0415 - keeps `plan --help` light
 
     spaces = space_keys(args.space)
-    progress = progress_writer(args.no_progress)
-    try:
-        with connection(args) as site:
-            desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
-                                             skip_data_security=args.skip_data_security,
-                                             changed_since=args.changed_since)
-    finally:
-        if progress is not None:
-            progress.close()  # the progress line goes before the report is written
+    # the progress line goes (closed) before the report is written
+    with progress_shown(args.no_progress) as progress, connection(args) as site:
+        desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
+                                         skip_data_security=args.skip_data_security,
+                                         changed_since=args.changed_since)
     if args.out or args.format == "json":  # the plan file: its policy files relative to the repository
         where = relative_to_repository(args.policy_dir)
         plan = dataclasses.replace(relocated(plan, desired.policy_dir, where), policy_dir=where)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
@@ -30,6 +31,17 @@ def use_color(fmt: str, stream: TextIO, env: Mapping[str, str]) -> bool:
 def progress_writer(disabled: bool, env: Mapping[str, str] = os.environ) -> Display | None:
     """The progress display on stderr (live on a terminal, milestones elsewhere), or None when off."""
     return display(disabled, env, stream=sys.stderr)
+
+
+@contextmanager
+def progress_shown(disabled: bool) -> Iterator[Display | None]:
+    """``progress_writer(disabled)``, closed on the way out (so its line goes before the report)."""
+    progress = progress_writer(disabled)
+    try:
+        yield progress
+    finally:
+        if progress is not None:
+            progress.close()
 
 
 def connection(args: argparse.Namespace) -> Connection:
