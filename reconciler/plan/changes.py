@@ -92,24 +92,10 @@ class Replacement:
             return f"{REPLACES}{held}{_LOSES}{gone}"
         return f"{REPLACES}{held}{_ALL_KEPT}"
 
-    @classmethod
-    def parse(cls, reason: str) -> Replacement | None:
-        """The replacement a ``reason`` written by ``Replacement.reason`` names (the plan file keeps it
-        there: its format has no field of its own for it); None when the reason names none."""
-        _, found, text = reason.partition(REPLACES)
-        if not found:
-            return None
-        held, _, gone = text.removesuffix(_ALL_KEPT).partition(_LOSES)
-        return cls(_split(held), _split(gone))
-
 
 REPLACES = "replaces individual permissions "
 _LOSES = "; loses "
 _ALL_KEPT = "; the role includes them all"
-
-
-def _split(text: str) -> tuple[str, ...]:
-    return tuple(text.split(", ")) if text else ()
 
 
 @dataclass(frozen=True, slots=True)

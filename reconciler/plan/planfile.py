@@ -4,11 +4,10 @@ The JSON holds what the plan was computed from (site, role mode, policy digest, 
 the spaces in scope with their authority, every change with its source ``file:line`` and reason, a summary
 and the safety findings. It never holds a secret: nothing from the environment goes into a plan.
 
-Each change is one flat object whose ``kind`` names its family. Format 1 has no field of its own for
-two typed facts, so it keeps them in the text written for people, and this module alone reads them back:
-an assign's ``Replacement`` (``old_role`` is ``custom access``; the permissions replaced and lost are in
-its ``reason``, as ``Replacement.reason`` wrote them) and an app policy change's ``loosens``
-(its ``reason`` starts with ``LOOSENS``).
+Each change is one flat object whose ``kind`` names its family. Two typed facts have fields of their own,
+written only when set (so a plan without them reads as before): an assign's ``replaces`` (``old_role`` is
+``custom access``; ``{"lost": [...], "permissions": [...]}``) and an app policy change's ``loosens: true``.
+Nothing is read back from ``reason``, which is text for people.
 """
 
 from __future__ import annotations
@@ -43,7 +42,6 @@ from reconciler.plan.changes import (
     RoleChange,
     SiteRole,
 )
-from reconciler.plan.data_security import LOOSENS
 from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
 
 E = TypeVar("E", bound=enum.Enum)
@@ -109,7 +107,7 @@ def _changes_json(changes: Sequence[Change]) -> Iterator[str]:
         return
     sep = "[" + _ITEM
     for change in changes:
-        if type(change) is AssignmentChange:
+        if type(change) is AssignmentChange and change.replaces is None:
             text = _assignment_json(change)
         elif type(change) is GrantChange:
             text = _grant_json(change)
@@ -210,7 +208,7 @@ def _app_policy(policy: DataSecurityPolicy) -> dict[str, Any]:
 
 def _change(change: Change) -> dict[str, Any]:
     out: dict[str, Any] = {"kind": change.kind.name.lower(), "symbol": change.kind.symbol}
-    out.update({k: v for k, v in _fields(change).items() if v is not None})
+    out.update({k: v for k, v in _fields(change).items() if v is not None and v is not False})
     if change.reason:
         out["reason"] = change.reason
     return out
@@ -219,8 +217,11 @@ def _change(change: Change) -> dict[str, Any]:
 def _fields(change: Change) -> Mapping[str, Any]:
     source = _source(change.source)
     if isinstance(change, AssignmentChange):
+        replaces = change.replaces
         return {"space": change.space, "principal": _principal(change.principal), "role": change.role,
-                "old_role": change.before, "source": source}
+                "old_role": change.before, "source": source,
+                "replaces": {"permissions": list(replaces.permissions), "lost": list(replaces.lost)}
+                if replaces is not None else None}
     if isinstance(change, GrantChange):
         return {"space": change.space, "principal": _principal(change.principal),
                 "permission": change.permission, "permission_id": change.permission_id, "source": source}
@@ -230,7 +231,8 @@ def _fields(change: Change) -> Mapping[str, Any]:
                 "old_role_def": _role_def(existing.definition) if existing else None,
                 "role_id": existing.id if existing else None, "source": source}
     return {"app_policy": _app_policy(change.new) if change.new else None,
-            "old_app_policy": _app_policy(change.existing) if change.existing else None, "source": source}
+            "old_app_policy": _app_policy(change.existing) if change.existing else None, "source": source,
+            "loosens": change.loosens}
 
 
 def _space(space: PlannedSpace) -> dict[str, Any]:
@@ -402,7 +404,7 @@ def _load_family(r: _Reader, kind: ChangeKind) -> Change:
     if kind in APP_POLICY_KINDS:
         return AppPolicyChange(
             _load_app_policy(r.sub("app_policy")), _load_app_policy(r.sub("old_app_policy")), source, reason,
-            loosens=reason.startswith(LOOSENS),
+            loosens=r.opt("loosens", bool) or False,
         )
     space, principal = r.get("space", str), _load_principal(r.sub("principal"))
     if principal is None:
@@ -411,7 +413,9 @@ def _load_family(r: _Reader, kind: ChangeKind) -> Change:
         old_role: str | None = r.opt("old_role", str)
         replaces = None
         if kind is ChangeKind.ASSIGN and old_role == CUSTOM_ACCESS:
-            old_role, replaces = None, Replacement.parse(reason) or Replacement(())
+            replaced = r.sub("replaces")
+            old_role, replaces = None, (Replacement.of(replaced.strs("permissions"), replaced.strs("lost"))
+                                        if replaced is not None else Replacement(()))
         return AssignmentChange(space, principal, r.opt("role", str), old_role, replaces, source, reason)
     return GrantChange(kind, space, principal, r.get("permission", str), r.opt("permission_id", int), source,
                        reason)
