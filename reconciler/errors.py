@@ -84,11 +84,19 @@ class Problem:
         where = f"{self.file}:{self.line}:{self.column}"
         what = f"{self.path}: {self.message}" if self.path else self.message
         prefix = "warning: " if self.severity is Severity.WARNING else ""
-        return f"{where}: {prefix}{what}"
+        return one_line(f"{where}: {prefix}{what}")
 
     @property
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.file, self.line, self.column, self.message)
+
+
+def one_line(text: str) -> str:
+    """``text`` with every character that is not printable (a newline, a control byte) shown as its escape,
+    so a problem naming a value or key from a policy file stays one line whatever that value holds."""
+    if text.isprintable():
+        return text
+    return "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
 
 
 class PolicyError(ReconcilerError):

@@ -265,8 +265,7 @@ def _validate(data: dict[str, Any], doc: Doc, problems: list[Problem],
             good[key] = {name: item for name, item in cleaned.items()
                          if _valid({key: {name: item}}, doc, problems)}
         elif key not in TOP_LEVEL_KEYS:
-            shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(key))  # one line
-            problems.append(doc.problem((key,), f"unknown top-level key '{shown}'"
+            problems.append(doc.problem((key,), f"unknown top-level key '{key}'"
                                         f"{did_you_mean(key, TOP_LEVEL_KEYS)}", shown=()))
         elif key in _NAMED and isinstance(value, dict):
             good[key] = {name: item for name, item in value.items()

@@ -101,10 +101,7 @@ def describe(value: Any) -> str:
         return f"the date {value.isoformat()}"
     if isinstance(value, dict | list):
         return "a mapping" if isinstance(value, dict) else "a list"
-    text = str(value)
-    if not text.isprintable():  # a newline or control byte would break the one-line message
-        text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in text)
-    return f"'{text}'"
+    return f"'{value}'"  # a newline or control byte in it is escaped by ``Problem`` (one line)
 
 
 # --------------------------------------------------------------------------- walking the model's types
