@@ -155,7 +155,3 @@ def _say(line: str) -> None:
             sys.stderr.flush()
     except (OSError, ValueError):
         pass
-
-
-def run() -> None:
-    sys.exit(main())

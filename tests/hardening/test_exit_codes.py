@@ -7,6 +7,7 @@ import errno
 import io
 import os
 import shutil
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -183,3 +184,23 @@ def test_a_permission_id_that_is_not_a_number_is_an_api_error_naming_the_call() 
             writer.add_permission(SpaceInfo("ENG", "1", "Engineering", "global"), Subject("user", "5b10"), "read/space")
     assert str(caught.value) == "POST /wiki/rest/api/space/ENG/permission (space ENG): 200: the response's permission id is not a number: '12ab'"
 
+
+
+class _InterruptingFinder:
+    """A meta path finder that is Ctrl-C while ``reconciler.cli`` is being imported."""
+
+    def find_spec(self, name: str, path: object, target: object = None) -> None:
+        if name == "reconciler.cli":
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_while_the_cli_is_still_importing_is_one_line_and_exit_130(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import reconciler.__main__ as entry
+
+    monkeypatch.delitem(sys.modules, "reconciler.cli")
+    monkeypatch.setattr(sys, "meta_path", [_InterruptingFinder(), *sys.meta_path])
+    with pytest.raises(SystemExit) as exited:
+        entry.run()
+    assert (exited.value.code, capsys.readouterr().err) == (130, "interrupted\n")
