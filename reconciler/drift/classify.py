@@ -22,16 +22,18 @@ from reconciler.drift.acknowledge import acknowledge
 from reconciler.drift.findings import DriftItem, DriftKind, DriftReport, Remedy
 from reconciler.drift.migrate import CustomAccess, MigrationPlan, propose_roles
 from reconciler.drift.remedy import RemedyContext
-from reconciler.drift.yamltext import flow
+from reconciler.drift.yamltext import flow, scalar
 from reconciler.live_state import LiveState
-from reconciler.model import DesiredState, EffectiveSpace, Principal, PrincipalKind
+from reconciler.model import DesiredState, EffectiveSpace, Principal, PrincipalKind, RoleDef
 from reconciler.plan.changes import AssignmentChange, Change, GrantChange, RoleChange
 from reconciler.plan.data_security import PolicyDrift, data_security_drift
 from reconciler.plan.diff import build_plan
+from reconciler.plan.structdiff import Field, describe
 from reconciler.policy.resolve import effective_spaces
 from reconciler.vocabulary import is_app
 
 SITE = ""  # the "space" of site-wide items (custom roles, app access policies)
+ROLE_FIELDS = (Field("permissions"), Field("description", values=False))  # what a custom role is
 
 
 def detect_drift(
@@ -211,10 +213,11 @@ def _role_item(change: RoleChange, ctx: _Context) -> DriftItem:
         adopt = Remedy(f"delete role '{name}'" + (f" at line {src.line}" if src else ""), file=file,
                        where="roles")
     elif new is not None:
-        detail = f"custom role '{name}' differs: the site has {flow(old.permissions)}"
+        detail = f"custom role '{name}': {role_drift(old, new)}"
+        line = (f"permissions: {flow(old.permissions)}" if old.permissions != new.permissions
+                else f"description: {scalar(old.description)}")
         adopt = Remedy(f"change role '{name}'" + (f" at line {src.line}" if src else "") + " to",
-                       file=file, where=f"roles.{name}",
-                       yaml=f"permissions: {flow(old.permissions)}")
+                       file=file, where=f"roles.{name}", yaml=line)
     else:
         detail = f"custom role '{name}' is set to none in the policy, but exists on the site"
         adopt = Remedy("declare it instead of none" + (f" at line {src.line}" if src else ""), file=file,
@@ -226,6 +229,13 @@ def _role_item(change: RoleChange, ctx: _Context) -> DriftItem:
         flow(old.permissions) if old else None,
         detail, adopt, ctx.remedy.apply(), source=src, subject=name,
     )
+
+
+def role_drift(site: RoleDef, policy: RoleDef) -> str:
+    """How a custom role on the site differs from the policy's, or ``""``:
+    ``the site adds delete/page, lacks create/blogpost; description differs``."""
+    return describe({"permissions": site.permissions, "description": site.description},
+                    {"permissions": policy.permissions, "description": policy.description}, ROLE_FIELDS)
 
 
 def _app_item(entry: PolicyDrift, ctx: _Context) -> DriftItem:

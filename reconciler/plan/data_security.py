@@ -35,7 +35,9 @@ from reconciler.model import (
     OrgPolicies,
     Source,
 )
+from reconciler.plan import structdiff
 from reconciler.plan.changes import AppPolicyChange, ChangeKind
+from reconciler.plan.structdiff import Field
 
 LOOSENS = "loosens data security"
 ORG_WIDE = "the whole org"
@@ -49,6 +51,10 @@ CONTROL_NAMES: Mapping[DsRule, str] = {
 _RULE_ORDER = {rule: number for number, rule in enumerate(DsRule)}
 _RULE_NAMES = frozenset(rule.value for rule in DsRule)
 Key = tuple[str, str, str]
+POLICY_FIELDS = (  # what a policy enforces, in the order drift names it
+    Field("spaces", gained="also covers", lost="does not cover"),
+    Field("effect"), Field("rule"), Field("coverage"), Field("subject"),
+)
 Group = tuple[DsRule, str]  # rule, subject
 
 
@@ -360,14 +366,14 @@ def data_security_drift(desired: DesiredState, live: LiveState) -> list[PolicyDr
 
 
 def describe_drift(live: DataSecurityPolicy, desired: DataSecurityPolicy) -> str:
-    """How a live policy differs from the desired one, told from the live side."""
-    pieces = []
-    if live.effect is not desired.effect:
-        pieces.append(f"effect is {live.effect.value}, policy says {desired.effect.value}")
-    lacking = sorted(set(desired.spaces) - set(live.spaces))
-    extra = sorted(set(live.spaces) - set(desired.spaces))
-    if lacking:
-        pieces.append(f"does not cover {', '.join(lacking)}")
-    if extra:
-        pieces.append(f"also covers {', '.join(extra)}")
-    return "; ".join(pieces)
+    """How a live policy differs from the desired one, told from the org's side, or ``""`` when it does
+    not: ``policy 'Block apps (1)': the org also covers FIN; effect is allow, policy says block``."""
+    what = structdiff.describe(_document(live), _document(desired), POLICY_FIELDS, side="the org")
+    name = live.name or live.id or policy_name(live.rule, live.coverage, live.subject)
+    return f"policy '{name}': {what}" if what else ""
+
+
+def _document(policy: DataSecurityPolicy) -> dict[str, object]:
+    """What a policy says (its name, id, status and source are not what it enforces)."""
+    return {"spaces": frozenset(policy.spaces), "effect": policy.effect, "rule": policy.rule,
+            "coverage": policy.coverage, "subject": policy.subject}

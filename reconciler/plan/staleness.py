@@ -1,9 +1,9 @@
 """What changed since a saved plan was made, said when apply refuses it as stale.
 
 The plan file holds the live state's fingerprint, not the live state, so the difference is told through
-the plan: the saved plan's changes against the changes a fresh read gives, compared structurally with
-deepdiff (keyed by what each change is about, where it was declared left out), then named as the spaces,
-principals, custom roles and data security controls involved.
+the plan: the saved plan's changes against the changes a fresh read gives, compared structurally
+(``plan/structdiff``: deepdiff, keyed by what each change is about, where it was declared left out),
+then named as the spaces, principals, custom roles and data security controls involved.
 
 Pure: two plans in, one clause out.
 """
@@ -14,10 +14,9 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from deepdiff import DeepDiff
-
 from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import dump_plan
+from reconciler.plan.structdiff import POSITIONS, changed_keys, keyed
 from reconciler.report.escape import data
 
 MAX_NAMED = 8
@@ -27,9 +26,7 @@ def what_changed(saved: Plan, recomputed: Plan) -> str:
     """``"what changed: spaces ENG, HR; principals group:eng; roles Legal Reviewer"`` for a stale plan, or
     what can be said when the changes it would make are the same."""
     before, after = _document(saved), _document(recomputed)
-    ignored = [r"\['(source|reason|declared_at)'\]"]  # where it was declared, why: not what changed
-    diff = DeepDiff(before, after, ignore_order=True, exclude_regex_paths=ignored)
-    touched = [str(key) for key in diff.affected_root_keys]
+    touched = changed_keys(before, after, ignore=(*POSITIONS, "reason"))  # where declared, why: not what
     spaces = sorted({k.removeprefix("space ") for k in touched if k.startswith("space ")})
     changes = [doc for key in touched for doc in (before.get(key), after.get(key))
                if isinstance(doc, dict) and not key.startswith("space ")]
@@ -53,10 +50,7 @@ def what_changed(saved: Plan, recomputed: Plan) -> str:
 def _document(plan: Plan) -> dict[str, Any]:
     """The plan's changes and spaces keyed by what they are about (not by their position)."""
     doc = json.loads(dump_plan(plan))
-    out: dict[str, Any] = {f"space {s['key']}": s for s in doc["spaces"]}
-    for change in doc["changes"]:
-        out[_key(change)] = change
-    return out
+    return {**keyed(doc["spaces"], lambda s: f"space {s['key']}"), **keyed(doc["changes"], _key)}
 
 
 def _key(change: dict[str, Any]) -> str:

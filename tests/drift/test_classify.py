@@ -210,7 +210,7 @@ def test_custom_role_changed_on_the_site_is_drift() -> None:
     report = detect_drift(policy, site, today=TODAY)
     assert rows(report.items) == [
         ("ROLE_DEFINITION", "", "None", "[create/comment, read/space]", "[read/space]",
-         "custom role 'Legal Reviewer' differs: the site has [read/space]"),
+         "custom role 'Legal Reviewer': the site lacks create/comment"),
     ]
     assert report.items[0].adopt == Remedy("change role 'Legal Reviewer' at line 3 to",
                                            file="policies/roles.yaml", where="roles.Legal Reviewer",
