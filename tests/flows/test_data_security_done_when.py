@@ -214,7 +214,8 @@ def test_a_hand_edit_of_a_published_policy_is_drift(policies: Path, state_dir: P
         export[admin_rules.RESOURCES] = export[admin_rules.RESOURCES][:1]  # LEGAL no longer blocked
     report = run_drift(policies, connection(env_for(state_dir), transport=transport, sandbox_dir=state_dir))
     items = [(i.kind.name, i.subject, i.detail) for i in report.items if i.kind.name == "APP_POLICY"]
-    assert items == [("APP_POLICY", "export (CONTAINER)", "changed: policy 'No export of finance': the org does not cover LEGAL")]
+    assert items == [("APP_POLICY", "export (CONTAINER)",
+                      "changed: policy 'No export of finance': the org does not cover LEGAL")]
     assert data_security(plan(policies, state_dir, transport)) == ["UPDATE_APP_POLICY"]
 
 

@@ -199,8 +199,8 @@ def test_drift_tells_a_hand_edit_from_the_org_side() -> None:
     ]
     items = [(i.kind, i.name, i.detail, i.counts) for i in data_security_drift(policy, live(org))]
     assert items == [
-        ("changed", "export (CONTAINER)", "policy 'export override': the org also covers HR, does not cover FIN",
-         True),
+        ("changed", "export (CONTAINER)",
+         "policy 'export override': the org also covers HR, does not cover FIN", True),
         (
             "unmanaged",
             "publicLinks override",
