@@ -64,6 +64,9 @@ class ReadRequest:
     groups: frozenset[str] = frozenset()  # group names whose ids writes need, seen live or not
     accounts: frozenset[str] = frozenset()  # account ids to look up besides those seen (the policy's)
     guests: GuestRead | None = None  # read the guests of groups given more than guests.max_role
+    # the spaces this run already listed (``SpaceLister.list_spaces``): a read takes their key, id, type and
+    # status from here instead of asking the site again
+    listed: tuple[SpaceInfo, ...] = ()
 
     def in_scope(self, info: SpaceInfo) -> bool:
         """A space the policy names (whatever its status), or a current space a selector matches: a
@@ -130,6 +133,16 @@ class DeclarativePermissions(Protocol):
     def set_permissions(self, space: SpaceInfo, desired: Mapping[Principal, frozenset[str]]) -> int:
         """Each principal ends with exactly its set (empty: none); others untouched. Returns the requests."""
         ...
+
+
+@runtime_checkable
+class SpaceLister(Protocol):
+    """An optional part of a ``Backend``: the site's space list (key, id, type, status) in as few calls as
+    the API allows, for ``plan --changed-since`` to resolve a defaults selector against the site. A backend
+    without it makes such a plan read the whole policy. What it returns may be handed back to ``read`` in
+    ``ReadRequest.listed``."""
+
+    def list_spaces(self) -> Sequence[SpaceInfo]: ...
 
 
 @dataclass(frozen=True, slots=True)

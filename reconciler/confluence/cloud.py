@@ -12,10 +12,10 @@ from reconciler.confluence.admin import AdminApi, SiteLookup, read_policies
 from reconciler.confluence.admin_apply import RuleWriter
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.members import fetch_group_members
-from reconciler.confluence.read import fetch_roles, read_live
+from reconciler.confluence.read import fetch_all_spaces, fetch_roles, read_live
 from reconciler.confluence.vocabulary_read import fetch_current_account, fetch_users
 from reconciler.confluence.write import ConfluenceWriter
-from reconciler.live_state import GroupMembers, LiveRole, LiveState
+from reconciler.live_state import GroupMembers, LiveRole, LiveState, SpaceInfo
 from reconciler.model import OrgPolicies
 
 T = TypeVar("T")
@@ -49,6 +49,11 @@ class CloudBackend:
 
     def read_roles(self) -> Mapping[str, LiveRole]:
         return fetch_roles(self.client)
+
+    def list_spaces(self) -> list[SpaceInfo]:
+        """Every current space the caller can see: ``GET /spaces?status=current``, 250 a page (the pages a
+        plan with a defaults selector reads anyway)."""
+        return fetch_all_spaces(self.client)
 
     def read_users(self, account_ids: Sequence[str]) -> dict[str, SiteUser]:
         return fetch_users(self.client, account_ids)

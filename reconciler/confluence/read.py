@@ -250,7 +250,10 @@ def fetch_scope(client: Reader, request: ReadRequest) -> Scope:
 
 
 def _requested_scope(client: Reader, request: ReadRequest, wanted: list[str]) -> Scope:
-    found = {info.key: info for info in fetch_spaces_by_keys(client, wanted)}
+    """``only``: the spaces already listed (``request.listed``) and the others through ``keys=``."""
+    found = {info.key: info for info in request.listed if info.key in set(wanted)}
+    unlisted = [key for key in wanted if key not in found]
+    found.update((info.key, info) for info in fetch_spaces_by_keys(client, unlisted))
     unknown = [k for k in wanted if k not in found and k not in request.keys]
     if unknown:
         raise UsageError(

@@ -13,7 +13,7 @@ from reconciler.backend import Backend, Progress, ReadRequest
 from reconciler.errors import ApiError, AuthError, UsageError
 from reconciler.flows.connect import Connection
 from reconciler.guest_limit import GuestRead
-from reconciler.live_state import LiveRole, LiveState
+from reconciler.live_state import LiveRole, LiveState, SpaceInfo
 from reconciler.model import DesiredState, Principal, PrincipalKind
 
 ADMIN_KEY = "ATLASSIAN_ADMIN_API_KEY"
@@ -32,11 +32,12 @@ ADMIN_REFUSED = ("; data security cannot be read; check " + ADMIN_KEY + ", or le
 
 def request_for(
     desired: DesiredState, *, only: Sequence[str] = (), missing_ok: bool = False, unmanaged: bool = False,
-    guests: bool = True,
+    guests: bool = True, listed: Sequence[SpaceInfo] = (),
 ) -> ReadRequest:
     """What to read for ``desired``: its spaces and selectors (or ``only``), its site model, and the
     principals it names (people's handles as labels, the groups whose ids writes need). ``guests``: also
-    the guests of groups given more than ``guests.max_role`` (plan and apply's guest check)."""
+    the guests of groups given more than ``guests.max_role`` (plan and apply's guest check). ``listed``: the
+    site's spaces as this run already listed them (``SpaceLister``), so the read does not ask again."""
     return ReadRequest(
         keys=frozenset(desired.spaces),
         selectors=tuple(rule.selector for rule in desired.defaults),
@@ -49,6 +50,7 @@ def request_for(
         groups=frozenset(_referenced_groups(desired)),
         accounts=frozenset(_policy_accounts(desired)),
         guests=GuestRead.of(desired) if guests else None,
+        listed=tuple(listed),
     )
 
 

@@ -14,13 +14,14 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from reconciler.backend import Progress
+from reconciler.backend import Backend, Progress, SpaceLister
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import app_policy_notes, request_for, with_app_policies
-from reconciler.live_state import LiveState
+from reconciler.live_state import LiveState, SpaceInfo
 from reconciler.model import DesiredState
 from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
+from reconciler.policy.changed import ChangedScope, changed_scope, resolve_scope
 
 
 def run_plan(
@@ -46,15 +47,16 @@ def run_plan(
     desired = load_policy(policy_dir)
     scope = tuple(dict.fromkeys(spaces))
     extra: tuple[str, ...] = ()
+    listed: Sequence[SpaceInfo] = ()
     if changed_since is not None:
-        scope, extra = _changed_scope(policy_dir, desired, changed_since, scope)
+        changed = _changed(policy_dir, desired, changed_since)
+        if changed.needs_site:
+            changed, listed = _listed(_open(desired, connection, progress), changed, progress)
+        scope, extra = _changed_scope(desired, changed, listed, changed_since, scope)
         if not scope and not extra[0].startswith("planned the whole policy"):
             return desired, None, _nothing_planned(desired, connection, extra)
-    site = connection.open(desired.site.url, read_only=True, platform=desired.site.platform,
-                           jsonrpc=desired.site.allow_jsonrpc,
-                           detect=desired.site.platform_auto)
-    site.on_wait(getattr(progress, "waiting", None))
-    live = site.read(request_for(desired, only=scope), progress)
+    site = _open(desired, connection, progress)
+    live = site.read(request_for(desired, only=scope, listed=listed), progress)
     notes = extra + app_policy_notes(desired, connection, scope, skip=skip_data_security)
     if desired.data_security is not None and not notes:
         live = with_app_policies(site, desired, live, progress)
@@ -79,31 +81,64 @@ def plan_from_live(
                           notes=notes)
 
 
-def _changed_scope(
-    policy_dir: Path | str, desired: DesiredState, ref: str, spaces: tuple[str, ...]
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The scope of ``plan --changed-since REF`` (narrowed further by ``--space``) and the note saying it."""
+def _open(desired: DesiredState, connection: Connection, progress: Progress | None) -> Backend:
+    """The policy's site, read-only (the connection opens it once per run)."""
+    site = connection.open(desired.site.url, read_only=True, platform=desired.site.platform,
+                           jsonrpc=desired.site.allow_jsonrpc, detect=desired.site.platform_auto)
+    site.on_wait(getattr(progress, "waiting", None))
+    return site
+
+
+def _changed(policy_dir: Path | str, desired: DesiredState, ref: str) -> ChangedScope:
+    """What differs between the policy at ``ref`` and ``desired`` (pure but for git and the loader)."""
     from reconciler.errors import PolicyError  # noqa: PLC0415
     from reconciler.policy.at_ref import policy_at_ref  # noqa: PLC0415
-    from reconciler.policy.changed import ChangedScope, changed_scope  # noqa: PLC0415
     from reconciler.policy.loader import load_policy  # noqa: PLC0415
 
     with policy_at_ref(policy_dir, ref) as before_dir:
         if before_dir is None:
-            changed = ChangedScope(whole=f"{policy_dir} does not exist at {ref}")
-        else:
-            try:
-                changed = changed_scope(load_policy(before_dir), desired)
-            except PolicyError:
-                changed = ChangedScope(whole=f"the policy at {ref} does not load")
+            return ChangedScope(whole=f"{policy_dir} does not exist at {ref}")
+        try:
+            return changed_scope(load_policy(before_dir), desired)
+        except PolicyError:
+            return ChangedScope(whole=f"the policy at {ref} does not load")
+
+
+def _listed(
+    site: Backend, changed: ChangedScope, progress: Progress | None
+) -> tuple[ChangedScope, Sequence[SpaceInfo]]:
+    """The site's space list, to resolve ``changed``'s defaults selectors; a backend that cannot list its
+    spaces makes the plan whole (and says why)."""
+    if not isinstance(site, SpaceLister):
+        first = changed.reach[0].rule if changed.reach else ""
+        what = f"defaults rule {first!r}" if first else f"the spaces: entry of {changed.left[0]}"
+        return ChangedScope(whole=f"{what} changed and this site's backend cannot list its spaces to resolve "
+                            "the defaults selectors"), ()
+    if progress:
+        progress("listing the site's spaces (defaults selectors that changed)")
+    return changed, site.list_spaces()
+
+
+def _changed_scope(
+    desired: DesiredState, changed: ChangedScope, listed: Sequence[SpaceInfo], ref: str,
+    spaces: tuple[str, ...],
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The scope of ``plan --changed-since REF`` (narrowed further by ``--space``) and the notes saying it:
+    the spaces planned, then what each changed defaults rule reached on the site."""
     safe_ref = ref.replace("\n", " ")
     if changed.whole:
         return spaces, (f"planned the whole policy: {changed.whole} since {safe_ref}",)
-    keys = tuple(k for k in changed.keys if not spaces or k in spaces)
+    resolved = resolve_scope(changed, desired, listed)
+    reached = tuple(f"defaults rule {reach.rule!r} {reach.why}: {_n(len(keys))} matching {reach.describe()}"
+                    for reach, keys in resolved.reached)
+    keys = tuple(k for k in resolved.keys if not spaces or k in spaces)
     if not keys:
-        return (), (f"planned 0 spaces: no space's effective policy changed since {safe_ref}",)
-    return keys, (f"planned {len(keys)} space{'s' if len(keys) != 1 else ''} changed since {safe_ref}: "
-                  + ", ".join(keys),)
+        return (), (f"planned 0 spaces: no space's effective policy changed since {safe_ref}", *reached)
+    return keys, (f"planned {_n(len(keys))} changed since {safe_ref}: " + ", ".join(keys), *reached)
+
+
+def _n(count: int) -> str:
+    return f"{count} space{'s' if count != 1 else ''}"
 
 
 def _nothing_planned(desired: DesiredState, connection: Connection, notes: tuple[str, ...]) -> Plan:

@@ -1,12 +1,15 @@
 """Which spaces' effective policy differs between two loaded policies (``plan --changed-since REF``).
 
-Pure: two ``DesiredState`` in, a ``ChangedScope`` out. Where a fact was declared (file, line) is not
-policy, so moving an entry between files or lines changes nothing. The rules (docs/commands/plan.md):
+Pure: two ``DesiredState`` in, a ``ChangedScope`` out; ``resolve_scope`` then turns its ``reach`` into
+space keys against the site's space list (key, type and status of each space), which the flow reads. Where
+a fact was declared (file, line) is not policy, so moving an entry between files or lines changes nothing.
+The rules (docs/commands/plan.md):
 
 - a ``spaces:`` entry that differs (assignments, grants, controls, authority) reaches that space;
-- a ``defaults:`` rule that differs (or appears, or goes) reaches every space its selector (at either
-  side) can match; a selector that can match a space the policy does not declare (a glob, a key without
-  a ``spaces:`` entry, a space type) cannot be resolved without the site, so the whole policy is planned;
+- a ``defaults:`` rule that differs (or appears, or goes, or moves before or after another rule) reaches
+  every space its selector (at either side, with its excludes) matches. A selector that lists only
+  declared space keys, without a space type, is resolved offline; any other (a glob, an undeclared key, a
+  space type) is a ``Reach``: resolved against the site's space list, never the whole policy;
 - a custom role that differs reaches every space that assigns it, directly or through a defaults rule;
 - site, safety, people-independent settings (``guest_max_role``), deleted roles and the org's data
   security section are the whole policy.
@@ -24,18 +27,57 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from reconciler.model import DefaultRule, DesiredState, Source
+from reconciler.live_state import SpaceInfo
+from reconciler.model import DefaultRule, DesiredState, Source, SpaceSelector
 
 WHOLE_SETTINGS = ("site", "safety", "guest_max_role", "deleted_roles", "data_security")
 _GLOB = frozenset("*?[")
 
 
 @dataclass(frozen=True, slots=True)
+class Reach:
+    """A changed defaults rule whose spaces only the site's space list can tell: every space one of its
+    ``selectors`` (before and after the change, deduplicated) matches, among the spaces the policy manages."""
+
+    rule: str
+    why: str  # "changed", "moved", "assigns changed role 'X'"
+    selectors: tuple[SpaceSelector, ...]
+
+    def matches(self, info: SpaceInfo) -> bool:
+        return any(selector.matches(info.key, info.type) for selector in self.selectors)
+
+    def may_match(self, key: str) -> bool:
+        """Whether a space of this key, of a type nobody knows, can match."""
+        return any(dataclasses.replace(selector, types=()).matches(key, "") for selector in self.selectors)
+
+    def describe(self) -> str:
+        """``ENG-*``; ``ENG-*, OPS except ENG-OLD (personal)``; before and after joined by " or "."""
+        return " or ".join(dict.fromkeys(map(_describe, self.selectors)))
+
+
+@dataclass(frozen=True, slots=True)
 class ChangedScope:
-    """The spaces to plan (sorted), or ``whole`` with the reason the whole policy is planned."""
+    """The spaces to plan: ``keys`` (declared spaces, sorted) and the spaces each of ``reach`` matches on
+    the site; or ``whole`` with the reason the whole policy is planned."""
 
     keys: tuple[str, ...] = ()
-    whole: str = ""  # why the whole policy is planned; empty when ``keys`` is the scope
+    reach: tuple[Reach, ...] = ()
+    whole: str = ""  # why the whole policy is planned; empty when ``keys`` and ``reach`` are the scope
+    # keys whose ``spaces:`` entry went while a defaults rule may still manage them (the site tells)
+    left: tuple[str, ...] = ()
+
+    @property
+    def needs_site(self) -> bool:
+        """Whether the scope needs the site's space list (``resolve_scope``)."""
+        return bool(self.reach or self.left) and not self.whole
+
+
+@dataclass(frozen=True, slots=True)
+class ResolvedScope:
+    """``ChangedScope`` against the site: every key to plan (sorted), and what each ``Reach`` matched."""
+
+    keys: tuple[str, ...]
+    reached: tuple[tuple[Reach, tuple[str, ...]], ...] = ()
 
 
 def semantic(value: Any) -> Any:  # noqa: PLR0911 - one case per kind of value
@@ -67,32 +109,90 @@ def changed_scope(before: DesiredState, after: DesiredState) -> ChangedScope:
             if semantic(before.spaces.get(key)) != semantic(after.spaces.get(key))}
     roles = {name for name in set(before.roles) | set(after.roles)
              if semantic(before.roles.get(name)) != semantic(after.roles.get(name))}
-    old_rules = {rule.name: rule for rule in before.defaults}
-    new_rules = {rule.name: rule for rule in after.defaults}
-    for name in sorted(set(old_rules) | set(new_rules)):
-        old, new = old_rules.get(name), new_rules.get(name)
-        if semantic(old) == semantic(new) and not (_assigns(old, roles) or _assigns(new, roles)):
+    reach: list[Reach] = []
+    for old, new, why in _changed_rules(before.defaults, after.defaults, roles):
+        rules = [rule for rule in (old, new) if rule is not None]
+        offline = [_offline_reach(rule, declared) for rule in rules]
+        if any(found is None for found in offline):
+            selectors = tuple(dict.fromkeys(rule.selector for rule in rules))
+            reach.append(Reach(rules[-1].name, why, selectors))
             continue
-        rule_keys = set().union(*(_reach(rule, declared) for rule in (old, new) if rule is not None))
-        if None in rule_keys:
-            return ChangedScope(whole=f"defaults rule {name!r} changed and its selector can match spaces "
-                                "the policy does not declare")
-        keys |= {key for key in rule_keys if isinstance(key, str)}
+        keys |= set().union(*(found for found in offline if found is not None))
     for state in (before, after):
         keys |= {key for key, space in state.spaces.items()
                  if any(a.role in roles for a in space.assignments)
                  or any(g.compiled_from in roles for g in space.grants)}
-    return ChangedScope(keys=tuple(sorted(keys & declared)))
+    left = sorted(key for key in keys - declared
+                  if any(Reach(rule.name, "", (rule.selector,)).may_match(key) for rule in after.defaults))
+    return ChangedScope(keys=tuple(sorted(keys & declared)), reach=tuple(reach), left=tuple(left))
 
 
-def _assigns(rule: DefaultRule | None, roles: Iterable[str]) -> bool:
-    return rule is not None and any(a.role in set(roles) for a in rule.assignments)
+def resolve_scope(changed: ChangedScope, after: DesiredState, infos: Iterable[SpaceInfo]) -> ResolvedScope:
+    """``changed`` against the site's spaces ``infos``: its keys, plus every space a ``Reach`` matches that
+    ``after`` manages (declared, or current and matched by one of its defaults rules, as a plan reads
+    them). A declared space the list does not show (archived, say) is reached when its key can match
+    whatever its type: planning one space too many is safe, missing one is not."""
+    listed = {info.key: info for info in infos}
+    keys = set(changed.keys) | {key for key in changed.left if key in listed and _managed(after, listed[key])}
+    reached: list[tuple[Reach, tuple[str, ...]]] = []
+    for reach in changed.reach:
+        hit = {key for key, info in listed.items() if reach.matches(info) and _managed(after, info)}
+        hit |= {key for key in after.spaces if key not in listed and reach.may_match(key)}
+        reached.append((reach, tuple(sorted(hit))))
+        keys |= hit
+    return ResolvedScope(tuple(sorted(keys)), tuple(reached))
 
 
-def _reach(rule: DefaultRule, declared: set[str]) -> set[str | None]:
-    """The declared spaces ``rule`` can match, with ``None`` when it can match an undeclared one."""
+def _managed(after: DesiredState, info: SpaceInfo) -> bool:
+    """What ``ReadRequest.in_scope`` says of ``info`` for ``after``: declared, or a current space a
+    selector matches (a selector never manages an archived space)."""
+    return info.key in after.spaces or (info.status == "current" and any(
+        rule.selector.matches(info.key, info.type) for rule in after.defaults))
+
+
+def _changed_rules(
+    before: Iterable[DefaultRule], after: Iterable[DefaultRule], roles: set[str]
+) -> list[tuple[DefaultRule | None, DefaultRule | None, str]]:
+    """(before, after, why) of each rule whose effect may differ: changed, added or removed; assigning a
+    changed role; or moved (a later rule wins for a principal both name: a rule whose position among the
+    rules of both sides differs may now win or lose where another matches too)."""
+    old_rules = {rule.name: rule for rule in before}
+    new_rules = {rule.name: rule for rule in after}
+    common_old = [name for name in old_rules if name in new_rules]
+    common_new = [name for name in new_rules if name in old_rules]
+    moved = {name for index, name in enumerate(common_old) if common_new[index] != name}
+    found = []
+    for name in sorted(set(old_rules) | set(new_rules)):
+        old, new = old_rules.get(name), new_rules.get(name)
+        if semantic(old) != semantic(new):
+            why = "changed" if old and new else "added" if new else "removed"
+        elif assigned := sorted(role for role in roles if _assigns(old, role) or _assigns(new, role)):
+            why = f"assigns changed role {assigned[0]!r}"
+        elif name in moved:
+            why = "moved"
+        else:
+            continue
+        found.append((old, new, why))
+    return found
+
+
+def _assigns(rule: DefaultRule | None, role: str) -> bool:
+    return rule is not None and any(a.role == role for a in rule.assignments)
+
+
+def _offline_reach(rule: DefaultRule, declared: set[str]) -> set[str] | None:
+    """The declared spaces ``rule`` matches, or None when it may match another (the site must tell)."""
     selector = rule.selector
     if selector.types or any(_GLOB & set(pattern) or pattern not in declared for pattern in selector.keys):
-        return {None}
+        return None
     return {key for key in selector.keys
             if not any(fnmatch.fnmatchcase(key, pattern) for pattern in selector.exclude)}
+
+
+def _describe(selector: SpaceSelector) -> str:
+    text = ", ".join(selector.keys)
+    if selector.exclude:
+        text += " except " + ", ".join(selector.exclude)
+    if selector.types:
+        text += f" ({', '.join(selector.types)})"
+    return text
