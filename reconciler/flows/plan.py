@@ -1,6 +1,7 @@
 """``reconciler plan``: load the policy, read the site read-only, diff, check safety.
 
-``run_plan`` = load_policy -> open the site read-only -> read the policy's spaces -> (the org's data
+``run_plan`` = load_policy -> (``--changed-since``: the scope, with the site's space list when a changed
+defaults selector needs it) -> open the site read-only -> read the policy's spaces -> (the org's data
 security policies, when the policy has a data_security section and the run does not leave it out) ->
 build_plan (the changes and their safety assessment, in one pass). Observation is all-or-nothing: any
 failed read raises, and there is no plan (a failed Admin API read is one line naming the call and the flag
@@ -38,7 +39,9 @@ def run_plan(
     Never writes: the site is opened read-only, so any request other than GET raises before it is sent.
     ``changed_since``: a git ref; only the spaces whose effective policy differs between the policy at that
     ref and the working tree are planned (the whole policy when site-wide settings changed), and the plan
-    says which. When no space changed, the site is not read (live state None) and the plan is empty.
+    says which; a changed defaults selector that can match undeclared spaces is resolved against the site's
+    space list, which the read then reuses. When no space changed, no space is read (live state None; at
+    most the space list was) and the plan is empty.
     """
     from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `plan --help` light
 

@@ -130,8 +130,9 @@ def changed_scope(before: DesiredState, after: DesiredState) -> ChangedScope:
 def resolve_scope(changed: ChangedScope, after: DesiredState, infos: Iterable[SpaceInfo]) -> ResolvedScope:
     """``changed`` against the site's spaces ``infos``: its keys, plus every space a ``Reach`` matches that
     ``after`` manages (declared, or current and matched by one of its defaults rules, as a plan reads
-    them). A declared space the list does not show (archived, say) is reached when its key can match
-    whatever its type: planning one space too many is safe, missing one is not."""
+    them), and every key of ``changed.left`` the site shows still managed. A declared space the list does not
+    show (archived, say) is reached when its key can match whatever its type: planning one space too many
+    is safe, missing one is not."""
     listed = {info.key: info for info in infos}
     keys = set(changed.keys) | {key for key in changed.left if key in listed and _managed(after, listed[key])}
     reached: list[tuple[Reach, tuple[str, ...]]] = []

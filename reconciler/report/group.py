@@ -56,7 +56,7 @@ def group_findings(findings: Sequence[SafetyFinding]) -> tuple[str, ...]:
         where = "" if one == "space" else f" in {len(keys)} space{'s' if len(keys) != 1 else ''}"
         head = f"{len(members)} {noun} {what}{where}"
         if keys:
-            head += f": {_listed(keys)}"
+            head += f": {listed(keys)}"
         lines.append(cut(f"{head}; first: {members[0].message}"))
     return tuple(lines)
 
@@ -84,7 +84,7 @@ def group_notes(notes: Sequence[str]) -> tuple[str, ...]:
         if len(keys) < GROUP_FROM:
             lines += [cut(f"space {key}: {text}") for key in keys]
         else:
-            lines.append(cut(f"{len(keys)} spaces: {text}: {_listed(keys)}"))
+            lines.append(cut(f"{len(keys)} spaces: {text}: {listed(keys)}"))
     return tuple(lines)
 
 
@@ -99,7 +99,7 @@ def _keys(spaces: Iterable[str | None]) -> list[str]:
     return list(dict.fromkeys(s for s in spaces if s))
 
 
-def _listed(keys: Sequence[str]) -> str:
+def listed(keys: Sequence[str]) -> str:
     if len(keys) <= SHOWN:
         return ", ".join(keys)
     return f"{', '.join(keys[:SHOWN])}, … (all {len(keys)} in the JSON plan)"

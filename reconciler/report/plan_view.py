@@ -34,7 +34,7 @@ from reconciler.plan.changes import (
 from reconciler.plan.data_security import control_label, describe
 from reconciler.plan.plan import Plan, PlannedSpace
 from reconciler.report.escape import data
-from reconciler.report.group import group_findings, group_notes
+from reconciler.report.group import group_findings, group_notes, listed
 
 ACCESS_KINDS = ASSIGNMENT_KINDS + GRANT_KINDS  # in the order reports count them
 
@@ -189,7 +189,7 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         mode=data(plan.mode),
         policy_digest=_short(plan.policy_digest),
         fingerprint=_short(plan.fingerprint),
-        scope=data(", ".join(plan.scope)),
+        scope=data(listed(plan.scope)),  # a --changed-since scope can be thousands of keys
         in_scope=len(plan.spaces),
         findings=tuple(map(data, group_findings(plan.findings))),
         table=tuple((k.symbol, TABLE_LABELS[k], counts[k]) for k in _TABLE_ORDER if counts[k]),

@@ -36,8 +36,9 @@ def _dump(path: Path, data: object) -> None:
 def _policy(root: Path, eng_role: str) -> None:
     """Two defaults rules over the synthetic site's S00001..S02000 (none declared but S00005): every
     space keeps the tool's account as Admin; ``eng`` gives team-001 ``eng_role`` in S00100..S00189."""
-    _dump(root / "site.yaml", {"version": 1, "site": {
-        "url": f"sandbox:{NAME}", "model": "roles", "actor": "svc-reconciler", "default_authority": "additive"},
+    site = {"url": f"sandbox:{NAME}", "model": "roles", "actor": "svc-reconciler",
+            "default_authority": "additive"}
+    _dump(root / "site.yaml", {"version": 1, "site": site,
         "safety": {"max_removal_fraction": 0.25, "min_admins_per_space": 0}})
     _dump(root / "people.yaml", {"people": {"svc-reconciler": SVC_ACCOUNT_ID}})
     _dump(root / "defaults.yaml", {"defaults": [
@@ -67,8 +68,8 @@ def test_a_changed_glob_rule_plans_its_90_spaces_of_2000_reading_only_them_and_t
     server = start_server(site)
     try:
         env = {"CONFLUENCE_URL": server.url, **credentials}
-        code = cli.main(["plan", str(policies), "--changed-since", "HEAD", "--no-progress", "--format", "json",
-                         "--out", str(tmp_path / "plan.json")], connection=connection(env))
+        code = cli.main(["plan", str(policies), "--changed-since", "HEAD", "--no-progress",
+                         "--format", "json"], connection=connection(env))
         scoped = dict(site.counters)
         site.reset_counters()
         whole_code = cli.main(["plan", str(policies), "--no-progress", "--format", "json"],

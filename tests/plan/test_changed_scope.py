@@ -202,7 +202,9 @@ def _live(infos: Sequence[SpaceInfo], wanted: set[str]) -> dict[str, LiveSpace]:
             for i in infos if i.key in wanted}
 
 
-def _space_changes(desired: DesiredState, spaces: Mapping[str, LiveSpace], scope: Sequence[str] = ()) -> set[str]:
+def _space_changes(
+    desired: DesiredState, spaces: Mapping[str, LiveSpace], scope: Sequence[str] = ()
+) -> set[str]:
     live = live_state(*spaces.values(), group_ids={g: g for g in ("g1", "g2", "g3")})
     plan = build_plan(desired, live, scope=scope)
     return {repr(c) for c in plan.changes if getattr(c, "space", None)}
@@ -237,7 +239,9 @@ def test_a_scoped_plan_never_misses_a_change_the_whole_plan_makes_in_a_space_tha
     assert differs <= set(resolved.keys)
     assert set(resolved.keys) <= managed | (declared & on_site)
     whole = _space_changes(after, _live(infos, managed))
-    scoped = _space_changes(after, _live(infos, set(resolved.keys)), resolved.keys) if resolved.keys else set()
+    scoped = set()
+    if resolved.keys:
+        scoped = _space_changes(after, _live(infos, set(resolved.keys)), resolved.keys)
     in_scope = {c for c in whole if any(f"space='{k}'" in c for k in resolved.keys)}
     assert scoped == in_scope
     assert {c for c in whole if any(f"space='{k}'" in c for k in differs)} <= scoped

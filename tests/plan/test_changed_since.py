@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -12,6 +14,12 @@ from reconciler.flows.connect import Connection
 from reconciler.flows.plan import run_plan
 from reconciler.policy.changed import changed_scope
 from reconciler.policy.loader import load_policy
+from reconciler.sandbox.datacenter import DcSite
+from reconciler.sandbox.datacenter import handle as dc_handle
+from reconciler.sandbox.datacenter.seeds import seed_state as dc_seed_state
+from reconciler.sandbox.transport import SandboxTransport
+
+DC_EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "dc-demo"
 
 
 def _git(repo: Path, *args: str) -> None:
@@ -58,13 +66,72 @@ def test_a_custom_role_change_reaches_every_space_that_assigns_it(
         in plan.notes
 
 
-def test_a_defaults_rule_with_a_glob_plans_the_whole_policy(repo: Path, demo_connection: Connection) -> None:
+def test_a_defaults_rule_with_a_glob_plans_the_spaces_it_matches_on_the_site(
+    repo: Path, demo_connection: Connection
+) -> None:
+    """staff-can-read matches every global space but ~*, HR, FIN and LEGAL: declared or not (MKT, SALES,
+    SANDBOX have no entry), the site's space list says which; the plan is the whole plan's in them."""
     _edit(repo / "defaults.yaml", "group:all-staff: Viewer", "group:all-staff: Collaborator")
     _, _, whole = run_plan(repo, demo_connection)
     _, _, plan = run_plan(repo, demo_connection, changed_since="base")
+    keys = ["DOCS", "ENG", "MKT", "OPS", "PUBLIC", "SALES", "SANDBOX"]
+    assert [s.key for s in plan.spaces] == keys
+    assert [n for n in plan.notes if "since base" in n or "defaults rule" in n] == [
+        f"planned 7 spaces changed since base: {', '.join(keys)}",
+        ("defaults rule 'staff-can-read' changed: 7 spaces matching * except ~*, HR, FIN, LEGAL "
+         "(global, collaboration)")]
+    in_spaces = [c for c in whole.changes if getattr(c, "space", None) in keys]
+    assert in_spaces
+    assert [c for c in plan.changes if getattr(c, "space", None)] == in_spaces
+
+
+def test_a_backend_that_cannot_list_its_spaces_plans_the_whole_policy_and_says_why(
+    repo: Path, demo_connection: Connection
+) -> None:
+    _edit(repo / "defaults.yaml", "group:all-staff: Viewer", "group:all-staff: Collaborator")
+
+    class NoList:
+        """The demo site's backend without ``list_spaces`` (a backend the contract does not require it of)."""
+
+        def __init__(self, backend: Any) -> None:
+            self._backend = backend
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "list_spaces":
+                raise AttributeError(name)
+            return getattr(self._backend, name)
+
+    class Unlisted(Connection):
+        def open(self, *args: Any, **kwargs: Any) -> Any:
+            return NoList(demo_connection.open(*args, **kwargs))
+
+    _, _, whole = run_plan(repo, demo_connection)
+    _, _, plan = run_plan(repo, Unlisted({}), changed_since="base")
     assert [s.key for s in plan.spaces] == [s.key for s in whole.spaces]
-    assert ("planned the whole policy: defaults rule 'staff-can-read' changed and its selector can match "
-            "spaces the policy does not declare since base") in plan.notes
+    assert ("planned the whole policy: defaults rule 'staff-can-read' changed and this site's backend cannot "
+            "list its spaces to resolve the defaults selectors since base") in plan.notes
+
+
+def test_on_data_center_a_new_glob_rule_reads_the_space_list_once_and_only_the_spaces_it_reaches(
+    tmp_path: Path
+) -> None:
+    policy = tmp_path / "policy"
+    shutil.copytree(DC_EXAMPLE, policy)
+    _git(tmp_path, "init", "-q", "-b", "main")
+    _git(tmp_path, "add", "policy")
+    _git(tmp_path, "commit", "-q", "-m", "base")
+    with (policy / "site.yaml").open("a", encoding="utf-8") as site_file:
+        site_file.write("  - name: personal spaces\n    spaces: {keys: [\"~*\"]}\n    assign:\n"
+                        "      user:svc-reconciler: Viewer\n")
+    dc = DcSite(dc_seed_state("dc-demo"))
+    _, _, plan = run_plan(policy, Connection({}, transport=SandboxTransport(dc, handler=dc_handle)),
+                          changed_since="HEAD")
+    assert [s.key for s in plan.spaces] == ["~alice"]
+    assert "defaults rule 'personal spaces' added: 1 space matching ~*" in plan.notes
+    reads = {route: n for route, n in dc.counters.items() if route.startswith("GET /rest/api/space")}
+    # one listing (the read reuses it), then ~alice's two permission reads (subjects, anonymous)
+    assert reads == {"GET /rest/api/space": 1, "GET /rest/api/space/{spaceKey}/permissions": 1,
+                     "GET /rest/api/space/{spaceKey}/permissions/anonymous": 1}
 
 
 def test_moving_entries_and_comments_changes_nothing_and_the_site_is_not_read(
