@@ -11,7 +11,7 @@ from datetime import date
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from reconciler.apply.result import ApplyResult, ChangeResult, Status
@@ -93,6 +93,8 @@ def test_the_markdown_plan_shows_no_html_and_mentions_no_one() -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=NAMES, key=NAMES)
 def test_no_name_the_site_can_send_escapes_a_plan_report(name: str, key: str) -> None:
+    # a key another demo space has makes two spaces of one key, which no site sends (hypothesis drew 'OPS')
+    assume(key not in {s.key for s in demo().spaces} - {"ENG"})
     plan = _hostile_plan(name, key=key)
     _lines_are_safe(render_plan(plan, "text"))  # type: ignore[arg-type]
     _markdown_is_safe(render_plan(plan, "markdown"), blocks=1)  # type: ignore[arg-type]
