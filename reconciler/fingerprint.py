@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import operator
 from collections.abc import Collection
 from typing import Any
 
@@ -39,11 +40,17 @@ def fingerprint(live: LiveState, *, scope: Collection[str] = ()) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_REF = operator.attrgetter("ref")
+
+
 def _space_fact(live: LiveState, key: str) -> list[Any]:
+    """Pairs and triples as tuples, made in C (``zip``, ``attrgetter``): ``json.dumps`` writes a tuple as it
+    writes a list, and tuples sort as lists do, so the bytes are those of lists."""
     space = live.spaces[key]
+    roles = space.assignments
     return [
         key,
         space.info.id,
-        sorted([p.ref, role] for p, role in space.assignments.items()),
-        sorted([p.ref, perm, pid] for p, perms in space.grants.items() for perm, pid in perms.items()),
+        sorted(zip(map(_REF, roles), roles.values(), strict=True)),
+        sorted((p.ref, perm, pid) for p, perms in space.grants.items() for perm, pid in perms.items()),
     ]

@@ -19,11 +19,12 @@ field (``AssignmentChange.replaces``, ``AppPolicyChange.loosens``).
 from __future__ import annotations
 
 import enum
+import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from reconciler.model import READ_SPACE, AppPolicy, Principal, RoleDef, Source
+from reconciler.model import READ_SPACE, AppPolicy, Principal, RoleDef, Source, slot_setters
 
 # What the plan shows as the "old role" of an ASSIGN that replaces a principal's individual permissions on a
 # transition site (``AssignmentChange.replaces``); the plan file's ``old_role`` for it.
@@ -44,6 +45,10 @@ class ChangeKind(enum.Enum):
     UNASSIGN = (40, "-", "to remove")
     REVOKE = (41, "-", "to revoke")
     DELETE_ROLE = (50, "-", "role to delete")
+
+    # Members are singletons compared by identity: hash them by identity too, in C (``Enum.__hash__`` is a
+    # Python function, run per change wherever kinds are counted or looked up).
+    __hash__ = object.__hash__
 
     # ``_value_`` is a plain attribute; ``.value`` is a descriptor run in Python (read per change, per sort)
     @property
@@ -98,7 +103,7 @@ _LOSES = "; loses "
 _ALL_KEPT = "; the role includes them all"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, init=False)
 class AssignmentChange:
     """A principal's role in a space: ``old_role`` (None: none) -> ``role`` (None: removed).
 
@@ -115,13 +120,34 @@ class AssignmentChange:
     # follows from old_role and role; stored once, since reports and counts read it many times per change
     kind: ChangeKind = field(init=False, repr=False, compare=False)
 
-    def __post_init__(self) -> None:
-        if self.role is None and self.old_role is None:
-            raise ValueError("an assignment change needs a role or an old role")
-        if self.replaces is not None and self.old_role is not None:
+    def __init__(  # noqa: PLR0917 - the generated __init__'s signature, kept
+        self,
+        space: str,
+        principal: Principal,
+        role: str | None = None,
+        old_role: str | None = None,
+        replaces: Replacement | None = None,
+        source: Source | None = None,
+        reason: str = "",
+    ) -> None:
+        # The dataclass's own __init__, written out: the slots are set through their descriptors (C), not
+        # object.__setattr__ per field (a plan of 200,000 changes builds 200,000 of these).
+        if old_role is None:
+            if role is None:
+                raise ValueError("an assignment change needs a role or an old role")
+            kind = _ASSIGN
+        elif replaces is not None:
             raise ValueError("only an assign replaces individual permissions")
-        kind = _ASSIGN if self.old_role is None else _UNASSIGN if self.role is None else _REASSIGN
-        object.__setattr__(self, "kind", kind)
+        else:
+            kind = _UNASSIGN if role is None else _REASSIGN
+        _set_space(self, space)
+        _set_principal(self, principal)
+        _set_role(self, role)
+        _set_old_role(self, old_role)
+        _set_replaces(self, replaces)
+        _set_source(self, source)
+        _set_reason(self, reason)
+        _set_kind(self, kind)
 
     @property
     def before(self) -> str | None:
@@ -135,7 +161,13 @@ class AssignmentChange:
 
     @property
     def sort_key(self) -> tuple[int, str, str, int, str]:
-        return (self.kind.rank, self.space, self.principal.ref, 0, "")
+        return (self.kind._value_[0], self.space, self.principal.ref, 0, "")  # _value_[0]: kind.rank, in C
+
+
+_set_space, _set_principal, _set_role, _set_old_role, _set_replaces, _set_source, _set_reason, _set_kind = (
+    slot_setters(AssignmentChange, "space", "principal", "role", "old_role", "replaces", "source", "reason",
+                 "kind")
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -248,4 +280,7 @@ ACCESS_CHANGES = (AssignmentChange, GrantChange)  # for isinstance
 
 def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
     """Changes in the one fixed order used by plans, reports and apply."""
-    return tuple(sorted(changes, key=lambda c: c.sort_key))
+    return tuple(sorted(changes, key=_SORT_KEY))
+
+
+_SORT_KEY = operator.attrgetter("sort_key")  # no Python frame of its own, unlike a lambda

@@ -102,20 +102,28 @@ def _nested(value: Any, newline: str) -> str:
 
 
 def _changes_json(changes: Sequence[Change]) -> Iterator[str]:
+    """The list of ``changes``, ``_BATCH`` changes a piece: one encode and write per piece, not per change."""
     if not changes:
         yield "[]"
         return
-    sep = "[" + _ITEM
+    sep, texts = "[" + _ITEM, []
     for change in changes:
         if type(change) is AssignmentChange and change.replaces is None:
-            text = _assignment_json(change)
+            texts.append(_assignment_json(change))
         elif type(change) is GrantChange:
-            text = _grant_json(change)
+            texts.append(_grant_json(change))
         else:
-            text = _nested(_change(change), _ITEM)
-        yield sep + text
-        sep = "," + _ITEM
+            texts.append(_nested(_change(change), _ITEM))
+        if len(texts) == _BATCH:
+            yield sep + _NEXT.join(texts)
+            sep, texts = _NEXT, []
+    if texts:
+        yield sep + _NEXT.join(texts)
     yield "\n  ]"
+
+
+_NEXT = "," + _ITEM
+_BATCH = 1000
 
 
 def _summary(plan: Plan) -> dict[str, int]:
@@ -132,6 +140,8 @@ def _scalar(value: int | None) -> str:
 
 
 def _principal_json(principal: Principal) -> str:
+    if not principal.label and not principal.unknown:
+        return '{\n        "ref": ' + _str(principal.ref) + "\n      }"
     label = f'\n        "label": {_str(principal.label)},' if principal.label else ""
     unknown = ',\n        "unknown": true' if principal.unknown else ""
     return f'{{{label}\n        "ref": {_str(principal.ref)}{unknown}\n      }}'
@@ -140,20 +150,22 @@ def _principal_json(principal: Principal) -> str:
 def _source_json(source: Source | None) -> str:
     if source is None:
         return ""
-    file, line = source.file, source.line
-    return (f',\n      "source": {{\n        "at": {_str(f"{file}:{line}")},'
-            f'\n        "column": {_scalar(source.column)},\n        "file": {_str(file)},'
-            f'\n        "line": {_scalar(line)}\n      }}')  # "at" is str(source)
+    file, line = _str(source.file), source.line  # "at" is str(source), "file:line": the file's JSON string
+    return (f',\n      "source": {{\n        "at": {file[:-1]}:{line}",'  # with ":line" before its quote
+            f'\n        "column": {source.column},\n        "file": {file},'
+            f'\n        "line": {line}\n      }}')  # an int's format() is its repr(), as json.dumps writes it
 
 
 def _assignment_json(change: AssignmentChange) -> str:
-    """One assignment change as ``_nested(_change(change), _ITEM)`` writes it (keys in sorted order)."""
+    """One assignment change without ``replaces`` as ``_nested(_change(change), _ITEM)`` writes it (keys in
+    sorted order); without ``replaces``, ``before`` is ``old_role``."""
     kind, symbol = _KIND_TEXT[change.kind]
-    old = f',\n      "old_role": {_str(change.before)}' if change.before is not None else ""
-    reason = f',\n      "reason": {_str(change.reason)}' if change.reason else ""
-    role = f',\n      "role": {_str(change.role)}' if change.role is not None else ""
+    old_role, reason, role = change.old_role, change.reason, change.role
+    old = "" if old_role is None else ',\n      "old_role": ' + _str(old_role)
+    why = ',\n      "reason": ' + _str(reason) if reason else ""
+    new = "" if role is None else ',\n      "role": ' + _str(role)
     return (f'{{\n      "kind": {kind}{old},\n      "principal": {_principal_json(change.principal)}'
-            f'{reason}{role}{_source_json(change.source)},\n      "space": {_str(change.space)},'
+            f'{why}{new}{_source_json(change.source)},\n      "space": {_str(change.space)},'
             f'\n      "symbol": {symbol}\n    }}')
 
 
