@@ -424,8 +424,11 @@ def space_admins(
     the actor".
     """
     admins = {p for p, perms in grants.items() if ADMINISTER_SPACE in perms}
-    for principal, role in roles.items():
-        perms = permissions_of(role)
-        if (role == ADMIN_ROLE if perms is None else ADMINISTER_SPACE in perms):
-            admins.add(principal)
+    admin_roles = {role for role in set(roles.values()) if _is_admin_role(role, permissions_of(role))}
+    if admin_roles:  # each role looked up once, not once per principal holding it
+        admins.update([p for p, role in roles.items() if role in admin_roles])
     return frozenset(admins)
+
+
+def _is_admin_role(role: str, permissions: Collection[str] | None) -> bool:
+    return role == ADMIN_ROLE if permissions is None else ADMINISTER_SPACE in permissions

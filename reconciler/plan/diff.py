@@ -233,20 +233,22 @@ def _emit(change: AccessChange, guard: Guard, out: _Out, *, losing: bool) -> Non
 def _diff_assignments(
     space: EffectiveSpace, live_space: LiveSpace, live: LiveState, guard: Guard, out: _Out
 ) -> None:
-    key, current = space.key, live_space.assignments
+    key, current, kept_ids, changes = space.key, live_space.assignments, guard.kept_ids, out.changes
     for principal, want in space.assignments.items():
-        have = current.get(principal)
-        if want.role is None:
+        have, role = current.get(principal), want.role
+        if role is None:
             if have is not None:
                 change = AssignmentChange(key, principal, None, have, source=want.source, reason=REASON_NONE)
                 _emit(change, guard, out, losing=True)
         elif have is None:
-            _assign(AssignmentChange(key, principal, want.role, source=want.source), want.role, live, guard,
-                    out)
-        elif have != want.role:
-            change = AssignmentChange(key, principal, want.role, have, source=want.source)
+            _assign(AssignmentChange(key, principal, role, None, None, want.source), role, live, guard, out)
+        elif have != role:
+            change = AssignmentChange(key, principal, role, have, None, want.source)
+            if principal.id not in kept_ids:  # guard.why_kept(principal) is None, without the call
+                changes.append(change)  # _emit(change, losing=False), without the call
+                continue
             guarded = guard.why_kept(principal) is not None
-            _emit(change, guard, out, losing=guarded and guard.is_downgrade(have, want.role))
+            _emit(change, guard, out, losing=guarded and guard.is_downgrade(have, role))
     if space.authority is Authority.EXACT:
         for principal, have in current.items():
             if principal not in space.assignments:

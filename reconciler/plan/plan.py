@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from collections import Counter
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from reconciler.model import Authority, Source
 from reconciler.plan.changes import Change, ChangeKind
@@ -76,4 +77,7 @@ class Plan:
 
     @property
     def counts(self) -> Counter[ChangeKind]:
-        return Counter(change.kind for change in self.changes)
+        return Counter(map(_KIND, self.changes))  # C all the way: ChangeKind hashes in C
+
+
+_KIND = attrgetter("kind")

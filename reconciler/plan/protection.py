@@ -40,7 +40,7 @@ class Guard:
         return cls(frozenset(desired.safety.protected), desired.site.actor, now, planned, frozenset(on_site))
 
     def why_kept(self, principal: Principal) -> str | None:
-        if principal not in self.kept:  # one hash lookup on the hot path: most principals are neither
+        if principal.id not in self.kept_ids:  # one str lookup on the hot path: most principals are neither
             return None
         if principal == self.actor:
             return "kept: the actor (site.actor) is never removed or downgraded"
@@ -51,6 +51,12 @@ class Guard:
     @cached_property
     def kept(self) -> frozenset[Principal]:
         return self.protected | {self.actor}
+
+    @cached_property
+    def kept_ids(self) -> frozenset[str]:
+        """The ids of ``kept``: a principal whose id is not among them is neither protected nor the actor
+        (equal principals have equal ids), found without ``Principal.__hash__``, a Python function."""
+        return frozenset(p.id for p in self.kept)
 
     def who(self, principal: Principal) -> str:
         return f"{'the actor' if principal == self.actor else 'protected principal'} {principal.display}"

@@ -24,6 +24,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from itertools import groupby
+from operator import attrgetter
 
 from reconciler.live_state import LiveState
 from reconciler.model import DesiredState, Principal, PrincipalKind
@@ -43,6 +45,7 @@ from reconciler.plan.site_names import did_you_mean, site_name_findings
 from reconciler.policy.resolve import effective_spaces
 from reconciler.vocabulary import without_apps
 
+_SPACE = attrgetter("space")
 REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this many live assignments
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
 _ADDS = (ChangeKind.ASSIGN, ChangeKind.GRANT)
@@ -90,10 +93,11 @@ class _Assessor:
 
     @cached_property
     def by_space(self) -> dict[str, list[AccessChange]]:
+        """Access changes by space, in plan order."""
         by_space: dict[str, list[AccessChange]] = {}
-        for change in self.changes:
-            if isinstance(change, ACCESS_CHANGES):
-                by_space.setdefault(change.space, []).append(change)
+        access = [change for change in self.changes if isinstance(change, ACCESS_CHANGES)]
+        for key, run in groupby(access, _SPACE):  # ordered by kind, then space: runs of one space
+            by_space.setdefault(key, []).extend(run)
         return by_space
 
     @cached_property
@@ -215,7 +219,9 @@ class _Assessor:
     def _protected(self) -> list[SafetyFinding]:
         guard, findings = self.guard, []
         for change in self.changes:
-            if not isinstance(change, ACCESS_CHANGES) or guard.why_kept(change.principal) is None:
+            if not isinstance(change, ACCESS_CHANGES) or change.principal.id not in guard.kept_ids:
+                continue  # ids first: neither protected nor the actor, known without a call (hot path)
+            if guard.why_kept(change.principal) is None:
                 continue
             if guard.takes_access(change, self.live):
                 what = _verb(change, guard.who(change.principal), replaced(change, self.live, guard))

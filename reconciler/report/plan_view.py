@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from itertools import groupby
+from operator import attrgetter
 from typing import NamedTuple, overload
 
 from reconciler.model import Source
@@ -143,14 +145,19 @@ class PlanView:
 
 
 def summary_line(plan: Plan) -> str:
-    counts = plan.counts
+    touched = len({c.space for c in plan.changes if isinstance(c, ACCESS_CHANGES)})
+    loosening = sum(1 for c in plan.changes if isinstance(c, AppPolicyChange) and c.loosens)
+    return _summary(plan, plan.counts, touched, loosening)
+
+
+def _summary(plan: Plan, counts: Counter[ChangeKind], touched: int, loosening: int) -> str:
+    """``touched``: spaces with an access change; ``loosening``: data security changes loosening a control."""
     if not plan.changes:
         verb = "matches" if len(plan.spaces) == 1 else "match"
         return f"No changes: the {_n(len(plan.spaces), 'space')} in scope {verb} the policy."
     access = [f"{counts[ChangeKind.ASSIGN]} to assign", f"{counts[ChangeKind.REASSIGN]} to change",
               f"{counts[ChangeKind.UNASSIGN]} to remove"]
     access += [f"{counts[k]} {k.noun}" for k in (ChangeKind.GRANT, ChangeKind.REVOKE) if counts[k]]
-    touched = len({c.space for c in plan.changes if isinstance(c, ACCESS_CHANGES)})
     parts = [f"{', '.join(access)} in {_n(touched, 'space')}"]
     for kind, verb in ((ChangeKind.CREATE_ROLE, "create"), (ChangeKind.UPDATE_ROLE, "update"),
                        (ChangeKind.DELETE_ROLE, "delete")):
@@ -160,7 +167,6 @@ def summary_line(plan: Plan) -> str:
                        (ChangeKind.DELETE_APP_POLICY, "delete")):
         if counts[kind]:
             parts.append(f"{_n(counts[kind], 'data security policy', 'data security policies')} to {verb}")
-    loosening = sum(1 for c in plan.changes if isinstance(c, AppPolicyChange) and c.loosens)
     if loosening:
         what = _n(loosening, "data security change loosens", "data security changes loosen")
         parts.append(f"{what} a control")
@@ -172,18 +178,16 @@ def _n(count: int, one: str, many: str | None = None) -> str:
 
 
 def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
-    by_space: dict[str, list[AccessChange]] = {}
-    for change in plan.changes:
-        if isinstance(change, ACCESS_CHANGES) and change.space:
-            by_space.setdefault(change.space, []).append(change)
+    walk = _Walk.of(plan)
+    by_space = {key: changes for key, changes in walk.by_space.items() if key}
     spaces = tuple(_space_view(s, by_space[s.key]) for s in plan.spaces if s.key in by_space)
     quiet = [data(s.key) for s in plan.spaces if s.key not in by_space]
     more = len(quiet) - quiet_limit
     shown = ", ".join(quiet[:quiet_limit]) + (f" and {more} more" if more > 0 else "")
     counts = plan.counts
-    removals = sorted((c for c in plan.changes if _removes(c)), key=_removal_order)
+    removals = sorted(walk.removals, key=_removal_order)
     return PlanView(
-        summary=summary_line(plan),
+        summary=_summary(plan, counts, len(walk.by_space), sum(1 for c in walk.apps if c.loosens)),
         removes=removal_line(removals),
         site=data(plan.site),
         mode=data(plan.mode),
@@ -193,8 +197,8 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         in_scope=len(plan.spaces),
         findings=tuple(map(data, group_findings(plan.findings))),
         table=tuple((k.symbol, TABLE_LABELS[k], counts[k]) for k in _TABLE_ORDER if counts[k]),
-        roles=Lines([c for c in plan.changes if isinstance(c, RoleChange)]),
-        apps=Lines([c for c in plan.changes if isinstance(c, AppPolicyChange)]),
+        roles=Lines(walk.roles),
+        apps=Lines(walk.apps),
         removals=Lines(removals),
         spaces=spaces,
         quiet=shown,
@@ -202,6 +206,40 @@ def build_view(plan: Plan, *, quiet_limit: int = 20) -> PlanView:
         held=tuple(_line(c) for c in plan.held),
         notes=tuple(map(data, group_notes(plan.notes))),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Walk:
+    """The plan's changes sorted out in one pass (a report of 200,000 changes walked them six times)."""
+
+    by_space: dict[str, list[AccessChange]]  # access changes by space, in plan order
+    removals: list[Change]  # what takes access away (``_removes``), in plan order
+    roles: list[RoleChange]
+    apps: list[AppPolicyChange]
+
+    @classmethod
+    def of(cls, plan: Plan) -> _Walk:
+        access: list[AccessChange] = []
+        walk = cls({}, [], [], [])
+        for change in plan.changes:
+            if isinstance(change, ACCESS_CHANGES):
+                access.append(change)
+                if id(change.kind) in _REMOVES or (type(change) is AssignmentChange and change.loses_access):
+                    walk.removals.append(change)  # _removes(change), inline for the bulk of the changes
+                continue
+            if isinstance(change, RoleChange):
+                walk.roles.append(change)
+            else:
+                walk.apps.append(change)
+            if _removes(change):
+                walk.removals.append(change)
+        for key, run in groupby(access, _SPACE):  # changes are ordered by kind, then space: runs of a space
+            walk.by_space.setdefault(key, []).extend(run)
+        return walk
+
+
+_SPACE = attrgetter("space")
+_KIND = attrgetter("kind")
 
 
 def removal_line(removals: Sequence[Change]) -> str:
@@ -248,8 +286,8 @@ def _removes(change: Change) -> bool:
 
 
 def _space_view(space: PlannedSpace, changes: Sequence[AccessChange]) -> PlanSpaceView:
-    by_id = Counter(id(c.kind) for c in changes)
-    counts = {k: by_id[id(k)] for k in ACCESS_KINDS}
+    by_kind = Counter(map(_KIND, changes))
+    counts = {k: by_kind[k] for k in ACCESS_KINDS}
     return PlanSpaceView(
         key=data(space.key),
         authority=space.authority.value,
