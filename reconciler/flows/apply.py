@@ -21,7 +21,7 @@ from reconciler.backend import Backend, Progress
 from reconciler.errors import PlanFileError, StalePlanError, UsageError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import PolicyReader, app_policy_notes, org_id
-from reconciler.flows.plan import plan_from_live
+from reconciler.flows.plan import plan_from_live, scope_notes
 from reconciler.live_state import LiveState
 from reconciler.model import DesiredState
 from reconciler.plan.changes import AppPolicyChange
@@ -122,8 +122,9 @@ class PolicySite:
         live = self.reader.read(scope)
         return live, self._plan_of(live, scope)
 
-    def _plan_of(self, live: LiveState, scope: Sequence[str]) -> Plan:
-        notes = app_policy_notes(self.desired, self.connection, scope, skip=self.skip_data_security)
+    def _plan_of(self, live: LiveState, scope: Sequence[str], carried: tuple[str, ...] = ()) -> Plan:
+        """``carried``: a saved ``--changed-since`` plan's scope notes, placed as ``reconciler plan`` does."""
+        notes = carried + app_policy_notes(self.desired, self.connection, scope, skip=self.skip_data_security)
         return plan_from_live(self.desired, live, self.connection, scope=scope, notes=notes)
 
     def seal(self, saved: Plan) -> tuple[LiveState, Plan]:
@@ -140,7 +141,7 @@ class PolicySite:
             raise PlanFileError(f"this plan was made for {saved.site}, not for {target}, the site this run "
                                 "would write to (CONFLUENCE_URL, else site.url); nothing was written")
         live = self.reader.read(saved.scope)
-        recomputed = self._plan_of(live, saved.scope)
+        recomputed = self._plan_of(live, saved.scope, scope_notes(saved.notes))
         try:
             check_fresh(saved, live)
         except StalePlanError as stale:  # say what changed (plan/staleness.py)

@@ -24,6 +24,8 @@ from reconciler.plan.diff import build_plan
 from reconciler.plan.plan import Plan
 from reconciler.policy.changed import ChangedScope, changed_scope, resolve_scope
 
+SCOPE_NOTES = ("planned ", "defaults rule ")  # how every note of _changed_scope starts, and no other note
+
 
 def run_plan(
     policy_dir: Path | str,
@@ -60,8 +62,9 @@ def run_plan(
             return desired, None, _nothing_planned(desired, connection, extra)
     site = _open(desired, connection, progress)
     live = site.read(request_for(desired, only=scope, listed=listed), progress)
-    notes = extra + app_policy_notes(desired, connection, scope, skip=skip_data_security)
-    if desired.data_security is not None and not notes:
+    app_notes = app_policy_notes(desired, connection, scope, skip=skip_data_security)
+    notes = extra + app_notes
+    if desired.data_security is not None and not app_notes:
         live = with_app_policies(site, desired, live, progress)
     if progress:
         progress("planning")
@@ -82,6 +85,12 @@ def plan_from_live(
     with existing_objects_frozen():
         return build_plan(desired, live, scope=scope, site=connection.display_url(desired.site.url),
                           notes=notes)
+
+
+def scope_notes(notes: Sequence[str]) -> tuple[str, ...]:
+    """The notes a ``--changed-since`` plan says its scope in (``_changed_scope``): apply keeps them on the
+    plan it recomputes for a saved plan, since they come from git, not from the policy or the site."""
+    return tuple(note for note in notes if note.startswith(SCOPE_NOTES))
 
 
 def _open(desired: DesiredState, connection: Connection, progress: Progress | None) -> Backend:

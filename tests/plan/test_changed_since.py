@@ -12,6 +12,7 @@ import pytest
 from reconciler import cli
 from reconciler.flows.connect import Connection
 from reconciler.flows.plan import run_plan
+from reconciler.plan.changes import AppPolicyChange
 from reconciler.policy.changed import changed_scope
 from reconciler.policy.loader import load_policy
 from reconciler.sandbox.datacenter import DcSite
@@ -173,3 +174,34 @@ def test_an_unknown_ref_is_one_line_and_exit_1(repo: Path, capsys: pytest.Captur
     assert code == 1
     assert err == (f"error: --changed-since no-such-ref: not a commit in {repo.parent.resolve()} "
                    "(fetch it first, e.g. `git fetch origin main`)\n")
+
+
+def test_a_saved_changed_since_plan_is_applied_as_reviewed(
+    repo: Path, sandbox_dir: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """apply recomputes a saved plan and compares it whole: the scope notes (from git, not from the policy
+    or the site) are carried over, so the reviewed plan is applied, not refused as different."""
+    _edit(repo / "defaults.yaml", "group:all-staff: Viewer", "group:all-staff: Collaborator")
+    monkeypatch.chdir(repo.parent)  # CI runs both from the repository's root
+    saved = repo.parent / "plan.json"
+    assert cli.main(["plan", str(repo), "--changed-since", "base", "--out", str(saved), "--no-progress"],
+                    connection=Connection({}, sandbox_dir=sandbox_dir)) == 0
+    capsys.readouterr()
+    code = cli.main(["apply", str(saved), "--auto-approve", "--no-progress"],
+                    connection=Connection({}, sandbox_dir=sandbox_dir))
+    err = capsys.readouterr().err
+    assert (code, err) == (0, ""), err
+    _, _, again = run_plan(repo, Connection({}, sandbox_dir=sandbox_dir), changed_since="base")
+    assert [c for c in again.changes if getattr(c, "space", None)] == []
+
+
+def test_a_whole_policy_changed_since_plan_plans_data_security_as_the_whole_plan_does(
+    repo: Path, demo_connection: Connection
+) -> None:
+    _edit(repo / "site.yaml", "max_removal_fraction: 0.25", "max_removal_fraction: 0.5")
+    _, _, whole = run_plan(repo, demo_connection)
+    _, _, plan = run_plan(repo, demo_connection, changed_since="base")
+    assert "planned the whole policy: safety changed since base" in plan.notes
+    apps = [c for c in whole.changes if isinstance(c, AppPolicyChange)]
+    assert apps
+    assert plan.changes == whole.changes
