@@ -27,6 +27,7 @@ from reconciler.confluence.failures import status_error, transport_error
 from reconciler.confluence.fanout import map_concurrently
 from reconciler.confluence.pace import AdaptiveLimit
 from reconciler.confluence.paging import PageGuard, count_field, display, next_link, relative_path, results_of
+from reconciler.confluence.rate import RatePacer
 from reconciler.confluence.retry import (
     RetryPolicy,
     Tries,
@@ -35,6 +36,7 @@ from reconciler.confluence.retry import (
     status_is_retryable,
     transport_error_is_retryable,
 )
+from reconciler.confluence.throttle import Throttle
 from reconciler.errors import (
     ApiError,
     ReadOnlyViolationError,
@@ -98,7 +100,9 @@ class ConfluenceClient:
         self._read_only = read_only
         self._retry = retry or RetryPolicy()
         self._concurrency = max(1, concurrency)  # the cap: worker threads, and requests in flight at most
-        self.pace = AdaptiveLimit(self._concurrency)  # in flight now: grows to the cap, halves on 429
+        # in flight (grows to the cap, halves on 429) and when the next request may start (throttle.py)
+        self._throttle = Throttle(self._concurrency, clock=clock, sleep=sleep,
+                                  longest_hold=self._retry.max_total_seconds)
         self._sleep = sleep
         self._clock = clock
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not cryptography
@@ -109,7 +113,6 @@ class ConfluenceClient:
         self._answers = 0
         # told before every wait between attempts (seconds, why): the progress display shows it
         self.on_wait: Callable[[float, str], None] | None = None
-        self._not_before = 0.0  # clock time before which no request starts (the site said Retry-After)
         self._request_deadline = request_deadline  # seconds for one whole answer, however it trickles
         self._run_limit = run_deadline
         self._run_ends = clock() + run_deadline  # no request starts (and no retry waits) past this
@@ -142,6 +145,16 @@ class ConfluenceClient:
     @property
     def concurrency(self) -> int:
         return self._concurrency
+
+    @property
+    def pace(self) -> AdaptiveLimit:
+        """Requests in flight: the adaptive concurrency limit."""
+        return self._throttle.limit
+
+    @property
+    def pacer(self) -> RatePacer:
+        """When requests start: the rate learnt from the site's 429s and budget headers."""
+        return self._throttle.pacer
 
     @property
     def request_count(self) -> int:
@@ -275,7 +288,6 @@ class ConfluenceClient:
             self._refuse_if_read_only(method, shown, space)
         tries = Tries()
         while True:
-            self._await_hold_off()
             if self._checks is not None:
                 self._checks.before_request()
             self._check_run_deadline(method, shown, space)
@@ -319,7 +331,7 @@ class ConfluenceClient:
         if self.on_wait is not None:
             self.on_wait(delay, "rate limited (429)" if why == "429" else f"{why} from the site")
         if shared:  # the site said when: hold back every request of this client until then
-            self._hold_off(delay)
+            self._throttle.hold(delay)
         else:
             self._sleep(delay)
 
@@ -332,16 +344,8 @@ class ConfluenceClient:
 
     def _send(self, method: str, path: str, params: Params | None, body: Any,
               headers: Mapping[str, str] | None) -> httpx.Response:
-        """One attempt, holding a slot of the adaptive limit while it is in flight (pace.py)."""
-        token, started = self.pace.acquire(), self._clock()
-        seconds: float | None = None
-        throttled = False
-        try:
-            response = self._send_once(method, path, params, body, headers)
-            seconds, throttled = self._clock() - started, response.status_code == 429
-            return response
-        finally:
-            self.pace.release(token, seconds=seconds, throttled=throttled)
+        """One attempt, on its turn of the pace and holding a slot of the concurrency limit (throttle.py)."""
+        return self._throttle.send(lambda: self._send_once(method, path, params, body, headers))
 
     def _send_once(self, method: str, path: str, params: Params | None, body: Any,
                    headers: Mapping[str, str] | None) -> httpx.Response:
@@ -390,17 +394,6 @@ class ConfluenceClient:
         else:
             tries.errors += 1
         return delay
-
-    def _hold_off(self, delay: float) -> None:
-        """The site asked to wait: no request of this client starts before then."""
-        with self._lock:
-            self._not_before = max(self._not_before, self._clock() + delay)
-
-    def _await_hold_off(self) -> None:
-        with self._lock:
-            wait = self._not_before - self._clock()
-        if wait > 0:
-            self._sleep(wait)
 
     def _refuse_if_read_only(self, method: str, shown: str, space: str | None) -> None:
         if self._read_only and method != "GET":
