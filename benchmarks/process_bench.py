@@ -3,6 +3,7 @@
     python benchmarks/process_bench.py                                  # 1,000, 5,000 and 10,000 spaces
     python benchmarks/process_bench.py --spaces 1000 --concurrency 16 --peer
     python benchmarks/process_bench.py --spaces 2000 --rate-limit 100  # a site that answers 429
+    python benchmarks/process_bench.py --spaces 2000 --rate-limit 40 --burst 10 --latency-ms 0
 
 For each size: writes the synthetic policy (20 assignments per space, 5% drift), starts ``reconciler
 sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -m reconciler plan POLICY
@@ -10,10 +11,14 @@ sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -
 
 - API calls (the sandbox's counters), calls per space;
 - the lower bound max(calls x latency / concurrency, calls / rate limit) with concurrency the cap
-  (``RECONCILER_CONCURRENCY``), and the ratio of the whole process to it;
+  (``RECONCILER_CONCURRENCY``) and the calls counted without the 429 answers, and the ratio of the whole
+  process to it;
 - the phases, from the milestone lines the process writes on stderr off a terminal (policy load, spaces
   read, ...);
-- CPU (user + system) and peak RSS of the process (``/usr/bin/time``), the size of the Markdown and JSON.
+- CPU (user + system) and peak RSS of the process (``/usr/bin/time``), the size of the Markdown and JSON;
+- with a rate limit: the 429 answers (the sandbox counts them apart) and the rate of answers the site
+  accepted while it was being read (its counters polled twice a second, from the first request counted to
+  the last), against the limit.
 
 ``--peer`` also times the same reads made one after another by atlassian-python-api (``pip install
 atlassian-python-api``; a sequential httpx loop when it is not installed, and the output says which),
@@ -60,14 +65,16 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--rate-limit", type=float, default=0.0, help="requests/second (0 = unlimited)")
+    parser.add_argument("--burst", type=int, help="the sandbox's token bucket size (default: the rate)")
     parser.add_argument("--concurrency", type=int, default=8, help="RECONCILER_CONCURRENCY: the cap")
     parser.add_argument("--peer", action="store_true", help="also time the sequential peer")
     return parser.parse_args()
 
 
 @contextmanager
-def serve(seed: str, latency_ms: float, rate_limit: float) -> Iterator[dict[str, str]]:
-    knobs = ("--seed", seed, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit))
+def serve(seed: str, latency_ms: float, rate_limit: float, burst: int | None) -> Iterator[dict[str, str]]:
+    knobs = ("--seed", seed, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit),
+             *(("--burst", str(burst)) if burst is not None else ()))
     with spawned_server(*knobs, cwd=ROOT) as env:
         yield env
 
@@ -77,18 +84,52 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
         policy = Path(tmp) / "policies"
         drift = write_synthetic_policy(policy, spaces, args.per_space, args.seed)
         seed = drift.site_url.removeprefix("sandbox:")
-        with serve(seed, args.latency_ms, args.rate_limit) as server:
+        with serve(seed, args.latency_ms, args.rate_limit, args.burst) as server:
             url = server["CONFLUENCE_URL"]
             env = {**os.environ, **{k: server[k] for k in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL",
                                                            "CONFLUENCE_API_TOKEN")},
                    "RECONCILER_CONCURRENCY": str(args.concurrency), "PYTHONPATH": str(ROOT)}
             env.pop("CI", None)
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
-            result = _run_plan(policy, Path(tmp), env)
+            with _polled(url) as samples:
+                result = _run_plan(policy, Path(tmp), env)
             counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
             calls = int(counters["total"])
+            result["throttled"] = int(counters.get("throttled", 0))
+            result["accepted_rate"] = _accepted_rate(samples)
             peer = _peer(server, drift.site_url, policy, args) if args.peer else None
         _report(args, spaces, calls, result, peer)
+
+
+@contextmanager
+def _polled(url: str) -> Iterator[list[tuple[float, int]]]:
+    """(time, answers the site accepted so far), sampled twice a second while the block runs."""
+    samples: list[tuple[float, int]] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        with httpx.Client(timeout=10) as client:
+            while not stop.wait(0.5):
+                counters = client.get(url + "/_sandbox/counters").json()
+                accepted = int(counters["total"]) - int(counters.get("throttled", 0))
+                samples.append((time.perf_counter(), accepted))
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    try:
+        yield samples
+    finally:
+        stop.set()
+        poller.join()
+
+
+def _accepted_rate(samples: list[tuple[float, int]]) -> float | None:
+    """Accepted answers per second from the sample before the first change to the last change."""
+    changed = [i for i in range(1, len(samples)) if samples[i][1] != samples[i - 1][1]]
+    if not changed:
+        return None
+    first, last = samples[changed[0] - 1], samples[changed[-1]]
+    return (last[1] - first[1]) / (last[0] - first[0]) if last[0] > first[0] else None
 
 
 def _run_plan(policy: Path, tmp: Path, env: dict[str, str]) -> dict[str, object]:
@@ -123,15 +164,23 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
             peer: tuple[str, float] | None) -> None:
     latency = args.latency_ms / 1000
     by_latency = calls * latency / args.concurrency
-    by_rate = calls / args.rate_limit if args.rate_limit else 0.0
+    needed = calls - int(str(result.get("throttled", 0)))  # a 429 is the site's refusal, not a needed call
+    by_rate = needed / args.rate_limit if args.rate_limit else 0.0
     bound = max(by_latency, by_rate)
     wall = float(str(result["wall"]))
     print(f"\n{spaces} spaces x {args.per_space}, latency {args.latency_ms:g} ms, concurrency cap "
           f"{args.concurrency}, rate limit {args.rate_limit or 'none'} (exit {result['exit']})")
     print(f"  API calls: {calls} ({calls / spaces:.3f} per space)")
+    if args.rate_limit:
+        accepted = result.get("accepted_rate")
+        shown = f"{accepted:.1f}/s = {accepted / args.rate_limit:.0%} of the limit" if accepted else "n/a"
+        throttled = int(str(result["throttled"]))
+        print(f"  rate limit {args.rate_limit:g}/s burst {args.burst or 'default'}: {throttled} answers 429 "
+              f"({calls - throttled} calls without them); accepted while reading: {shown}")
     print(f"  lower bound: {bound:.1f} s (calls x latency / concurrency {by_latency:.1f} s"
-          + (f", calls / rate {by_rate:.1f} s" if by_rate else "") + ")")
-    print(f"  whole process (start to exit): {wall:.1f} s; ratio {wall / bound:.2f}")
+          + (f", calls without 429s / rate {by_rate:.1f} s" if by_rate else "") + ")")
+    print(f"  whole process (start to exit): {wall:.1f} s; ratio {wall / bound:.2f}; load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  CPU {float(str(result['cpu'])):.1f} s, peak RSS {float(str(result['rss_mib'])):.0f} MiB; "
           f"Markdown {result['markdown']:,} characters, JSON plan {result['json']:,} bytes")
     print("  phases (from the milestone lines on stderr):")

@@ -26,7 +26,14 @@ from reconciler.confluence import errordetail
 from reconciler.confluence.failures import status_error, transport_error
 from reconciler.confluence.fanout import map_concurrently
 from reconciler.confluence.pace import AdaptiveLimit
-from reconciler.confluence.paging import PageGuard, count_field, display, next_link, relative_path, results_of
+from reconciler.confluence.paging import (
+    PageGuard,
+    display,
+    next_link,
+    offset_pages,
+    relative_path,
+    results_of,
+)
 from reconciler.confluence.rate import RatePacer
 from reconciler.confluence.retry import (
     RetryPolicy,
@@ -239,28 +246,7 @@ class ConfluenceClient:
         self, path: str, params: Params | None = None, *, space: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Every item of a v1 list, by offset (``start``/``limit``/``size``/``_links.next``)."""
-        query = dict(params or {})
-        start = int(query.pop("start", 0))
-        limit = query.get("limit")
-        guard = PageGuard("GET", path, space)
-        while True:
-            page = self.get_json(path, {**query, "start": start}, space=space)
-            results = results_of(page, "GET", path, space)
-            guard.check(results, 200)
-            yield from results
-            size = count_field(page, "size", len(results), path, space)
-            links = page.get("_links")
-            if size == 0 or not results:
-                return
-            if isinstance(links, dict) and not links.get("next"):
-                return
-            if links is None and limit is not None and size < int(limit):
-                return
-            following = count_field(page, "start", start, path, space) + size
-            if following <= start:  # the site's own offset went back: the same pages again
-                raise ApiError("GET", display(path), 200, f"pagination did not advance: offset {following} "
-                               f"after {start}", space=space)
-            start = following
+        return offset_pages(self.get_json, path, params, space)
 
     def map_concurrently(self, fn: Callable[[T], R], items: Iterable[T]) -> list[R]:
         """``[fn(x) for x in items]`` on at most ``concurrency`` threads; the first error stops the rest."""

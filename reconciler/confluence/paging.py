@@ -8,7 +8,7 @@ that still point to a next page, or more than ``MAX_PAGES`` pages in all.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -95,3 +95,31 @@ def count_field(page: dict[str, Any], key: str, default: int, path: str, space: 
         raise ApiError("GET", display(path), 200, f"the response's '{key}' is not a whole number: "
                        f"{str(value)[:40]!r}", space=space)
     return value
+
+
+def offset_pages(get_json: Callable[..., Any], path: str, params: Mapping[str, Any] | None,
+                 space: str | None) -> Iterator[dict[str, Any]]:
+    """Every item of a v1 list, by offset (``start``/``limit``/``size``/``_links.next``), each page read
+    with ``get_json(path, params, space=...)`` (the client's)."""
+    query = dict(params or {})
+    start = int(query.pop("start", 0))
+    limit = query.get("limit")
+    guard = PageGuard("GET", path, space)
+    while True:
+        page = get_json(path, {**query, "start": start}, space=space)
+        results = results_of(page, "GET", path, space)
+        guard.check(results, 200)
+        yield from results
+        size = count_field(page, "size", len(results), path, space)
+        links = page.get("_links")
+        if size == 0 or not results:
+            return
+        if isinstance(links, dict) and not links.get("next"):
+            return
+        if links is None and limit is not None and size < int(limit):
+            return
+        following = count_field(page, "start", start, path, space) + size
+        if following <= start:  # the site's own offset went back: the same pages again
+            raise ApiError("GET", display(path), 200, f"pagination did not advance: offset {following} "
+                           f"after {start}", space=space)
+        start = following

@@ -142,6 +142,7 @@ def _rate_limited(site: Site, error: Callable[[HttpError], Response]) -> Respons
     wait = limiter.acquire()
     if wait is None:
         return None
+    site.count_throttled()
     seconds = retry_after_seconds(wait, site.knobs.retry_after_s)
     headers = {
         "Retry-After": str(seconds),

@@ -33,6 +33,7 @@ class Site:
         self.on_write: Callable[[Site], None] | None = None  # called (under the lock) after each write
         self.before_request: Callable[[], None] | None = None  # called before each API request
         self._counters: Counter[str] = Counter()
+        self._throttled = 0
         self._history: deque[tuple[float, SiteState]] = deque()  # (write time, state just before it)
         self.knobs = Knobs()
         self.limiter: RateLimiter | None = None
@@ -65,6 +66,16 @@ class Site:
         with self.lock:
             return sum(self._counters.values())
 
+    @property
+    def throttled(self) -> int:
+        """Requests answered 429 by the rate limit."""
+        with self.lock:
+            return self._throttled
+
+    def count_throttled(self) -> None:
+        with self.lock:
+            self._throttled += 1
+
     def count(self, key: str) -> None:
         with self.lock:
             self._counters[key] += 1
@@ -72,6 +83,7 @@ class Site:
     def reset_counters(self) -> None:
         with self.lock:
             self._counters.clear()
+            self._throttled = 0
 
     # ------------------------------------------------------------------------------ state access
     @contextmanager

@@ -20,14 +20,14 @@ def test_counts_requests_by_method_and_path_template(door: Door, sandbox_site: S
     }
     assert sandbox_site.counters == expected
     over_http = client.get("/_sandbox/counters").json()
-    assert over_http == {"counters": expected, "total": 5}
+    assert over_http == {"counters": expected, "total": 5, "throttled": 0}
 
 
 def test_reset_counters(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
     client.get("/wiki/api/v2/space-role-mode")
     assert client.post("/_sandbox/reset-counters").status_code == 204
-    assert client.get("/_sandbox/counters").json() == {"counters": {}, "total": 0}
+    assert client.get("/_sandbox/counters").json() == {"counters": {}, "total": 0, "throttled": 0}
     assert sandbox_site.request_count == 0
 
 

@@ -29,7 +29,8 @@ def _site(knobs: Knobs, clock: FakeClock | None = None) -> Site:
 
 def test_rate_limit_answers_429_then_succeeds_after_retry_after(door: Door) -> None:
     clock = FakeClock()
-    client = door.client(_site(Knobs(rate_limit=2, burst=2), clock))
+    site = _site(Knobs(rate_limit=2, burst=2), clock)
+    client = door.client(site)
     assert [client.get(SPACES).status_code for _ in range(2)] == [200, 200]
     limited = client.get(SPACES)
     assert limited.status_code == 429
@@ -40,6 +41,7 @@ def test_rate_limit_answers_429_then_succeeds_after_retry_after(door: Door) -> N
     assert client.get(SPACES).status_code == 429
     clock.now += int(limited.headers["Retry-After"])
     assert client.get(SPACES).status_code == 200
+    assert client.get("/_sandbox/counters").json()["throttled"] == 2  # 429s are counted apart
 
 
 def test_rate_limit_uses_the_v1_envelope_on_v1_paths(door: Door) -> None:

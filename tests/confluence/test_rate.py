@@ -1,0 +1,233 @@
+"""Pacing by rate: unpaced until the site pushes back, then the accepted rate (AIMD), no start before a
+Retry-After has elapsed, an early cut to the measured refill rate when the budget headers say it runs low.
+Driven by a clock the test moves (and that only the client's sleeps move), never by the wall clock."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+import pytest
+
+from reconciler.confluence import rate
+from reconciler.confluence.client import ConfluenceClient
+from reconciler.confluence.rate import Budget, RatePacer
+from reconciler.confluence.retry import RetryPolicy
+from reconciler.confluence.throttle import budget_of
+from reconciler.sandbox.faults import Knobs
+from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
+from reconciler.sandbox.site import Site
+from reconciler.sandbox.transport import SandboxTransport
+
+
+class Clock:
+    """Virtual time: moves only when told (``advance``) or when the code under test sleeps."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+        self._lock = threading.Lock()
+
+    def __call__(self) -> float:
+        with self._lock:
+            return self.now
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.slept.append(seconds)
+            self.now += max(0.0, seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+def _accept(pacer: RatePacer, clock: Clock, n: int, *, every: float) -> None:
+    for _ in range(n):
+        turn = pacer.turn()
+        clock.now = max(clock.now, turn.at)
+        clock.advance(every)
+        pacer.accepted(turn)
+
+
+def test_requests_are_not_paced_until_the_site_pushes_back(clock: Clock) -> None:
+    pacer = RatePacer(clock)
+    _accept(pacer, clock, 500, every=0.001)
+    assert pacer.rate is None
+    assert pacer.turn().at == clock.now  # no wait at all
+
+
+def test_a_429_paces_requests_at_the_rate_the_site_accepted(clock: Clock) -> None:
+    pacer = RatePacer(clock)
+    _accept(pacer, clock, 20, every=0.05)  # 20 answers in the last second
+    pacer.refused(pacer.turn(), retry_after=None)
+    assert pacer.rate == pytest.approx(rate.THROTTLED * 20)  # 18 requests/s
+    first, second, third = pacer.turn(), pacer.turn(), pacer.turn()
+    assert second.at - first.at == pytest.approx(1 / 18)
+    assert third.at - second.at == pytest.approx(1 / 18)
+
+
+def test_the_rate_grows_while_answers_succeed_and_shrinks_on_each_new_429(clock: Clock) -> None:
+    pacer = RatePacer(clock)
+    _accept(pacer, clock, 20, every=0.05)
+    pacer.refused(pacer.turn(), retry_after=None)
+    assert pacer.rate == pytest.approx(18.0)
+    _accept(pacer, clock, 10, every=0.0)  # slow start after the first cut: SLOW_START per answer
+    assert pacer.rate == pytest.approx(18.0 + 10 * rate.SLOW_START)
+    clock.advance(5.0)
+    _accept(pacer, clock, 40, every=1 / 40)  # 40 answers accepted in the last second
+    grown = pacer.rate
+    assert grown is not None
+    assert grown > 40
+    pacer.refused(pacer.turn(), retry_after=None)
+    assert pacer.rate == pytest.approx(rate.THROTTLED * 40)  # the accepted rate, lower than the paced one
+    _accept(pacer, clock, 50, every=0.0)  # after that, gentle growth: GROWTH per answer
+    assert pacer.rate == pytest.approx(rate.THROTTLED * 40 + 50 * rate.GROWTH)
+    assert pacer.cuts == 2
+    assert pacer.throttled == 2
+
+
+def test_429s_to_requests_sent_before_the_cut_do_not_cut_again(clock: Clock) -> None:
+    pacer = RatePacer(clock)
+    _accept(pacer, clock, 30, every=1 / 30)
+    in_flight = [pacer.turn() for _ in range(8)]  # sent together, all refused
+    for turn in in_flight:
+        pacer.refused(turn, retry_after=None)
+    assert pacer.rate == pytest.approx(rate.THROTTLED * 30)
+    assert (pacer.cuts, pacer.throttled) == (1, 8)
+    pacer.refused(pacer.turn(), retry_after=None)  # sent after the cut: cuts again
+    assert pacer.cuts == 2
+
+
+def test_no_turn_starts_before_the_retry_after_has_elapsed(clock: Clock) -> None:
+    pacer = RatePacer(clock)
+    early = pacer.turn()  # given before the 429 arrived
+    assert pacer.still_valid(early)
+    refused_at = clock.now
+    pacer.refused(pacer.turn(), retry_after=3.0)
+    assert not pacer.still_valid(early)  # its holder must take a new turn
+    turns = [pacer.turn() for _ in range(5)]
+    assert min(turn.at for turn in turns) == refused_at + 3.0
+    pacer.hold(1.0)  # a shorter hold (a 503's Retry-After) does not shorten it
+    assert pacer.hold_until == refused_at + 3.0
+
+
+def test_a_low_budget_paces_at_the_sites_measured_refill_rate_before_any_429(clock: Clock) -> None:
+    """A token bucket of 10 refilled at 40/s, asked at 50/s: Remaining falls by one every five answers."""
+    pacer = RatePacer(clock)
+    tokens = 10.0
+    for _ in range(40):
+        turn = pacer.turn()
+        clock.now = max(clock.now, turn.at)
+        clock.advance(1 / 50)
+        tokens = min(10.0, tokens + 40 / 50) - 1
+        pacer.accepted(turn, Budget(remaining=int(tokens), limit=10))
+        if pacer.rate is not None:
+            break
+    assert pacer.throttled == 0
+    assert pacer.rate == pytest.approx(rate.NEAR * 40, rel=0.1)
+
+
+def test_the_budget_headers_are_read_and_anything_else_is_ignored() -> None:
+    headers = httpx.Headers({"X-RateLimit-Remaining": "3", "X-RateLimit-Limit": "10",
+                             "X-RateLimit-NearLimit": "true"})
+    assert budget_of(headers) == Budget(remaining=3, limit=10, near=True)
+    assert budget_of(headers).low
+    assert budget_of(httpx.Headers({"X-RateLimit-Remaining": "lots", "X-RateLimit-Limit": "-1"})) == Budget()
+    assert not Budget(remaining=9, limit=10).low
+    assert not Budget().low
+
+
+# ------------------------------------------------------------------------ the client against the sandbox
+
+
+SEED = "synthetic:spaces=300,per_space=2,seed=4"
+
+
+class Recording(httpx.BaseTransport):
+    """The sandbox, with the virtual time of every request and the Retry-After of every 429."""
+
+    def __init__(self, inner: httpx.BaseTransport, clock: Clock) -> None:
+        self.inner, self.clock = inner, clock
+        self.sent: list[float] = []
+        self.refusals: list[tuple[float, float]] = []  # (when, Retry-After)
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.sent.append(self.clock())
+        response = self.inner.handle_request(request)
+        if response.status_code == 429:
+            self.refusals.append((self.clock(), float(response.headers["Retry-After"])))
+        return response
+
+
+@pytest.fixture
+def limited(clock: Clock) -> Iterator[tuple[ConfluenceClient, Site, Recording]]:
+    """A sandbox that allows 20 requests/s with a burst of 5, on the same virtual clock as the client."""
+    site = Site(seed_state(SEED), Knobs(rate_limit=20, burst=5), clock=clock)
+    transport = Recording(SandboxTransport(site), clock)
+    client = ConfluenceClient("https://sandbox.invalid", auth=httpx.BasicAuth(ADMIN_EMAIL, admin_token(SEED)),
+                              transport=transport, read_only=True, concurrency=1, sleep=clock.sleep,
+                              clock=clock, rng=random.Random(1), retry=RetryPolicy())
+    yield client, site, transport
+    client.close()
+
+
+def _read_every_space(client: ConfluenceClient, count: int) -> None:
+    client.map_concurrently(lambda n: client.get_json(f"/wiki/api/v2/spaces/{2000000 + n}/role-assignments"),
+                            range(1, count + 1))
+
+
+def test_against_a_rate_limited_site_the_client_never_sends_before_retry_after_and_keeps_near_the_limit(
+    limited: tuple[ConfluenceClient, Site, Recording], clock: Clock,
+) -> None:
+    client, site, transport = limited
+    started = clock()
+    waits: list[tuple[float, str]] = []
+    client.on_wait = lambda seconds, why: waits.append((seconds, why))
+
+    _read_every_space(client, 300)
+
+    for refused_at, retry_after in transport.refusals:  # the site's time, whole seconds
+        assert not [at for at in transport.sent if refused_at < at < refused_at + retry_after]
+    assert 1 <= site.throttled <= 3  # the site pushed back, then the client kept under its limit
+    assert client.request_count == 300 + site.throttled  # every extra call is the retry of a 429
+    assert client.pacer.throttled == site.throttled
+    assert site.request_count == client.request_count
+    assert [why for _, why in waits] == ["rate limited (429)"] * site.throttled
+    achieved = 300 / (transport.sent[-1] - started)
+    assert achieved >= 0.85 * 20, f"{achieved:.1f} answers/s of virtual time against a limit of 20/s"
+
+
+def test_the_cap_reconciler_concurrency_holds_while_pacing_whatever_the_callers(clock: Clock) -> None:
+    lock = threading.Lock()
+    state = {"now": 0, "peak": 0, "calls": 0}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            state["now"] += 1
+            state["calls"] += 1
+            state["peak"] = max(state["peak"], state["now"])
+            calls = state["calls"]
+        threading.Event().wait(0.001)
+        with lock:
+            state["now"] -= 1
+        if calls % 40 == 0:
+            return httpx.Response(429, headers={"Retry-After": "1"}, json={})
+        return httpx.Response(200, json={"ok": True}, headers={"X-RateLimit-Remaining": str(calls % 10),
+                                                                "X-RateLimit-Limit": "10"})
+
+    client = ConfluenceClient("https://acme.atlassian.net", transport=httpx.MockTransport(handler),
+                              concurrency=3, sleep=clock.sleep, clock=clock, rng=random.Random(1))
+    with ThreadPoolExecutor(max_workers=8) as callers:  # more callers than the cap
+        list(callers.map(lambda n: client.get_json(f"/wiki/api/v2/spaces/{n}"), range(200)))
+    client.close()
+    assert state["peak"] <= 3
+    assert state["calls"] == 200 + client.pacer.throttled  # each 429 retried once, nothing else
+    assert client.pacer.throttled >= 5
