@@ -16,6 +16,9 @@ A backend must:
   ``delete_permission``), never repeating a write whose outcome is unknown (apply re-reads instead);
 - **run per-space work** side by side within its own concurrency bound (``map_spaces``).
 
+A backend may also read in two parts (``SplitRead``: ``read_start``, then ``finish``), so that the start
+runs while the rest of the policy loads.
+
 Org-wide data security policies are optional (``data_security`` returns None when the backend has none).
 """
 
@@ -76,6 +79,62 @@ class ReadRequest:
 
     def selected(self, info: SpaceInfo) -> bool:
         return any(s.matches(info.key, info.type) for s in self.selectors)
+
+
+@dataclass(frozen=True, slots=True)
+class ReadStart:
+    """The part of a read that can start before the whole policy is loaded: what ``site.yaml`` and the names
+    of ``spaces/<KEY>.yaml`` say (``SplitRead``; the whole read is a start and a finish back to back).
+
+    ``keys``: the space keys known so far, read by key (and, with ``spaces``, each one's assignments);
+    ``only``: ``--space``; ``list_all``: the policy has selectors (or wants the unmanaged spaces), so the
+    read lists every current space. ``model``: the site model when known, checked at once; None leaves the
+    check to the finish.
+    """
+
+    keys: frozenset[str] = frozenset()
+    only: tuple[str, ...] = ()
+    list_all: bool = False
+    model: SiteModel | None = None
+    model_source: Source | None = None
+    spaces: bool = True
+    listed: tuple[SpaceInfo, ...] = ()  # ``ReadRequest.listed``: spaces this run already listed
+
+    @classmethod
+    def of(cls, request: ReadRequest) -> ReadStart:
+        """The start of ``request``'s whole read: every site-wide read and the scope, no space yet."""
+        listed = bool(request.selectors or request.unmanaged)
+        return cls(keys=request.keys, only=request.only, list_all=listed, model=request.model,
+                   model_source=request.model_source, spaces=False, listed=request.listed)
+
+    def fits(self, request: ReadRequest) -> bool:
+        """Whether ``request`` can finish this start: the same ``--space`` and the same way of listing
+        spaces. Keys may differ: the finish reads the keys the start did not know and drops the others."""
+        return (self.only == request.only and self.listed == request.listed
+                and self.list_all == bool(request.selectors or request.unmanaged))
+
+
+class StartedRead(Protocol):
+    """A read whose start part ran (``SplitRead.read_start``)."""
+
+    def finish(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
+        """The live state of ``request``, all or nothing: the model check, the spaces the start did not
+        read, names and accounts; a failure of the start is raised here. Spaces the start read that
+        ``request`` does not name are dropped."""
+        ...
+
+
+@runtime_checkable
+class SplitRead(Protocol):
+    """An optional part of a ``Backend``: a read in two parts, so the first can run while the policy loads
+    (``flows/overlap.py``). A backend without it is read in one go after the policy loaded."""
+
+    def read_start(
+        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None
+    ) -> StartedRead:
+        """Read what ``start`` names; only the role mode's own failure raises here, any later one is
+        kept for ``finish``. ``stop``: asked between reads; when it says so, the start ends early."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)

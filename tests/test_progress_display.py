@@ -67,3 +67,20 @@ def test_site_text_in_a_phase_is_shown_as_data() -> None:
     clock.now += 1
     display.close()
     assert out.getvalue() == "  reading [bold]x[/bold]\\x1b[31m\\nspace: 1.0 s\n"
+
+
+def test_a_step_that_ran_beside_the_phase_is_one_milestone_line_off_a_terminal_and_none_on_one() -> None:
+    out, clock = io.StringIO(), Clock()
+    display = Display(out, live=False, color=False, clock=clock)
+    display("reading 10000 spaces")  # the site is read while the policy loads
+    display.note("loaded the policy", 9.24)
+    display.note("loaded the policy", 0.4)  # short: nothing
+    clock.now += 0.5
+    display.close()
+    assert out.getvalue() == "  loaded the policy in 9.2 s\n"
+
+    live = io.StringIO()
+    shown = Display(live, live=True, color=False, clock=clock)
+    shown.note("loaded the policy", 9.24)
+    shown.close()
+    assert "loaded the policy" not in live.getvalue()

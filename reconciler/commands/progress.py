@@ -100,6 +100,14 @@ class Display:
             elif seconds >= MILESTONE_SECONDS:
                 self._line(text)
 
+    def note(self, text: str, seconds: float) -> None:
+        """A step that ran beside the current phase ended (``note("loaded the policy", 9.2)`` while the
+        site is read): off a terminal, a milestone line when it took a second or more; on a terminal
+        nothing, the line keeps showing the phase being waited on."""
+        with self._lock:
+            if self._bar is None and seconds >= MILESTONE_SECONDS:
+                self._line(f"{text} in {seconds:.1f} s")
+
     def close(self) -> None:
         with self._lock:
             self._end_phase()

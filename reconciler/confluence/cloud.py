@@ -7,12 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TypeVar
 
-from reconciler.backend import Progress, ReadRequest, SiteUser
+from reconciler.backend import Progress, ReadRequest, ReadStart, SiteUser
 from reconciler.confluence.admin import AdminApi, SiteLookup, read_policies
 from reconciler.confluence.admin_apply import RuleWriter
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.members import fetch_group_members
-from reconciler.confluence.read import fetch_all_spaces, fetch_roles, read_live
+from reconciler.confluence.read import StartedCloudRead, fetch_all_spaces, fetch_roles, read_live, start_read
 from reconciler.confluence.vocabulary_read import fetch_current_account, fetch_users
 from reconciler.confluence.write import ConfluenceWriter
 from reconciler.live_state import GroupMembers, LiveRole, LiveState, SpaceInfo
@@ -46,6 +46,12 @@ class CloudBackend:
 
     def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
         return read_live(self.client, request, progress)
+
+    def read_start(
+        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None
+    ) -> StartedCloudRead:
+        """The start part of a read (``backend.SplitRead``; ``read.py``)."""
+        return start_read(self.client, start, progress, stop=stop)
 
     def read_roles(self) -> Mapping[str, LiveRole]:
         return fetch_roles(self.client)

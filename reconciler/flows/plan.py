@@ -11,6 +11,7 @@ that leaves data security out).
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -18,6 +19,7 @@ from pathlib import Path
 from reconciler.backend import Backend, Progress, SpaceLister
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import app_policy_notes, request_for, with_app_policies
+from reconciler.flows.overlap import ReadAhead
 from reconciler.live_state import LiveState, SpaceInfo
 from reconciler.model import DesiredState
 from reconciler.plan.diff import build_plan
@@ -45,12 +47,12 @@ def run_plan(
     space list, which the read then reuses. When no space changed, no space is read (live state None; at
     most the space list was) and the plan is empty.
     """
-    from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `plan --help` light
-
     if progress:
         progress("loading the policy")
-    desired = load_policy(policy_dir)
     scope = tuple(dict.fromkeys(spaces))
+    # --changed-since: the scope needs the whole policy, so the site is read after it loaded
+    ahead = ReadAhead(connection, only=scope, progress=progress) if changed_since is None else None
+    desired = _load(policy_dir, ahead, progress)
     extra: tuple[str, ...] = ()
     listed: Sequence[SpaceInfo] = ()
     if changed_since is not None:
@@ -60,8 +62,11 @@ def run_plan(
         scope, extra = _changed_scope(desired, changed, listed, changed_since, scope)
         if not scope and not extra[0].startswith("planned the whole policy"):
             return desired, None, _nothing_planned(desired, connection, extra)
+    request = request_for(desired, only=scope, listed=listed)
+    live = ahead.finish(desired, request) if ahead is not None else None  # first: its thread opened the site
     site = _open(desired, connection, progress)
-    live = site.read(request_for(desired, only=scope, listed=listed), progress)
+    if live is None:
+        live = site.read(request, progress)
     app_notes = app_policy_notes(desired, connection, scope, skip=skip_data_security)
     notes = extra + app_notes
     if desired.data_security is not None and not app_notes:
@@ -69,6 +74,28 @@ def run_plan(
     if progress:
         progress("planning")
     return desired, live, plan_from_live(desired, live, connection, scope=scope, notes=notes)
+
+
+def _load(policy_dir: Path | str, ahead: ReadAhead | None, progress: Progress | None) -> DesiredState:
+    """The policy; with ``ahead``, the site's read starts once the files outside spaces/ are read. A
+    policy that does not load stops that read and drops it (the policy's problem is the error shown)."""
+    from reconciler.policy.loader import load_policy  # noqa: PLC0415 - keeps `plan --help` light
+
+    began = time.monotonic()
+    try:
+        desired = load_policy(policy_dir, on_outline=ahead)
+    except KeyboardInterrupt:
+        if ahead is not None:
+            ahead.abandon(wait=False)  # Ctrl-C: exit now; closing the connection ends the reads
+        raise
+    except BaseException:
+        if ahead is not None:
+            ahead.abandon()
+        raise
+    note = getattr(progress, "note", None)  # the read's phases are on the display: say when the load ended
+    if ahead is not None and ahead.running and note is not None:
+        note("loaded the policy", time.monotonic() - began)
+    return desired
 
 
 def plan_from_live(

@@ -11,7 +11,7 @@ import datetime as dt
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,7 @@ from reconciler.errors import PolicyError, Problem, Severity, UsageError
 from reconciler.model import DesiredState
 from reconciler.policy.checks import check_policy
 from reconciler.policy.document import Doc, Entry, Merged, did_you_mean
+from reconciler.policy.outline import PolicyOutline, outline_of
 from reconciler.policy.resolve import resolve
 from reconciler.policy.schema import (
     REPLACED_SPACE,
@@ -41,18 +42,26 @@ _SINGULAR = ("site", "safety", "data_security", "guests", "drift")
 _NAMED = {"people": "person", "roles": "role", "spaces": "space"}
 
 
-def load_policy(policy_dir: Path | str, *, today: dt.date | None = None) -> DesiredState:
-    """The validated, resolved policy; raises ``PolicyError`` with every problem found."""
-    desired, _warnings = load_policy_with_warnings(policy_dir, today=today)
+def load_policy(
+    policy_dir: Path | str, *, today: dt.date | None = None,
+    on_outline: Callable[[PolicyOutline], None] | None = None,
+) -> DesiredState:
+    """The validated, resolved policy; raises ``PolicyError`` with every problem found.
+
+    ``on_outline``: called once the files outside ``spaces/`` are read, before the ``spaces/`` files, with
+    the site settings and the space keys known so far (``policy/outline.py``); not called when those files
+    have an error or do not declare one ``site:``."""
+    desired, _warnings = load_policy_with_warnings(policy_dir, today=today, on_outline=on_outline)
     return desired
 
 
 def load_policy_with_warnings(
-    policy_dir: Path | str, *, today: dt.date | None = None
+    policy_dir: Path | str, *, today: dt.date | None = None,
+    on_outline: Callable[[PolicyOutline], None] | None = None,
 ) -> tuple[DesiredState, list[Problem]]:
     """Like ``load_policy``, also returning the warnings (sorted)."""
     root = Path(policy_dir)
-    merged, problems, digest = read_policy(root)
+    merged, problems, digest = read_policy(root, on_outline)
     problems.extend(check_policy(merged, today=today or dt.datetime.now(dt.UTC).date()))
     problems.sort(key=lambda p: p.sort_key)
     if any(p.severity is Severity.ERROR for p in problems):
@@ -146,8 +155,14 @@ def _not_a_policy_file(path: Path, resolved_root: Path) -> str | None:
     return None
 
 
-def read_policy(root: Path) -> tuple[Merged, list[Problem], str]:
-    """Read and merge every file; returns the merged policy, the problems so far and the digest."""
+def read_policy(
+    root: Path, on_outline: Callable[[PolicyOutline], None] | None = None
+) -> tuple[Merged, list[Problem], str]:
+    """Read and merge every file; returns the merged policy, the problems so far and the digest.
+
+    The files outside ``spaces/`` are read first, then ``on_outline`` is called with what they say (only
+    when they have no error and declare one ``site:``), then the ``spaces/`` files; merging and the
+    digest follow path order whatever the reading order, so messages and digest do not depend on it."""
     if not root.is_dir():
         what = "is not a directory" if root.exists() else "does not exist"
         raise UsageError(f"policy directory '{root}' {what}")
@@ -157,16 +172,30 @@ def read_policy(root: Path) -> tuple[Merged, list[Problem], str]:
     if not files and not problems:
         problems.append(Problem(root.as_posix(), 1, 1, "no policy files (*.yaml, *.yml) found"))
     digest = hashlib.sha256()
-    for rel in files:
-        display = (root / rel).as_posix()
-        raw = _read_bytes(root / rel, display, problems)
-        if raw is None:
-            continue
-        digest.update(rel.as_posix().encode() + b"\0" + raw + b"\0")
-        doc = _read_document(raw, rel, display, problems, merged.seen)
+    in_spaces = [i for i, rel in enumerate(files) if rel.parts[0] == SPACES_DIR and len(rel.parts) > 1]
+    first, last = (in_spaces[0], in_spaces[-1] + 1) if in_spaces else (len(files), len(files))
+    outside = {rel: _read_file(root, rel, problems, merged.seen) for rel in files[:first] + files[last:]}
+    if on_outline is not None and not any(p.severity is Severity.ERROR for p in problems):
+        outline = outline_of((doc[0] for _raw, doc in outside.values() if doc is not None), files[first:last])
+        if outline is not None:
+            on_outline(outline)
+    for rel in files:  # path order; the spaces/ files (contiguous in it) are read here
+        raw, doc = outside[rel] if rel in outside else _read_file(root, rel, problems, merged.seen)
+        if raw is not None:
+            digest.update(rel.as_posix().encode() + b"\0" + raw + b"\0")
         if doc is not None:
             _merge(merged, *doc, problems)
     return merged, problems, digest.hexdigest()
+
+
+def _read_file(
+    root: Path, rel: Path, problems: list[Problem], seen: set[str]
+) -> tuple[bytes | None, tuple[PolicyFile, Doc, list[int]] | None]:
+    display = (root / rel).as_posix()
+    raw = _read_bytes(root / rel, display, problems)
+    if raw is None:
+        return None, None
+    return raw, _read_document(raw, rel, display, problems, seen)
 
 
 def _read_bytes(path: Path, display: str, problems: list[Problem]) -> bytes | None:

@@ -1,0 +1,107 @@
+"""Read the site while the policy loads (``reconciler plan``; docs/performance.md).
+
+A 10,000-space policy takes seconds to load, and the read it leads to is mostly known before that: the
+site is in ``site.yaml``, and most space keys are the names of the ``spaces/<KEY>.yaml`` files. The loader
+reads the files outside ``spaces/`` first and hands their ``PolicyOutline`` to a ``ReadAhead``, which opens
+the site and runs the start part of the read (``backend.SplitRead``: role mode, roles, catalogue, groups,
+the key batches and each known space's assignments) on a worker thread while the ``spaces/`` files load.
+Once the policy is loaded, ``finish`` makes the start part the live state of the policy's own request.
+
+What does not change:
+
+- a policy mistake is the one-line exit 1 it always was, and wins over a site error: a failure of the
+  start part is raised only after the policy loaded cleanly; if the policy does not load, the start part
+  is stopped and its outcome dropped;
+- any failure still means no plan, and nothing read for a key the loaded policy does not manage is
+  planned (``StartedRead.finish`` drops it);
+- the calls: the start part makes the calls the whole read would have made first, so a policy whose keys
+  are all file names costs the same calls in the same number;
+- a loaded policy whose site differs from the outline's (``site:`` edited while loading, a ``--space``
+  scope the start did not fit) is read from the start, as before, and the head start is dropped;
+- a backend that is not a ``SplitRead`` (Data Center) is read after the policy loads, as before.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from reconciler.backend import Progress, ReadRequest, ReadStart, SplitRead, StartedRead
+from reconciler.flows.connect import Connection
+from reconciler.live_state import LiveState
+from reconciler.model import DesiredState, Platform
+from reconciler.policy.outline import PolicyOutline
+
+
+class ReadAhead:
+    """The loader's ``on_outline`` for one run: starts the read, then ``finish`` or ``abandon`` it."""
+
+    def __init__(self, connection: Connection, *, only: tuple[str, ...] = (),
+                 progress: Progress | None = None) -> None:
+        self._connection = connection
+        self._only = only
+        self._progress = progress
+        self._outline: PolicyOutline | None = None
+        self._start: ReadStart | None = None
+        self._started: StartedRead | None = None
+        self._error: BaseException | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    @property
+    def running(self) -> bool:
+        """Whether a start part was begun (a Cloud site, an outline the loader could give)."""
+        return self._thread is not None
+
+    def __call__(self, outline: PolicyOutline) -> None:
+        if outline.platform is Platform.DATACENTER:  # no SplitRead: read after the load, as before
+            return
+        self._outline = outline
+        self._start = ReadStart(keys=outline.keys, only=self._only, list_all=outline.selectors)
+        self._thread = threading.Thread(target=self._run, args=(outline, self._start),
+                                        name="reconciler-read-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self, outline: PolicyOutline, start: ReadStart) -> None:
+        try:
+            site = self._connection.open(outline.url, read_only=True, platform=outline.platform,
+                                         jsonrpc=outline.allow_jsonrpc, detect=outline.platform_auto)
+            if not isinstance(site, SplitRead):
+                return
+            site.on_wait(getattr(self._progress, "waiting", None))
+            self._started = site.read_start(start, self._progress, stop=self._stop.is_set)
+        except BaseException as err:  # noqa: BLE001 - raised by finish, once the policy loaded cleanly
+            self._error = err
+
+    def abandon(self, *, wait: bool = True) -> None:
+        """The policy did not load: stop the start part (and, with ``wait``, let it end); its outcome is
+        dropped."""
+        self._stop.set()
+        if wait and self._thread is not None:
+            self._thread.join()
+
+    def finish(self, desired: DesiredState, request: ReadRequest) -> LiveState | None:
+        """The live state of ``request`` for the loaded ``desired``, finishing the start part; None when
+        there is none to finish (the caller reads the site as before). Raises the start part's failure."""
+        if self._thread is None:
+            return None
+        try:
+            self._thread.join()
+        except BaseException:  # Ctrl-C while waiting: the reads stop
+            self._stop.set()
+            raise
+        outline, start = self._outline, self._start
+        if isinstance(self._error, KeyboardInterrupt):
+            raise self._error
+        if outline is None or start is None or not start.fits(request) or not _same_site(outline, desired):
+            return None  # read from the start: the head start was for another site or scope
+        if self._error is not None:
+            raise self._error
+        if self._started is None:
+            return None
+        return self._started.finish(request, self._progress)
+
+
+def _same_site(outline: PolicyOutline, desired: DesiredState) -> bool:
+    site = desired.site
+    return (outline.url, outline.platform, outline.platform_auto, outline.allow_jsonrpc) == (
+        site.url, site.platform, site.platform_auto, site.allow_jsonrpc)

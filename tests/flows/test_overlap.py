@@ -1,0 +1,199 @@
+"""``reconciler plan`` reads the site while the policy loads (flows/overlap.py), without changing what a
+plan is: the same calls (none repeated), a policy mistake still wins over a site error, any failure still
+means no plan, and a key known only from a file name is never planned unless the loaded policy manages it.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from reconciler import cli
+from reconciler.errors import ApiError, PolicyError
+from reconciler.flows.connect import Connection
+from reconciler.flows.live import request_for
+from reconciler.flows.overlap import ReadAhead
+from reconciler.flows.plan import plan_from_live, run_plan
+from reconciler.model import Platform
+from reconciler.policy import loader
+from reconciler.policy.loader import load_policy
+from reconciler.policy.outline import PolicyOutline
+from reconciler.sandbox.synthetic_policy import write_synthetic_policy
+from reconciler.sandbox.transport import open_sandbox_transport
+from tests.kit.sites import connection
+
+SPACES = 300  # two /spaces?keys= batches of 250
+NAME = f"synthetic:spaces={SPACES},per_space=3,seed=1"
+ASSIGNMENTS = "/role-assignments"
+
+
+class Recorder(httpx.BaseTransport):
+    """The sandbox behind a transport that records each call (method and path) and can fail some."""
+
+    def __init__(self, inner: httpx.BaseTransport, fail: Any = None) -> None:
+        self.inner = inner
+        self.fail = fail or (lambda _request: None)
+        self.calls: list[str] = []
+        self.first_space_read = threading.Event()
+        self._lock = threading.Lock()
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        path = request.url.path
+        with self._lock:
+            self.calls.append(f"{request.method} {path}")
+        if path.endswith(ASSIGNMENTS):
+            self.first_space_read.set()
+        status = self.fail(request)
+        if status is not None:
+            return httpx.Response(status, json={"message": "injected"}, request=request)
+        return self.inner.handle_request(request)
+
+    def counts(self) -> Counter[str]:
+        """Calls by kind: a space's own reads count under one name."""
+        return Counter("GET /spaces/{id}/role-assignments" if c.endswith(ASSIGNMENTS) else c
+                       for c in self.calls)
+
+
+@pytest.fixture
+def policy(tmp_path: Path) -> Path:
+    root = tmp_path / "policies"
+    write_synthetic_policy(root, SPACES, 3, 1)
+    return root
+
+
+def _site(tmp_path: Path, fail: Any = None) -> tuple[Connection, Recorder]:
+    recorder = Recorder(open_sandbox_transport(NAME, tmp_path / "state"), fail)
+    return connection({}, transport=recorder, sandbox_dir=tmp_path / "state", sleep=lambda _s: None), recorder
+
+
+def _sequential(tmp_path: Path, policy: Path) -> tuple[Any, Recorder]:
+    """The same policy read the way it was before: the policy loaded first, then one whole read."""
+    site, recorder = _site(tmp_path)
+    desired = load_policy(policy)
+    backend = site.open(desired.site.url, read_only=True, platform=desired.site.platform)
+    live = backend.read(request_for(desired))
+    return plan_from_live(desired, live, site), recorder
+
+
+def test_the_site_is_read_while_the_spaces_files_load_and_no_read_is_made_twice(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site, recorder = _site(tmp_path)
+    seen_while_loading: list[bool] = []
+    read_file = loader._read_file
+
+    def last_file_waits_for_the_site(root: Path, rel: Path, *args: Any) -> Any:
+        if rel.as_posix() == f"spaces/S{SPACES:05d}.yaml":  # the last file: the read must be under way
+            seen_while_loading.append(recorder.first_space_read.wait(timeout=30))
+        return read_file(root, rel, *args)
+
+    monkeypatch.setattr(loader, "_read_file", last_file_waits_for_the_site)
+    _desired, live, plan = run_plan(policy, site)
+
+    assert seen_while_loading == [True]  # a space's assignments were read before the policy had loaded
+    assert live is not None
+    assert len(live.spaces) == SPACES
+    counts = recorder.counts()
+    assert counts == {
+        "GET /wiki/api/v2/space-role-mode": 1,
+        "GET /wiki/api/v2/space-roles": 1,
+        "GET /wiki/api/v2/space-permissions": 1,
+        "GET /wiki/rest/api/group": 1,
+        "GET /wiki/api/v2/spaces": 2,
+        "GET /spaces/{id}/role-assignments": SPACES,
+        "GET /wiki/rest/api/user/bulk": 1,
+        "GET /wiki/rest/api/user/current": 1,
+    }
+    before, sequential = _sequential(tmp_path / "again", policy)
+    assert counts == sequential.counts()  # the calls of the read made after the load, in number
+    assert plan.changes == before.changes
+    assert plan.fingerprint == before.fingerprint
+
+
+def test_a_policy_mistake_wins_over_a_site_that_fails(
+    tmp_path: Path, policy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mistake = "spaces:\n  S00150:\n    authority: exact\n    asign: {}\n"  # asign: at 4:5
+    (policy / "spaces" / "S00150.yaml").write_text(mistake, encoding="utf-8")
+    site, recorder = _site(tmp_path, fail=lambda _request: 401)
+
+    with pytest.raises(PolicyError) as caught:
+        run_plan(policy, site)
+    assert recorder.calls == ["GET /wiki/api/v2/space-role-mode"]  # the read had started, and failed
+    assert [p.file for p in caught.value.problems] == [f"{policy.as_posix()}/spaces/S00150.yaml"]
+
+    code = cli.main(["plan", str(policy), "--no-progress"], connection=_site(tmp_path / "cli",
+                                                                               lambda _r: 401)[0])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert err.startswith(f"{policy.as_posix()}/spaces/S00150.yaml:4:5: ")
+    assert "401" not in err
+
+
+def test_a_failed_space_read_under_way_while_loading_means_no_plan(tmp_path: Path, policy: Path) -> None:
+    failing = "/wiki/api/v2/spaces/2000002/role-assignments"
+    site, recorder = _site(tmp_path, fail=lambda request: 403 if request.url.path == failing else None)
+
+    with pytest.raises(ApiError) as caught:
+        run_plan(policy, site)
+    assert caught.value.space == "S00002"
+    assert str(caught.value).startswith(f"GET {failing} (space S00002): 403")
+    assert f"GET {failing}" in recorder.calls
+
+
+def test_a_failed_site_wide_read_under_way_while_loading_means_no_plan(tmp_path: Path, policy: Path) -> None:
+    site, _recorder = _site(tmp_path, fail=lambda r: 403 if r.url.path == "/wiki/rest/api/group" else None)
+
+    with pytest.raises(ApiError) as caught:
+        run_plan(policy, site)
+    assert str(caught.value).startswith("GET /wiki/rest/api/group: 403")
+
+
+def test_a_key_known_from_a_file_name_that_the_policy_does_not_manage_is_never_planned(
+    tmp_path: Path, policy: Path
+) -> None:
+    (policy / "spaces" / "S00007.yaml").write_text("", encoding="utf-8")  # a warning: S00007 not managed
+    (policy / "spaces" / "NOPE.yaml").write_text("# not on the site either\n", encoding="utf-8")
+    failing = "/wiki/api/v2/spaces/2000007/role-assignments"  # S00007's read fails: not the policy's
+    site, recorder = _site(tmp_path, fail=lambda request: 500 if request.url.path == failing else None)
+
+    _desired, live, plan = run_plan(policy, site)
+
+    assert f"GET {failing}" in recorder.calls  # it was read while loading, then dropped
+    assert live is not None
+    assert "S00007" not in live.spaces
+    assert "NOPE" not in live.spaces
+    assert len(live.spaces) == SPACES - 1
+    assert all(change.space != "S00007" for change in plan.changes)
+    assert "S00007" not in {space.key for space in plan.spaces}
+    before, _sequential_calls = _sequential(tmp_path / "again", policy)
+    assert plan.changes == before.changes
+
+
+def test_a_head_start_for_another_site_is_dropped_with_its_failure(tmp_path: Path, policy: Path) -> None:
+    site, recorder = _site(tmp_path, fail=lambda _request: 401)
+    ahead = ReadAhead(site)
+    ahead(PolicyOutline(url="https://other.atlassian.net", platform=Platform.CLOUD, platform_auto=True,
+                        allow_jsonrpc=False, keys=frozenset({"S00001"}), selectors=False))
+    desired = load_policy(policy)
+
+    assert ahead.running
+    # opening that site failed (no credentials for it in this environment): dropped with the head start,
+    # and the caller reads its own site
+    assert ahead.finish(desired, request_for(desired)) is None
+    assert recorder.calls == []
+
+
+def test_a_data_center_policy_is_read_after_it_loads(tmp_path: Path) -> None:
+    site, recorder = _site(tmp_path)
+    ahead = ReadAhead(site)
+    ahead(PolicyOutline(url="sandbox:dc-demo", platform=Platform.DATACENTER, platform_auto=True,
+                        allow_jsonrpc=False, keys=frozenset({"DOCS"}), selectors=False))
+
+    assert not ahead.running
+    assert recorder.calls == []
