@@ -11,6 +11,8 @@ The rules (docs/commands/plan.md):
   declared space keys, without a space type, is resolved offline; any other (a glob, an undeclared key, a
   space type) is a ``Reach``: resolved against the site's space list, never the whole policy;
 - a custom role that differs reaches every space that assigns it, directly or through a defaults rule;
+  one that nothing in the policy assigns is the whole policy on Cloud (a scoped plan plans only the roles
+  its spaces assign, and the whole plan would create or update it);
 - site, safety, people-independent settings (``guest_max_role``), deleted roles and the org's data
   security section are the whole policy.
 
@@ -28,7 +30,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.live_state import SpaceInfo
-from reconciler.model import DefaultRule, DesiredState, Source, SpaceSelector
+from reconciler.model import DefaultRule, DesiredState, Platform, Source, SpaceSelector
 
 WHOLE_SETTINGS = ("site", "safety", "guest_max_role", "deleted_roles", "data_security")
 _GLOB = frozenset("*?[")
@@ -109,6 +111,10 @@ def changed_scope(before: DesiredState, after: DesiredState) -> ChangedScope:
             if semantic(before.spaces.get(key)) != semantic(after.spaces.get(key))}
     roles = {name for name in set(before.roles) | set(after.roles)
              if semantic(before.roles.get(name)) != semantic(after.roles.get(name))}
+    unassigned = sorted(name for name in roles if name in after.roles and not _assigned(after, name))
+    if unassigned and after.site.platform is not Platform.DATACENTER:  # DC has no roles on the site
+        return ChangedScope(whole=f"custom role {unassigned[0]!r} changed and nothing in the policy assigns "
+                            "it (a scoped plan plans only the roles its spaces assign)")
     reach: list[Reach] = []
     for old, new, why in _changed_rules(before.defaults, after.defaults, roles):
         rules = [rule for rule in (old, new) if rule is not None]
@@ -175,6 +181,13 @@ def _changed_rules(
             continue
         found.append((old, new, why))
     return found
+
+
+def _assigned(state: DesiredState, role: str) -> bool:
+    """Whether a space entry or a defaults rule of ``state`` assigns ``role``."""
+    return any(_assigns(rule, role) for rule in state.defaults) or any(
+        any(a.role == role for a in space.assignments) or any(g.compiled_from == role for g in space.grants)
+        for space in state.spaces.values())
 
 
 def _assigns(rule: DefaultRule | None, role: str) -> bool:

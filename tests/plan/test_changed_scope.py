@@ -140,6 +140,15 @@ def test_an_entry_that_went_while_a_glob_still_manages_the_space_is_planned() ->
     assert resolve_scope(changed, after, SITE).keys == ("OPS",)
 
 
+def test_a_changed_role_nothing_assigns_is_the_whole_policy_since_only_a_whole_plan_plans_it() -> None:
+    audit = rule("audit", ["ENG-*"], {"group:audit": "Viewer"})
+    before = policy(audit)
+    after = policy(audit, roles={"Auditor": RoleDef("Auditor", "", frozenset({"read/space"}))})
+    assert changed_scope(before, after).whole == (
+        "custom role 'Auditor' changed and nothing in the policy assigns it (a scoped plan plans only the "
+        "roles its spaces assign)")
+
+
 def test_site_wide_settings_are_still_the_whole_policy() -> None:
     before = policy(rule("eng", ["ENG-*"], {"group:eng": "Viewer"}))
     after = desired_state(defaults=(), guest_max_role="Viewer")
