@@ -29,6 +29,7 @@ class ExitCode(enum.IntEnum):
     ERROR = 1
     CHANGES = 2  # plan --detailed-exitcode with changes, or drift found
     BUG = 3
+    STALE = 4  # apply refused a saved plan because the policy or the site changed since it was made
     INTERRUPTED = 130
 
 
@@ -53,7 +54,12 @@ class UnsafePlanError(ReconcilerError):
 
 
 class StalePlanError(ReconcilerError):
-    """A saved plan was computed from a live state that has changed since."""
+    """A saved plan was computed from a policy or a live state that has changed since.
+
+    Its own exit code (4), so a workflow tells "plan again" from every other failure without parsing text.
+    """
+
+    exit_code = ExitCode.STALE
 
 
 class PlanFileError(ReconcilerError):

@@ -38,6 +38,9 @@ def test_every_command_help_ends_with_its_exit_codes() -> None:
     assert commands.choices["plan"].epilog.startswith(  # type: ignore[attr-defined]
         "Exit codes: 0 no changes, or changes without --detailed-exitcode; 2 changes with "
         "--detailed-exitcode")
+    assert commands.choices["apply"].epilog.startswith(  # type: ignore[attr-defined]
+        "Exit codes: 0 every change applied and verified; 4 a stale saved plan refused (the policy or the "
+        "site changed since it was made: plan again), nothing written; 1 also")
 
 
 def test_a_misspelt_flag_gets_the_nearest_real_one(capsys: pytest.CaptureFixture[str]) -> None:

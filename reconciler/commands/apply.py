@@ -4,8 +4,9 @@ A ``.json`` file is a saved plan: exactly that plan is applied, refused if the l
 changed since, if it was made for another site, or if it is not exactly the plan the policy and the live
 state give (``flows.apply.PolicySite.seal``: an edited plan file is never applied). A directory is
 planned, the plan printed, and confirmation asked on a terminal; without a terminal ``--auto-approve`` is
-required, otherwise nothing is written. Exit 0 when every change is done and verified, 1 when anything
-failed, was skipped or did not converge (docs/commands/apply.md).
+required, otherwise nothing is written. Exit 0 when every change is done and verified, 4 when a saved
+plan is refused as stale (nothing written: plan again), 1 when anything else failed, was skipped or did not
+converge (docs/commands/apply.md).
 """
 
 from __future__ import annotations

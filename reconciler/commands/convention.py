@@ -24,8 +24,9 @@ EXIT_CODES = {  # what 0 and 2 mean per command; the common codes follow
             "1 also an unsafe plan (rendered in full first)",
     "drift": "0 no drift; 2 drift found",
     "validate": "0 the policy is valid (warnings allowed)",
-    "apply": "0 every change applied and verified; 1 also a refused (stale or unsafe) plan or a failed "
-             "change",
+    "apply": "0 every change applied and verified; 4 a stale saved plan refused (the policy or the site "
+             "changed since it was made: plan again), nothing written; 1 also an unsafe plan refused or a "
+             "failed change",
 }
 
 

@@ -21,7 +21,7 @@ from reconciler.backend import Backend, Progress
 from reconciler.errors import PlanFileError, StalePlanError, UsageError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import PolicyReader, app_policy_notes, org_id
-from reconciler.flows.plan import plan_from_live, scope_notes
+from reconciler.flows.plan import nothing_planned, plan_from_live, scope_notes
 from reconciler.live_state import LiveState
 from reconciler.model import DesiredState
 from reconciler.plan.changes import AppPolicyChange
@@ -64,7 +64,11 @@ def run_apply(
                             skip_data_security=skip_data_security, progress=progress)
     live: LiveState | None
     if is_saved_plan(target):  # sealed: applied only if the policy and a fresh read give exactly this plan
-        live, plan = site.seal(load_saved_plan(target, site.desired))
+        saved = load_saved_plan(target, site.desired)
+        if nothing_planned(saved):  # a --changed-since plan that reached no space: no read, no write
+            site.check_site(saved)
+            return ApplyResult(site=saved.site, mode=saved.mode, results=())
+        live, plan = site.seal(saved)
     else:
         live, plan = site.plan(tuple(dict.fromkeys(spaces)))
         show(plan)
@@ -127,6 +131,13 @@ class PolicySite:
         notes = carried + app_policy_notes(self.desired, self.connection, scope, skip=self.skip_data_security)
         return plan_from_live(self.desired, live, self.connection, scope=scope, notes=notes)
 
+    def check_site(self, saved: Plan) -> None:
+        """Refuse, before any request, a plan made for another site than the one this run would write to."""
+        target = self.connection.display_url(self.desired.site.url)
+        if saved.site != target:
+            raise PlanFileError(f"this plan was made for {saved.site}, not for {target}, the site this run "
+                                "would write to (CONFLUENCE_URL, else site.url); nothing was written")
+
     def seal(self, saved: Plan) -> tuple[LiveState, Plan]:
         """The plan to apply for a saved plan: recomputed from the policy and a fresh read, and refused
         before any write unless it is exactly the saved one (``plan/seal.py``, docs/safety.md "A saved plan
@@ -136,10 +147,7 @@ class PolicySite:
         state changed), a plan whose contents differ from what the policy and the live state give (edited
         by hand, or made by another version), naming the first difference.
         """
-        target = self.connection.display_url(self.desired.site.url)
-        if saved.site != target:
-            raise PlanFileError(f"this plan was made for {saved.site}, not for {target}, the site this run "
-                                "would write to (CONFLUENCE_URL, else site.url); nothing was written")
+        self.check_site(saved)
         live = self.reader.read(saved.scope)
         recomputed = self._plan_of(live, saved.scope, scope_notes(saved.notes))
         try:

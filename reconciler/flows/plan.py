@@ -27,6 +27,7 @@ from reconciler.plan.plan import Plan
 from reconciler.policy.changed import ChangedScope, changed_scope, resolve_scope
 
 SCOPE_NOTES = ("planned ", "defaults rule ")  # how every note of _changed_scope starts, and no other note
+NOT_READ = "not read"  # mode and fingerprint of a --changed-since plan that reached no space
 
 
 def run_plan(
@@ -182,8 +183,13 @@ def _n(count: int) -> str:
 
 def _nothing_planned(desired: DesiredState, connection: Connection, notes: tuple[str, ...]) -> Plan:
     """The empty plan of a change that reaches no space: the site is not read."""
-    return Plan(site=connection.display_url(desired.site.url), mode="not read", policy_digest=desired.digest,
-                fingerprint="not read", spaces=(), changes=(), notes=notes)
+    return Plan(site=connection.display_url(desired.site.url), mode=NOT_READ, policy_digest=desired.digest,
+                fingerprint=NOT_READ, spaces=(), changes=(), notes=notes)
+
+
+def nothing_planned(plan: Plan) -> bool:
+    """A plan of ``--changed-since`` whose change reached no space: the site was not read, nothing to do."""
+    return plan.fingerprint == NOT_READ and not plan.changes and not plan.spaces
 
 
 @contextmanager

@@ -129,7 +129,7 @@ def test_stale_saved_plan_is_refused_and_nothing_is_written(  # noqa: PLR0917 - 
     with other.writing() as state:
         state.mode = "ROLES"
     site.reset_counters()
-    assert cli(["apply", str(plan_file), "--policy-dir", str(policies)]) == 1
+    assert cli(["apply", str(plan_file), "--policy-dir", str(policies)]) == 4  # stale: its own exit code
     assert capsys.readouterr().err == (
         "error: the live state changed since this plan was made (what changed: role mode ROLES_TRANSITION -> "
         "ROLES; spaces OPS; principals group:contractors); run `reconciler plan` again\n"
@@ -143,7 +143,7 @@ def test_saved_plan_made_from_another_policy_is_refused(  # noqa: PLR0917 - pyte
     plan_file = save_plan(policies, state_dir, tmp_path)
     with (policies / "spaces" / "HR.yaml").open("a", encoding="utf-8") as fh:
         fh.write("# reviewed again\n")
-    assert cli(["apply", str(plan_file), "--policy-dir", str(policies)]) == 1
+    assert cli(["apply", str(plan_file), "--policy-dir", str(policies)]) == 4  # stale: its own exit code
     assert capsys.readouterr().err == (
         "error: the policy changed since this plan was made; run `reconciler plan` again\n"
     )

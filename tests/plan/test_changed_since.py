@@ -205,3 +205,22 @@ def test_a_whole_policy_changed_since_plan_plans_data_security_as_the_whole_plan
     apps = [c for c in whole.changes if isinstance(c, AppPolicyChange)]
     assert apps
     assert plan.changes == whole.changes
+
+
+def test_a_saved_plan_that_reached_no_space_applies_nothing(
+    repo: Path, demo_connection: Connection, capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A pull request that only moves entries or comments: its reviewed plan (nothing planned, the site not
+    read) is applied as nothing, exit 0, rather than refused as stale against a whole-site read."""
+    _edit(repo / "spaces/HR.yaml", "spaces:\n", "# reordered\nspaces:\n\n")
+    monkeypatch.chdir(repo.parent)  # the checkout, as in CI
+    plan_file = repo.parent / "plan.json"
+    assert cli.main(["plan", str(repo), "--changed-since", "base", "--out", str(plan_file), "--no-progress"],
+                    connection=demo_connection) == 0
+    capsys.readouterr()
+    code = cli.main(["apply", str(plan_file), "--no-progress"], connection=demo_connection)
+    assert (code, *capsys.readouterr()) == (0, (
+        "Apply to sandbox:demo (not read): 0 done, 0 failed, 0 skipped, 0 space(s) not converged; "
+        "0 write(s)\n\n"
+        "Nothing to apply: the site already matches the plan.\n"), "")
