@@ -76,8 +76,10 @@ an issue every night when the site has drifted from the policy.
 1. Edit `policies/spaces/<KEY>.yaml` (or `roles.yaml`, `defaults.yaml`) on a branch and open a pull
    request. The owners of the file (`.github/CODEOWNERS`, generated from `owners:`) review it.
 2. The **policy-plan** check comments the plan: only the spaces your change reaches.
-3. Merge: **policy-apply** applies the policy on `main` (in the protected environment
-   `confluence-production`) and reports the result in its job summary.
+3. Merge: **policy-apply** applies the plan that was reviewed (in the protected environment
+   `confluence-production`) and comments the result on the pull request. If the policy or the site
+   changed since that plan was made, it plans again, posts the new plan and stops: review it, then run
+   policy-apply by hand (Actions → policy-apply → Run workflow).
 
 ## On your machine
 

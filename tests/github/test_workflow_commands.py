@@ -182,12 +182,19 @@ def test_merge_applies_and_the_nightly_drift_issue_opens_then_closes(runner: Run
     created = gh_calls(runner.root)[-1]
     assert (created["argv"][:2], created["body"]) == (["issue", "create"], body)
 
-    code, stdout, stderr = runner.uses("policy-apply.yml", "apply", "Apply")
+    _review(runner)  # the pull request's plan, reviewed; merged with nothing else changed
+    runner.server.site.reset_counters()
+    code, stdout, stderr = runner.uses("policy-apply.yml", "apply", "Apply the reviewed plan")
     assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": "apply.md"}), stdout + stderr
     report = (runner.root / "apply.md").read_text(encoding="utf-8")
+    assert report.startswith(f"### Apply to `{runner.server.url}`")
+    assert _writes(runner), "the reviewed plan was applied"
     runner.reset_step_files()
-    assert runner.run("policy-apply.yml", "apply", "Job summary", APPLY_EXIT_CODE="0") == (0, "", "")
-    assert runner.summary() == report
+    assert _apply_report(runner, REVIEWED_EXIT_CODE="0") == (0, "", "")
+    assert runner.summary() == (
+        f"<!-- reconciler-apply -->\nApplied the plan reviewed in [this policy-plan run]({PLAN_RUN}): the "
+        f"merged policy and the site still gave exactly that plan.\n\n{report}{FOOTER}"
+    )
 
     drift_code, body = _drift(runner)
     assert drift_code == 0, body
@@ -199,6 +206,74 @@ def test_merge_applies_and_the_nightly_drift_issue_opens_then_closes(runner: Run
     result = run_step(item["run"], cwd=runner.root, env=env)
     assert (result.returncode, result.stdout) == (0, "closed drift issue #5\n"), result.stderr
     assert gh_calls(runner.root)[-1]["argv"][:3] == ["issue", "close", "5"]
+
+
+PLAN_RUN = "https://github.com/acme/confluence-policies/actions/runs/9001"
+SHA = "a1" * 20
+FOOTER = f"\n<sub>Apply of {SHA[:12]} · [job log and report artifact]({RUN_URL})</sub>\n"
+
+
+def _review(runner: Runner) -> None:
+    """The pull request's Plan step, and its plan.json as the apply job downloads it: reviewed/plan.json."""
+    code, _, stderr = runner.uses("policy-plan.yml", "plan", "Plan")
+    assert code == 0, stderr
+    (runner.root / "reviewed").mkdir()
+    (runner.root / "plan.json").rename(runner.root / "reviewed" / "plan.json")
+
+
+def _writes(runner: Runner) -> list[str]:
+    return [key for key in runner.server.site.counters if not key.startswith("GET ")]
+
+
+def _apply_report(runner: Runner, **values: str) -> tuple[int, str, str]:
+    defaults = {"REVIEWED_EXIT_CODE": "", "APPLIED_EXIT_CODE": "", "PLAN_RUN": PLAN_RUN, "SHA": SHA,
+                "RUN_URL": RUN_URL}
+    return runner.run("policy-apply.yml", "apply", "Apply report and job summary", **{**defaults, **values})
+
+
+@pytest.mark.parametrize("setting", ["", "apply"], ids=["RECONCILER_STALE_PLAN unset: stop", "apply"])
+def test_a_stale_reviewed_plan_is_refused_planned_again_and_stopped_or_applied(
+    runner: Runner, setting: str
+) -> None:
+    _review(runner)
+    with (runner.root / "policies" / "spaces" / "HR.yaml").open("a", encoding="utf-8") as fh:
+        fh.write("# the base branch moved on before the merge\n")
+    runner.server.site.reset_counters()
+    code, _, stderr = runner.uses("policy-apply.yml", "apply", "Apply the reviewed plan")
+    assert (code, runner.outputs()) == (0, {"exit-code": "4", "output": "apply.md"}), stderr
+    assert stderr.endswith(
+        "error: the policy changed since this plan was made; run `reconciler plan` again\n")
+    assert _writes(runner) == [], "a stale plan writes nothing"
+
+    code, _, stderr = runner.uses("policy-apply.yml", "apply", "Plan the merged policy again")
+    assert (code, runner.outputs()) == (0, {"exit-code": "2", "output": "replan.md"}), stderr
+    new_plan = (runner.root / "replan.md").read_text(encoding="utf-8")
+    assert new_plan.startswith(f"### Reconciler plan for `{runner.server.url}`\n\n**Plan: ")
+
+    runner.reset_step_files()
+    code, stdout, _ = runner.run("policy-apply.yml", "apply", "Decide whether to apply the new plan",
+                                 WHY="", LOOKUP_RESULT="success", PLAN_RUN=PLAN_RUN, REVIEWED_EXIT_CODE="4",
+                                 PLAN_EXIT_CODE="2", STALE_PLAN=setting, EVENT_NAME="push")
+    note = (runner.root / "replan-note.md").read_text(encoding="utf-8")
+    assert note.startswith("**The reviewed plan was not applied:** the reviewed plan ([policy-plan "
+                           f"run]({PLAN_RUN})) is stale")
+    if setting == "":
+        assert (code, runner.outputs()) == (1, {"apply": "stop"}), stdout
+        assert _writes(runner) == []
+        applied = ""
+    else:
+        assert (code, runner.outputs()) == (0, {"apply": "true"}), stdout
+        code, stdout, stderr = runner.uses("policy-apply.yml", "apply", "Apply the new plan")
+        assert (code, runner.outputs()) == (0, {"exit-code": "0", "output": "apply.md"}), stdout + stderr
+        assert _writes(runner), "the new plan was applied"
+        applied = (runner.root / "apply.md").read_text(encoding="utf-8")
+        assert applied.startswith(f"### Apply to `{runner.server.url}`")
+
+    runner.reset_step_files()
+    result = _apply_report(runner, REVIEWED_EXIT_CODE="4", APPLIED_EXIT_CODE="0" if setting else "")
+    assert result == (0, "", "")
+    assert runner.summary() == (f"<!-- reconciler-apply -->\n{note}\n{applied}\n#### The new plan\n\n"
+                                f"{new_plan}{FOOTER}")
 
 
 def test_a_stale_codeowners_fails_the_pull_request_with_the_command_to_run(runner: Runner) -> None:

@@ -28,10 +28,8 @@ PLAN_BODY_STEP = ("policy-plan.yml", "plan", "Comment body and job summary")
 STICKY_STEP = ("policy-plan.yml", "comment", "Create or update the plan comment")
 DRIFT_BODY_STEP = ("policy-drift.yml", "drift", "Issue body and job summary")
 DRIFT_ISSUE_STEP = ("policy-drift.yml", "issue", "Sync the drift issue")
-APPLY_SUMMARY_STEP = ("policy-apply.yml", "apply", "Job summary")
 VALUES = {
     "PLAN_EXIT_CODE": "0",
-    "APPLY_EXIT_CODE": "0",
     "HEAD_SHA": "0123456789abcdef0123",
     "RUN_URL": RUN_URL,
     "GH_TOKEN": "ghs_faketoken",
@@ -167,19 +165,6 @@ def test_one_drift_issue_is_opened_updated_or_closed(
     calls = gh_calls(tmp_path)
     assert [c["argv"] for c in calls] == [LABEL, LIST, *then]
     assert [c["body"] for c in calls[2:]] == [BODY if "--body-file" in argv else None for argv in then]
-
-
-def test_apply_summary_is_the_apply_report_or_says_nothing_was_applied(tmp_path: Path) -> None:
-    (tmp_path / "apply.md").write_text("### Applied 3 changes\n", encoding="utf-8")
-    assert _run(APPLY_SUMMARY_STEP, tmp_path) == (0, "", "")
-    assert _summary(tmp_path) == "### Applied 3 changes\n"
-    (tmp_path / "apply.md").unlink()
-    (tmp_path / "step_summary.md").write_text("", encoding="utf-8")
-    assert _run(APPLY_SUMMARY_STEP, tmp_path, APPLY_EXIT_CODE="1")[0] == 0
-    assert _summary(tmp_path) == (
-        "### Confluence apply: nothing applied\n\n"
-        "`reconciler apply` produced no report (exit code 1); see the job log.\n"
-    )
 
 
 # ------------------------------------------------------------------------------ the composite action

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from reconciler.cli import build_parser
+from reconciler.errors import ExitCode
 from tests.github.workflows import (
     ACTION,
     ALL_WORKFLOWS,
@@ -42,7 +43,9 @@ EXPECTED_PERMISSIONS = {
     ("policy-plan.yml", "plan"): {"contents": "read"},
     ("policy-plan.yml", "comment"): {"pull-requests": "write"},
     ("policy-apply.yml", None): {},
+    ("policy-apply.yml", "reviewed-plan"): {"actions": "read", "contents": "read", "pull-requests": "read"},
     ("policy-apply.yml", "apply"): {"contents": "read"},
+    ("policy-apply.yml", "report"): {"pull-requests": "write"},
     ("policy-drift.yml", None): {},
     ("policy-drift.yml", "drift"): {"contents": "read"},
     ("policy-drift.yml", "issue"): {"issues": "write"},
@@ -142,13 +145,31 @@ def test_plan_and_drift_get_only_the_read_only_credentials() -> None:
 
 def test_apply_credentials_live_only_in_the_protected_environment_of_the_apply_job() -> None:
     doc = workflow("policy-apply.yml")
-    assert _env_secrets(doc) == {("apply", "Apply"): WRITE_SECRETS}
+    assert _env_secrets(doc) == {
+        ("apply", "Apply the reviewed plan"): WRITE_SECRETS,
+        ("apply", "Plan the merged policy again"): WRITE_SECRETS,
+        ("apply", "Apply the new plan"): WRITE_SECRETS,
+    }
     assert doc["jobs"]["apply"]["environment"] == "confluence-production"
-    assert doc["jobs"]["apply"]["if"] == "github.ref_name == github.event.repository.default_branch"
+    assert [job for job in doc["jobs"].values() if "environment" in job] == [doc["jobs"]["apply"]]
+    on_default_branch = "github.ref_name == github.event.repository.default_branch"
+    assert doc["jobs"]["reviewed-plan"]["if"] == on_default_branch
+    assert doc["jobs"]["apply"]["if"] == "${{ !cancelled() && " + on_default_branch + " }}"
+
+
+@pytest.mark.parametrize("name", POLICY_WORKFLOWS)
+def test_no_step_holds_a_github_token_and_confluence_secrets_together(name: str) -> None:
+    for job_name, job in workflow(name)["jobs"].items():
+        for item in job["steps"]:
+            values = [str(v) for v in item.get("env", {}).values()]
+            if any("github.token" in v for v in values):
+                assert not any("secrets." in v for v in values), f"{name}: {job_name}: {item.get('name')}"
+                assert "environment" not in job, f"{name}: {job_name} holds a token and the environment"
 
 
 def test_jobs_with_a_write_token_never_check_out_or_run_repository_code() -> None:
-    for name, job_name in [("policy-plan.yml", "comment"), ("policy-drift.yml", "issue")]:
+    for name, job_name in [("policy-plan.yml", "comment"), ("policy-drift.yml", "issue"),
+                           ("policy-apply.yml", "report")]:
         uses = [item["uses"] for item in workflow(name)["jobs"][job_name]["steps"] if "uses" in item]
         assert uses == ["actions/download-artifact@d3f86a106a0bac45b974a628896c90dbdf5c8093"], name
 
@@ -185,11 +206,16 @@ def test_triggers_match_the_policy_repo_flow() -> None:
          "policies --check"),
         ("policy-plan.yml", "plan", "Plan", "plan",
          "policies --changed-since HEAD^1 --out plan.json --format markdown"),
-        ("policy-apply.yml", "apply", "Apply", "apply",
-         "policies --auto-approve --format markdown ${{ inputs.allow-unsafe && '--allow-unsafe' || '' }}"),
+        ("policy-apply.yml", "apply", "Apply the reviewed plan", "apply",
+         "reviewed/plan.json --auto-approve --format markdown"),
+        ("policy-apply.yml", "apply", "Plan the merged policy again", "plan",
+         "policies --out replan.json --format markdown --detailed-exitcode"),
+        ("policy-apply.yml", "apply", "Apply the new plan", "apply",
+         "replan.json --auto-approve --format markdown ${{ inputs.allow-unsafe && '--allow-unsafe' || '' }}"),
         ("policy-drift.yml", "drift", "Drift (read-only)", "drift", "policies --format markdown"),
     ],
-    ids=["validate", "codeowners", "plan", "apply", "drift"],
+    ids=["validate", "codeowners", "plan", "apply the reviewed plan", "plan again", "apply the new plan",
+         "drift"],
 )
 def test_each_policy_step_runs_the_intended_reconciler_command(
     name: str, job: str, step_name: str, command: str, args: str
@@ -213,3 +239,12 @@ def test_pre_commit_hooks_run_real_commands_on_policy_files() -> None:
         assert not re.match(hook["files"], "README.md")
         args = parser.parse_args([*shlex.split(hook["entry"])[1:], *hook["args"]])
         assert args.policy_dir == "policies"
+
+
+def test_apply_on_merge_plans_again_exactly_on_apply_s_stale_exit_code() -> None:
+    doc = workflow("policy-apply.yml")
+    stale = int(ExitCode.STALE)
+    assert step(doc, "apply", "Apply the reviewed plan")["with"]["ok-exit-codes"] == f"0 {stale}"
+    replan = step(doc, "apply", "Plan the merged policy again")["if"]
+    assert replan == ("needs.reviewed-plan.outputs.found != 'true' || "
+                      f"steps.reviewed.outputs.exit-code == '{stale}'")

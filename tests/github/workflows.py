@@ -145,3 +145,58 @@ def gh_calls(tmp: Path) -> list[dict[str, Any]]:
     if not log.exists():
         return []
     return [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+
+
+FAKE_GITHUB = '''\
+"""A stand-in for the GitHub CLI's `gh api` that answers from canned responses, as gh does.
+
+$FAKE_GITHUB_RESPONSES is a JSON object: endpoint (as passed to gh, with its query) -> {"json": body} or
+{"file": path} (raw bytes, e.g. an artifact zip). --jq runs the real jq over the body (gh prints strings
+raw, as jq -r). An endpoint not listed is GitHub's 404. Every call is logged as FAKE_GH does.
+"""
+import json, os, subprocess, sys
+argv = sys.argv[1:]
+body = None
+for arg in argv:
+    if arg.startswith("body=@"):
+        body = open(arg[len("body=@"):], encoding="utf-8").read()
+with open(os.environ["FAKE_GH_LOG"], "a", encoding="utf-8") as log:
+    log.write(json.dumps({"argv": argv, "body": body}) + "\\n")
+assert argv[0] == "api", argv
+endpoint = next(a for a in argv[1:] if a.startswith("repos/"))
+if "--method" in argv:
+    print("{}")
+    sys.exit(0)
+responses = json.load(open(os.environ["FAKE_GITHUB_RESPONSES"], encoding="utf-8"))
+if endpoint not in responses:
+    sys.stderr.write("gh: Not Found (HTTP 404)\\n")
+    sys.exit(1)
+answer = responses[endpoint]
+if "file" in answer:
+    sys.stdout.buffer.write(open(answer["file"], "rb").read())
+    sys.exit(0)
+text = json.dumps(answer["json"])
+if "--jq" in argv:
+    jq = argv[argv.index("--jq") + 1]
+    result = subprocess.run(["jq", "-r", jq], input=text, capture_output=True, text=True, check=False)
+    sys.stdout.write(result.stdout)
+    sys.stderr.write(result.stderr)
+    sys.exit(result.returncode)
+print(text)
+'''
+
+
+def install_fake_github(bin_dir: Path, responses: Mapping[str, Any], tmp: Path) -> Path:
+    """Put a fake ``gh`` first on PATH that answers ``gh api`` from ``responses`` (see FAKE_GITHUB); returns
+    the responses file to name in $FAKE_GITHUB_RESPONSES."""
+    import json
+
+    bin_dir.mkdir(parents=True, exist_ok=True)
+    script = bin_dir / "fake_github.py"
+    script.write_text(FAKE_GITHUB, encoding="utf-8")
+    gh = bin_dir / "gh"
+    gh.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n', encoding="utf-8")
+    gh.chmod(0o755)
+    path = tmp / "github_responses.json"
+    path.write_text(json.dumps(responses), encoding="utf-8")
+    return path

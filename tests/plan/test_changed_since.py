@@ -224,3 +224,4 @@ def test_a_saved_plan_that_reached_no_space_applies_nothing(
         "Apply to sandbox:demo (not read): 0 done, 0 failed, 0 skipped, 0 space(s) not converged; "
         "0 write(s)\n\n"
         "Nothing to apply: the site already matches the plan.\n"), "")
+
