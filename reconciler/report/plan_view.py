@@ -221,19 +221,19 @@ class _Walk:
     def of(cls, plan: Plan) -> _Walk:
         access: list[AccessChange] = []
         walk = cls({}, [], [], [])
-        for change in plan.changes:
-            if isinstance(change, ACCESS_CHANGES):
-                access.append(change)
-                if id(change.kind) in _REMOVES or (type(change) is AssignmentChange and change.loses_access):
-                    walk.removals.append(change)  # _removes(change), inline for the bulk of the changes
-                continue
-            if isinstance(change, RoleChange):
-                walk.roles.append(change)
+        for kind, run in groupby(plan.changes, _KIND):  # ordered by kind: a run per kind, handled whole
+            changes = list(run)
+            if kind in ACCESS_KINDS:
+                access += [c for c in changes if isinstance(c, ACCESS_CHANGES)]  # all of them
+            elif kind in ROLE_KINDS:
+                walk.roles.extend(c for c in changes if isinstance(c, RoleChange))
             else:
-                walk.apps.append(change)
-            if _removes(change):
-                walk.removals.append(change)
-        for key, run in groupby(access, _SPACE):  # changes are ordered by kind, then space: runs of a space
+                walk.apps.extend(c for c in changes if isinstance(c, AppPolicyChange))
+            if id(kind) in _REMOVES:
+                walk.removals.extend(changes)
+            elif kind is ChangeKind.ASSIGN or kind in APP_POLICY_KINDS:  # some of them: ``_removes``
+                walk.removals.extend(c for c in changes if _removes(c))
+        for key, run in groupby(access, _SPACE):  # ordered by kind, then space: runs of a space
             walk.by_space.setdefault(key, []).extend(run)
         return walk
 
