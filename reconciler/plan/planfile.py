@@ -15,7 +15,7 @@ from __future__ import annotations
 import enum
 import json
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from typing import Any, TypeVar
 
 from reconciler.errors import PlanFileError
@@ -43,6 +43,15 @@ from reconciler.plan.changes import (
     SiteRole,
 )
 from reconciler.plan.plan import Plan, PlannedSpace, SafetyCheck, SafetyFinding
+from reconciler.plan.planfile_text import (
+    ITEM,
+    assignment_json,
+    finding_json,
+    grant_json,
+    items_json,
+    space_json,
+    text,
+)
 
 E = TypeVar("E", bound=enum.Enum)
 
@@ -61,12 +70,12 @@ def iter_plan(plan: Plan) -> Iterator[str]:
 
     The same bytes as ``json.dumps(doc, indent=2, sort_keys=True, ensure_ascii=False)`` of the whole
     document (a test holds them equal): the top-level keys are written in sorted order, each value is
-    indented by the depth it sits at, and role and grant changes, the bulk of a large plan, are written by
-    ``_assignment_json``/``_grant_json`` rather than through a dict and the pure-Python indenting encoder.
+    indented by the depth it sits at, and the lists a large plan holds thousands of (role and grant changes,
+    spaces, findings) are written by ``planfile_text`` rather than through a dict and the pure-Python
+    indenting encoder.
     """
     head: dict[str, Any] = {
         "fingerprint": plan.fingerprint,
-        "findings": [_finding(f) for f in plan.findings],
         "format_version": FORMAT_VERSION,
         "live_assignments": plan.live_assignments,
         "mode": plan.mode,
@@ -75,25 +84,25 @@ def iter_plan(plan: Plan) -> Iterator[str]:
         "safe": plan.safe,
         "scope": list(plan.scope),
         "site": plan.site,
-        "spaces": [_space(s) for s in plan.spaces],
         "summary": _summary(plan),
     }
     if plan.policy_dir:  # optional in format 1: older readers ignore it, older files lack it
         head["policy_dir"] = plan.policy_dir
-    lists = {"changes": plan.changes, "held": plan.held}
+    lists = {  # the lists a large plan holds thousands of: written item by item (planfile_text)
+        "changes": map(_change_json, plan.changes),
+        "findings": map(finding_json, plan.findings),
+        "held": map(_change_json, plan.held),
+        "spaces": map(space_json, plan.spaces),
+    }
     first = True
     for key in sorted([*head, *lists]):
-        yield ("{\n  " if first else ",\n  ") + _str(key) + ": "
+        yield ("{\n  " if first else ",\n  ") + text(key) + ": "
         first = False
         if key in lists:
-            yield from _changes_json(lists[key])
+            yield from items_json(lists[key])
         else:
             yield _nested(head[key], "\n  ")
     yield "\n}\n"
-
-
-_str = json.encoder.encode_basestring  # the C function json.dumps uses with ensure_ascii=False
-_ITEM = "\n    "  # a list item of a top-level key
 
 
 def _nested(value: Any, newline: str) -> str:
@@ -101,82 +110,17 @@ def _nested(value: Any, newline: str) -> str:
     return json.dumps(value, indent=2, sort_keys=True, ensure_ascii=False).replace("\n", newline)
 
 
-def _changes_json(changes: Sequence[Change]) -> Iterator[str]:
-    """The list of ``changes``, ``_BATCH`` changes a piece: one encode and write per piece, not per change."""
-    if not changes:
-        yield "[]"
-        return
-    sep, texts = "[" + _ITEM, []
-    for change in changes:
-        if type(change) is AssignmentChange and change.replaces is None:
-            texts.append(_assignment_json(change))
-        elif type(change) is GrantChange:
-            texts.append(_grant_json(change))
-        else:
-            texts.append(_nested(_change(change), _ITEM))
-        if len(texts) == _BATCH:
-            yield sep + _NEXT.join(texts)
-            sep, texts = _NEXT, []
-    if texts:
-        yield sep + _NEXT.join(texts)
-    yield "\n  ]"
-
-
-_NEXT = "," + _ITEM
-_BATCH = 1000
+def _change_json(change: Change) -> str:
+    if type(change) is AssignmentChange and change.replaces is None:
+        return assignment_json(change)
+    if type(change) is GrantChange:
+        return grant_json(change)
+    return _nested(_change(change), ITEM)
 
 
 def _summary(plan: Plan) -> dict[str, int]:
     counts = plan.counts  # counted once: each ``counts`` walks every change
     return {kind.name.lower(): counts.get(kind, 0) for kind in ChangeKind}
-
-
-# Each kind's name and symbol as JSON strings, looked up once per change.
-_KIND_TEXT = {kind: (_str(kind.name.lower()), _str(kind.symbol)) for kind in ChangeKind}
-
-
-def _scalar(value: int | None) -> str:
-    return "null" if value is None else repr(value)
-
-
-def _principal_json(principal: Principal) -> str:
-    if not principal.label and not principal.unknown:
-        return '{\n        "ref": ' + _str(principal.ref) + "\n      }"
-    label = f'\n        "label": {_str(principal.label)},' if principal.label else ""
-    unknown = ',\n        "unknown": true' if principal.unknown else ""
-    return f'{{{label}\n        "ref": {_str(principal.ref)}{unknown}\n      }}'
-
-
-def _source_json(source: Source | None) -> str:
-    if source is None:
-        return ""
-    file, line = _str(source.file), source.line  # "at" is str(source), "file:line": the file's JSON string
-    return (f',\n      "source": {{\n        "at": {file[:-1]}:{line}",'  # with ":line" before its quote
-            f'\n        "column": {source.column},\n        "file": {file},'
-            f'\n        "line": {line}\n      }}')  # an int's format() is its repr(), as json.dumps writes it
-
-
-def _assignment_json(change: AssignmentChange) -> str:
-    """One assignment change without ``replaces`` as ``_nested(_change(change), _ITEM)`` writes it (keys in
-    sorted order); without ``replaces``, ``before`` is ``old_role``."""
-    kind, symbol = _KIND_TEXT[change.kind]
-    old_role, reason, role = change.old_role, change.reason, change.role
-    old = "" if old_role is None else ',\n      "old_role": ' + _str(old_role)
-    why = ',\n      "reason": ' + _str(reason) if reason else ""
-    new = "" if role is None else ',\n      "role": ' + _str(role)
-    return (f'{{\n      "kind": {kind}{old},\n      "principal": {_principal_json(change.principal)}'
-            f'{why}{new}{_source_json(change.source)},\n      "space": {_str(change.space)},'
-            f'\n      "symbol": {symbol}\n    }}')
-
-
-def _grant_json(change: GrantChange) -> str:
-    """One grant change as ``_nested(_change(change), _ITEM)`` writes it (keys in sorted order)."""
-    kind, symbol = _KIND_TEXT[change.kind]
-    pid = "" if change.permission_id is None else f',\n      "permission_id": {_scalar(change.permission_id)}'
-    reason = f',\n      "reason": {_str(change.reason)}' if change.reason else ""
-    return (f'{{\n      "kind": {kind},\n      "permission": {_str(change.permission)}{pid}'
-            f',\n      "principal": {_principal_json(change.principal)}{reason}{_source_json(change.source)}'
-            f',\n      "space": {_str(change.space)},\n      "symbol": {symbol}\n    }}')
 
 
 def _source(source: Source | None) -> dict[str, Any] | None:
@@ -245,20 +189,6 @@ def _fields(change: Change) -> Mapping[str, Any]:
     return {"app_policy": _app_policy(change.new) if change.new else None,
             "old_app_policy": _app_policy(change.existing) if change.existing else None, "source": source,
             "loosens": change.loosens}
-
-
-def _space(space: PlannedSpace) -> dict[str, Any]:
-    return {
-        "key": space.key,
-        "id": space.id,
-        "authority": space.authority.value,
-        "declared_at": _source(space.declared_at),
-        "defaults": list(space.defaults),
-    }
-
-
-def _finding(finding: SafetyFinding) -> dict[str, Any]:
-    return {"check": finding.check.value, "space": finding.space, "message": finding.message}
 
 
 def relocated(plan: Plan, old: str, new: str) -> Plan:

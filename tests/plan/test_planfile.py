@@ -89,9 +89,11 @@ plans = st.builds(
     mode=text,
     policy_digest=text,
     fingerprint=text,
-    spaces=st.tuples(
-        st.builds(PlannedSpace, text, text, st.sampled_from(Authority), sources, st.tuples(text))
-    ),
+    spaces=st.lists(
+        st.builds(PlannedSpace, text, text, st.sampled_from(Authority), sources,
+                  st.lists(text, max_size=2).map(tuple)),
+        max_size=2,
+    ).map(tuple),
     changes=st.lists(changes, max_size=4).map(tuple),
     findings=st.lists(
         st.builds(SafetyFinding, st.sampled_from(SafetyCheck), text, st.none() | text)
