@@ -22,6 +22,7 @@ import enum
 import operator
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import groupby
 from typing import TypeAlias
 
 from reconciler.model import READ_SPACE, AppPolicy, Principal, RoleDef, Source, slot_setters
@@ -284,3 +285,12 @@ def ordered(changes: Iterable[Change]) -> tuple[Change, ...]:
 
 
 _SORT_KEY = operator.attrgetter("sort_key")  # no Python frame of its own, unlike a lambda
+
+
+def of_kinds(changes: Iterable[Change], kinds: tuple[ChangeKind, ...]) -> list[Change]:
+    """The changes of ``kinds``, in their order. A plan's changes come in runs of one kind (``ordered``):
+    the runs are found in C (``groupby``), so the other kinds cost no Python step per change."""
+    return [change for kind, run in groupby(changes, _KIND) if kind in kinds for change in run]
+
+
+_KIND = operator.attrgetter("kind")

@@ -96,8 +96,11 @@ def plan_from_effective(
     managed = {key: apps.without(effective[key], live.spaces[key], live) for key in keys}
     for key in keys:
         _diff_space(effective[key], managed[key], live, guard, out)
-    referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
-    out.changes += _diff_roles(desired, live, only=referenced if scope else None)
+    # a scoped plan changes only the custom roles its spaces assign (a walk over every assignment: only then)
+    referenced = None
+    if scope:
+        referenced = {a.role for k in keys for a in effective[k].assignments.values() if a.role}
+    out.changes += _diff_roles(desired, live, only=referenced)
     differ = app_differ or diff_data_security
     org_notes: tuple[str, ...] = ()
     if not scope and live.data_security is not None:

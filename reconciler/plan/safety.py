@@ -36,6 +36,7 @@ from reconciler.plan.changes import (
     ChangeKind,
     GrantChange,
     RoleChange,
+    of_kinds,
 )
 from reconciler.plan.guests import findings as guest_findings
 from reconciler.plan.plan import Plan, SafetyCheck, SafetyFinding
@@ -50,6 +51,7 @@ REMOVAL_FLOOR = 10  # the removal fraction applies once the scope holds this man
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
 _ADDS = (ChangeKind.ASSIGN, ChangeKind.GRANT)
 _REMOVALS = (ChangeKind.UNASSIGN, ChangeKind.REVOKE)
+_ROLE_KINDS = (ChangeKind.UPDATE_ROLE, ChangeKind.DELETE_ROLE)  # role changes with an existing role
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,9 +126,9 @@ class _Assessor:
 
     @cached_property
     def removals(self) -> int:
-        removed = sum(1 for c in self.changes if c.kind in _REMOVALS)
-        return removed + sum(len(replaced(c, self.live, self.guard)) for c in self.changes
-                             if c.kind is ChangeKind.ASSIGN)
+        removed = len(of_kinds(self.changes, _REMOVALS))
+        return removed + sum(len(replaced(c, self.live, self.guard))
+                             for c in of_kinds(self.changes, (ChangeKind.ASSIGN,)))
 
     def findings(self) -> tuple[SafetyFinding, ...]:
         findings = self._removal_fraction() + self._unknown_groups()
@@ -193,8 +195,8 @@ class _Assessor:
         """A group the policy gives access that the site does not have: the add fails, the removals do not."""
         findings: list[SafetyFinding] = []
         seen: set[tuple[str, Principal]] = set()
-        for change in self.changes:
-            if change.kind not in _ADDS or not isinstance(change, ACCESS_CHANGES):
+        for change in of_kinds(self.changes, _ADDS):
+            if not isinstance(change, ACCESS_CHANGES):
                 continue
             who, key = change.principal, change.space
             if who.kind is not PrincipalKind.GROUP:
@@ -231,7 +233,8 @@ class _Assessor:
 
     def _roles_in_use(self) -> list[SafetyFinding]:
         """A custom role update that narrows, or deletes, a role the actor or a protected principal holds."""
-        role_changes = [c for c in self.changes if isinstance(c, RoleChange) and c.existing is not None]
+        role_changes = [c for c in of_kinds(self.changes, _ROLE_KINDS)
+                        if isinstance(c, RoleChange) and c.existing is not None]
         if not role_changes:
             return []
         spaces = self.live.spaces.items()

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 from reconciler.live_state import Caller, LiveSpace, LiveState
 from reconciler.model import ACCESS_CLASSES, DesiredState, Principal, PrincipalKind, RoleMode, Source
-from reconciler.plan.changes import AssignmentChange, Change, ChangeKind, RoleChange
+from reconciler.plan.changes import AssignmentChange, Change, ChangeKind, RoleChange, of_kinds
 from reconciler.plan.plan import SafetyCheck, SafetyFinding
 
 REFUSAL = f"apply refuses this plan without {SafetyFinding.OVERRIDE}"
@@ -114,9 +114,8 @@ def _unknown_permissions(
     """A role the plan creates or updates with an id the site's catalogue does not list."""
     if not live.mode.has_roles or not live.permissions:
         return
-    for change in changes:
-        if not isinstance(change, RoleChange) or change.kind not in (ChangeKind.CREATE_ROLE,
-                                                                     ChangeKind.UPDATE_ROLE):
+    for change in of_kinds(changes, (ChangeKind.CREATE_ROLE, ChangeKind.UPDATE_ROLE)):
+        if not isinstance(change, RoleChange):
             continue
         role = desired.roles.get(change.name)
         if role is None:

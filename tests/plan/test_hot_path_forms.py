@@ -2,8 +2,8 @@
 
 Each property below compares the code with the straightforward definition it replaced, written out here:
 the fingerprint (same bytes), the merge of defaults under a space entry (same principals, order, key
-objects and assignments), who counts as an admin, and the value semantics of the classes that now build
-themselves (``Principal``, ``AssignmentChange``).
+objects and assignments), who counts as an admin, the changes of some kinds, and the value semantics of
+the classes that now build themselves (``Principal``, ``AssignmentChange``).
 """
 
 from __future__ import annotations
@@ -34,9 +34,10 @@ from reconciler.model import (
     SpaceSelector,
     space_admins,
 )
-from reconciler.plan.changes import AssignmentChange, ChangeKind, Replacement
+from reconciler.plan.changes import AssignmentChange, Change, ChangeKind, Replacement, of_kinds, ordered
 from reconciler.policy.resolve import effective_space
 from tests.kit.state import desired_state
+from tests.plan.test_planfile import changes as any_change
 
 # ids and names with what JSON escapes and what sorts around ":" (space, "!", quotes, control characters)
 names = st.text(st.sampled_from(['a', 'b', 'Z', ' ', '!', '"', '\\', ':', '-', '\n', 'é', '\u2028']),
@@ -181,3 +182,13 @@ def test_an_assignment_change_keeps_its_value_semantics_and_its_checks() -> None
         AssignmentChange("ENG", ann)
     with pytest.raises(ValueError, match=r"^only an assign replaces individual permissions$"):
         AssignmentChange("ENG", ann, "Viewer", "Admin", Replacement(("read/space",)))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(any_change, max_size=12), st.lists(st.sampled_from(ChangeKind), max_size=4).map(tuple),
+       st.booleans())
+def test_the_changes_of_some_kinds_are_those_a_filter_gives(
+    changes: list[Change], kinds: tuple[ChangeKind, ...], in_plan_order: bool
+) -> None:
+    listed = list(ordered(changes)) if in_plan_order else changes  # runs of one kind, or any order
+    assert of_kinds(listed, kinds) == [c for c in listed if c.kind in kinds]
