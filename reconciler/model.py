@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import enum
 import fnmatch
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -405,30 +405,3 @@ class OrgPolicies:
 
     policies: tuple[DataSecurityPolicy, ...]
     unread: tuple[UnreadPolicy, ...] = ()
-
-
-# ------------------------------------------------------------------------------------------ admins
-
-
-def space_admins(
-    roles: Mapping[Principal, str],
-    grants: Mapping[Principal, Collection[str]],
-    permissions_of: Callable[[str], Collection[str] | None],
-) -> frozenset[Principal]:
-    """Who is an admin of a space: the one definition, wherever the tool counts admins (``validate``,
-    ``plan`` and ``apply`` safety, ``import``; docs/safety.md "Who counts as an admin").
-
-    A principal is an admin when its role, system or custom, includes ``administer/space``, or when its
-    individual permissions do. ``permissions_of`` gives a role's permissions by name (None: unknown, in
-    which case only the ``Admin`` role counts). Callers leave the actor out where the rule says "besides
-    the actor".
-    """
-    admins = {p for p, perms in grants.items() if ADMINISTER_SPACE in perms}
-    admin_roles = {role for role in set(roles.values()) if _is_admin_role(role, permissions_of(role))}
-    if admin_roles:  # each role looked up once, not once per principal holding it
-        admins.update([p for p, role in roles.items() if role in admin_roles])
-    return frozenset(admins)
-
-
-def _is_admin_role(role: str, permissions: Collection[str] | None) -> bool:
-    return role == ADMIN_ROLE if permissions is None else ADMINISTER_SPACE in permissions

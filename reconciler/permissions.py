@@ -1,5 +1,5 @@
 """The permission catalogue the tool knows offline: Cloud's documented ids, the default roles' sets, and
-Data Center's operation/target pairs with their mapping from Cloud ids.
+Data Center's operation/target pairs with their mapping from Cloud ids; and who counts as a space admin.
 
 Online, the site's own catalogue and role list win; these are for offline validation, the sandbox's seeds
 and the Data Center compiler.
@@ -7,7 +7,12 @@ and the Data Center compiler.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
+from typing import TypeVar
+
+from reconciler.model import ADMIN_ROLE, ADMINISTER_SPACE
+
+P = TypeVar("P")  # a principal
 
 # The permission ids the tool knows offline: the documented v1 key/target pairs (confluence-api.md §2.2),
 # which are also the RBAC catalogue ids' spelling. The live catalogue (GET /wiki/api/v2/space-permissions)
@@ -85,3 +90,30 @@ def compile_role_for_dc(permissions: frozenset[str]) -> tuple[frozenset[str], fr
     """A role's permissions as DC pairs, and the ones DC does not have (left out, shown on the plan)."""
     dropped = permissions & DC_MISSING
     return frozenset(CLOUD_TO_DC.get(p, p) for p in permissions - dropped), dropped
+
+
+# ------------------------------------------------------------------------------------------ admins
+
+
+def space_admins(
+    roles: Mapping[P, str],
+    grants: Mapping[P, Collection[str]],
+    permissions_of: Callable[[str], Collection[str] | None],
+) -> frozenset[P]:
+    """Who is an admin of a space: the one definition, wherever the tool counts admins (``validate``,
+    ``plan`` and ``apply`` safety, ``import``; docs/safety.md "Who counts as an admin").
+
+    A principal is an admin when its role, system or custom, includes ``administer/space``, or when its
+    individual permissions do. ``permissions_of`` gives a role's permissions by name (None: unknown, in
+    which case only the ``Admin`` role counts). Callers leave the actor out where the rule says "besides
+    the actor".
+    """
+    admins = {p for p, perms in grants.items() if ADMINISTER_SPACE in perms}
+    admin_roles = {role for role in set(roles.values()) if _is_admin_role(role, permissions_of(role))}
+    if admin_roles:  # each role looked up once, not once per principal holding it
+        admins.update([p for p, role in roles.items() if role in admin_roles])
+    return frozenset(admins)
+
+
+def _is_admin_role(role: str, permissions: Collection[str] | None) -> bool:
+    return role == ADMIN_ROLE if permissions is None else ADMINISTER_SPACE in permissions

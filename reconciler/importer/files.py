@@ -26,7 +26,8 @@ from reconciler.backend import SiteUser
 from reconciler.drift.migrate import MigrationPlan, ProposalKind, RoleProposal
 from reconciler.drift.yamltext import flow, policy_ref, scalar
 from reconciler.live_state import LiveSpace, LiveState
-from reconciler.model import Platform, Principal, PrincipalKind, space_admins
+from reconciler.model import Platform, Principal, PrincipalKind
+from reconciler.permissions import space_admins
 from reconciler.report.escape import data
 from reconciler.vocabulary import without_apps
 
@@ -135,7 +136,7 @@ def _site(snapshot: SiteSnapshot, actor: str) -> str:
 
 
 def _has_admin(space: LiveSpace, snapshot: SiteSnapshot) -> bool:
-    """An admin besides the actor, as validate and plan count them (``model.space_admins``)."""
+    """An admin besides the actor, as validate and plan count them (``permissions.space_admins``)."""
     roles = {name: role.permissions for name, role in snapshot.live.roles.items()}
     admins = space_admins(space.assignments, space.grants, roles.get)
     return bool(admins - {Principal(PrincipalKind.USER, snapshot.actor)})

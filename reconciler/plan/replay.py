@@ -17,7 +17,8 @@ from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from reconciler.live_state import LiveRole, LiveSpace
-from reconciler.model import READ_SPACE, Principal, space_admins
+from reconciler.model import READ_SPACE, Principal
+from reconciler.permissions import space_admins
 from reconciler.plan.changes import AccessChange, AssignmentChange, ChangeKind, RoleChange
 from reconciler.vocabulary import COMPANIONS
 
@@ -30,7 +31,7 @@ class SpaceAccess:
     grants: dict[Principal, set[str]]
 
     def admins(self, permissions_of: Callable[[str], Collection[str] | None]) -> frozenset[Principal]:
-        """Who is an admin (``model.space_admins``: any role or grant set with ``administer/space``)."""
+        """Who is an admin (``permissions.space_admins``: any role or grant set with ``administer/space``)."""
         return space_admins(self.roles, self.grants, permissions_of)
 
 

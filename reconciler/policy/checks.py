@@ -25,9 +25,8 @@ from reconciler.model import (
     Platform,
     Principal,
     SpaceSelector,
-    space_admins,
 )
-from reconciler.permissions import CLOUD_TO_DC, DC_MISSING, DC_PERMISSIONS, KNOWN_PERMISSIONS
+from reconciler.permissions import CLOUD_TO_DC, DC_MISSING, DC_PERMISSIONS, KNOWN_PERMISSIONS, space_admins
 from reconciler.policy.access import check_access, check_role_or_grants
 from reconciler.policy.context import Context, role_permissions
 from reconciler.policy.document import Entry, Merged, did_you_mean

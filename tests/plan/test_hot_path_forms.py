@@ -32,8 +32,8 @@ from reconciler.model import (
     RoleMode,
     Source,
     SpaceSelector,
-    space_admins,
 )
+from reconciler.permissions import space_admins
 from reconciler.plan.changes import AssignmentChange, Change, ChangeKind, Replacement, of_kinds, ordered
 from reconciler.policy.resolve import effective_space
 from tests.kit.state import desired_state

@@ -114,7 +114,7 @@ def test_narrowing_a_custom_role_a_protected_principal_holds_is_unsafe() -> None
     plan = plan_from_effective(state, site, {"ENG": space(assign=assign), "OPS": space("OPS", assign=assign)})
     assert [describe(c) for c in plan.changes] == ["update_role Ops"]
     assert _messages(plan, state, site) == [
-        # Ops includes administer/space, so its holders are admins (one definition, model.space_admins)
+        # Ops includes administer/space, so its holders are admins (one definition, permissions.space_admins)
         *(f"min_admins: space {key}: 0 admin(s) besides the actor after this plan (down from 1), fewer than "
           f"safety.min_admins_per_space 1 ({REFUSE})" for key in ("ENG", "OPS")),
         ("protected: role Ops: the update removes administer/space, create/page, which protected principal "
