@@ -20,14 +20,15 @@ Any other failed read raises, naming the space; a partly read state never leaves
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import cast
 
 from reconciler.backend import Progress, ReadRequest, ReadStart
 from reconciler.confluence.members import fetch_group_members
 from reconciler.confluence.read_protocol import Reader
 from reconciler.confluence.read_site import (
+    KEYS_BATCH,
     ROLE_MODE_404,
     V2,
     RoleModeHiddenError,
@@ -35,6 +36,7 @@ from reconciler.confluence.read_site import (
     fetch_all_spaces,
     fetch_catalogue,
     fetch_group_names,
+    fetch_key_batch,
     fetch_mode,
     fetch_role_mode,
     fetch_roles,
@@ -45,6 +47,7 @@ from reconciler.confluence.read_spaces import (
     RawSpace,
     ReadStoppedError,
     RoleListChangedError,
+    Tally,
     fetch_spaces,
     group_ids,
     name_groups,
@@ -52,7 +55,7 @@ from reconciler.confluence.read_spaces import (
 )
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller
 from reconciler.errors import ApiError, UsageError
-from reconciler.live_state import LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.live_state import Caller, LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import PrincipalKind, RoleMode
 
 __all__ = ["ROLE_MODE_404", "RoleListChangedError", "RoleModeHiddenError", "SpaceNotFoundError",
@@ -85,9 +88,7 @@ def start_read(client: Reader, start: ReadStart, progress: Progress | None = Non
         if stop is not None and stop():
             raise ReadStoppedError
         say("listing roles, spaces and groups")
-        started.read_site_wide()
-        if start.spaces:
-            started.read_known_spaces(say, stop)
+        started.read_site_wide(say, stop)
     except Exception as err:  # noqa: BLE001 - kept whole and raised by finish (all or nothing)
         started.failure = err
     return started
@@ -108,25 +109,94 @@ class StartedCloudRead:
     listed: dict[str, SpaceInfo] = field(default_factory=dict)  # every current space (list_all)
     raw: dict[str, RawSpace] = field(default_factory=dict)  # spaces read, by key
     vanished: dict[str, ApiError] = field(default_factory=dict)  # known spaces that answered 404
+    caller: Caller | None = None
     failure: Exception | None = None
     failed_on_a_space: bool = False  # the failure came from one space's read (it names the space)
+    _space_failure: ApiError | None = None
+    _halt: threading.Event = field(default_factory=threading.Event)  # a space's read failed: stop the rest
+    _lock: threading.Lock = field(default_factory=threading.Lock)
 
     # ------------------------------------------------------------------------------------- start
 
-    def read_site_wide(self) -> None:
-        """Roles, the permission catalogue, the spaces by key (or all of them) and the group names:
-        independent, read side by side."""
+    def read_site_wide(self, say: Progress, stop: Callable[[], bool] | None) -> None:
+        """Roles, the permission catalogue, the group names, the caller and the spaces by key (or all of
+        them): independent, read side by side. With ``start.spaces`` and keys to read, each batch of
+        keys goes on to its spaces' reads as soon as it (and the role list) arrived: the per-space reads
+        do not wait for the last batch (``_read_batches_and_spaces``)."""
         client, mode = self.client, self.mode
-        jobs: list[Callable[[], object]] = [
-            lambda: fetch_roles(client) if mode.has_roles else {},
-            lambda: fetch_catalogue(client) if mode.has_roles else frozenset(),
-            self._read_space_list,
-            lambda: fetch_group_names(client),
-        ]
-        roles, catalogue, _, groups = client.map_concurrently(lambda job: job(), jobs)
-        self.roles = cast(dict[str, LiveRole], roles)
-        self.catalogue = cast(frozenset[str], catalogue)
-        self.group_names = cast(dict[str, str], groups)
+        roles_read, failed = threading.Event(), threading.Event()
+
+        def halted() -> bool:
+            return failed.is_set() or self._halt.is_set() or (stop is not None and stop())
+
+        def roles() -> None:
+            try:
+                self.roles = fetch_roles(client) if mode.has_roles else {}
+            except BaseException:
+                failed.set()
+                raise
+            finally:
+                roles_read.set()
+
+        def catalogue() -> None:
+            self.catalogue = fetch_catalogue(client) if mode.has_roles else frozenset()
+
+        def groups() -> None:
+            self.group_names = fetch_group_names(client)
+
+        def caller() -> None:
+            self.caller = fetch_caller(client) if mode is RoleMode.ROLES else None
+
+        def guarded(job: Callable[[], None]) -> None:
+            try:
+                job()
+            except BaseException:
+                failed.set()  # the spaces' reads stop: the read fails whatever they find
+                raise
+
+        pipelined = self.start.spaces and not (self.start.only or self.start.list_all)
+        spaces = (lambda: self._read_batches_and_spaces(say, roles_read, halted)) if pipelined else \
+            self._read_space_list
+        client.map_concurrently(guarded, [roles, catalogue, groups, caller, spaces])
+        if self._space_failure is not None:
+            self.failed_on_a_space = True
+            raise self._space_failure
+        if self.start.spaces and not pipelined:
+            self.read_known_spaces(say, stop)
+
+    def _read_batches_and_spaces(self, say: Progress, roles_read: threading.Event,
+                                 halted: Callable[[], bool]) -> None:
+        """The start's keys in batches of 250, each batch's spaces read as soon as it arrived. A failed
+        space read is kept (``_space_failure``) and stops the others; the finish decides about it."""
+        keys = sorted(self.start.keys)
+        tally = Tally(len(keys), say)
+        phase = [False]
+
+        def batch(start: int) -> None:
+            chunk = keys[start : start + KEYS_BATCH]
+            infos = fetch_key_batch(self.client, chunk)
+            with self._lock:
+                self.by_key.update((info.key, info) for info in infos)
+                if not phase[0]:
+                    phase[0] = True
+                    say(f"reading {len(keys)} spaces")
+            tally.fewer(len(chunk) - len(infos))
+            while not roles_read.wait(0.05):  # the role list names the assignments' roles
+                if halted():
+                    return
+            if halted():
+                return
+            try:
+                fetch_spaces(self.client, infos, self.mode, self._role_names(), say, into=self.raw,
+                             vanished=self.vanished, stop=halted, tally=tally)
+            except ReadStoppedError:
+                return
+            except ApiError as err:
+                with self._lock:
+                    self._space_failure = self._space_failure or err
+                self._halt.set()
+
+        self.client.map_concurrently(batch, range(0, len(keys), KEYS_BATCH))
 
     def _read_space_list(self) -> None:
         start = self.start
@@ -240,7 +310,7 @@ class StartedCloudRead:
             missing=tuple(scope.missing),
             accounts=fetch_accounts(self.client, seen | request.accounts),
             site_groups=tuple(sorted(set(self.group_names.values()))),
-            caller=fetch_caller(self.client) if mode is RoleMode.ROLES else None,
+            caller=self.caller if mode is RoleMode.ROLES else None,
             guest_members=_guest_members(self.client, request, self.roles, live_spaces, ids, say=say),
         )
 

@@ -107,14 +107,16 @@ def fetch_group_names(client: Reader) -> dict[str, str]:
 def fetch_spaces_by_keys(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
     """The spaces with these keys that the site shows, through ``keys=`` in batches of 250, read side by
     side (40 batches at 10,000 spaces: one after another they cost seconds before any space is read)."""
-    path = f"{V2}/spaces"
-
-    def batch(start: int) -> list[SpaceInfo]:
-        params = {"keys": ",".join(keys[start : start + KEYS_BATCH]), "limit": PAGE}
-        return [parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params)]
-
-    return [info for found in client.map_concurrently(batch, range(0, len(keys), KEYS_BATCH))
+    batches = [keys[start : start + KEYS_BATCH] for start in range(0, len(keys), KEYS_BATCH)]
+    return [info for found in client.map_concurrently(lambda batch: fetch_key_batch(client, batch), batches)
             for info in found]
+
+
+def fetch_key_batch(client: Reader, keys: Sequence[str]) -> list[SpaceInfo]:
+    """The spaces with these keys (at most ``KEYS_BATCH``) that the site shows: one ``/spaces?keys=``."""
+    path = f"{V2}/spaces"
+    params = {"keys": ",".join(keys), "limit": PAGE}
+    return [parse(SpaceWire, item, path, None).to_model() for item in client.paginate(path, params)]
 
 
 def fetch_all_spaces(client: Reader) -> list[SpaceInfo]:

@@ -60,6 +60,30 @@ class RawSpace:
     companions: dict[_Ref, dict[str, int]]  # -> rows that came with a v1 grant
 
 
+class Tally:
+    """Spaces read out of ``total``, for the progress display; shared by the reads of one phase."""
+
+    def __init__(self, total: int, say: Progress) -> None:
+        self.total = total
+        self.done = 0
+        self._say = say
+        self._lock = threading.Lock()
+
+    def fewer(self, count: int) -> None:
+        """``count`` of the spaces counted in ``total`` will not be read (the site does not show them)."""
+        with self._lock:
+            self.total -= count
+
+    def tick(self) -> None:
+        with self._lock:
+            self.done += 1
+            count = getattr(self._say, "count", None)  # a display counts in place; a plain callable: a line
+            if count is not None:
+                count(self.done, self.total, "spaces")
+            else:
+                self._say(f"read {self.done}/{self.total} spaces")
+
+
 def fetch_spaces(
     client: Reader,
     infos: list[SpaceInfo],
@@ -70,16 +94,20 @@ def fetch_spaces(
     into: dict[str, RawSpace] | None = None,
     vanished: dict[str, ApiError] | None = None,
     stop: Callable[[], bool] | None = None,
+    tally: Tally | None = None,
 ) -> list[RawSpace]:
     """Each space of ``infos``, side by side; the first failure stops the rest.
 
     ``into``: also record each space there as soon as it is read, so what was read before a failure is
     kept (the start part of a read, ``read.py``). ``vanished``: a space that answers 404 goes there
     instead of raising (a key known from a file name that the policy may not manage). ``stop``: checked
-    before each space; when it says so, the reads end with ``ReadStoppedError``."""
+    before each space; when it says so, the reads end with ``ReadStoppedError``. ``tally``: the count of
+    a phase these reads are part of (else they are a phase of their own, "reading N spaces")."""
     lock = threading.Lock()
-    done = [0]
-    say(f"reading {len(infos)} spaces")
+    if tally is None:
+        say(f"reading {len(infos)} spaces")
+        tally = Tally(len(infos), say)
+    counted = tally
 
     def read(info: SpaceInfo) -> RawSpace | None:
         if stop is not None and stop():
@@ -92,16 +120,12 @@ def fetch_spaces(
                 raise gone from None
             with lock:
                 vanished[info.key] = gone
+            counted.fewer(1)
             return None
-        with lock:
-            if into is not None:
+        if into is not None:
+            with lock:
                 into[info.key] = space
-            done[0] += 1
-            count = getattr(say, "count", None)  # a display counts in place; a plain callable gets a line
-            if count is not None:
-                count(done[0], len(infos), "spaces")
-            else:
-                say(f"read {done[0]}/{len(infos)} spaces")
+        counted.tick()
         return space
 
     return [space for space in client.map_concurrently(read, infos) if space is not None]

@@ -197,3 +197,24 @@ def test_a_data_center_policy_is_read_after_it_loads(tmp_path: Path) -> None:
 
     assert not ahead.running
     assert recorder.calls == []
+
+
+def test_each_key_batch_goes_on_to_its_spaces_without_waiting_for_the_other_batches(
+    tmp_path: Path, policy: Path
+) -> None:
+    waited: list[bool] = []
+    holder: list[Recorder] = []
+
+    def last_batch_waits(request: httpx.Request) -> None:
+        keys = request.url.params.get("keys", "")
+        if request.url.path == "/wiki/api/v2/spaces" and f"S{SPACES:05d}" in keys:
+            waited.append(holder[0].first_space_read.wait(timeout=30))  # a space of the first batch is read
+
+    site, recorder = _site(tmp_path, fail=last_batch_waits)
+    holder.append(recorder)
+    _desired, live, _plan = run_plan(policy, site)
+
+    assert waited == [True]
+    assert live is not None
+    assert len(live.spaces) == SPACES
+    assert recorder.counts()["GET /spaces/{id}/role-assignments"] == SPACES
