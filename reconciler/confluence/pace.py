@@ -70,4 +70,6 @@ class AdaptiveLimit:
                         self.peak = max(self.peak, self._limit)
                 else:
                     self._fast_in_window = 0
-            self._cond.notify_all()
+            free = self._limit - self._in_flight
+            if free > 0:  # wake as many waiters as may start, not every waiting thread (there can be dozens)
+                self._cond.notify(free)
