@@ -5,12 +5,12 @@ DESIGN.md §2, §4. The read is two parts (``backend.SplitRead``), back to back 
 - **start** (``start_read``): the role mode (``read_site.py``); then side by side the roles and the
   permission catalogue (sites with roles), the spaces of the start's keys through ``/spaces?keys=`` in
   batches of 250 (or, when the policy has selectors or wants the unmanaged spaces too, every current space
-  once), and the v1 group list; then, when asked, each known space's assignments and permissions
-  (``read_spaces.py``). ``flows/overlap.py`` runs it while the policy loads, with the keys of the
-  ``spaces/<KEY>.yaml`` file names;
+  once), the v1 group list and the caller; when asked, each known space's assignments and permissions
+  (``read_spaces.py``), each key batch's spaces as soon as that batch and the role list arrived.
+  ``flows/overlap.py`` runs it while the policy loads, with the keys of the ``spaces/<KEY>.yaml`` names;
 - **finish** (``StartedCloudRead.finish``): the site model check, the scope of the loaded policy
   (``ReadRequest.in_scope``: spaces matched only by selectors, ``--space`` checked), the spaces the start
-  did not read, group names, accounts, the caller and guests. What the start read for a space the request
+  did not read, group names, accounts and guests. What the start read for a space the request
   does not name is dropped, never planned.
 
 A failure of the start is kept and raised by the finish after the model check; the one exception is a
