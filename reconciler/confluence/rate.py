@@ -31,6 +31,7 @@ not facts about any site. The clock is injected: tests drive it by hand, never b
 
 from __future__ import annotations
 
+import math
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -41,11 +42,13 @@ THROTTLED = 0.9  # after a 429: this share of the accepted rate
 NEAR = 0.97  # when the budget runs low: this share of the site's refill rate (or of the current rate)
 GROWTH = 0.02  # requests/s added per accepted answer
 SLOW_START = 3.0  # the same after the first cut, until the next push-back
+ROOM_GROWTH = 0.3  # the same while the budget headers say at least LOW_SHARE is left
 LOW_SHARE = 0.5  # Remaining under this share of Limit counts as a low budget (NearLimit says 20%)
 LOW_GAP = 0.2  # seconds: a low budget cuts at most this often (the budget takes time to refill)
 ESTIMATE_SPAN = 2.0  # seconds of budget headers the refill rate is measured over
 MIN_SPAN = 0.25  # seconds: no rate is measured over less
-MIN_RATE = 0.5  # requests/s: never paced slower than this
+MIN_RATE = 1.0  # requests/s: never paced slower than this
+HORIZON = 0.1  # seconds: no turn is given further ahead than this (the rate may grow meanwhile)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,7 @@ class Turn:
     at: float
     hold: int  # hold generation: a Retry-After that arrived since makes the turn void
     epoch: int  # cut generation when given: an answer to a request sent before the last cut does not cut
+    final: bool = True  # False: not a turn yet, only when to ask again
 
 
 class RatePacer:
@@ -81,7 +85,7 @@ class RatePacer:
         self._clock = clock
         self._lock = threading.Lock()
         self._rate: float | None = None  # requests/s; None: not paced
-        self._next = 0.0  # the earliest start of the next paced request
+        self._last = -math.inf  # the start given to the last paced request
         self._hold_until = 0.0  # no request starts before this (Retry-After)
         self._hold = 0
         self._epoch = 0
@@ -104,14 +108,17 @@ class RatePacer:
         with self._lock:
             return self._hold_until
 
-    def turn(self) -> Turn:
-        """Reserve the next start; the caller waits until ``at`` and then asks ``still_valid``."""
+    def turn(self, *, binding: bool = False) -> Turn:
+        """The next start: wait until ``at``, then, if ``final``, ask ``still_valid``; else ask again.
+        ``binding``: a final turn however far ahead (when the clock did not move since the last ask)."""
         with self._lock:
             now = self._clock()
-            at = max(now, self._hold_until)
+            at = free = max(now, self._hold_until)
             if self._rate is not None:
-                at = max(at, self._next)
-                self._next = at + 1.0 / self._rate
+                at = max(free, self._last + 1.0 / self._rate)
+                if at - free > HORIZON and not binding:  # not far ahead at today's rate: it may grow
+                    return Turn(free + HORIZON, self._hold, self._epoch, final=False)
+                self._last = at
             return Turn(at, self._hold, self._epoch)
 
     def still_valid(self, turn: Turn) -> bool:
@@ -136,7 +143,8 @@ class RatePacer:
                 return
             if self._rate is None:
                 return
-            self._rate += SLOW_START if self._starting else GROWTH
+            roomy = budget.remaining is not None and bool(budget.limit)  # and not low: the site says so
+            self._rate += SLOW_START if self._starting else ROOM_GROWTH if roomy else GROWTH
             self.peak_rate = max(self.peak_rate, self._rate)
 
     def refused(self, turn: Turn, retry_after: float | None) -> None:
@@ -147,7 +155,6 @@ class RatePacer:
             if retry_after is not None and now + retry_after > self._hold_until:
                 self._hold_until = now + retry_after
                 self._hold += 1
-                self._next = self._hold_until
             if turn.epoch == self._epoch:
                 self._cut(now, THROTTLED)
 
@@ -158,7 +165,6 @@ class RatePacer:
             if until > self._hold_until:
                 self._hold_until = until
                 self._hold += 1
-                self._next = max(self._next, until)
 
     def _note_budget(self, now: float, budget: Budget) -> None:
         """Keep the answers that tell the site's budget while it is not full (a full one overflows)."""

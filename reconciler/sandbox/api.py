@@ -64,7 +64,7 @@ def handle(site: Site, request: Request) -> Response:
         return error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
     if fault == "drop":
         return Response(0, drop=True)
-    if site.limiter is not None:
+    if site.limiter is not None and site.knobs.budget_headers:
         response.headers.update(_budget_headers(site))
     return response
 

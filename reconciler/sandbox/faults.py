@@ -28,6 +28,7 @@ class Knobs:
     rate_limit: float = 0.0  # requests per second (token bucket); 0 = unlimited
     burst: int | None = None  # bucket capacity; default max(1, rate_limit)
     retry_after_s: int | None = None  # override the Retry-After seconds of 429 and 503 (0 allowed)
+    budget_headers: bool = True  # X-RateLimit-Limit/-Remaining/-NearLimit on answers other than 429
     fault_rate: float = 0.0  # share of API requests that fail (0..1)
     fault_seed: int = 0
     fault_kinds: tuple[str, ...] = FAULT_KINDS  # which faults to draw from
@@ -56,6 +57,7 @@ class Knobs:
             "rate_limit": self.rate_limit,
             "burst": self.burst,
             "retry_after_s": self.retry_after_s,
+            "budget_headers": self.budget_headers,
             "fault_rate": self.fault_rate,
             "fault_seed": self.fault_seed,
             "fault_kinds": list(self.fault_kinds),

@@ -6,15 +6,15 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 
 import httpx
 import pytest
 
 from reconciler.confluence import rate
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.rate import Budget, RatePacer
+from reconciler.confluence.rate import Budget, RatePacer, Turn
 from reconciler.confluence.retry import RetryPolicy
 from reconciler.confluence.throttle import budget_of
 from reconciler.sandbox.faults import Knobs
@@ -49,10 +49,18 @@ def clock() -> Clock:
     return Clock()
 
 
-def _accept(pacer: RatePacer, clock: Clock, n: int, *, every: float) -> None:
-    for _ in range(n):
+def _start(pacer: RatePacer, clock: Clock) -> Turn:
+    """A request's start, as ``Throttle`` waits for it: the clock moves to each time the pacer names."""
+    while True:
         turn = pacer.turn()
         clock.now = max(clock.now, turn.at)
+        if turn.final and pacer.still_valid(turn):
+            return turn
+
+
+def _accept(pacer: RatePacer, clock: Clock, n: int, *, every: float) -> None:
+    for _ in range(n):
+        turn = _start(pacer, clock)
         clock.advance(every)
         pacer.accepted(turn)
 
@@ -69,9 +77,8 @@ def test_a_429_paces_requests_at_the_rate_the_site_accepted(clock: Clock) -> Non
     _accept(pacer, clock, 20, every=0.05)  # 20 answers in the last second
     pacer.refused(pacer.turn(), retry_after=None)
     assert pacer.rate == pytest.approx(rate.THROTTLED * 20)  # 18 requests/s
-    first, second, third = pacer.turn(), pacer.turn(), pacer.turn()
-    assert second.at - first.at == pytest.approx(1 / 18)
-    assert third.at - second.at == pytest.approx(1 / 18)
+    starts = [_start(pacer, clock).at for _ in range(5)]
+    assert [b - a for a, b in pairwise(starts)] == pytest.approx([1 / 18] * 4)
 
 
 def test_the_rate_grows_while_answers_succeed_and_shrinks_on_each_new_429(clock: Clock) -> None:
@@ -115,6 +122,7 @@ def test_no_turn_starts_before_the_retry_after_has_elapsed(clock: Clock) -> None
     assert not pacer.still_valid(early)  # its holder must take a new turn
     turns = [pacer.turn() for _ in range(5)]
     assert min(turn.at for turn in turns) == refused_at + 3.0
+    assert all(turn.at >= refused_at + 3.0 for turn in turns)
     pacer.hold(1.0)  # a shorter hold (a 503's Retry-After) does not shorten it
     assert pacer.hold_until == refused_at + 3.0
 
@@ -124,8 +132,7 @@ def test_a_low_budget_paces_at_the_sites_measured_refill_rate_before_any_429(clo
     pacer = RatePacer(clock)
     tokens = 10.0
     for _ in range(40):
-        turn = pacer.turn()
-        clock.now = max(clock.now, turn.at)
+        turn = _start(pacer, clock)
         clock.advance(1 / 50)
         tokens = min(10.0, tokens + 40 / 50) - 1
         pacer.accepted(turn, Budget(remaining=int(tokens), limit=10))
@@ -148,7 +155,7 @@ def test_the_budget_headers_are_read_and_anything_else_is_ignored() -> None:
 # ------------------------------------------------------------------------ the client against the sandbox
 
 
-SEED = "synthetic:spaces=300,per_space=2,seed=4"
+SEED = "synthetic:spaces=1000,per_space=1,seed=4"
 
 
 class Recording(httpx.BaseTransport):
@@ -167,16 +174,14 @@ class Recording(httpx.BaseTransport):
         return response
 
 
-@pytest.fixture
-def limited(clock: Clock) -> Iterator[tuple[ConfluenceClient, Site, Recording]]:
-    """A sandbox that allows 20 requests/s with a burst of 5, on the same virtual clock as the client."""
-    site = Site(seed_state(SEED), Knobs(rate_limit=20, burst=5), clock=clock)
+def _limited(clock: Clock, *, budget_headers: bool) -> tuple[ConfluenceClient, Site, Recording]:
+    """A sandbox allowing 20 requests/s with a burst of 5, on the same virtual clock as the client."""
+    site = Site(seed_state(SEED), Knobs(rate_limit=20, burst=5, budget_headers=budget_headers), clock=clock)
     transport = Recording(SandboxTransport(site), clock)
     client = ConfluenceClient("https://sandbox.invalid", auth=httpx.BasicAuth(ADMIN_EMAIL, admin_token(SEED)),
                               transport=transport, read_only=True, concurrency=1, sleep=clock.sleep,
                               clock=clock, rng=random.Random(1), retry=RetryPolicy())
-    yield client, site, transport
-    client.close()
+    return client, site, transport
 
 
 def _read_every_space(client: ConfluenceClient, count: int) -> None:
@@ -184,25 +189,40 @@ def _read_every_space(client: ConfluenceClient, count: int) -> None:
                             range(1, count + 1))
 
 
-def test_against_a_rate_limited_site_the_client_never_sends_before_retry_after_and_keeps_near_the_limit(
-    limited: tuple[ConfluenceClient, Site, Recording], clock: Clock,
+def test_on_429s_alone_the_client_never_sends_before_retry_after_and_keeps_near_the_limit(
+    clock: Clock,
 ) -> None:
-    client, site, transport = limited
+    client, site, transport = _limited(clock, budget_headers=False)  # the site tells its budget only on 429
     started = clock()
     waits: list[tuple[float, str]] = []
     client.on_wait = lambda seconds, why: waits.append((seconds, why))
 
-    _read_every_space(client, 300)
+    _read_every_space(client, 1000)
+    client.close()
 
+    assert transport.refusals, "the site pushed back"
     for refused_at, retry_after in transport.refusals:  # the site's time, whole seconds
         assert not [at for at in transport.sent if refused_at < at < refused_at + retry_after]
-    assert 1 <= site.throttled <= 3  # the site pushed back, then the client kept under its limit
-    assert client.request_count == 300 + site.throttled  # every extra call is the retry of a 429
+    assert client.request_count == 1000 + site.throttled  # every extra call is the retry of a 429
     assert client.pacer.throttled == site.throttled
     assert site.request_count == client.request_count
     assert [why for _, why in waits] == ["rate limited (429)"] * site.throttled
-    achieved = 300 / (transport.sent[-1] - started)
-    assert achieved >= 0.85 * 20, f"{achieved:.1f} answers/s of virtual time against a limit of 20/s"
+    achieved = 1000 / (transport.sent[-1] - started)
+    assert site.throttled <= 10
+    assert achieved >= 0.8 * 20, f"{achieved:.1f} answers/s of virtual time against a limit of 20/s"
+
+
+def test_with_budget_headers_the_client_slows_down_before_the_site_answers_429(clock: Clock) -> None:
+    client, site, transport = _limited(clock, budget_headers=True)
+    started = clock()
+
+    _read_every_space(client, 1000)
+    client.close()
+
+    achieved = 1000 / (transport.sent[-1] - started)
+    assert site.throttled <= 1
+    assert client.request_count == 1000 + site.throttled
+    assert achieved >= 0.9 * 20, f"{achieved:.1f} answers/s of virtual time against a limit of 20/s"
 
 
 def test_the_cap_reconciler_concurrency_holds_while_pacing_whatever_the_callers(clock: Clock) -> None:
