@@ -4,6 +4,7 @@
     python benchmarks/process_bench.py --spaces 1000 --concurrency 16 --peer
     python benchmarks/process_bench.py --spaces 2000 --rate-limit 100  # a site that answers 429
     python benchmarks/process_bench.py --spaces 2000 --rate-limit 40 --burst 10 --latency-ms 0
+    python benchmarks/process_bench.py --spaces 2000 --rate-limit 40 --burst 10 --knob budget_headers=false
 
 For each size: writes the synthetic policy (20 assignments per space, 5% drift), starts ``reconciler
 sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -m reconciler plan POLICY
@@ -66,15 +67,19 @@ def _parse() -> argparse.Namespace:
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--rate-limit", type=float, default=0.0, help="requests/second (0 = unlimited)")
     parser.add_argument("--burst", type=int, help="the sandbox's token bucket size (default: the rate)")
+    parser.add_argument("--knob", action="append", default=[], metavar="NAME=VALUE",
+                        help="any sandbox knob, as `sandbox serve --knob` (budget_headers=false: 429s only)")
     parser.add_argument("--concurrency", type=int, default=8, help="RECONCILER_CONCURRENCY: the cap")
     parser.add_argument("--peer", action="store_true", help="also time the sequential peer")
     return parser.parse_args()
 
 
 @contextmanager
-def serve(seed: str, latency_ms: float, rate_limit: float, burst: int | None) -> Iterator[dict[str, str]]:
+def serve(seed: str, latency_ms: float, rate_limit: float, burst: int | None,
+          extra: list[str]) -> Iterator[dict[str, str]]:
     knobs = ("--seed", seed, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit),
-             *(("--burst", str(burst)) if burst is not None else ()))
+             *(("--burst", str(burst)) if burst is not None else ()),
+             *(part for knob in extra for part in ("--knob", knob)))
     with spawned_server(*knobs, cwd=ROOT) as env:
         yield env
 
@@ -84,7 +89,7 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
         policy = Path(tmp) / "policies"
         drift = write_synthetic_policy(policy, spaces, args.per_space, args.seed)
         seed = drift.site_url.removeprefix("sandbox:")
-        with serve(seed, args.latency_ms, args.rate_limit, args.burst) as server:
+        with serve(seed, args.latency_ms, args.rate_limit, args.burst, args.knob) as server:
             url = server["CONFLUENCE_URL"]
             env = {**os.environ, **{k: server[k] for k in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL",
                                                            "CONFLUENCE_API_TOKEN")},
@@ -169,7 +174,8 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
     bound = max(by_latency, by_rate)
     wall = float(str(result["wall"]))
     print(f"\n{spaces} spaces x {args.per_space}, latency {args.latency_ms:g} ms, concurrency cap "
-          f"{args.concurrency}, rate limit {args.rate_limit or 'none'} (exit {result['exit']})")
+          f"{args.concurrency}, rate limit {args.rate_limit or 'none'} {' '.join(args.knob)}"
+          f"(exit {result['exit']})")
     print(f"  API calls: {calls} ({calls / spaces:.3f} per space)")
     if args.rate_limit:
         accepted = result.get("accepted_rate")

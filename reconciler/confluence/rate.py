@@ -16,7 +16,9 @@ rate (docs/performance.md, "Adaptive concurrency"). So requests are paced by rat
   cuts again.
 - **While answers succeed** ("additive increase"): each accepted answer adds ``GROWTH`` requests/s; after
   the first cut from unpaced (whose measured rate is a low guess) ``SLOW_START`` instead, until the next
-  push-back.
+  push-back; ``ROOM_GROWTH`` when the budget headers say at least ``LOW_SHARE`` is left. No turn is
+  given more than ``HORIZON`` ahead, so a rate that grows is used at once (a turn given at a low rate
+  would otherwise keep its place far ahead).
 - **The budget headers, if the site sends them**: an answer whose ``X-RateLimit-Remaining`` is under
   ``LOW_SHARE`` of ``X-RateLimit-Limit``, or with ``X-RateLimit-NearLimit: true``, is an early push-back,
   before any 429. The rate then becomes ``NEAR`` times the site's refill rate, measured as the answers
