@@ -22,10 +22,12 @@ rate (docs/performance.md, "Adaptive concurrency"). So requests are paced by rat
 - **The budget headers, if the site sends them**: an answer whose ``X-RateLimit-Remaining`` is under
   ``LOW_SHARE`` of ``X-RateLimit-Limit``, or with ``X-RateLimit-NearLimit: true``, is an early push-back,
   before any 429. The rate then becomes ``NEAR`` times the site's refill rate, measured as the answers
-  accepted plus the change of ``Remaining`` per second (a token bucket's balance), or, before there is a
-  measurement, ``NEAR`` times the current rate. Header names and the NearLimit meaning: throttle.py;
-  what Cloud counts in them for API-token traffic is **unverified**, so they only ever slow the client
-  down before 429s would.
+  accepted plus the change of ``Remaining`` per second over the last ``ESTIMATE_SPAN`` (a token bucket's
+  balance). Without such a measurement a low budget only stops the growth (and ends slow start with one
+  cut to the accepted rate): it never takes an unpaced client to a guessed rate, nor lowers a rate
+  again and again, because what Cloud counts in these headers for API-token traffic is **unverified**
+  (an hourly quota that stays low would otherwise pace a run down to nothing). Header names and the
+  NearLimit meaning: throttle.py.
 
 The numbers below are tuning of this client (against the sandbox's token bucket and a simulation of it),
 not facts about any site. The clock is injected: tests drive it by hand, never by the wall clock.
@@ -45,7 +47,7 @@ NEAR = 0.97  # when the budget runs low: this share of the site's refill rate (o
 GROWTH = 0.02  # requests/s added per accepted answer
 SLOW_START = 3.0  # the same after the first cut, until the next push-back
 ROOM_GROWTH = 0.3  # the same while the budget headers say at least LOW_SHARE is left
-LOW_SHARE = 0.5  # Remaining under this share of Limit counts as a low budget (NearLimit says 20%)
+LOW_SHARE = 0.5  # Remaining under this share of Limit counts as a low budget (NearLimit says 20%: later)
 LOW_GAP = 0.2  # seconds: a low budget cuts at most this often (the budget takes time to refill)
 ESTIMATE_SPAN = 2.0  # seconds of budget headers the refill rate is measured over
 MIN_SPAN = 0.25  # seconds: no rate is measured over less
@@ -140,9 +142,9 @@ class RatePacer:
                     refill = self._refill_rate()
                     if refill is not None and refill > 0:
                         self._set(now, NEAR * refill)
-                    elif not self._starting:
+                    elif self._starting:  # slow start overshot: back off once, and grow gently from here
                         self._cut(now, NEAR)
-                return
+                return  # otherwise a low budget only stops the growth: 429s cut
             if self._rate is None:
                 return
             roomy = budget.remaining is not None and bool(budget.limit)  # and not low: the site says so
@@ -195,7 +197,7 @@ class RatePacer:
         measured = len(self._accepted) / WINDOW
         self._starting = self._rate is None
         current = self._rate if self._rate is not None else measured
-        base = min(current, measured) if factor == THROTTLED or self._rate is None else current
+        base = min(current, measured)
         self._rate = max(MIN_RATE, factor * base)
         self._epoch += 1
         self._last_cut = now

@@ -212,7 +212,7 @@ def test_on_429s_alone_the_client_never_sends_before_retry_after_and_keeps_near_
     assert achieved >= 0.8 * 20, f"{achieved:.1f} answers/s of virtual time against a limit of 20/s"
 
 
-def test_with_budget_headers_the_client_slows_down_before_the_site_answers_429(clock: Clock) -> None:
+def test_with_budget_headers_the_client_meets_the_limit_once_at_most_and_stays_at_it(clock: Clock) -> None:
     client, site, transport = _limited(clock, budget_headers=True)
     started = clock()
 
