@@ -95,6 +95,7 @@ class RatePacer:
         self._epoch = 0
         self._last_cut = -WINDOW
         self._starting = False  # slow start: after the first cut from unpaced, until the next push-back
+        self._began = MIN_RATE  # the rate slow start began at (a 429's measurement): its floor
         self._accepted: deque[float] = deque()  # times of accepted answers in the last WINDOW
         self._budget: deque[tuple[float, int, int]] = deque()  # (time, Remaining, answers so far)
         self._total = 0  # accepted answers so far
@@ -142,8 +143,8 @@ class RatePacer:
                     refill = self._refill_rate()
                     if refill is not None and refill > 0:
                         self._set(now, NEAR * refill)
-                    elif self._starting:  # slow start overshot: back off once, and grow gently from here
-                        self._cut(now, NEAR)
+                    elif self._starting:  # slow start overshot: back off once, no lower than it began
+                        self._cut(now, NEAR, floor=self._began)
                 return  # otherwise a low budget only stops the growth: 429s cut
             if self._rate is None:
                 return
@@ -191,14 +192,16 @@ class RatePacer:
             return None
         return (after - before + last - first) / (end - start)
 
-    def _cut(self, now: float, factor: float) -> None:
-        """Lower the rate (from unpaced: to the measured rate, and start slow start)."""
+    def _cut(self, now: float, factor: float, *, floor: float = MIN_RATE) -> None:
+        """Lower the rate to ``factor`` times the accepted rate, or the current one if lower (from
+        unpaced: the accepted rate, and slow start begins there)."""
         self._forget(now)
         measured = len(self._accepted) / WINDOW
         self._starting = self._rate is None
         current = self._rate if self._rate is not None else measured
-        base = min(current, measured)
-        self._rate = max(MIN_RATE, factor * base)
+        self._rate = max(MIN_RATE, floor, factor * min(current, measured))
+        if self._starting:
+            self._began = self._rate
         self._epoch += 1
         self._last_cut = now
         self.cuts += 1

@@ -142,6 +142,27 @@ def test_a_low_budget_paces_at_the_sites_measured_refill_rate_before_any_429(clo
     assert pacer.rate == pytest.approx(rate.NEAR * 40, rel=0.1)
 
 
+def test_a_budget_that_stays_low_without_refilling_never_paces_the_client_down(clock: Clock) -> None:
+    """Remaining falls by one per answer and is never refilled (a quota, not a bucket): no refill rate."""
+    pacer = RatePacer(clock)
+    remaining = 900
+    for _ in range(300):
+        turn = _start(pacer, clock)
+        clock.advance(0.01)
+        remaining -= 1
+        pacer.accepted(turn, Budget(remaining=remaining, limit=10000, near=True))
+    assert pacer.rate is None  # still unpaced: only a 429 or a measured refill rate paces
+    pacer.refused(_start(pacer, clock), retry_after=1.0)
+    paced = pacer.rate
+    for _ in range(300):
+        turn = _start(pacer, clock)
+        remaining -= 1
+        pacer.accepted(turn, Budget(remaining=remaining, limit=10000, near=True))
+    # a low budget stopped the growth (and ended slow start, no lower than where the 429 put it); it did
+    # not lower the rate again and again
+    assert pacer.rate == paced
+
+
 def test_the_budget_headers_are_read_and_anything_else_is_ignored() -> None:
     headers = httpx.Headers({"X-RateLimit-Remaining": "3", "X-RateLimit-Limit": "10",
                              "X-RateLimit-NearLimit": "true"})
