@@ -21,10 +21,11 @@ rate (docs/performance.md, "Adaptive concurrency"). So requests are paced by rat
   would otherwise keep its place far ahead).
 - **The budget headers, if the site sends them**: an answer whose ``X-RateLimit-Remaining`` is under
   ``LOW_SHARE`` of ``X-RateLimit-Limit``, or with ``X-RateLimit-NearLimit: true``, is an early push-back,
-  before any 429. The rate then becomes ``NEAR`` times the site's refill rate, measured as the answers
+  before the next 429. The rate then becomes ``NEAR`` times the site's refill rate, measured as the answers
   accepted plus the change of ``Remaining`` per second over the last ``ESTIMATE_SPAN`` (a token bucket's
   balance). Without such a measurement a low budget only stops the growth (and ends slow start with one
-  cut to the accepted rate): it never takes an unpaced client to a guessed rate, nor lowers a rate
+  cut to the accepted rate, no lower than slow start began): it never takes an unpaced client to a
+  guessed rate, nor lowers a rate
   again and again, because what Cloud counts in these headers for API-token traffic is **unverified**
   (an hourly quota that stays low would otherwise pace a run down to nothing). Header names and the
   NearLimit meaning: throttle.py.
