@@ -25,9 +25,9 @@ rate (docs/performance.md, "Adaptive concurrency"). So requests are paced by rat
   accepted plus the change of ``Remaining`` per second over the last ``ESTIMATE_SPAN`` (a token bucket's
   balance). Without such a measurement a low budget only stops the growth (and ends slow start with one
   cut to the accepted rate, no lower than slow start began): it never takes an unpaced client to a
-  guessed rate, nor lowers a rate
-  again and again, because what Cloud counts in these headers for API-token traffic is **unverified**
-  (an hourly quota that stays low would otherwise pace a run down to nothing). Header names and the
+  guessed rate, nor lowers a rate again and again, because what Cloud counts in these headers for
+  API-token traffic is **unverified** (an hourly quota that stays low would otherwise pace a run down
+  to nothing). Header names and the
   NearLimit meaning: throttle.py.
 
 The numbers below are tuning of this client (against the sandbox's token bucket and a simulation of it),
