@@ -51,7 +51,7 @@ from reconciler.confluence.read_spaces import (
     fetch_spaces,
     group_ids,
     name_groups,
-    to_live_space,
+    to_live_spaces,
 )
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller
 from reconciler.errors import ApiError, UsageError
@@ -294,7 +294,7 @@ class StartedCloudRead:
     def _live_state(self, request: ReadRequest, mode: RoleMode, scope: _Scope, raw: list[RawSpace],
                     say: Progress) -> LiveState:
         named = name_groups(self.client, raw, self.group_names)
-        live_spaces = {s.info.key: to_live_space(s, named, request.people) for s in raw}
+        live_spaces = to_live_spaces(raw, named, request.people)
         ids = group_ids(request, named, self.group_names)
         say("looking up accounts")
         seen = {ident for space in raw

@@ -203,27 +203,40 @@ def _group_by_id(client: Reader, ident: str) -> str | None:
     return str(parse(GroupWire, data, path, None).name)
 
 
-def to_live_space(raw: RawSpace, groups: Mapping[str, str | None], labels: Mapping[str, str]) -> LiveSpace:
-    def principal(ref: _Ref) -> Principal:
-        kind, ident = ref
-        if kind is PrincipalKind.GROUP:
-            name = groups.get(ident)
-            return Principal(kind, name) if name else Principal(kind, ident, unknown=True)
-        if kind is PrincipalKind.USER:
-            return Principal(kind, ident, label=labels.get(ident))
-        return Principal(kind, ident)
+def to_live_spaces(
+    raw: Iterable[RawSpace], groups: Mapping[str, str | None], labels: Mapping[str, str]
+) -> dict[str, LiveSpace]:
+    """Each space as ``LiveSpace``, by key: group ids named, users labelled. A principal held in many
+    spaces is built once and shared (it is immutable): 100,000 assignments name far fewer principals."""
+    made: dict[_Ref, Principal] = {}
 
-    return LiveSpace(
-        info=raw.info,
-        assignments=_by_principal((principal(ref), role) for ref, role in raw.assignments.items()),
-        grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in raw.grants.items()),
-        duplicates=_by_principal((principal(ref), d) for ref, d in raw.duplicates.items()),
-        companions=_by_principal((principal(ref), c) for ref, c in raw.companions.items()),
-    )
+    def principal(ref: _Ref) -> Principal:
+        found = made.get(ref)
+        if found is None:
+            kind, ident = ref
+            if kind is PrincipalKind.GROUP:
+                name = groups.get(ident)
+                found = Principal(kind, name) if name else Principal(kind, ident, unknown=True)
+            elif kind is PrincipalKind.USER:
+                found = Principal(kind, ident, label=labels.get(ident))
+            else:
+                found = Principal(kind, ident)
+            made[ref] = found
+        return found
+
+    return {space.info.key: LiveSpace(
+        info=space.info,
+        assignments=_by_principal((principal(ref), role) for ref, role in space.assignments.items()),
+        grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in space.grants.items()),
+        duplicates=_by_principal((principal(ref), d) for ref, d in space.duplicates.items()),
+        companions=_by_principal((principal(ref), c) for ref, c in space.companions.items()),
+    ) for space in raw}
 
 
 def _by_principal(pairs: Iterable[tuple[Principal, V]]) -> dict[Principal, V]:
-    return dict(sorted(pairs, key=lambda pair: pair[0]))
+    """In principal order: ``ref`` ("kind:id") sorts as (kind, id) does, without the dataclass ``__lt__``
+    (Python code per comparison)."""
+    return dict(sorted(pairs, key=lambda pair: pair[0].ref))
 
 
 def group_ids(
