@@ -18,9 +18,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from deepdiff import DeepDiff
+if TYPE_CHECKING:
+    from deepdiff import DeepDiff
 
 POSITIONS = ("source", "declared_at")  # where a fact was declared, not what it is
 _GAINED = ("set_item_added", "iterable_item_added", "dictionary_item_added")
@@ -107,6 +108,9 @@ def keyed(records: Iterable[Record], key: Callable[[Record], str]) -> dict[str, 
 
 def _deepdiff(before: Mapping[str, Any], after: Mapping[str, Any], ignore: Iterable[str] = POSITIONS
               ) -> DeepDiff:
+    # imported here: deepdiff costs about 70 ms, and every plan imports this module (docs/performance.md)
+    from deepdiff import DeepDiff  # noqa: PLC0415
+
     names = "|".join(re.escape(name) for name in ignore)
     excluded = [rf"\['({names})'\]"] if names else []
     return DeepDiff(_plain(before), _plain(after), ignore_order=True, view="tree",
