@@ -313,12 +313,12 @@ class ConfluenceClient:
             self._wait(delay, why, shared=shared)
 
     def _wait(self, delay: float, why: str, *, shared: bool) -> None:
-        """Wait before the next attempt, saying so first (``on_wait``: the progress display)."""
-        if self.on_wait is not None:
+        """Wait before the next attempt, saying so first (``on_wait``: the progress display); requests
+        refused together wait out one hold, which is said once."""
+        told = self._throttle.hold(delay) if shared else True  # shared: every request of the client waits
+        if told and self.on_wait is not None:
             self.on_wait(delay, "rate limited (429)" if why == "429" else f"{why} from the site")
-        if shared:  # the site said when: hold back every request of this client until then
-            self._throttle.hold(delay)
-        else:
+        if not shared:
             self._sleep(delay)
 
     def _note_headers(self, headers: httpx.Headers) -> None:

@@ -8,6 +8,8 @@ to the limit, and to the pacer whether the site accepted it and what its budget 
 
 from __future__ import annotations
 
+import math
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ from reconciler.confluence.retry import parse_retry_after
 REMAINING = "X-RateLimit-Remaining"
 LIMIT = "X-RateLimit-Limit"
 NEAR_LIMIT = "X-RateLimit-NearLimit"
+SAME_WAIT = 0.5  # seconds: holds ending this close to the one already told are the same wait
 
 
 def budget_of(headers: httpx.Headers) -> Budget:
@@ -57,6 +60,8 @@ class Throttle:
         self._clock = clock
         self._sleep = sleep
         self._longest_hold = longest_hold  # a Retry-After beyond the retry budget holds nobody back
+        self._told_until = -math.inf  # the end of the last hold told to the progress display
+        self._lock = threading.Lock()
 
     def send(self, attempt: Callable[[], httpx.Response]) -> httpx.Response:
         """Run one attempt when its turn comes, and report its answer (or its failure) back."""
@@ -78,9 +83,16 @@ class Throttle:
             elif response is not None:
                 self.pacer.accepted(ticket.turn, budget_of(response.headers))
 
-    def hold(self, seconds: float) -> None:
-        """The site said when to come back (``Retry-After``): no request starts before then."""
+    def hold(self, seconds: float) -> bool:
+        """The site said when to come back (``Retry-After``): no request starts before then. True when
+        this is a new wait to tell (not one ending within ``SAME_WAIT`` of the last one told)."""
         self.pacer.hold(seconds)
+        until = self._clock() + seconds
+        with self._lock:
+            if until <= self._told_until + SAME_WAIT:
+                return False
+            self._told_until = until
+            return True
 
     def _turn(self) -> Turn:
         asked = None

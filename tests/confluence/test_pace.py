@@ -109,3 +109,27 @@ def test_the_client_says_what_it_waits_for_before_each_retry(
     assert waits[0] == (12, "rate limited (429)")
     assert waits[1][1] == "503 from the site"
     assert len(waits) == 2
+
+
+def test_requests_refused_together_are_told_as_one_wait(
+    make_client: Callable[..., ConfluenceClient],
+) -> None:
+    refused: set[str] = set()
+    lock = threading.Lock()
+    together = threading.Barrier(4, timeout=5)  # the four first attempts are in flight at once
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        with lock:
+            first = request.url.path not in refused
+            refused.add(request.url.path)
+        if first:
+            together.wait()
+            return httpx.Response(429, headers={"Retry-After": "2"}, json={})
+        return httpx.Response(200, json={"ok": True})
+
+    client = make_client(transport=httpx.MockTransport(handler), clock=lambda: 0.0, concurrency=4)
+    waits: list[tuple[float, str]] = []
+    client.on_wait = lambda seconds, why: waits.append((seconds, why))
+    client.map_concurrently(lambda n: client.get_json(f"/wiki/api/v2/spaces/{n}"), range(4))
+    assert client.request_count == 8
+    assert waits == [(2.0, "rate limited (429)")]  # one line on the display, not four
