@@ -11,7 +11,8 @@ What does not change:
 
 - a policy mistake is the one-line exit 1 it always was, and wins over a site error: a failure of the
   start part is raised only after the policy loaded cleanly; if the policy does not load, the start part
-  is stopped and its outcome dropped;
+  is stopped and its outcome dropped, and the error is shown without waiting for a site that is slow to
+  answer;
 - any failure still means no plan, and nothing read for a key the loaded policy does not manage is
   planned (``StartedRead.finish`` drops it);
 - the calls: the start part makes the calls the whole read would have made first, so a policy whose keys
@@ -30,6 +31,8 @@ from reconciler.flows.connect import Connection
 from reconciler.live_state import LiveState
 from reconciler.model import DesiredState, Platform
 from reconciler.policy.outline import PolicyOutline
+
+ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy's error is raised
 
 
 class ReadAhead:
@@ -73,11 +76,12 @@ class ReadAhead:
             self._error = err
 
     def abandon(self, *, wait: bool = True) -> None:
-        """The policy did not load: stop the start part (and, with ``wait``, let it end); its outcome is
-        dropped."""
+        """The policy did not load: stop the start part and drop its outcome. With ``wait``, give it up to
+        ``ABANDON_WAIT`` seconds to end (it stops between reads); a read still waiting for a slow site is
+        not waited for: the policy's error is shown now, and closing the connection ends the read."""
         self._stop.set()
         if wait and self._thread is not None:
-            self._thread.join()
+            self._thread.join(ABANDON_WAIT)
 
     def finish(self, desired: DesiredState, request: ReadRequest) -> LiveState | None:
         """The live state of ``request`` for the loaded ``desired``, finishing the start part; None when

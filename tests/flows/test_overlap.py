@@ -218,3 +218,25 @@ def test_each_key_batch_goes_on_to_its_spaces_without_waiting_for_the_other_batc
     assert live is not None
     assert len(live.spaces) == SPACES
     assert recorder.counts()["GET /spaces/{id}/role-assignments"] == SPACES
+
+
+def test_a_policy_mistake_is_shown_without_waiting_for_a_site_that_does_not_answer(
+    tmp_path: Path, policy: Path
+) -> None:
+    (policy / "spaces" / "S00150.yaml").write_text("spaces:\n  S00150:\n    asign: {}\n", encoding="utf-8")
+    release, answered = threading.Event(), threading.Event()
+    still_waiting: list[bool] = []
+
+    def hangs(_request: httpx.Request) -> None:
+        release.wait(timeout=60)  # the role mode's answer does not come while the policy error is raised
+        answered.set()
+
+    site, recorder = _site(tmp_path, fail=hangs)
+    try:
+        with pytest.raises(PolicyError):
+            run_plan(policy, site)
+        still_waiting.append(not answered.is_set())
+    finally:
+        release.set()
+    assert recorder.calls == ["GET /wiki/api/v2/space-role-mode"]
+    assert still_waiting == [True]
