@@ -240,3 +240,26 @@ def test_a_policy_mistake_is_shown_without_waiting_for_a_site_that_does_not_answ
         release.set()
     assert recorder.calls == ["GET /wiki/api/v2/space-role-mode"]
     assert still_waiting == [True]
+
+
+DEMO = Path(__file__).resolve().parents[2] / "policies"  # defaults selectors, a spaces: entry outside spaces/
+
+
+def test_a_policy_with_selectors_makes_the_calls_of_the_read_after_the_load(tmp_path: Path) -> None:
+    def demo_site(state: Path) -> tuple[Connection, Recorder]:
+        recorder = Recorder(open_sandbox_transport("demo", state))
+        return connection({}, transport=recorder, sandbox_dir=state, sleep=lambda _s: None), recorder
+
+    site, overlapped = demo_site(tmp_path / "a")
+    _desired, live, plan = run_plan(DEMO, site, skip_data_security=True)
+
+    again, sequential = demo_site(tmp_path / "b")
+    desired = load_policy(DEMO)
+    backend = again.open(desired.site.url, read_only=True, platform=desired.site.platform)
+    before = plan_from_live(desired, backend.read(request_for(desired)), again)
+
+    assert live is not None
+    assert "GET /wiki/api/v2/spaces" in overlapped.calls  # every current space listed: selectors
+    assert overlapped.counts() == sequential.counts()
+    assert plan.changes == before.changes
+    assert plan.fingerprint == before.fingerprint
