@@ -12,9 +12,10 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TypeVar
 
-from reconciler.backend import Progress, ReadRequest, RoleEntry, SiteUser, Subject
+from reconciler.backend import Progress, ReadRequest, ReadStart, RoleEntry, SiteUser, Subject
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.datacenter import wire
 from reconciler.datacenter.members import fetch_dc_group_members
@@ -65,19 +66,38 @@ class DataCenterBackend:
 
     # ------------------------------------------------------------------------------------ reads
     def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
-        say = progress or (lambda _text: None)
+        say = progress or _quiet
         self.connected()
         say("listing spaces")
         infos = list(request.listed) or self.reader.spaces()
-        by_key = {info.key: info for info in infos}
-        in_scope = [i for i in infos if request.in_scope(i)]
-        if request.only:
-            in_scope = [by_key[k] for k in request.only if k in by_key]
-        missing = sorted(k for k in (request.only or request.keys) if k not in by_key)
-        if missing and not request.missing_ok:
-            raise DcSpaceNotFoundError("GET", wire.SPACES, 404, space=", ".join(missing))
+        in_scope, missing = _scope(request, infos)
         say(f"reading the permissions of {len(in_scope)} spaces")
         access = self.reader.read_all([i.key for i in in_scope])
+        return self._live_state(request, infos, in_scope, access, missing)
+
+    def read_start(
+        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None
+    ) -> StartedDcRead:
+        """The start part of a read (``backend.SplitRead``): who the tool runs as and the version (their
+        failure raises here), the space list, and with ``start.spaces`` the permissions of the spaces of
+        ``start.keys``; a later failure is kept for ``finish``."""
+        say = progress or _quiet
+        self.connected()
+        started = StartedDcRead(self, start)
+        try:
+            say("listing spaces")
+            started.infos = list(start.listed) or self.reader.spaces()
+            if start.spaces:
+                known = [i.key for i in started.infos
+                         if i.key in start.keys and (not start.only or i.key in start.only)]
+                say(f"reading the permissions of {len(known)} spaces")
+                started.read(known, stop)
+        except Exception as err:  # noqa: BLE001 - kept whole and raised by finish (all or nothing)
+            started.failure = err
+        return started
+
+    def _live_state(self, request: ReadRequest, infos: list[SpaceInfo], in_scope: list[SpaceInfo],
+                    access: Mapping[str, Access], missing: list[str]) -> LiveState:
         spaces = {i.key: self._live_space(i, access[i.key], request.people) for i in in_scope}
         managed = {i.key for i in in_scope}
         unmanaged = tuple(i for i in infos if i.key not in managed) if request.unmanaged else ()
@@ -155,6 +175,76 @@ class DataCenterBackend:
 
     def close(self) -> None:
         self.client.close()
+
+
+class _StoppedError(Exception):
+    """The start part was stopped from outside (its policy did not load)."""
+
+
+def _quiet(_message: str) -> None:
+    return None
+
+
+def _scope(request: ReadRequest, infos: list[SpaceInfo]) -> tuple[list[SpaceInfo], list[str]]:
+    """The spaces ``request`` covers among ``infos`` (listing order) and its keys the site does not show;
+    the latter raise unless ``request.missing_ok``."""
+    by_key = {info.key: info for info in infos}
+    in_scope = [i for i in infos if request.in_scope(i)]
+    if request.only:
+        in_scope = [by_key[k] for k in request.only if k in by_key]
+    missing = sorted(k for k in (request.only or request.keys) if k not in by_key)
+    if missing and not request.missing_ok:
+        raise DcSpaceNotFoundError("GET", wire.SPACES, 404, space=", ".join(missing))
+    return in_scope, missing
+
+
+@dataclass(slots=True)
+class StartedDcRead:
+    """What the start part of a Data Center read found; ``finish`` makes it a request's live state."""
+
+    backend: DataCenterBackend
+    start: ReadStart
+    infos: list[SpaceInfo] = field(default_factory=list)
+    access: dict[str, Access] = field(default_factory=dict)  # spaces read, by key
+    failure: Exception | None = None
+    failed_on_a_space: bool = False  # the failure came from one space's read (it names the space)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def read(self, keys: list[str], stop: Callable[[], bool] | None) -> None:
+        """The permissions of each of ``keys``, kept as each arrives; the first failure stops the rest."""
+        reader = self.backend.reader
+
+        def one(key: str) -> None:
+            if stop is not None and stop():
+                raise _StoppedError
+            found = reader.space_access(key)
+            with self._lock:
+                self.access[key] = found
+
+        try:
+            self.backend.client.map_concurrently(one, keys)
+        except ApiError:
+            self.failed_on_a_space = True
+            raise
+
+    def finish(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
+        """The live state of ``request`` (``backend.StartedRead``): its scope among the listed spaces, the
+        spaces the start did not read; what the start read for a space ``request`` does not cover is
+        dropped, and a failure reading such a space too."""
+        if not self.start.fits(request):
+            raise ValueError("the read was started for another --space or another way of listing spaces")
+        failure = self.failure
+        if failure is not None and not self.failed_on_a_space:
+            raise failure
+        in_scope, missing = _scope(request, self.infos)
+        if failure is not None and (not isinstance(failure, ApiError) or not failure.space
+                                    or failure.space in {i.key for i in in_scope}):
+            raise failure
+        todo = [i.key for i in in_scope if i.key not in self.access]
+        if todo or not self.start.spaces:
+            (progress or _quiet)(f"reading the permissions of {len(todo)} spaces")
+        access = {**self.access, **self.backend.reader.read_all(todo)}
+        return self.backend._live_state(request, self.infos, in_scope, access, missing)
 
 
 class DcSiteWriter:

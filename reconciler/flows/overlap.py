@@ -19,7 +19,8 @@ What does not change:
   are all file names costs the same calls in the same number;
 - a loaded policy whose site differs from the outline's (``site:`` edited while loading, a ``--space``
   scope the start did not fit) is read from the start, as before, and the head start is dropped;
-- a backend that is not a ``SplitRead`` (Data Center) is read after the policy loads, as before.
+- a backend that is not a ``SplitRead`` is read after the policy loads, as before (Cloud and Data Center
+  both are).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ import threading
 from reconciler.backend import Progress, ReadRequest, ReadStart, SplitRead, StartedRead
 from reconciler.flows.connect import Connection
 from reconciler.live_state import LiveState
-from reconciler.model import DesiredState, Platform
+from reconciler.model import DesiredState
 from reconciler.policy.outline import PolicyOutline
 
 ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy's error is raised
@@ -56,8 +57,6 @@ class ReadAhead:
         return self._thread is not None
 
     def __call__(self, outline: PolicyOutline) -> None:
-        if outline.platform is Platform.DATACENTER:  # no SplitRead: read after the load, as before
-            return
         self._outline = outline
         self._start = ReadStart(keys=outline.keys, only=self._only, list_all=outline.selectors)
         self._thread = threading.Thread(target=self._run, args=(outline, self._start),

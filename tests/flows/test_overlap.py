@@ -5,6 +5,7 @@ means no plan, and a key known only from a file name is never planned unless the
 
 from __future__ import annotations
 
+import shutil
 import threading
 from collections import Counter
 from pathlib import Path
@@ -24,7 +25,7 @@ from reconciler.policy import loader
 from reconciler.policy.loader import load_policy
 from reconciler.policy.outline import PolicyOutline
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy
-from reconciler.sandbox.transport import open_sandbox_transport
+from reconciler.sandbox.transport import SandboxTransport, open_sandbox_transport
 from tests.kit.sites import connection
 
 SPACES = 300  # two /spaces?keys= batches of 250
@@ -189,16 +190,6 @@ def test_a_head_start_for_another_site_is_dropped_with_its_failure(tmp_path: Pat
     assert recorder.calls == []
 
 
-def test_a_data_center_policy_is_read_after_it_loads(tmp_path: Path) -> None:
-    site, recorder = _site(tmp_path)
-    ahead = ReadAhead(site)
-    ahead(PolicyOutline(url="sandbox:dc-demo", platform=Platform.DATACENTER, platform_auto=True,
-                        allow_jsonrpc=False, keys=frozenset({"DOCS"}), selectors=False))
-
-    assert not ahead.running
-    assert recorder.calls == []
-
-
 def test_each_key_batch_goes_on_to_its_spaces_without_waiting_for_the_other_batches(
     tmp_path: Path, policy: Path
 ) -> None:
@@ -240,6 +231,46 @@ def test_a_policy_mistake_is_shown_without_waiting_for_a_site_that_does_not_answ
         release.set()
     assert recorder.calls == ["GET /wiki/api/v2/space-role-mode"]
     assert still_waiting == [True]
+
+
+DC_DEMO = Path(__file__).resolve().parents[2] / "examples" / "dc-demo"
+
+
+def test_a_data_center_policy_is_read_while_it_loads_with_the_calls_of_the_read_after_the_load(
+    tmp_path: Path
+) -> None:
+    from reconciler.sandbox.datacenter import DcSite, handle
+    from reconciler.sandbox.datacenter.seeds import seed_state
+
+    policy = tmp_path / "dc"
+    shutil.copytree(DC_DEMO, policy)
+    (policy / "spaces" / "GONE.yaml").write_text("", encoding="utf-8")  # a file name the policy ignores
+
+    def dc_site() -> tuple[Connection, Recorder]:
+        recorder = Recorder(SandboxTransport(DcSite(seed_state("dc-demo")), handler=handle))
+        return connection({}, transport=recorder, sandbox_dir=tmp_path / "state"), recorder
+
+    site, overlapped = dc_site()
+    seen_outline: list[PolicyOutline] = []
+    ahead = ReadAhead(site)
+
+    def outlined(outline: PolicyOutline) -> None:
+        seen_outline.append(outline)
+        ahead(outline)
+
+    desired = load_policy(policy, on_outline=outlined)
+    live = ahead.finish(desired, request_for(desired))
+
+    again, sequential = dc_site()
+    backend = again.open(desired.site.url, read_only=True, platform=desired.site.platform)
+    before = backend.read(request_for(desired))
+
+    assert ahead.running
+    assert seen_outline[0].platform is Platform.DATACENTER
+    assert live is not None
+    assert set(live.spaces) == {"DOCS", "ENG", "FIN", "HR", "PUBLIC"}
+    assert live == before
+    assert overlapped.counts() == sequential.counts()
 
 
 DEMO = Path(__file__).resolve().parents[2] / "policies"  # defaults selectors, a spaces: entry outside spaces/
