@@ -5,6 +5,8 @@ rich: a few hundred milliseconds on a slow runner) is the same one line and exit
 during a command, not a traceback.
 """
 
+import contextlib
+import os
 import sys
 
 INTERRUPTED = 130  # errors.ExitCode.INTERRUPTED, not imported: the point is to import nothing yet
@@ -16,7 +18,17 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(INTERRUPTED)
-    sys.exit(main())
+    code = main()
+    overlap = sys.modules.get("reconciler.flows.overlap")
+    if overlap is not None and overlap.abandoned_reads_running():
+        # a read started while the policy loaded was stopped (a policy error, Ctrl-C) and its reader threads
+        # still wait for the site (a Retry-After, a slow answer): they only read, and nothing is left to
+        # report, so the process ends now instead of waiting for them at interpreter exit
+        for stream in (sys.stdout, sys.stderr):
+            with contextlib.suppress(Exception):  # a closed or broken stream: main already said what it could
+                stream.flush()
+        os._exit(code)
+    sys.exit(code)
 
 
 if __name__ == "__main__":

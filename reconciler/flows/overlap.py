@@ -35,6 +35,15 @@ from reconciler.policy.outline import PolicyOutline
 
 ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy's error is raised
 
+# start parts stopped while still running: their reads (read-only) may be waiting for a slow site or out a
+# Retry-After; the process does not wait for them at exit (``abandoned_reads_running``, ``__main__.run``)
+_ABANDONED: list[threading.Thread] = []
+
+
+def abandoned_reads_running() -> bool:
+    """Whether a stopped start part is still running (its reader threads would hold the exit back)."""
+    return any(thread.is_alive() for thread in _ABANDONED)
+
 
 class ReadAhead:
     """The loader's ``on_outline`` for one run: starts the read, then ``finish`` or ``abandon`` it."""
@@ -77,9 +86,13 @@ class ReadAhead:
     def abandon(self, *, wait: bool = True) -> None:
         """The policy did not load: stop the start part and drop its outcome. With ``wait``, give it up to
         ``ABANDON_WAIT`` seconds to end (it stops between reads); a read still waiting for a slow site is
-        not waited for: the policy's error is shown now, and closing the connection ends the read."""
+        not waited for: the policy's error is shown now, and the process does not wait for the read at exit
+        (``abandoned_reads_running``)."""
         self._stop.set()
-        if wait and self._thread is not None:
+        if self._thread is None:
+            return
+        _ABANDONED.append(self._thread)
+        if wait:
             self._thread.join(ABANDON_WAIT)
 
     def finish(self, desired: DesiredState, request: ReadRequest) -> LiveState | None:
@@ -90,7 +103,7 @@ class ReadAhead:
         try:
             self._thread.join()
         except BaseException:  # Ctrl-C while waiting: the reads stop
-            self._stop.set()
+            self.abandon(wait=False)
             raise
         outline, start = self._outline, self._start
         if isinstance(self._error, KeyboardInterrupt):

@@ -63,8 +63,14 @@ def run_plan(
         scope, extra = _changed_scope(desired, changed, listed, changed_since, scope)
         if not scope and not extra[0].startswith("planned the whole policy"):
             return desired, None, _nothing_planned(desired, connection, extra)
-    request = request_for(desired, only=scope, listed=listed)
-    live = ahead.finish(desired, request) if ahead is not None else None  # first: its thread opened the site
+    try:
+        request = request_for(desired, only=scope, listed=listed)
+        # first: its thread opened the site
+        live = ahead.finish(desired, request) if ahead is not None else None
+    except BaseException:
+        if ahead is not None:
+            ahead.abandon(wait=False)  # nothing more is read for this run
+        raise
     site = _open(desired, connection, progress)
     if live is None:
         live = site.read(request, progress)
@@ -87,7 +93,7 @@ def _load(policy_dir: Path | str, ahead: ReadAhead | None, progress: Progress | 
         desired = load_policy(policy_dir, on_outline=ahead)
     except KeyboardInterrupt:
         if ahead is not None:
-            ahead.abandon(wait=False)  # Ctrl-C: exit now; closing the connection ends the reads
+            ahead.abandon(wait=False)  # Ctrl-C: exit now, without waiting for the reads
         raise
     except BaseException:
         if ahead is not None:
