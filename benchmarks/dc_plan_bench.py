@@ -7,7 +7,9 @@ Starts ``reconciler sandbox serve --seed dc-synthetic:spaces=N,per_space=M,seed=
 ``--dc-version 8.9.3`` for ``--jsonrpc``), writes a policy that manages every space additively (the actor is
 Admin everywhere), runs ``run_plan`` over HTTP and prints: spaces, API calls by route (the sandbox's
 counters), calls per managed space, wall time, and the lower bound: the sequential calls (who, version,
-space pages) x latency plus the per-space calls x latency / concurrency.
+space pages) x latency plus the per-space calls x latency / concurrency, with concurrency the cap actually
+in force (``--concurrency``, else ``RECONCILER_CONCURRENCY``, else the client's default), read as the client
+reads it.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from reconciler.confluence.endpoint import client_options  # noqa: E402
 from reconciler.flows.connect import Connection  # noqa: E402
 from reconciler.flows.plan import run_plan  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
@@ -53,6 +56,9 @@ def main() -> None:
     parser.add_argument("--per-space", type=int, default=5)
     parser.add_argument("--latency-ms", type=float, default=50.0)
     parser.add_argument("--jsonrpc", action="store_true", help="a DC 8.9 site: JSON-RPC only")
+    parser.add_argument("--concurrency", type=int, default=None,
+                        help="RECONCILER_CONCURRENCY: the cap (default: the environment's, else the "
+                        "client's)")
     args = parser.parse_args()
     seed = f"dc-synthetic:spaces={args.spaces},per_space={args.per_space},seed=1"
     flags = ["--seed", seed, "--latency-ms", str(args.latency_ms)]
@@ -64,12 +70,15 @@ def main() -> None:
         (policy / "site.yaml").write_text(POLICY.format(
             url=url, jsonrpc="jsonrpc: allow" if args.jsonrpc else ""), encoding="utf-8")
         env = {**os.environ, "CONFLUENCE_URL": url, "CONFLUENCE_PAT": server["CONFLUENCE_PAT"]}
+        if args.concurrency is not None:
+            env["RECONCILER_CONCURRENCY"] = str(args.concurrency)
         origin = url.rsplit("/confluence", 1)[0]
         httpx.post(f"{origin}/_sandbox/reset-counters", timeout=10)
         started = time.perf_counter()
         with Connection(env) as connection:
             _, live, plan = run_plan(policy, connection)
-            concurrency = 8
+        # the cap in force: what the client was opened with (the same reading of the environment)
+        concurrency = int(client_options(env)["concurrency"])
         wall = time.perf_counter() - started
         counters = httpx.get(f"{origin}/_sandbox/counters", timeout=10).json()
     by_route: dict[str, int] = counters["counters"]

@@ -14,6 +14,7 @@ sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -
 - the lower bound max(calls x latency / concurrency, calls / rate limit) with concurrency the cap
   (``RECONCILER_CONCURRENCY``) and the calls counted without the 429 answers, and the ratio of the whole
   process to it;
+- when the first API request reached the site, from the process's start (the sandbox's ``first_at``);
 - the phases, from the milestone lines the process writes on stderr off a terminal (policy load, spaces
   read, ...);
 - CPU (user + system) and peak RSS of the process (``/usr/bin/time``), the size of the Markdown and JSON;
@@ -101,6 +102,8 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
             counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
             calls = int(counters["total"])
             result["throttled"] = int(counters.get("throttled", 0))
+            first_at = counters.get("first_at")
+            result["first_request"] = None if first_at is None else float(first_at) - float(result["epoch"])
             result["accepted_rate"] = _accepted_rate(samples)
             peer = _peer(server, drift.site_url, policy, args) if args.peer else None
         _report(args, spaces, calls, result, peer)
@@ -141,7 +144,7 @@ def _run_plan(policy: Path, tmp: Path, env: dict[str, str]) -> dict[str, object]
     timing = tmp / "time.txt"
     command = ["/usr/bin/time", "-o", str(timing), "-f", "%e %U %S %M", sys.executable, "-m", "reconciler",
                "plan", str(policy), "--format", "markdown", "--out", str(tmp / "plan.json")]
-    started = time.perf_counter()
+    epoch, started = time.time(), time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
     lines: list[tuple[float, str]] = []
@@ -161,7 +164,7 @@ def _run_plan(policy: Path, tmp: Path, env: dict[str, str]) -> dict[str, object]
     return {
         "wall": wall, "cpu": float(user) + float(system), "rss_mib": int(rss) / 1024, "exit": proc.returncode,
         "stderr": lines, "markdown": len(markdown), "json": (tmp / "plan.json").stat().st_size,
-        "elapsed": float(elapsed),
+        "elapsed": float(elapsed), "epoch": epoch,
     }
 
 
@@ -189,6 +192,9 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  CPU {float(str(result['cpu'])):.1f} s, peak RSS {float(str(result['rss_mib'])):.0f} MiB; "
           f"Markdown {result['markdown']:,} characters, JSON plan {result['json']:,} bytes")
+    first = result.get("first_request")
+    if isinstance(first, float):
+        print(f"  first API request {first:.2f} s after the process started (the sandbox's first_at)")
     print("  phases (from the milestone lines on stderr):")
     stderr = result["stderr"]
     assert isinstance(stderr, list)

@@ -19,10 +19,7 @@ from typing import Any
 from reconciler.atomicfile import write_chunks_atomically
 from reconciler.commands.terminal import connection, progress_shown, space_keys, use_color
 from reconciler.errors import ExitCode, UsageError
-from reconciler.plan.plan import SafetyFinding
-from reconciler.plan.planfile import iter_plan, relocated
-from reconciler.policy.at_ref import relative_to_repository
-from reconciler.report.plan_render import FORMATS, render_plan
+from reconciler.report.formats import REPORT_FORMATS
 
 UNSAFE = "the plan fails {n} safety check(s) (listed at the top of the plan); apply refuses it without {flag}"
 
@@ -43,7 +40,7 @@ def register(sub: Any) -> None:
     parser.add_argument("--out", metavar="FILE", default=None,
                         help="also save the plan as JSON for `reconciler apply FILE` (-: the JSON on stdout, "
                         "the report on stderr)")
-    parser.add_argument("--format", choices=FORMATS, default="text",
+    parser.add_argument("--format", choices=REPORT_FORMATS, default="text",
                         help="report on stdout: text (default), markdown (PR comment) or json "
                         "(the plan file)")
     parser.add_argument("--detailed-exitcode", action="store_true",
@@ -69,6 +66,13 @@ def run(args: argparse.Namespace) -> int:
         desired, _live, plan = run_plan(args.policy_dir, site, spaces=spaces, progress=progress,
                                          skip_data_security=args.skip_data_security,
                                          changed_since=args.changed_since)
+    # what only the end needs is imported once the site is read: nothing stands before the first request
+    # that the read does not need (docs/performance.md, "Start-up")
+    from reconciler.plan.plan import SafetyFinding  # noqa: PLC0415
+    from reconciler.plan.planfile import iter_plan, relocated  # noqa: PLC0415
+    from reconciler.policy.at_ref import relative_to_repository  # noqa: PLC0415
+    from reconciler.report.plan_render import render_plan  # noqa: PLC0415
+
     if args.out or args.format == "json":  # the plan file: its policy files relative to the repository
         where = relative_to_repository(args.policy_dir)
         plan = dataclasses.replace(relocated(plan, desired.policy_dir, where), policy_dir=where)

@@ -13,8 +13,9 @@ from reconciler.apply.result import ApplyResult, ChangeResult, describe, result_
 from reconciler.errors import UsageError
 from reconciler.report.environment import environment
 from reconciler.report.escape import data, md_code, md_text
+from reconciler.report.formats import REPORT_FORMATS
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = REPORT_FORMATS
 
 
 @dataclass(frozen=True, slots=True)

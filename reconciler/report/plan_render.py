@@ -19,9 +19,10 @@ from reconciler.plan.plan import Plan
 from reconciler.plan.planfile import dump_plan
 from reconciler.report.environment import environment
 from reconciler.report.escape import code, html, md_code, md_text
+from reconciler.report.formats import REPORT_FORMATS
 from reconciler.report.plan_view import ChangeLine, PlanSpaceView, PlanView, build_view
 
-FORMATS = ("text", "markdown", "json")
+FORMATS = REPORT_FORMATS
 MARKDOWN_LIMIT = 65_535  # GitHub's comment limit, in characters
 # The workflow wraps the body in a marker line and a footer with the run's URL (policy-plan.yml).
 MARKDOWN_BODY_LIMIT = MARKDOWN_LIMIT - 535

@@ -34,6 +34,7 @@ class Site:
         self.before_request: Callable[[], None] | None = None  # called before each API request
         self._counters: Counter[str] = Counter()
         self._throttled = 0
+        self._first_at: float | None = None  # wall-clock time of the first request counted since a reset
         self._history: deque[tuple[float, SiteState]] = deque()  # (write time, state just before it)
         self.knobs = Knobs()
         self.limiter: RateLimiter | None = None
@@ -76,14 +77,24 @@ class Site:
         with self.lock:
             self._throttled += 1
 
+    @property
+    def first_at(self) -> float | None:
+        """When the first request counted since the last reset arrived (``time.time()``: comparable
+        with another process's clock, so a benchmark can time a process's start to its first request)."""
+        with self.lock:
+            return self._first_at
+
     def count(self, key: str) -> None:
         with self.lock:
+            if self._first_at is None:
+                self._first_at = time.time()
             self._counters[key] += 1
 
     def reset_counters(self) -> None:
         with self.lock:
             self._counters.clear()
             self._throttled = 0
+            self._first_at = None
 
     # ------------------------------------------------------------------------------ state access
     @contextmanager

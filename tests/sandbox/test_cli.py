@@ -91,7 +91,7 @@ def test_serve_prints_its_url_and_credentials_and_answers() -> None:
 
 def test_serve_knob_flags_set_any_knob_by_name() -> None:
     from reconciler.cli import build_parser
-    from reconciler.commands.sandbox import _knobs
+    from reconciler.commands.sandbox.actions import _knobs
 
     args = build_parser().parse_args(
         ["sandbox", "serve", "--knob", "last_admin_guard=false", "--knob", "role_task_lag=0",
@@ -106,3 +106,11 @@ def test_an_unknown_knob_is_a_usage_error_naming_the_known_ones(capsys: pytest.C
     assert main(["sandbox", "serve", "--knob", "speed=11", "--port", "0"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("error: --knob: unknown knobs: speed; known knobs: latency_ms, rate_limit,")
+
+
+def test_serve_help_names_every_fault_kind_the_sandbox_knows() -> None:
+    """The parser names the fault kinds without importing the sandbox (start-up); they stay the same."""
+    from reconciler.commands.sandbox import FAULT_KINDS_SHOWN
+    from reconciler.sandbox.faults import FAULT_KINDS
+
+    assert FAULT_KINDS_SHOWN == FAULT_KINDS

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import Door
 
@@ -19,15 +21,20 @@ def test_counts_requests_by_method_and_path_template(door: Door, sandbox_site: S
         "GET /wiki/api/v2/spaces/{id}/role-assignments": 2,
     }
     assert sandbox_site.counters == expected
+    before = time.time()
     over_http = client.get("/_sandbox/counters").json()
+    first_at = over_http.pop("first_at")
     assert over_http == {"counters": expected, "total": 5, "throttled": 0}
+    assert isinstance(first_at, float)
+    assert first_at <= before  # the first counted request came before this look
 
 
 def test_reset_counters(door: Door, sandbox_site: Site) -> None:
     client = door.client(sandbox_site)
     client.get("/wiki/api/v2/space-role-mode")
     assert client.post("/_sandbox/reset-counters").status_code == 204
-    assert client.get("/_sandbox/counters").json() == {"counters": {}, "total": 0, "throttled": 0}
+    assert client.get("/_sandbox/counters").json() == {"counters": {}, "total": 0, "throttled": 0,
+                                                       "first_at": None}
     assert sandbox_site.request_count == 0
 
 
