@@ -101,6 +101,8 @@ class Throttle:
             turn = self.pacer.turn(binding=now == asked)  # a clock that stands still (a test) ends it
             asked = now
             wait = turn.at - now
+            if wait > 0:  # the pacer read its clock after ``now``: an unpaced turn is a few µs "ahead"
+                wait = turn.at - self._clock()
             if wait > 0:
                 self._sleep(wait)
             if turn.final and self.pacer.still_valid(turn):

@@ -272,3 +272,41 @@ def test_the_cap_reconciler_concurrency_holds_while_pacing_whatever_the_callers(
     assert state["peak"] <= 3
     assert state["calls"] == 200 + client.pacer.throttled  # each 429 retried once, nothing else
     assert client.pacer.throttled >= 5
+
+
+class TickingClock:
+    """Real time's habit: every reading is a little later than the one before (1 µs)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.slept: list[float] = []
+
+    def __call__(self) -> float:
+        self.now += 1e-6
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+def test_an_unpaced_request_starts_without_sleeping_even_though_the_clock_moved() -> None:
+    """No rate known and no Retry-After: no sleep at all (a sleep of a few µs costs ~0.1 ms and the GIL)."""
+    from reconciler.confluence.throttle import Throttle
+
+    clock = TickingClock()
+    throttle = Throttle(8, clock=clock, sleep=clock.sleep)
+    for _ in range(5):
+        throttle.send(lambda: httpx.Response(200))
+    assert clock.slept == []
+
+
+def test_a_paced_request_still_sleeps_until_its_turn() -> None:
+    from reconciler.confluence.throttle import Throttle
+
+    clock = TickingClock()
+    throttle = Throttle(8, clock=clock, sleep=clock.sleep)
+    throttle.hold(2.0)  # a Retry-After of 2 s: no start before it has elapsed
+    throttle.send(lambda: httpx.Response(200))
+    assert len(clock.slept) == 1
+    assert 1.99 < clock.slept[0] <= 2.0
