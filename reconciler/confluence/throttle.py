@@ -30,8 +30,13 @@ NEAR_LIMIT = "X-RateLimit-NearLimit"
 SAME_WAIT = 0.5  # seconds: holds ending this close to the one already told are the same wait
 
 
+_BUDGET_NAMES = frozenset(name.lower().encode() for name in (REMAINING, LIMIT, NEAR_LIMIT))
+
+
 def budget_of(headers: httpx.Headers) -> Budget:
     """The rate-limit budget an answer reports; a header that is missing or not a number is ignored."""
+    if _BUDGET_NAMES.isdisjoint(key.lower() for key, _value in headers.raw):  # none sent: one pass
+        return Budget()
     return Budget(remaining=_count(headers.get(REMAINING)), limit=_count(headers.get(LIMIT)),
                   near=(headers.get(NEAR_LIMIT) or "").strip().lower() == "true")
 
