@@ -20,19 +20,12 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TextIO
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    SpinnerColumn,
-    TaskID,
-    TextColumn,
-    TimeRemainingColumn,
-)
+from typing import TYPE_CHECKING, TextIO
 
 from reconciler.report.escape import data
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
 
 MILESTONE_SECONDS = 1.0  # off a terminal, phases and waits shorter than this print nothing
 
@@ -52,7 +45,16 @@ class Display:
         self._noun = ""
         self._bar: Progress | None = None
         self._task: TaskID | None = None
-        if live:
+        if live:  # rich only on a terminal: in CI and pipes it is not imported (docs/performance.md)
+            from rich.console import Console  # noqa: PLC0415 - 25-40 ms before the first request
+            from rich.progress import (  # noqa: PLC0415
+                BarColumn,
+                Progress,
+                SpinnerColumn,
+                TextColumn,
+                TimeRemainingColumn,
+            )
+
             console = Console(file=stream, no_color=not color, highlight=False, force_terminal=True)
             self._bar = Progress(
                 SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(bar_width=20),

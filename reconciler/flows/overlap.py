@@ -34,6 +34,9 @@ from reconciler.model import DesiredState
 from reconciler.policy.outline import PolicyOutline
 
 ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy's error is raised
+# seconds the loader waits for the start part to open the site (imports, the HTTP client, TLS settings:
+# CPU that, shared with the loader's parsing under the GIL, took twice as long) before it goes on loading
+OPEN_WAIT = 1.0
 
 # start parts stopped while still running: their reads (read-only) may be waiting for a slow site or out a
 # Retry-After; the process does not wait for them at exit (``abandoned_reads_running``, ``__main__.run``)
@@ -58,6 +61,7 @@ class ReadAhead:
         self._started: StartedRead | None = None
         self._error: BaseException | None = None
         self._stop = threading.Event()
+        self._opened = threading.Event()  # the start part opened the site (or failed to)
         self._thread: threading.Thread | None = None
 
     @property
@@ -71,11 +75,15 @@ class ReadAhead:
         self._thread = threading.Thread(target=self._run, args=(outline, self._start),
                                         name="reconciler-read-ahead", daemon=True)
         self._thread.start()
+        self._opened.wait(OPEN_WAIT)  # the first request goes out sooner; the load waits a moment for it
 
     def _run(self, outline: PolicyOutline, start: ReadStart) -> None:
         try:
-            site = self._connection.open(outline.url, read_only=True, platform=outline.platform,
-                                         jsonrpc=outline.allow_jsonrpc, detect=outline.platform_auto)
+            try:
+                site = self._connection.open(outline.url, read_only=True, platform=outline.platform,
+                                             jsonrpc=outline.allow_jsonrpc, detect=outline.platform_auto)
+            finally:
+                self._opened.set()
             if not isinstance(site, SplitRead):
                 return
             site.on_wait(getattr(self._progress, "waiting", None))

@@ -294,3 +294,28 @@ def test_a_policy_with_selectors_makes_the_calls_of_the_read_after_the_load(tmp_
     assert overlapped.counts() == sequential.counts()
     assert plan.changes == before.changes
     assert plan.fingerprint == before.fingerprint
+
+
+class SlowToOpen(Connection):
+    """A connection whose opening of the site takes a moment (imports, the HTTP client on a busy machine)."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+        self.opened = threading.Event()
+
+    def open(self, policy_url: str, **kwargs: Any) -> Any:
+        threading.Event().wait(0.05)
+        self.opened.set()
+        raise ApiError("GET", "/wiki/api/v2/space-role-mode", 503, "not this time")
+
+
+def test_the_loader_goes_on_only_once_the_start_part_has_opened_the_site() -> None:
+    """The site's opening is CPU the loader would share under the GIL: the loader lets it finish first, so
+    the first request goes out sooner (its failure is still kept for ``finish``)."""
+    outline = PolicyOutline(url="https://acme.atlassian.net", platform=Platform.CLOUD, platform_auto=False,
+                            allow_jsonrpc=False, keys=frozenset({"OPS"}), selectors=False)
+    site = SlowToOpen()
+    ahead = ReadAhead(site)
+    ahead(outline)
+    assert site.opened.is_set()  # already, when the loader gets control back
+    ahead.abandon()
