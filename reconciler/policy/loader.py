@@ -87,15 +87,18 @@ def policy_files(root: Path, problems: list[Problem] | None = None) -> list[Path
     """
     found = []
     resolved_root = root.resolve()
-    for path in _walk(root, problems):
+    for path, entry in _walk(root, problems):
         rel = path.relative_to(root)
-        if path.is_symlink() and path.is_dir():  # not followed: its files would be skipped
+        link = entry.is_symlink()  # from the listing: no system call per file (10,000 at 10,000 spaces)
+        if link and path.is_dir():  # not followed: its files would be skipped
             why: str | None = ("a symbolic link to a directory is not followed, so the policy files in it "
                                "would be skipped; replace it with a real directory")
         elif path.suffix not in POLICY_SUFFIXES:
             why = _near_miss(path.name)
             if why is None:
                 continue
+        elif not link and entry.is_file(follow_symlinks=False):  # a regular file: read it
+            why = None
         else:
             why = _not_a_policy_file(path, resolved_root)
         if why is None:
@@ -105,9 +108,10 @@ def policy_files(root: Path, problems: list[Problem] | None = None) -> list[Path
     return sorted(found, key=lambda p: p.as_posix())
 
 
-def _walk(root: Path, problems: list[Problem] | None) -> Iterator[Path]:
-    """Every entry under ``root`` except hidden ones, not following symbolic links to directories; a
-    directory that cannot be listed is a problem (``os.walk`` and ``rglob`` would skip it silently)."""
+def _walk(root: Path, problems: list[Problem] | None) -> Iterator[tuple[Path, os.DirEntry[str]]]:
+    """Every entry under ``root`` (its path and its listing) except hidden ones, not following symbolic
+    links to directories; a directory that cannot be listed is a problem (``os.walk`` and ``rglob`` would
+    skip it silently)."""
     pending = [root]
     while pending:
         folder = pending.pop()
@@ -124,7 +128,7 @@ def _walk(root: Path, problems: list[Problem] | None) -> Iterator[Path]:
             if entry.name.startswith("."):
                 continue
             path = folder / entry.name
-            yield path
+            yield path, entry
             if entry.is_dir(follow_symlinks=False):
                 pending.append(path)
 

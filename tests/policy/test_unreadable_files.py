@@ -87,3 +87,23 @@ def test_a_symbolic_link_to_a_directory_is_an_error_rather_than_skipping_its_fil
         ("p/spaces:1:1: a symbolic link to a directory is not followed, so the policy files in it would be "
          "skipped; replace it with a real directory"),
     ]
+
+
+def test_regular_files_are_told_apart_by_the_listing_without_a_system_call_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """10,000 space files are listed, not stat'ed one by one (the time before the site's first request)."""
+    from reconciler.policy.loader import policy_files
+
+    (tmp_path / "spaces").mkdir()
+    for key in ("ENG", "HR", "OPS"):
+        (tmp_path / "spaces" / f"{key}.yaml").write_text(ENG, encoding="utf-8")
+    (tmp_path / "site.yaml").write_text("version: 1\n", encoding="utf-8")
+
+    def no_stat(self: Path, *args: object, **kwargs: object) -> bool:
+        raise AssertionError(f"a system call for {self}")
+
+    for name in ("is_file", "is_dir", "is_symlink", "exists"):
+        monkeypatch.setattr(Path, name, no_stat)
+    assert [p.as_posix() for p in policy_files(tmp_path)] == [
+        "site.yaml", "spaces/ENG.yaml", "spaces/HR.yaml", "spaces/OPS.yaml"]
