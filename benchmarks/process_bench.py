@@ -72,6 +72,9 @@ def _parse() -> argparse.Namespace:
                         help="any sandbox knob, as `sandbox serve --knob` (budget_headers=false: 429s only)")
     parser.add_argument("--concurrency", type=int, default=8, help="RECONCILER_CONCURRENCY: the cap")
     parser.add_argument("--peer", action="store_true", help="also time the sequential peer")
+    parser.add_argument("--reconciler", type=Path, default=ROOT, metavar="CHECKOUT",
+                        help="time the reconciler of another checkout (before/after a change) against this "
+                        "checkout's sandbox (default: this checkout)")
     return parser.parse_args()
 
 
@@ -94,7 +97,8 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
             url = server["CONFLUENCE_URL"]
             env = {**os.environ, **{k: server[k] for k in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL",
                                                            "CONFLUENCE_API_TOKEN")},
-                   "RECONCILER_CONCURRENCY": str(args.concurrency), "PYTHONPATH": str(ROOT)}
+                   "RECONCILER_CONCURRENCY": str(args.concurrency),
+                   "PYTHONPATH": str(args.reconciler.resolve())}
             env.pop("CI", None)
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
             with _polled(url) as samples:
@@ -179,6 +183,8 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
     print(f"\n{spaces} spaces x {args.per_space}, latency {args.latency_ms:g} ms, concurrency cap "
           f"{args.concurrency}, rate limit {args.rate_limit or 'none'} {' '.join(args.knob)}"
           f"(exit {result['exit']})")
+    if args.reconciler.resolve() != ROOT:
+        print(f"  reconciler timed: the checkout in {args.reconciler}")
     print(f"  API calls: {calls} ({calls / spaces:.3f} per space)")
     if args.rate_limit:
         accepted = result.get("accepted_rate")
