@@ -38,14 +38,16 @@ ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy
 # CPU that, shared with the loader's parsing under the GIL, took twice as long) before it goes on loading
 OPEN_WAIT = 1.0
 
-# start parts stopped while still running: their reads (read-only) may be waiting for a slow site or out a
-# Retry-After; the process does not wait for them at exit (``abandoned_reads_running``, ``__main__.run``)
-_ABANDONED: list[threading.Thread] = []
+# start parts stopped while still running (each one's "ended" event): their reads (read-only) may be waiting
+# for a slow site or out a Retry-After; the process does not wait for them at exit
+# (``abandoned_reads_running``, ``__main__.run``). Not ``Thread.is_alive``: on Python 3.11 a join that Ctrl-C
+# interrupts marks the thread stopped while it still runs.
+_ABANDONED: list[threading.Event] = []
 
 
 def abandoned_reads_running() -> bool:
     """Whether a stopped start part is still running (its reader threads would hold the exit back)."""
-    return any(thread.is_alive() for thread in _ABANDONED)
+    return any(not ended.is_set() for ended in _ABANDONED)
 
 
 class ReadAhead:
@@ -62,6 +64,7 @@ class ReadAhead:
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._opened = threading.Event()  # the start part opened the site (or failed to)
+        self._ended = threading.Event()  # the start part returned (its reader threads ended with it)
         self._thread: threading.Thread | None = None
 
     @property
@@ -90,6 +93,8 @@ class ReadAhead:
             self._started = site.read_start(start, self._progress, stop=self._stop.is_set)
         except BaseException as err:  # noqa: BLE001 - raised by finish, once the policy loaded cleanly
             self._error = err
+        finally:
+            self._ended.set()
 
     def abandon(self, *, wait: bool = True) -> None:
         """The policy did not load: stop the start part and drop its outcome. With ``wait``, give it up to
@@ -99,9 +104,10 @@ class ReadAhead:
         self._stop.set()
         if self._thread is None:
             return
-        _ABANDONED.append(self._thread)
+        if not self._ended.is_set():
+            _ABANDONED.append(self._ended)
         if wait:
-            self._thread.join(ABANDON_WAIT)
+            self._ended.wait(ABANDON_WAIT)
 
     def finish(self, desired: DesiredState, request: ReadRequest) -> LiveState | None:
         """The live state of ``request`` for the loaded ``desired``, finishing the start part; None when
@@ -109,7 +115,7 @@ class ReadAhead:
         if self._thread is None:
             return None
         try:
-            self._thread.join()
+            self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)
             raise

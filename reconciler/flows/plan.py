@@ -53,23 +53,23 @@ def run_plan(
     scope = tuple(dict.fromkeys(spaces))
     # --changed-since: the scope needs the whole policy, so the site is read after it loaded
     ahead = ReadAhead(connection, only=scope, progress=progress) if changed_since is None else None
-    desired = _load(policy_dir, ahead, progress)
-    extra: tuple[str, ...] = ()
-    listed: Sequence[SpaceInfo] = ()
-    if changed_since is not None:
-        changed = _changed(policy_dir, desired, changed_since)
-        if changed.needs_site:
-            changed, listed = _listed(_open(desired, connection, progress), changed, progress)
-        scope, extra = _changed_scope(desired, changed, listed, changed_since, scope)
-        if not scope and not extra[0].startswith("planned the whole policy"):
-            return desired, None, _nothing_planned(desired, connection, extra)
     try:
+        desired = _load(policy_dir, ahead, progress)
+        extra: tuple[str, ...] = ()
+        listed: Sequence[SpaceInfo] = ()
+        if changed_since is not None:
+            changed = _changed(policy_dir, desired, changed_since)
+            if changed.needs_site:
+                changed, listed = _listed(_open(desired, connection, progress), changed, progress)
+            scope, extra = _changed_scope(desired, changed, listed, changed_since, scope)
+            if not scope and not extra[0].startswith("planned the whole policy"):
+                return desired, None, _nothing_planned(desired, connection, extra)
         request = request_for(desired, only=scope, listed=listed)
         # first: its thread opened the site
         live = ahead.finish(desired, request) if ahead is not None else None
-    except BaseException:
+    except BaseException:  # a policy error, Ctrl-C anywhere before the read-ahead finished
         if ahead is not None:
-            ahead.abandon(wait=False)  # nothing more is read for this run
+            ahead.abandon(wait=False)  # nothing more is read for this run (a no-op once it finished)
         raise
     site = _open(desired, connection, progress)
     if live is None:

@@ -6,6 +6,8 @@ means no plan, and a key known only from a file name is never planned unless the
 from __future__ import annotations
 
 import shutil
+import signal
+import sys
 import threading
 from collections import Counter
 from pathlib import Path
@@ -18,7 +20,7 @@ from reconciler import cli
 from reconciler.errors import ApiError, PolicyError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import request_for
-from reconciler.flows.overlap import ReadAhead
+from reconciler.flows.overlap import ReadAhead, abandoned_reads_running
 from reconciler.flows.plan import plan_from_live, run_plan
 from reconciler.model import Platform
 from reconciler.policy import loader
@@ -319,3 +321,55 @@ def test_the_loader_goes_on_only_once_the_start_part_has_opened_the_site() -> No
     ahead(outline)
     assert site.opened.is_set()  # already, when the loader gets control back
     ahead.abandon()
+
+
+def test_ctrl_c_while_the_plan_waits_for_the_read_ahead_keeps_it_counted_as_running_until_it_ends(
+    tmp_path: Path, policy: Path
+) -> None:
+    """``__main__.run`` does not wait at exit for a stopped read that still runs; it must know one runs
+    even when Ctrl-C interrupted the wait for it (Python 3.11 marks a thread whose join was interrupted as
+    stopped while it still runs)."""
+    release, asked = threading.Event(), threading.Event()
+
+    def hangs(_request: httpx.Request) -> None:
+        asked.set()
+        release.wait(timeout=60)  # the role mode's answer comes only once the test releases it
+
+    site, _recorder = _site(tmp_path, fail=hangs)
+    desired = load_policy(policy)
+    ahead = ReadAhead(site)
+    main = threading.main_thread()
+
+    def interrupt_once_finish_waits() -> None:
+        asked.wait(timeout=60)
+        while not _waiting_in_finish(main):
+            threading.Event().wait(0.01)
+        signal.pthread_kill(main.ident or 0, signal.SIGINT)
+
+    ahead(PolicyOutline(url=desired.site.url, platform=desired.site.platform,
+                        platform_auto=desired.site.platform_auto, allow_jsonrpc=desired.site.allow_jsonrpc,
+                        keys=frozenset(desired.spaces), selectors=bool(desired.defaults)))
+    sender = threading.Thread(target=interrupt_once_finish_waits, daemon=True)
+    sender.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            ahead.finish(desired, request_for(desired))
+        running_while_the_site_hangs = abandoned_reads_running()
+    finally:
+        release.set()
+    sender.join(timeout=60)
+    assert running_while_the_site_hangs
+    for _ in range(6000):  # the site answered: the stopped read ends at its next check
+        if not abandoned_reads_running():
+            break
+        threading.Event().wait(0.01)
+    assert not abandoned_reads_running()
+
+
+def _waiting_in_finish(thread: threading.Thread) -> bool:
+    frame = sys._current_frames().get(thread.ident or 0)
+    while frame is not None:
+        if frame.f_code.co_name == "finish" and frame.f_code.co_filename.endswith("overlap.py"):
+            return True
+        frame = frame.f_back
+    return False
