@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import __version__
-from reconciler.confluence import errordetail
+from reconciler.confluence.answers import SetCookieOnlyJar, decode
 from reconciler.confluence.failures import status_error, transport_error
 from reconciler.confluence.fanout import map_concurrently
 from reconciler.confluence.pace import AdaptiveLimit
@@ -137,9 +137,9 @@ class ConfluenceClient:
                 follow_redirects=False,
             )
             self._base_path = str(self._http.base_url).rstrip("/") + "/"  # httpx's form, then "/"
-            # the cookie jar, looked at only when an answer sets a cookie (``_Cookies``); httpx's own
+            # the cookie jar, looked at only when an answer sets a cookie (``SetCookieOnlyJar``); httpx's own
             # attribute, since its setter would copy the jar into a plain ``httpx.Cookies``
-            self._http._cookies = _Cookies()
+            self._http._cookies = SetCookieOnlyJar()
         except (ValueError, ImportError) as err:  # a proxy variable httpx cannot use (value not shown)
             raise UsageError(f"cannot open a connection to {urlsplit(self._base_url).hostname}: the proxy "
                              f"settings (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) cannot be used "
@@ -203,7 +203,7 @@ class ConfluenceClient:
 
     def get_json(self, path: str, params: Params | None = None, *, space: str | None = None) -> Any:
         response = self._request("GET", path, params=params, space=space)
-        return self._decode(response, "GET", path, space)
+        return decode(self._secrets, response, "GET", path, space)
 
     def post_json(
         self,
@@ -216,11 +216,11 @@ class ConfluenceClient:
     ) -> Any:
         """``read=True``: a POST that only reads (a JSON-RPC getter), allowed on a read-only client."""
         response = self._request("POST", path, body=body, space=space, headers=headers, read=read)
-        return self._decode(response, "POST", path, space)
+        return decode(self._secrets, response, "POST", path, space)
 
     def put_json(self, path: str, body: Any, *, space: str | None = None) -> Any:
         response = self._request("PUT", path, body=body, space=space)
-        return self._decode(response, "PUT", path, space)
+        return decode(self._secrets, response, "PUT", path, space)
 
     def delete(self, path: str, *, space: str | None = None) -> None:
         self._request("DELETE", path, space=space)
@@ -235,7 +235,7 @@ class ConfluenceClient:
         guard = PageGuard("GET", path, space)
         while True:
             response = self._request("GET", url, params=query, space=space)
-            page = self._decode(response, "GET", path, space)
+            page = decode(self._secrets, response, "GET", path, space)
             results = results_of(page, "GET", path, space)
             yield from results
             link = next_link(page, response)
@@ -418,43 +418,10 @@ class ConfluenceClient:
             return None
         return delay
 
-    def _decode(self, response: httpx.Response, method: str, path: str, space: str | None) -> Any:
-        if response.status_code == 204 or not response.content:
-            return None
-        try:
-            data = response.json()
-        except ValueError:
-            raise ApiError(method, display(path), response.status_code,
-                           "the response is not JSON", space=space) from None
-        return self._without_secrets(response, data)
-
-    def _without_secrets(self, response: httpx.Response, data: Any) -> Any:
-        """The answer with any secret the server echoed back (into a name, a description, a message)
-        replaced by ``***``, so no report, plan file or log line can carry it, in any encoding; and with
-        lone surrogates (``\\udc80``, not text) replaced by U+FFFD, so every name can be written out."""
-        pattern = errordetail.secret_pattern(self._secrets)
-        text = response.text
-        if "\\u" not in text and (pattern is None or pattern.search(text) is None):  # the usual case
-            return data
-        return errordetail.clean_value(data, pattern)
-
 
 def _write_headers(method: str, path: str) -> Mapping[str, str] | None:
     """The XSRF header on v1 (``/rest/api/``) writes; nothing extra on reads and v2 calls."""
     return XSRF_HEADERS if method != "GET" and "/rest/api/" in path else None
-
-
-class _Cookies(httpx.Cookies):
-    """httpx's cookie jar, skipping its per-answer work (a urllib request and response built around each
-    answer, a quarter of the client's CPU per call) when the answer sets no cookie: the jar only ever
-    changes on ``Set-Cookie``/``Set-Cookie2`` (``http.cookiejar.CookieJar.make_cookies``)."""
-
-    def extract_cookies(self, response: httpx.Response) -> None:
-        if any(key.lower() in _SET_COOKIE for key, _value in response.headers.raw):
-            super().extract_cookies(response)
-
-
-_SET_COOKIE = (b"set-cookie", b"set-cookie2")
 
 
 class _TooSlowError(Exception):
