@@ -70,7 +70,13 @@ class Throttle:
 
     def send(self, attempt: Callable[[], httpx.Response]) -> httpx.Response:
         """Run one attempt when its turn comes, and report its answer (or its failure) back."""
-        ticket = _Ticket(self.limit.acquire(), self._turn())
+        slot = self.limit.acquire()
+        try:
+            turn = self._turn()
+        except BaseException:  # Ctrl-C (or a failing clock) while waiting for the turn: the slot goes back
+            self.limit.release(slot, seconds=None)
+            raise
+        ticket = _Ticket(slot, turn)
         started = self._clock()
         seconds: float | None = None
         response: httpx.Response | None = None

@@ -310,3 +310,22 @@ def test_a_paced_request_still_sleeps_until_its_turn() -> None:
     throttle.send(lambda: httpx.Response(200))
     assert len(clock.slept) == 1
     assert 1.99 < clock.slept[0] <= 2.0
+
+
+def test_ctrl_c_while_a_request_waits_for_its_turn_gives_its_slot_back() -> None:
+    """A client kept by a library caller after a Ctrl-C must not have lost a slot of its concurrency."""
+    from reconciler.confluence.throttle import Throttle
+
+    clock = TickingClock()
+
+    def interrupted(seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    throttle = Throttle(1, clock=clock, sleep=interrupted)
+    throttle.hold(2.0)
+    with pytest.raises(KeyboardInterrupt):
+        throttle.send(lambda: httpx.Response(200))
+    started = threading.Event()
+    sender = threading.Thread(target=lambda: (throttle.limit.acquire(), started.set()), daemon=True)
+    sender.start()
+    assert started.wait(5), "the only slot was never given back"
