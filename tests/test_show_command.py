@@ -26,3 +26,15 @@ def test_show_of_a_missing_file_is_one_line(tmp_path: Path, capsys: pytest.Captu
     assert capsys.readouterr().err == (
         f"error: {tmp_path / 'nope.json'}: cannot read the plan file: No such file or directory\n"
     )
+
+
+def test_show_of_a_file_that_is_not_utf8_names_the_byte_as_apply_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "plan.json"
+    path.write_bytes(b'{"format_version": 1, "site": "\xe9"}')
+    assert main(["show", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"error: {path}: the plan file is not UTF-8 (byte 0xe9 at offset 31); make it again with "
+        "`reconciler plan --out`\n"
+    )

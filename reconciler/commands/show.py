@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reconciler.commands.terminal import use_color
-from reconciler.errors import ExitCode, PlanFileError
+from reconciler.errors import ExitCode
 
 
 def register(sub: Any) -> None:
@@ -31,17 +31,9 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.plan.planfile import load_plan  # noqa: PLC0415 - keeps `--help` light
+    from reconciler.plan.planfile import read_plan_file  # noqa: PLC0415 - keeps `--help` light
     from reconciler.report.plan_render import render_plan  # noqa: PLC0415
 
-    path = Path(args.plan_file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise PlanFileError(f"{path}: cannot read the plan file: {err.strerror or err}") from None
-    except UnicodeDecodeError as err:
-        raise PlanFileError(f"{path}: the plan file is not UTF-8 (offset {err.start}); make it again with "
-                            "`reconciler plan --out`") from None
-    plan = load_plan(text)
+    plan = read_plan_file(Path(args.plan_file))
     sys.stdout.write(render_plan(plan, args.format, color=use_color(args.format, sys.stdout, os.environ)))
     return int(ExitCode.OK)

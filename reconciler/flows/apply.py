@@ -190,16 +190,9 @@ def open_policy_site(policy_dir: Path | str, connection: Connection, *, skip_dat
 
 def load_saved_plan(path: Path, desired: DesiredState) -> Plan:
     """The plan in ``path``; refused (stale) when the policy it was made from has changed."""
-    from reconciler.plan.planfile import load_plan  # noqa: PLC0415
+    from reconciler.plan.planfile import read_plan_file  # noqa: PLC0415
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as err:
-        raise PlanFileError(f"{path}: cannot read the plan file: {err.strerror or err}") from None
-    except UnicodeDecodeError as err:
-        raise PlanFileError(f"{path}: the plan file is not UTF-8 (byte 0x{err.object[err.start]:02x} at "
-                            f"offset {err.start}); make it again with `reconciler plan --out`") from None
-    plan = load_plan(text)
+    plan = read_plan_file(path)
     if plan.policy_digest != desired.digest:
         raise StalePlanError(POLICY_CHANGED)
     return plan

@@ -16,6 +16,7 @@ import enum
 import json
 import re
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Any, TypeVar
 
 from reconciler.errors import PlanFileError
@@ -205,6 +206,19 @@ def relocated(plan: Plan, old: str, new: str) -> Plan:
 
 
 # ------------------------------------------------------------------------------------------------- load
+
+
+def read_plan_file(path: Path) -> Plan:
+    """The plan saved in ``path``; a file that cannot be read or is not UTF-8 is one ``PlanFileError`` line
+    naming the file and how to make it again (``reconciler show`` and ``reconciler apply`` alike)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as err:
+        raise PlanFileError(f"{path}: cannot read the plan file: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise PlanFileError(f"{path}: the plan file is not UTF-8 (byte 0x{err.object[err.start]:02x} at "
+                            f"offset {err.start}); make it again with `reconciler plan --out`") from None
+    return load_plan(text)
 
 
 def load_plan(text: str) -> Plan:
