@@ -4,13 +4,13 @@ per window, stays within the user's cap. Driven by recorded answer times, never 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import httpx
 
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.pace import START, AdaptiveLimit
+from tests.kit.inflight import InFlight
 
 
 def _answer(limit: AdaptiveLimit, n: int, seconds: float = 0.05, *, throttled: bool = False) -> None:
@@ -74,26 +74,16 @@ def test_acquire_waits_while_the_limit_is_reached() -> None:
 def test_the_client_in_flight_requests_never_exceed_the_limit_and_a_429_lowers_it(
     make_client: Callable[..., ConfluenceClient],
 ) -> None:
-    lock = threading.Lock()
-    state = {"now": 0, "peak": 0, "calls": 0}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        with lock:
-            state["now"] += 1
-            state["calls"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-            calls = state["calls"]
-        time.sleep(0.001)
-        with lock:
-            state["now"] -= 1
+    def answer(calls: int) -> httpx.Response:
         if calls == 50:
             return httpx.Response(429, headers={"Retry-After": "0"}, json={})
         return httpx.Response(200, json={"ok": True})
 
-    client = make_client(transport=httpx.MockTransport(handler), concurrency=16)
+    site = InFlight(answer)
+    client = make_client(transport=httpx.MockTransport(site.handler), concurrency=16)
     client.map_concurrently(lambda n: client.get_json(f"/wiki/api/v2/spaces/{n}"), range(200))
-    assert state["calls"] == 201  # one retry of the throttled read
-    assert state["peak"] <= 16
+    assert site.calls == 201  # one retry of the throttled read
+    assert site.peak <= 16
     assert client.pace.cuts == 1
 
 

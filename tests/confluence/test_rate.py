@@ -21,6 +21,7 @@ from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.seeds import ADMIN_EMAIL, admin_token, seed_state
 from reconciler.sandbox.site import Site
 from reconciler.sandbox.transport import SandboxTransport
+from tests.kit.inflight import InFlight
 
 
 class Clock:
@@ -247,30 +248,20 @@ def test_with_budget_headers_the_client_meets_the_limit_once_at_most_and_stays_a
 
 
 def test_the_cap_reconciler_concurrency_holds_while_pacing_whatever_the_callers(clock: Clock) -> None:
-    lock = threading.Lock()
-    state = {"now": 0, "peak": 0, "calls": 0}
-
-    def handler(request: httpx.Request) -> httpx.Response:
-        with lock:
-            state["now"] += 1
-            state["calls"] += 1
-            state["peak"] = max(state["peak"], state["now"])
-            calls = state["calls"]
-        threading.Event().wait(0.001)
-        with lock:
-            state["now"] -= 1
+    def answer(calls: int) -> httpx.Response:
         if calls % 40 == 0:
             return httpx.Response(429, headers={"Retry-After": "1"}, json={})
         return httpx.Response(200, json={"ok": True}, headers={"X-RateLimit-Remaining": str(calls % 10),
                                                                 "X-RateLimit-Limit": "10"})
 
-    client = ConfluenceClient("https://acme.atlassian.net", transport=httpx.MockTransport(handler),
+    site = InFlight(answer)
+    client = ConfluenceClient("https://acme.atlassian.net", transport=httpx.MockTransport(site.handler),
                               concurrency=3, sleep=clock.sleep, clock=clock, rng=random.Random(1))
     with ThreadPoolExecutor(max_workers=8) as callers:  # more callers than the cap
         list(callers.map(lambda n: client.get_json(f"/wiki/api/v2/spaces/{n}"), range(200)))
     client.close()
-    assert state["peak"] <= 3
-    assert state["calls"] == 200 + client.pacer.throttled  # each 429 retried once, nothing else
+    assert site.peak <= 3
+    assert site.calls == 200 + client.pacer.throttled  # each 429 retried once, nothing else
     assert client.pacer.throttled >= 5
 
 
