@@ -7,8 +7,11 @@
     python benchmarks/process_bench.py --spaces 2000 --rate-limit 40 --burst 10 --knob budget_headers=false
 
 For each size: writes the synthetic policy (20 assignments per space, 5% drift), starts ``reconciler
-sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -m reconciler plan POLICY
---format markdown --out plan.json`` as a child process, timed from start to exit. It prints:
+sandbox serve`` with the latency (and rate limit) asked for, and runs ``python -m reconciler plan policies
+--format markdown --out plan.json`` as a child process from the folder that holds ``policies/`` (as the
+workflows and a user in a policy repository run it), timed from start to exit. ``--absolute-path`` passes
+the policy's absolute path instead: the plan file then names the policy files relative to that folder
+(``planfile.relocated``: about 0.06 s more at 1,000 spaces). It prints:
 
 - API calls (the sandbox's counters), calls per space;
 - the lower bound max(calls x latency / concurrency, calls / rate limit) with concurrency the cap
@@ -72,6 +75,9 @@ def _parse() -> argparse.Namespace:
                         help="any sandbox knob, as `sandbox serve --knob` (budget_headers=false: 429s only)")
     parser.add_argument("--concurrency", type=int, default=8, help="RECONCILER_CONCURRENCY: the cap")
     parser.add_argument("--peer", action="store_true", help="also time the sequential peer")
+    parser.add_argument("--absolute-path", action="store_true",
+                        help="give the policy directory as an absolute path (default: `policies`, run from "
+                        "the folder that holds it)")
     parser.add_argument("--reconciler", type=Path, default=ROOT, metavar="CHECKOUT",
                         help="time the reconciler of another checkout (before/after a change) against this "
                         "checkout's sandbox (default: this checkout)")
@@ -102,7 +108,7 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
             env.pop("CI", None)
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
             with _polled(url) as samples:
-                result = _run_plan(policy, Path(tmp), env)
+                result = _run_plan(policy, Path(tmp), env, absolute=args.absolute_path)
             counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
             calls = int(counters["total"])
             result["throttled"] = int(counters.get("throttled", 0))
@@ -144,10 +150,11 @@ def _accepted_rate(samples: list[tuple[float, int]]) -> float | None:
     return (last[1] - first[1]) / (last[0] - first[0]) if last[0] > first[0] else None
 
 
-def _run_plan(policy: Path, tmp: Path, env: dict[str, str]) -> dict[str, object]:
+def _run_plan(policy: Path, tmp: Path, env: dict[str, str], *, absolute: bool) -> dict[str, object]:
     timing = tmp / "time.txt"
+    given = str(policy) if absolute else policy.relative_to(tmp).as_posix()
     command = ["/usr/bin/time", "-o", str(timing), "-f", "%e %U %S %M", sys.executable, "-m", "reconciler",
-               "plan", str(policy), "--format", "markdown", "--out", str(tmp / "plan.json")]
+               "plan", given, "--format", "markdown", "--out", str(tmp / "plan.json")]
     epoch, started = time.time(), time.perf_counter()
     proc = subprocess.Popen(command, env=env, cwd=tmp, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True)
@@ -183,6 +190,8 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
     print(f"\n{spaces} spaces x {args.per_space}, latency {args.latency_ms:g} ms, concurrency cap "
           f"{args.concurrency}, rate limit {args.rate_limit or 'none'} {' '.join(args.knob)}"
           f"(exit {result['exit']})")
+    if args.absolute_path:
+        print("  the policy directory given as an absolute path (the plan file's paths are relocated)")
     if args.reconciler.resolve() != ROOT:
         print(f"  reconciler timed: the checkout in {args.reconciler}")
     print(f"  API calls: {calls} ({calls / spaces:.3f} per space)")

@@ -55,7 +55,7 @@ from reconciler.confluence.read_spaces import (
 )
 from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller
 from reconciler.errors import ApiError, UsageError
-from reconciler.live_state import Caller, LiveRole, LiveSpace, LiveState, SpaceInfo
+from reconciler.live_state import Accounts, Caller, LiveRole, LiveSpace, LiveState, SpaceInfo
 from reconciler.model import PrincipalKind, RoleMode
 
 __all__ = ["ROLE_MODE_404", "RoleListChangedError", "RoleModeHiddenError", "SpaceNotFoundError",
@@ -293,13 +293,26 @@ class StartedCloudRead:
 
     def _live_state(self, request: ReadRequest, mode: RoleMode, scope: _Scope, raw: list[RawSpace],
                     say: Progress) -> LiveState:
-        named = name_groups(self.client, raw, self.group_names)
-        live_spaces = to_live_spaces(raw, named, request.people)
-        ids = group_ids(request, named, self.group_names)
-        say("looking up accounts")
         seen = {ident for space in raw
                 for (kind, ident) in [*space.assignments, *space.grants, *space.companions]
                 if kind is PrincipalKind.USER}
+        accounts: Accounts | None = None
+        live_spaces: dict[str, LiveSpace] = {}
+        ids: dict[str, str] = {}
+
+        def look_up_accounts() -> None:  # a round trip: it runs beside the conversion, not after it
+            nonlocal accounts
+            say("looking up accounts")
+            accounts = fetch_accounts(self.client, seen | request.accounts)
+
+        def convert() -> None:
+            nonlocal live_spaces, ids
+            named = name_groups(self.client, raw, self.group_names)
+            live_spaces = to_live_spaces(raw, named, request.people)
+            ids = group_ids(request, named, self.group_names)
+
+        self.client.map_concurrently(lambda job: job(), [look_up_accounts, convert])
+        assert accounts is not None  # map_concurrently ran both or raised
         return LiveState(
             mode=mode,
             roles=self.roles,
@@ -308,7 +321,7 @@ class StartedCloudRead:
             group_ids=ids,
             unmanaged=tuple(scope.unmanaged),
             missing=tuple(scope.missing),
-            accounts=fetch_accounts(self.client, seen | request.accounts),
+            accounts=accounts,
             site_groups=tuple(sorted(set(self.group_names.values()))),
             caller=self.caller if mode is RoleMode.ROLES else None,
             guest_members=_guest_members(self.client, request, self.roles, live_spaces, ids, say=say),

@@ -25,7 +25,9 @@ What does not change:
 
 from __future__ import annotations
 
+import sys
 import threading
+from collections.abc import Callable
 
 from reconciler.backend import Progress, ReadRequest, ReadStart, SplitRead, StartedRead
 from reconciler.flows.connect import Connection
@@ -37,6 +39,7 @@ ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy
 # seconds the loader waits for the start part to open the site (imports, the HTTP client, TLS settings:
 # CPU that, shared with the loader's parsing under the GIL, took twice as long) before it goes on loading
 OPEN_WAIT = 1.0
+LOADING_SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005 (``sys.setswitchinterval``)
 
 # start parts stopped while still running (each one's "ended" event): their reads (read-only) may be waiting
 # for a slow site or out a Retry-After; the process does not wait for them at exit
@@ -66,6 +69,21 @@ class ReadAhead:
         self._opened = threading.Event()  # the start part opened the site (or failed to)
         self._ended = threading.Event()  # the start part returned (its reader threads ended with it)
         self._thread: threading.Thread | None = None
+        self._interval: float | None = None  # the switch interval to restore (``_loading_switches``)
+
+    def _loading_switches(self) -> None:
+        """While the policy loads beside the read, the loader's thread gives the GIL up every
+        ``LOADING_SWITCH_INTERVAL``: a reader thread whose answer arrived waits that long at most to take
+        it, instead of Python's 5 ms, several times per answer (docs/performance.md, "Read while the
+        policy loads"). Only then: while only readers run, the shorter interval cost more than it saved."""
+        if self._interval is None:
+            self._interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(self._interval, LOADING_SWITCH_INTERVAL))
+
+    def _switches_restored(self) -> None:
+        if self._interval is not None:
+            sys.setswitchinterval(self._interval)
+            self._interval = None
 
     @property
     def running(self) -> bool:
@@ -73,6 +91,7 @@ class ReadAhead:
         return self._thread is not None
 
     def __call__(self, outline: PolicyOutline) -> None:
+        self._loading_switches()
         self._outline = outline
         self._start = ReadStart(keys=outline.keys, only=self._only, list_all=outline.selectors)
         self._thread = threading.Thread(target=self._run, args=(outline, self._start),
@@ -102,6 +121,7 @@ class ReadAhead:
         not waited for: the policy's error is shown now, and the process does not wait for the read at exit
         (``abandoned_reads_running``)."""
         self._stop.set()
+        self._switches_restored()
         if self._thread is None:
             return
         if not self._ended.is_set():
@@ -109,12 +129,18 @@ class ReadAhead:
         if wait:
             self._ended.wait(ABANDON_WAIT)
 
-    def finish(self, desired: DesiredState, request: ReadRequest) -> LiveState | None:
+    def finish(self, desired: DesiredState, request: ReadRequest, *,
+               meanwhile: Callable[[], None] | None = None) -> LiveState | None:
         """The live state of ``request`` for the loaded ``desired``, finishing the start part; None when
-        there is none to finish (the caller reads the site as before). Raises the start part's failure."""
+        there is none to finish (the caller reads the site as before). Raises the start part's failure.
+        ``meanwhile``: run first when the start part is still reading (the caller's own preparation for
+        what follows the read, done while the site is waited for instead of after)."""
+        self._switches_restored()
         if self._thread is None:
             return None
         try:
+            if meanwhile is not None and not self._ended.is_set():
+                meanwhile()
             self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import gc
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -38,6 +38,7 @@ def run_plan(
     skip_data_security: bool = False,
     changed_since: str | None = None,
     progress: Progress | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[DesiredState, LiveState | None, Plan]:
     """Plan the policy in ``policy_dir`` against the live site (``spaces``: only these space keys).
 
@@ -46,7 +47,8 @@ def run_plan(
     ref and the working tree are planned (the whole policy when site-wide settings changed), and the plan
     says which; a changed defaults selector that can match undeclared spaces is resolved against the site's
     space list, which the read then reuses. When no space changed, no space is read (live state None; at
-    most the space list was) and the plan is empty.
+    most the space list was) and the plan is empty. ``meanwhile``: run once the policy loaded while the
+    site is still being read (``ReadAhead.finish``), e.g. importing what the caller needs after the plan.
     """
     if progress:
         progress("loading the policy")
@@ -66,7 +68,7 @@ def run_plan(
                 return desired, None, _nothing_planned(desired, connection, extra)
         request = request_for(desired, only=scope, listed=listed)
         # first: its thread opened the site
-        live = ahead.finish(desired, request) if ahead is not None else None
+        live = ahead.finish(desired, request, meanwhile=meanwhile) if ahead is not None else None
     except BaseException:  # a policy error, Ctrl-C anywhere before the read-ahead finished
         if ahead is not None:
             ahead.abandon(wait=False)  # nothing more is read for this run (a no-op once it finished)

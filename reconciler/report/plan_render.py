@@ -37,10 +37,23 @@ def render_plan(plan: Plan, fmt: str, *, color: bool = False) -> str:
         return dump_plan(plan)
     view = build_view(plan)
     if fmt == "text":
-        return environment().get_template("plan.txt.j2").render(v=view, t=_text_view(view, color=color))
+        page = environment().get_template(TEMPLATES["text"][0])
+        return page.render(v=view, t=_text_view(view, color=color))
     if fmt == "markdown":
         return render_markdown(view)
     raise UsageError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+TEMPLATES = {"text": ("plan.txt.j2",),
+             "markdown": ("plan.md.j2", "plan_row.md.j2", "plan_change.md.j2", "plan_space.md.j2")}
+
+
+def compile_templates(fmt: str) -> None:
+    """Compile the templates ``render_plan(..., fmt)`` uses ahead of it (jinja2 keeps them in the one
+    environment): ``reconciler plan`` does it while the site is read instead of after."""
+    env = environment()
+    for name in TEMPLATES.get(fmt, ()):
+        env.get_template(name)
 
 
 # ------------------------------------------------------------------------------------------------- text
@@ -160,9 +173,7 @@ def render_markdown(view: PlanView, *, limit: int = MARKDOWN_BODY_LIMIT) -> str:
     view = dataclasses.replace(view, site=md_code(view.site), scope=md_code(view.scope),
                                quiet=md_text(view.quiet))
     env = environment()
-    page = env.get_template("plan.md.j2")
-    row, change, block = (env.get_template(n) for n in ("plan_row.md.j2", "plan_change.md.j2",
-                                                        "plan_space.md.j2"))
+    page, row, change, block = (env.get_template(name) for name in TEMPLATES["markdown"])
     sources: dict[str, tuple[int, Iterable[Any], Callable[[Any], str]]] = {
         "findings": (len(view.findings), map(md_text, view.findings), lambda f: f"> - {f}\n"),
         "notes": (len(view.notes), map(md_text, view.notes), lambda n: f"\n_Note: {n}_\n"),

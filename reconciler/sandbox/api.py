@@ -2,9 +2,10 @@
 
 Order of work for one request: ``/_sandbox/`` control endpoints (no auth, no faults, not counted) ->
 gateway prefix ``/ex/confluence/{cloudId}`` -> route match and counter -> rate limit (429) -> injected
-fault before the work (500, 503) -> latency (+ "slow" fault) -> ``/admin/`` to the Admin API module, or
-authentication (401) and the route handler -> injected fault after the work (502, dropped connection:
-the write may have happened, the caller cannot know).
+fault before the work (500, 503) -> ``/admin/`` to the Admin API module, or authentication (401) and the
+route handler -> the answer waits until the latency (+ "slow" fault) has passed since the request arrived
+(``faults.answer_at``) -> injected fault after the work (502, dropped connection: the write may have
+happened, the caller cannot know).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass
 
 from reconciler.sandbox import admin_api, control, routes_members, routes_v1, routes_v2, rules
 from reconciler.sandbox.failures import HttpError, not_found
-from reconciler.sandbox.faults import rate_limit_reset, retry_after_seconds
+from reconciler.sandbox.faults import answer_at, rate_limit_reset, retry_after_seconds
 from reconciler.sandbox.http import Request, Response, unauthorized, v1_error, v2_error
 from reconciler.sandbox.routes import ROUTES, Ctx, Route
 from reconciler.sandbox.site import Site
@@ -43,6 +44,7 @@ class _Target:
 
 
 def handle(site: Site, request: Request) -> Response:
+    arrived = time.monotonic()
     if site.before_request is not None:
         site.before_request()
     if request.path.startswith("/_sandbox/"):
@@ -56,10 +58,8 @@ def handle(site: Site, request: Request) -> Response:
     fault = _edge_fault(site, error)
     if isinstance(fault, Response):
         return fault
-    delay = site.knobs.latency_ms + (site.knobs.slow_ms if fault == "slow" else 0.0)
-    if delay > 0:
-        time.sleep(delay / 1000.0)
     response = _dispatch(site, request, target, error)
+    answer_at(arrived, site.knobs.latency_ms + (site.knobs.slow_ms if fault == "slow" else 0.0))
     if fault == "502":
         return error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
     if fault == "drop":

@@ -24,7 +24,7 @@ Clock = Callable[[], float]
 class Knobs:
     """Per-site behaviour settings (not persisted: they belong to the running site, not its data)."""
 
-    latency_ms: float = 0.0  # added to every API request
+    latency_ms: float = 0.0  # how long every API request takes to be answered (``answer_at``)
     rate_limit: float = 0.0  # requests per second (token bucket); 0 = unlimited
     burst: int | None = None  # bucket capacity; default max(1, rate_limit)
     retry_after_s: int | None = None  # override the Retry-After seconds of 429 and 503 (0 allowed)
@@ -142,3 +142,15 @@ def retry_after_seconds(wait: float, override: int | None) -> int:
 def rate_limit_reset(seconds: int) -> str:
     """``X-RateLimit-Reset``: ISO 8601 ``yyyy-MM-ddTHH:mmZ`` = now + Retry-After."""
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%MZ")
+
+
+def answer_at(arrived: float, delay_ms: float) -> None:
+    """Wait until ``delay_ms`` after ``arrived`` (``time.monotonic()`` when the request came in): the
+    latency knob is the time a request takes to be answered, as a client observes a site's latency. The
+    sandbox's own work for the answer (a Python server sharing the machine with the client under test) is
+    done inside that time, not added to it; an answer that took longer to make is sent at once. Before
+    2026-12-02 the whole latency was slept before the work, so every answer took ``latency_ms`` plus the
+    sandbox's ~0.5-1 ms (docs/performance.md)."""
+    remaining = delay_ms / 1000.0 - (time.monotonic() - arrived)
+    if remaining > 0:
+        time.sleep(remaining)

@@ -20,7 +20,7 @@ from reconciler import cli
 from reconciler.errors import ApiError, PolicyError
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import request_for
-from reconciler.flows.overlap import ReadAhead, abandoned_reads_running
+from reconciler.flows.overlap import LOADING_SWITCH_INTERVAL, ReadAhead, abandoned_reads_running
 from reconciler.flows.plan import plan_from_live, run_plan
 from reconciler.model import Platform
 from reconciler.policy import loader
@@ -373,3 +373,66 @@ def _waiting_in_finish(thread: threading.Thread) -> bool:
             return True
         frame = frame.f_back
     return False
+
+
+def test_the_loader_gives_the_gil_up_more_often_only_while_the_site_is_read_beside_it(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A reader thread whose answer arrived waits for the loader's thread to give the GIL up: while both
+    run, that is every ``LOADING_SWITCH_INTERVAL``; before and after, Python's own interval."""
+    site, _recorder = _site(tmp_path)
+    before = sys.getswitchinterval()
+    while_loading: list[float] = []
+    read_file = loader._read_file
+
+    def note_the_interval(root: Path, rel: Path, *args: Any) -> Any:
+        if rel.as_posix().startswith("spaces/"):
+            while_loading.append(sys.getswitchinterval())
+        return read_file(root, rel, *args)
+
+    monkeypatch.setattr(loader, "_read_file", note_the_interval)
+    run_plan(policy, site)
+
+    assert set(while_loading) == {LOADING_SWITCH_INTERVAL}
+    assert before > LOADING_SWITCH_INTERVAL
+    assert sys.getswitchinterval() == before
+
+
+def test_a_policy_that_does_not_load_leaves_the_switch_interval_as_it_was(
+    tmp_path: Path, policy: Path
+) -> None:
+    (policy / "spaces" / "S00150.yaml").write_text("spaces:\n  S00150:\n    asign: {}\n", encoding="utf-8")
+    site, _recorder = _site(tmp_path)
+    before = sys.getswitchinterval()
+    with pytest.raises(PolicyError):
+        run_plan(policy, site)
+    assert sys.getswitchinterval() == before
+
+
+def test_what_the_caller_prepares_for_the_end_runs_while_the_site_is_still_read(
+    tmp_path: Path, policy: Path
+) -> None:
+    """``meanwhile`` (``plan`` imports its renderers and compiles its templates there) runs once the policy
+    loaded and before the read ends: the space reads below wait for it, so run after the read it would
+    never see them waiting (and the read would end only by the timeout, failing the plan)."""
+    prepared = threading.Event()
+    reads_waiting: list[int] = []
+
+    def wait_for_the_preparation(request: httpx.Request) -> int | None:
+        if request.url.path.endswith(ASSIGNMENTS) and not prepared.wait(timeout=30):
+            return 504
+        return None
+
+    site, recorder = _site(tmp_path, fail=wait_for_the_preparation)
+
+    def meanwhile() -> None:
+        reads_waiting.append(sum(1 for call in recorder.calls if call.endswith(ASSIGNMENTS)))
+        prepared.set()
+
+    _desired, live, plan = run_plan(policy, site, meanwhile=meanwhile)
+
+    assert len(reads_waiting) == 1
+    assert 0 < reads_waiting[0] < SPACES  # space reads had started and were waiting, not all done
+    assert live is not None
+    assert len(live.spaces) == SPACES
+    assert plan.fingerprint

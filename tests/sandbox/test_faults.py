@@ -7,6 +7,7 @@ import re
 import httpx
 import pytest
 
+from reconciler.sandbox import faults
 from reconciler.sandbox.faults import Knobs
 from reconciler.sandbox.seeds import seed_state
 from reconciler.sandbox.site import Site
@@ -139,3 +140,22 @@ def test_answers_carry_the_remaining_budget_and_near_limit(door: Door) -> None:
     for _ in range(8):
         last = client.get(SPACES)
     assert (last.headers["X-RateLimit-Remaining"], last.headers["X-RateLimit-NearLimit"]) == ("1", "true")
+
+
+def test_latency_is_the_time_to_the_answer_with_the_sandboxs_own_work_inside_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """``latency_ms`` is how long a request takes to be answered, as a client sees a site's latency: work
+    that took 30 ms of a 50 ms latency leaves 20 ms to wait; work that took longer is answered at once."""
+    slept: list[float] = []
+    now = [100.0]
+    monkeypatch.setattr(faults.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(faults.time, "sleep", slept.append)
+
+    now[0] = 100.030
+    faults.answer_at(100.0, 50.0)
+    now[0] = 100.080
+    faults.answer_at(100.0, 50.0)
+    faults.answer_at(100.0, 0.0)
+
+    assert slept == [pytest.approx(0.020)]
