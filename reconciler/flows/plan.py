@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from reconciler.backend import Backend, Progress, SpaceLister
 from reconciler.flows.connect import Connection
@@ -22,9 +23,10 @@ from reconciler.flows.live import app_policy_notes, request_for, with_app_polici
 from reconciler.flows.overlap import ReadAhead
 from reconciler.live_state import LiveState, SpaceInfo
 from reconciler.model import DesiredState
-from reconciler.plan.diff import build_plan
-from reconciler.plan.plan import Plan
-from reconciler.policy.changed import ChangedScope, changed_scope, resolve_scope
+
+if TYPE_CHECKING:  # imported where used: nothing before the first request that the read does not need
+    from reconciler.plan.plan import Plan
+    from reconciler.policy.changed import ChangedScope
 
 SCOPE_NOTES = ("planned ", "defaults rule ")  # how every note of _changed_scope starts, and no other note
 NOT_READ = "not read"  # mode and fingerprint of a --changed-since plan that reached no space
@@ -118,6 +120,8 @@ def plan_from_live(
     """The plan of ``live`` as every command shows it, born complete: the site's display URL, the changes
     and their safety assessment (findings and notes, in one pass), then ``notes``. ``reconciler apply
     POLICY_DIR`` plans through this too, so a plan it prints is the plan ``reconciler plan`` would print."""
+    from reconciler.plan.diff import build_plan  # noqa: PLC0415 - after the read (docs/performance.md)
+
     with existing_objects_frozen():
         return build_plan(desired, live, scope=scope, site=connection.display_url(desired.site.url),
                           notes=notes)
@@ -141,6 +145,7 @@ def _changed(policy_dir: Path | str, desired: DesiredState, ref: str) -> Changed
     """What differs between the policy at ``ref`` and ``desired`` (pure but for git and the loader)."""
     from reconciler.errors import PolicyError  # noqa: PLC0415
     from reconciler.policy.at_ref import policy_at_ref  # noqa: PLC0415
+    from reconciler.policy.changed import ChangedScope, changed_scope  # noqa: PLC0415
     from reconciler.policy.loader import load_policy  # noqa: PLC0415
 
     with policy_at_ref(policy_dir, ref) as before_dir:
@@ -157,6 +162,8 @@ def _listed(
 ) -> tuple[ChangedScope, Sequence[SpaceInfo]]:
     """The site's space list, to resolve ``changed``'s defaults selectors; a backend that cannot list its
     spaces makes the plan whole (and says why)."""
+    from reconciler.policy.changed import ChangedScope  # noqa: PLC0415
+
     if not isinstance(site, SpaceLister):
         first = changed.reach[0].rule if changed.reach else ""
         what = f"defaults rule {first!r}" if first else f"the spaces: entry of {changed.left[0]}"
@@ -173,6 +180,8 @@ def _changed_scope(
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """The scope of ``plan --changed-since REF`` (narrowed further by ``--space``) and the notes saying it:
     the spaces planned, then what each changed defaults rule reached on the site."""
+    from reconciler.policy.changed import resolve_scope  # noqa: PLC0415
+
     safe_ref = ref.replace("\n", " ")
     if changed.whole:
         return spaces, (f"planned the whole policy: {changed.whole} since {safe_ref}",)
@@ -191,6 +200,8 @@ def _n(count: int) -> str:
 
 def _nothing_planned(desired: DesiredState, connection: Connection, notes: tuple[str, ...]) -> Plan:
     """The empty plan of a change that reaches no space: the site is not read."""
+    from reconciler.plan.plan import Plan  # noqa: PLC0415
+
     return Plan(site=connection.display_url(desired.site.url), mode=NOT_READ, policy_digest=desired.digest,
                 fingerprint=NOT_READ, spaces=(), changes=(), notes=notes)
 

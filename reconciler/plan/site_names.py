@@ -71,7 +71,7 @@ def _order(source: Source) -> tuple[str, int, int]:
 
 
 def _missing_accounts(desired: DesiredState, live: LiveState) -> Iterator[SafetyFinding]:
-    if live.accounts is None:
+    if live.accounts is None or not live.accounts.missing:  # the usual case: no walk of the whole policy
         return
     for account_id, (source, what) in sorted(named_accounts(desired).items(), key=lambda i: _order(i[1][0])):
         if account_id in live.accounts.missing:
