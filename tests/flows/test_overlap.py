@@ -5,6 +5,7 @@ means no plan, and a key known only from a file name is never planned unless the
 
 from __future__ import annotations
 
+import gc
 import shutil
 import signal
 import sys
@@ -436,3 +437,28 @@ def test_what_the_caller_prepares_for_the_end_runs_while_the_site_is_still_read(
     assert live is not None
     assert len(live.spaces) == SPACES
     assert plan.fingerprint
+
+
+def test_the_garbage_collector_is_off_while_the_policy_loads_and_on_again_after_it_loaded_or_failed(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the loader makes lives on, so a cyclic collection during the load finds nothing and holds the
+    GIL the read needs; the collector is back on once the load is over, whether it loaded or not."""
+    site, _recorder = _site(tmp_path)
+    enabled_while_loading: list[bool] = []
+    read_file = loader._read_file
+
+    def note_the_collector(root: Path, rel: Path, *args: Any) -> Any:
+        enabled_while_loading.append(gc.isenabled())
+        return read_file(root, rel, *args)
+
+    monkeypatch.setattr(loader, "_read_file", note_the_collector)
+    assert gc.isenabled()
+    run_plan(policy, site)
+    assert set(enabled_while_loading) == {False}
+    assert gc.isenabled()
+
+    (policy / "spaces" / "S00150.yaml").write_text("spaces:\n  S00150:\n    asign: {}\n", encoding="utf-8")
+    with pytest.raises(PolicyError):
+        run_plan(policy, _site(tmp_path / "again")[0])
+    assert gc.isenabled()
