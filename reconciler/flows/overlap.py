@@ -42,14 +42,15 @@ OPEN_WAIT = 1.0
 LOADING_SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005 (``sys.setswitchinterval``)
 
 # start parts stopped while still running (each one's "ended" event): their reads (read-only) may be waiting
-# for a slow site or out a Retry-After; the process does not wait for them at exit
-# (``abandoned_reads_running``, ``__main__.run``). Not ``Thread.is_alive``: on Python 3.11 a join that Ctrl-C
-# interrupts marks the thread stopped while it still runs.
+# for a slow site or out a Retry-After. The ``reconciler`` process does not wait for them (``__main__.run``
+# ends with ``os._exit``); a library caller can ask (``abandoned_reads_running``). Not ``Thread.is_alive``:
+# on Python 3.11 a join that Ctrl-C interrupts marks the thread stopped while it still runs.
 _ABANDONED: list[threading.Event] = []
 
 
 def abandoned_reads_running() -> bool:
-    """Whether a stopped start part is still running (its reader threads would hold the exit back)."""
+    """Whether a stopped start part is still running (its reader threads would hold an interpreter's exit
+    back: Python joins non-daemon threads at exit)."""
     return any(not ended.is_set() for ended in _ABANDONED)
 
 
@@ -74,8 +75,9 @@ class ReadAhead:
     def _loading_switches(self) -> None:
         """While the policy loads beside the read, the loader's thread gives the GIL up every
         ``LOADING_SWITCH_INTERVAL``: a reader thread whose answer arrived waits that long at most to take
-        it, instead of Python's 5 ms, several times per answer (docs/performance.md, "Read while the
-        policy loads"). Only then: while only readers run, the shorter interval cost more than it saved."""
+        it, instead of Python's 5 ms, several times per answer (docs/performance.md, "Latest": the first
+        second of the read). Only then: with only readers running, the shorter interval cost more than it
+        saved."""
         if self._interval is None:
             self._interval = sys.getswitchinterval()
             sys.setswitchinterval(min(self._interval, LOADING_SWITCH_INTERVAL))
