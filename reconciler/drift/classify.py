@@ -214,10 +214,11 @@ def _role_item(change: RoleChange, ctx: _Context) -> DriftItem:
                        where="roles")
     elif new is not None:
         detail = f"custom role '{name}': {role_drift(old, new)}"
-        line = (f"permissions: {flow(old.permissions)}" if old.permissions != new.permissions
-                else f"description: {scalar(old.description)}")
+        lines = [f"permissions: {flow(old.permissions)}"] if old.permissions != new.permissions else []
+        if old.description != new.description:
+            lines.append(f"description: {scalar(old.description)}")
         adopt = Remedy(f"change role '{name}'" + (f" at line {src.line}" if src else "") + " to",
-                       file=file, where=f"roles.{name}", yaml=line)
+                       file=file, where=f"roles.{name}", yaml="\n".join(lines))
     else:
         detail = f"custom role '{name}' is set to none in the policy, but exists on the site"
         adopt = Remedy("declare it instead of none" + (f" at line {src.line}" if src else ""), file=file,

@@ -69,7 +69,7 @@ class Remedy:
     action: str
     file: str | None = None
     where: str | None = None  # dotted location in the file, e.g. "spaces.ENG.assign"
-    yaml: str | None = None  # the exact line(s) to write, without indentation
+    yaml: str | None = None  # the exact line(s) to write, without indentation (newline-separated)
     command: str | None = None
 
 

@@ -164,7 +164,7 @@ def _remedy(remedy: Remedy | None) -> str:
     if remedy.command:
         return _code(remedy.command)
     where = f"in {_code(remedy.file)}, " if remedy.file else ""
-    edit = f": {_code(remedy.yaml)}" if remedy.yaml else ""
+    edit = ": " + " and ".join(map(_code, remedy.yaml.splitlines())) if remedy.yaml else ""
     return f"{where}{_cell(remedy.action)}{edit}"
 
 

@@ -220,8 +220,8 @@ def _item_view(item: DriftItem) -> ItemView:
 def _remedy_view(remedy: Remedy | None) -> RemedyView | None:
     if remedy is None:
         return None
-    return RemedyView(data(remedy.action), data(remedy.file or ""), data(remedy.yaml or ""),
-                      data(remedy.command or ""))
+    lines = "; ".join((remedy.yaml or "").splitlines())  # one line: "permissions: [..]; description: .."
+    return RemedyView(data(remedy.action), data(remedy.file or ""), data(lines), data(remedy.command or ""))
 
 
 def _migration_view(plan: MigrationPlan | None) -> MigrationView | None:

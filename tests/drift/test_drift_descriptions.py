@@ -126,3 +126,23 @@ def test_a_policy_description_is_empty_exactly_when_it_enforces_the_same_and_nam
     assert (f"does not cover {', '.join(lacking)}" in text) == bool(lacking)
     effect = f"effect is {live_policy.effect.value}, policy says {wanted.effect.value}"
     assert (effect in text) == (live_policy.effect is not wanted.effect)
+
+
+def test_a_custom_role_whose_permissions_and_description_drifted_is_adopted_by_both_lines() -> None:
+    """Adopting the site's role takes both fields that differ, not the permissions alone (which would
+    leave the description drifting on the next run)."""
+    policy = desired(space("ENG", {"group:engineering": "Collaborator"}), roles={"editor": frozenset(
+        {"read/space", "create/page"})})
+    site = live({"ENG": {"group:engineering": "Collaborator"}})
+    site = dataclasses.replace(site, roles={**site.roles, "editor": LiveRole(
+        "id-editor", "editor", "CUSTOM", "Reads: #all", frozenset({"read/space"}))})
+    report = detect_drift(policy, site, today=TODAY)
+    [item] = report.items
+    assert item.detail == "custom role 'editor': the site lacks create/page; description differs"
+    both = "permissions: [read/space]\ndescription: 'Reads: #all'"
+    assert item.adopt == Remedy("change role 'editor' at line 3 to", file="policies/roles.yaml",
+                                where="roles.editor", yaml=both)
+    assert ("change role 'editor' at line 3 to: `permissions: [read/space]` and `description: 'Reads: #all'`"
+            in render_markdown(report))
+    assert ("policies/roles.yaml: change role 'editor' at line 3 to: permissions: [read/space]; "
+            "description: 'Reads: #all'" in render_drift(report, "text"))
