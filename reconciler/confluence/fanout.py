@@ -28,6 +28,7 @@ def map_concurrently(fn: Callable[[T], R], items: Iterable[T], concurrency: int)
             raise
 
     pool = ThreadPoolExecutor(max_workers=min(concurrency, len(work)), thread_name_prefix="reconciler-read")
+    interrupted = False
     try:
         futures = [pool.submit(guarded, item) for item in work]
         wait(futures, return_when=FIRST_EXCEPTION)
@@ -35,8 +36,14 @@ def map_concurrently(fn: Callable[[T], R], items: Iterable[T], concurrency: int)
         if error is not None:
             raise error
         return [future.result() for future in futures]
+    except KeyboardInterrupt:
+        # Ctrl-C: nothing more starts, and the caller is not held until the reads under way end (one may be
+        # waiting out a Retry-After); they only read, and ``reconciler`` ends with ``os._exit``
+        interrupted = True
+        stop.set()
+        raise
     finally:
-        pool.shutdown(wait=True, cancel_futures=True)
+        pool.shutdown(wait=not interrupted, cancel_futures=True)
 
 
 class _SkippedError(Exception):
