@@ -137,12 +137,13 @@ class ReadAhead:
         there is none to finish (the caller reads the site as before). Raises the start part's failure.
         ``meanwhile``: run first when the start part is still reading (the caller's own preparation for
         what follows the read, done while the site is waited for instead of after)."""
-        self._switches_restored()
         if self._thread is None:
+            self._switches_restored()
             return None
         try:
             if meanwhile is not None and not self._ended.is_set():
-                meanwhile()
+                meanwhile()  # beside the read, like the load: the readers still get the GIL every 0.5 ms
+            self._switches_restored()
             self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)

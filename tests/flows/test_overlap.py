@@ -426,14 +426,19 @@ def test_what_the_caller_prepares_for_the_end_runs_while_the_site_is_still_read(
 
     site, recorder = _site(tmp_path, fail=wait_for_the_preparation)
 
+    intervals: list[float] = []
+
     def meanwhile() -> None:
         reads_waiting.append(sum(1 for call in recorder.calls if call.endswith(ASSIGNMENTS)))
+        intervals.append(sys.getswitchinterval())  # it runs beside the read, as the load did
         prepared.set()
 
     _desired, live, plan = run_plan(policy, site, meanwhile=meanwhile)
 
     assert len(reads_waiting) == 1
     assert 0 < reads_waiting[0] < SPACES  # space reads had started and were waiting, not all done
+    assert intervals == [LOADING_SWITCH_INTERVAL]
+    assert sys.getswitchinterval() > LOADING_SWITCH_INTERVAL  # restored once the read was waited for
     assert live is not None
     assert len(live.spaces) == SPACES
     assert plan.fingerprint

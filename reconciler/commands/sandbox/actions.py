@@ -6,6 +6,9 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
 
 from reconciler.commands.sandbox import state_dir
 from reconciler.errors import ExitCode, UsageError
@@ -35,20 +38,37 @@ from reconciler.sandbox.summary import summarize
 def run(args: argparse.Namespace) -> int:
     args.state_dir = state_dir(args)
     try:
-        if _is_dc(args):
-            return _run_dc(args)
+        kind = _DATACENTER if _is_dc(args) else _CLOUD
         if args.action == "serve":
-            return _serve(args)
+            return kind.serve(args)
         if args.action == "reset":
-            path = reset_site(args.name, args.state_dir)
-            sys.stdout.write(f"reset sandbox '{args.name}' from its seed ({path})\n")
+            path = kind.reset(args.name, args.state_dir)
+            sys.stdout.write(f"reset {kind.label}sandbox '{args.name}' from its seed ({path})\n")
             return int(ExitCode.OK)
-        path = state_path(args.name, args.state_dir)
-        site = open_site(args.name, args.state_dir) if path.exists() else Site(seed_state(args.name))
-        sys.stdout.write(summarize(site.state))
+        sys.stdout.write(kind.show(args.name, args.state_dir))
         return int(ExitCode.OK)
     except ValueError as err:
         raise UsageError(str(err)) from err
+
+
+@dataclass(frozen=True)
+class _Kind:
+    """What ``serve``, ``reset`` and ``show`` do for one kind of sandbox site (Cloud or Data Center)."""
+
+    label: str  # "" or "Data Center ", as the reset line says it
+    serve: Callable[[argparse.Namespace], int]
+    reset: Callable[[str, Path], Path]
+    show: Callable[[str, Path], str]  # the summary of the site saved in the state folder (or of its seed)
+
+
+def _show_cloud(name: str, folder: Path) -> str:
+    site = open_site(name, folder) if state_path(name, folder).exists() else Site(seed_state(name))
+    return summarize(site.state)
+
+
+def _show_dc(name: str, folder: Path) -> str:
+    path = state_path(name, folder)
+    return _summarize_dc(read_dc_state(path) if path.exists() else dc_seed_state(name))
 
 
 def _is_dc(args: argparse.Namespace) -> bool:
@@ -138,18 +158,6 @@ def _serve_until_stopped(server: RunningServer, banner: list[str]) -> int:
 
 # ------------------------------------------------------------------------ Data Center sites (--seed dc-demo)
 
-def _run_dc(args: argparse.Namespace) -> int:
-    if args.action == "serve":
-        return _serve_dc(args)
-    if args.action == "reset":
-        path = reset_dc_site(args.name, args.state_dir)
-        sys.stdout.write(f"reset Data Center sandbox '{args.name}' from its seed ({path})\n")
-        return int(ExitCode.OK)
-    path = state_path(args.name, args.state_dir)
-    sys.stdout.write(_summarize_dc(read_dc_state(path) if path.exists() else dc_seed_state(args.name)))
-    return int(ExitCode.OK)
-
-
 def _summarize_dc(state: DcState) -> str:
     lines = [(f"Data Center sandbox '{state.name}': version {state.version}, context path "
              f"'{state.context_path or '/'}', {len(state.spaces)} spaces, {len(state.users)} users, "
@@ -194,3 +202,7 @@ def _serve_dc(args: argparse.Namespace) -> int:
         f"  requests: {server.url}/_sandbox/requests",
         f"  counters: {server.url}/_sandbox/counters",
     ])
+
+
+_CLOUD = _Kind("", _serve, reset_site, _show_cloud)
+_DATACENTER = _Kind("Data Center ", _serve_dc, reset_dc_site, _show_dc)
