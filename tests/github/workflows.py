@@ -77,9 +77,14 @@ if is_lookup and os.environ.get("FAKE_GH_FOUND"):
 
 def install_fake_gh(bin_dir: Path) -> Path:
     """Put a fake ``gh`` first on PATH; it answers look-ups with $FAKE_GH_FOUND (an id or nothing)."""
+    return _install_gh(bin_dir, "fake_gh.py", FAKE_GH)
+
+
+def _install_gh(bin_dir: Path, name: str, source: str) -> Path:
+    """``bin_dir/gh``: a shell script running the Python script ``source`` (saved as ``name``)."""
     bin_dir.mkdir(parents=True, exist_ok=True)
-    script = bin_dir / "fake_gh.py"
-    script.write_text(FAKE_GH, encoding="utf-8")
+    script = bin_dir / name
+    script.write_text(source, encoding="utf-8")
     gh = bin_dir / "gh"
     gh.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n', encoding="utf-8")
     gh.chmod(0o755)
@@ -191,12 +196,7 @@ def install_fake_github(bin_dir: Path, responses: Mapping[str, Any], tmp: Path) 
     the responses file to name in $FAKE_GITHUB_RESPONSES."""
     import json
 
-    bin_dir.mkdir(parents=True, exist_ok=True)
-    script = bin_dir / "fake_github.py"
-    script.write_text(FAKE_GITHUB, encoding="utf-8")
-    gh = bin_dir / "gh"
-    gh.write_text(f'#!/bin/sh\nexec "{sys.executable}" "{script}" "$@"\n', encoding="utf-8")
-    gh.chmod(0o755)
+    _install_gh(bin_dir, "fake_github.py", FAKE_GITHUB)
     path = tmp / "github_responses.json"
     path.write_text(json.dumps(responses), encoding="utf-8")
     return path
