@@ -49,6 +49,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.slots import Logged, idle_by_phase, parse_log, phase_marks  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 
@@ -86,10 +87,11 @@ def _parse() -> argparse.Namespace:
 
 @contextmanager
 def serve(seed: str, latency_ms: float, rate_limit: float, burst: int | None,
-          extra: list[str]) -> Iterator[dict[str, str]]:
+          extra: list[str], *, request_log: Path | None = None) -> Iterator[dict[str, str]]:
     knobs = ("--seed", seed, "--latency-ms", str(latency_ms), "--rate-limit", str(rate_limit),
              *(("--burst", str(burst)) if burst is not None else ()),
-             *(part for knob in extra for part in ("--knob", knob)))
+             *(part for knob in extra for part in ("--knob", knob)),
+             *(("--request-log", str(request_log)) if request_log is not None else ()))
     with spawned_server(*knobs, cwd=ROOT) as env:
         yield env
 
@@ -99,12 +101,13 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
         policy = Path(tmp) / "policies"
         drift = write_synthetic_policy(policy, spaces, args.per_space, args.seed)
         seed = drift.site_url.removeprefix("sandbox:")
-        with serve(seed, args.latency_ms, args.rate_limit, args.burst, args.knob) as server:
+        log = Path(tmp) / "requests.log"
+        with serve(seed, args.latency_ms, args.rate_limit, args.burst, args.knob, request_log=log) as server:
             url = server["CONFLUENCE_URL"]
             env = {**os.environ, **{k: server[k] for k in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL",
                                                            "CONFLUENCE_API_TOKEN")},
                    "RECONCILER_CONCURRENCY": str(args.concurrency),
-                   "PYTHONPATH": str(args.reconciler.resolve())}
+                   "PYTHONPATH": str(args.reconciler.resolve()) + os.environ.get("EXTRA_PYTHONPATH", "")}
             env.pop("CI", None)
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
             with _polled(url) as samples:
@@ -113,8 +116,11 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
             calls = int(counters["total"])
             result["throttled"] = int(counters.get("throttled", 0))
             first_at = counters.get("first_at")
+            last_at = counters.get("last_at")
             result["first_request"] = None if first_at is None else float(first_at) - float(result["epoch"])
+            result["last_request"] = None if last_at is None else float(last_at) - float(result["epoch"])
             result["accepted_rate"] = _accepted_rate(samples)
+            result["requests"] = parse_log(log.read_text(encoding="utf-8").splitlines())
             peer = _peer(server, drift.site_url, policy, args) if args.peer else None
         _report(args, spaces, calls, result, peer)
 
@@ -203,23 +209,42 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
               f"({calls - throttled} calls without them); accepted while reading: {shown}")
     print(f"  lower bound: {bound:.1f} s (calls x latency / concurrency {by_latency:.1f} s"
           + (f", calls without 429s / rate {by_rate:.1f} s" if by_rate else "") + ")")
-    print(f"  whole process (start to exit): {wall:.1f} s; ratio {wall / bound:.2f}; load average "
+    print(f"  whole process (start to exit): {wall:.2f} s; ratio {wall / bound:.3f}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     print(f"  CPU {float(str(result['cpu'])):.1f} s, peak RSS {float(str(result['rss_mib'])):.0f} MiB; "
           f"Markdown {result['markdown']:,} characters, JSON plan {result['json']:,} bytes")
-    first = result.get("first_request")
+    first, last = result.get("first_request"), result.get("last_request")
     if isinstance(first, float):
         print(f"  first API request {first:.2f} s after the process started (the sandbox's first_at)")
+    if isinstance(first, float) and isinstance(last, float):
+        print(f"  split: {first:.2f} s to the first request, {last - first:.2f} s from the first to the last "
+              f"({(last - first) / bound:.3f} of the bound), {wall - last:.2f} s from the last to exit")
     print("  phases (from the milestone lines on stderr):")
     stderr = result["stderr"]
     assert isinstance(stderr, list)
+    loaded_at = None
     for at, line in stderr:
         if MILESTONE.match(line) or line.strip().startswith("waiting"):
             print(f"    at {at:6.1f} s: {line.strip()}")
+        if line.strip().startswith("loaded the policy"):
+            loaded_at = float(str(result["epoch"])) + at
+    requests = result.get("requests")
+    if isinstance(requests, list) and requests and not args.rate_limit:
+        _report_slots(requests, args.concurrency, loaded_at)
     if peer is not None:
         name, seconds = peer
         print(f"  sequential peer ({name}), the same reads one after another: {seconds:.1f} s; "
               f"reconciler is {seconds / wall:.1f}x faster")
+
+
+def _report_slots(requests: list[Logged], cap: int, loaded_at: float | None) -> None:
+    """The time from the first request to the last answer over calls x latency / cap, phase by phase:
+    the seconds lost to idle concurrency slots (benchmarks/slots.py, the sandbox's request log)."""
+    phases = idle_by_phase(requests, cap, phase_marks(requests, loaded_at))
+    print(f"  idle concurrency slots, from the sandbox's request log (seconds lost of {cap} slots):")
+    for name, length, lost in phases:
+        print(f"    {name}: {length:.2f} s long, {lost:.3f} s lost ({lost / length:.0%} idle)")
+    print(f"    in all: {sum(lost for _name, _length, lost in phases):.3f} s")
 
 
 # ------------------------------------------------------------------------------------------ the peer

@@ -125,15 +125,27 @@ class StartedRead(Protocol):
 
 
 @runtime_checkable
+class AccountsAhead(Protocol):
+    """An optional part of a ``Backend``: look accounts up before a read's finish needs them (the policy's,
+    once it loaded, while the spaces are still read: ``flows/overlap.py``); the finish then asks only for
+    the others. A failure here is not kept: the finish asks again, and its failure is the one raised."""
+
+    def look_up_accounts(self, account_ids: Iterable[str]) -> None: ...
+
+
+@runtime_checkable
 class SplitRead(Protocol):
     """An optional part of a ``Backend``: a read in two parts, so the first can run while the policy loads
     (``flows/overlap.py``). A backend without it is read in one go after the policy loaded."""
 
     def read_start(
-        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None
+        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None,
+        spaces_begun: Callable[[], None] | None = None,
     ) -> StartedRead:
         """Read what ``start`` names; only the role mode's own failure raises here, any later one is
-        kept for ``finish``. ``stop``: asked between reads; when it says so, the start ends early."""
+        kept for ``finish``. ``stop``: asked between reads; when it says so, the start ends early.
+        ``spaces_begun``: called when the per-space reads start, the site-wide reads they need answered
+        (maybe more than once; not at all when the start reads no space or ends before)."""
         ...
 
 

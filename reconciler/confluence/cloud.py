@@ -13,7 +13,7 @@ from reconciler.confluence.admin_apply import RuleWriter
 from reconciler.confluence.client import ConfluenceClient
 from reconciler.confluence.members import fetch_group_members
 from reconciler.confluence.read import StartedCloudRead, fetch_all_spaces, fetch_roles, read_live, start_read
-from reconciler.confluence.vocabulary_read import fetch_current_account, fetch_users
+from reconciler.confluence.vocabulary_read import AccountBook, fetch_current_account, fetch_users
 from reconciler.confluence.write import ConfluenceWriter
 from reconciler.live_state import GroupMembers, LiveRole, LiveState, SpaceInfo
 from reconciler.model import OrgPolicies
@@ -39,19 +39,26 @@ class CloudBackend:
         self._admin: ConfluenceClient | None = None
         self._lookup = SiteLookup(client, cloud_id)
         self._orgs: dict[str, CloudDataSecurity] = {}
+        self._accounts = AccountBook()  # what this run's reads learnt of each account (``look_up_accounts``)
 
     def on_wait(self, waiting: Callable[[float, str], None] | None) -> None:
         """Say each wait before a retry (seconds, why): the progress display."""
         self.client.on_wait = waiting
 
     def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
-        return read_live(self.client, request, progress)
+        return read_live(self.client, request, progress, book=self._accounts)
+
+    def look_up_accounts(self, account_ids: Iterable[str]) -> None:
+        """Ask the site about these accounts now, for a read's finish to come (``backend.AccountsAhead``)."""
+        self._accounts.look_up_ahead(self.client, account_ids)
 
     def read_start(
-        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None
+        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None,
+        spaces_begun: Callable[[], None] | None = None,
     ) -> StartedCloudRead:
         """The start part of a read (``backend.SplitRead``; ``read.py``)."""
-        return start_read(self.client, start, progress, stop=stop)
+        return start_read(self.client, start, progress, stop=stop, spaces_begun=spaces_begun,
+                          book=self._accounts)
 
     def read_roles(self) -> Mapping[str, LiveRole]:
         return fetch_roles(self.client)

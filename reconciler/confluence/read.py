@@ -53,29 +53,34 @@ from reconciler.confluence.read_spaces import (
     name_groups,
     to_live_spaces,
 )
-from reconciler.confluence.vocabulary_read import fetch_accounts, fetch_caller
+from reconciler.confluence.vocabulary_read import AccountBook, fetch_caller
 from reconciler.errors import ApiError, UsageError
 from reconciler.live_state import Accounts, Caller, LiveRole, LiveSpace, LiveState, SpaceInfo
-from reconciler.model import PrincipalKind, RoleMode
+from reconciler.model import RoleMode
 
 __all__ = ["ROLE_MODE_404", "RoleListChangedError", "RoleModeHiddenError", "SpaceNotFoundError",
            "StartedCloudRead", "fetch_all_spaces", "fetch_mode", "fetch_roles", "read_live", "start_read"]
 
 
-def read_live(client: Reader, request: ReadRequest, progress: Progress | None = None) -> LiveState:
+def read_live(client: Reader, request: ReadRequest, progress: Progress | None = None, *,
+              book: AccountBook | None = None) -> LiveState:
     """The live state of the spaces ``request`` names (see ``ReadRequest``): the start and the finish
     back to back, every space read once by the finish.
 
     Keys the site does not show raise ``SpaceNotFoundError`` unless ``request.missing_ok`` (then they go
     to ``LiveState.missing``).
     """
-    return start_read(client, ReadStart.of(request), progress).finish(request, progress)
+    return start_read(client, ReadStart.of(request), progress, book=book).finish(request, progress)
 
 
 def start_read(client: Reader, start: ReadStart, progress: Progress | None = None, *,
-               stop: Callable[[], bool] | None = None) -> StartedCloudRead:
+               stop: Callable[[], bool] | None = None,
+               spaces_begun: Callable[[], None] | None = None,
+               book: AccountBook | None = None) -> StartedCloudRead:
     """The start part of a read (module docstring). Only the role mode's failure raises (and, when
-    ``start.model`` is known, a model that does not fit); anything later is kept for the finish."""
+    ``start.model`` is known, a model that does not fit); anything later is kept for the finish.
+    ``spaces_begun``: called as the per-space reads start (``backend.SplitRead.read_start``). ``book``: the
+    accounts already looked up this run (``AccountBook``), which the finish does not ask for again."""
     say = progress or _quiet
     say("reading the site's role mode")
     found = fetch_role_mode(client)
@@ -83,12 +88,12 @@ def start_read(client: Reader, start: ReadStart, progress: Progress | None = Non
         mode = settle_mode(found, start.model, start.model_source)
     else:  # a 404 is a site without roles if the policy says legacy, else an error: the finish decides
         mode = found or RoleMode.PRE_ROLES
-    started = StartedCloudRead(client, start, found, mode)
+    started = StartedCloudRead(client, start, found, mode, book=book or AccountBook())
     try:
         if stop is not None and stop():
             raise ReadStoppedError
         say("listing roles, spaces and groups")
-        started.read_site_wide(say, stop)
+        started.read_site_wide(say, stop, spaces_begun or _nothing)
     except Exception as err:  # noqa: BLE001 - kept whole and raised by finish (all or nothing)
         started.failure = err
     return started
@@ -102,6 +107,7 @@ class StartedCloudRead:
     start: ReadStart
     found_mode: RoleMode | None  # None: the role mode answered 404
     mode: RoleMode
+    book: AccountBook = field(default_factory=AccountBook)
     roles: dict[str, LiveRole] = field(default_factory=dict)
     catalogue: frozenset[str] = frozenset()
     group_names: dict[str, str] = field(default_factory=dict)  # group id -> name (the v1 list)
@@ -118,7 +124,8 @@ class StartedCloudRead:
 
     # ------------------------------------------------------------------------------------- start
 
-    def read_site_wide(self, say: Progress, stop: Callable[[], bool] | None) -> None:
+    def read_site_wide(self, say: Progress, stop: Callable[[], bool] | None,
+                       spaces_begun: Callable[[], None]) -> None:
         """Roles, the permission catalogue, the group names, the caller and the spaces by key (or all of
         them): independent, read side by side. With ``start.spaces`` and keys to read, each batch of
         keys goes on to its spaces' reads as soon as it (and the role list) arrived: the per-space reads
@@ -155,17 +162,18 @@ class StartedCloudRead:
                 raise
 
         pipelined = self.start.spaces and not (self.start.only or self.start.list_all)
-        spaces = (lambda: self._read_batches_and_spaces(say, roles_read, halted)) if pipelined else \
-            self._read_space_list
+        spaces = (lambda: self._read_batches_and_spaces(say, roles_read, halted, spaces_begun)) if pipelined \
+            else self._read_space_list
         client.map_concurrently(guarded, [roles, catalogue, groups, caller, spaces])
         if self._space_failure is not None:
             self.failed_on_a_space = True
             raise self._space_failure
         if self.start.spaces and not pipelined:
+            spaces_begun()
             self.read_known_spaces(say, stop)
 
     def _read_batches_and_spaces(self, say: Progress, roles_read: threading.Event,
-                                 halted: Callable[[], bool]) -> None:
+                                 halted: Callable[[], bool], spaces_begun: Callable[[], None]) -> None:
         """The start's keys in batches of 250, each batch's spaces read as soon as it arrived. A failed
         space read is kept (``_space_failure``) and stops the others; the finish decides about it."""
         keys = sorted(self.start.keys)
@@ -186,9 +194,10 @@ class StartedCloudRead:
                     return
             if halted():
                 return
+            spaces_begun()
             try:
                 fetch_spaces(self.client, infos, self.mode, self._role_names(), say, into=self.raw,
-                             vanished=self.vanished, stop=halted, tally=tally)
+                             vanished=self.vanished, stop=halted, tally=tally, noted=self._saw)
             except ReadStoppedError:
                 return
             except ApiError as err:
@@ -219,7 +228,7 @@ class StartedCloudRead:
                  if (info := self.by_key.get(key) or self.listed.get(key)) is not None]
         try:
             fetch_spaces(self.client, infos, self.mode, self._role_names(), say, into=self.raw,
-                         vanished=self.vanished, stop=stop)
+                         vanished=self.vanished, stop=stop, noted=self._saw)
         except ApiError:
             self.failed_on_a_space = True
             raise
@@ -293,17 +302,16 @@ class StartedCloudRead:
 
     def _live_state(self, request: ReadRequest, mode: RoleMode, scope: _Scope, raw: list[RawSpace],
                     say: Progress) -> LiveState:
-        seen = {ident for space in raw
-                for (kind, ident) in [*space.assignments, *space.grants, *space.companions]
-                if kind is PrincipalKind.USER}
+        seen = {ident for space in raw for ident in space.users()}
         accounts: Accounts | None = None
         live_spaces: dict[str, LiveSpace] = {}
         ids: dict[str, str] = {}
 
-        def look_up_accounts() -> None:  # a round trip: it runs beside the conversion, not after it
+        def look_up_accounts() -> None:  # a round trip (none when the policy's accounts were looked up
+            # ahead and no other was seen): it runs beside the conversion, not after it
             nonlocal accounts
             say("looking up accounts")
-            accounts = fetch_accounts(self.client, seen | request.accounts)
+            accounts = self.book.accounts(self.client, seen | request.accounts)
 
         def convert() -> None:
             nonlocal live_spaces, ids
@@ -326,6 +334,9 @@ class StartedCloudRead:
             caller=self.caller if mode is RoleMode.ROLES else None,
             guest_members=_guest_members(self.client, request, self.roles, live_spaces, ids, say=say),
         )
+
+    def _saw(self, space: RawSpace) -> None:
+        self.book.saw(space.users())
 
     def _role_names(self) -> dict[str, str]:
         return {role.id: role.name for role in self.roles.values()}
@@ -359,4 +370,8 @@ def _guest_members(client: Reader, request: ReadRequest, roles: Mapping[str, Liv
 
 
 def _quiet(_message: str) -> None:
+    return None
+
+
+def _nothing() -> None:
     return None

@@ -59,6 +59,11 @@ class RawSpace:
     duplicates: dict[_Ref, dict[str, tuple[int, ...]]]  # -> permission id -> the other rows' ids
     companions: dict[_Ref, dict[str, int]]  # -> rows that came with a v1 grant
 
+    def users(self) -> set[str]:
+        """The account ids of the users this space's assignments and permissions name."""
+        return {ident for (kind, ident) in [*self.assignments, *self.grants, *self.companions]
+                if kind is PrincipalKind.USER}
+
 
 class Tally:
     """Spaces read out of ``total``, for the progress display; shared by the reads of one phase."""
@@ -95,6 +100,7 @@ def fetch_spaces(
     vanished: dict[str, ApiError] | None = None,
     stop: Callable[[], bool] | None = None,
     tally: Tally | None = None,
+    noted: Callable[[RawSpace], None] | None = None,
 ) -> list[RawSpace]:
     """Each space of ``infos``, side by side; the first failure stops the rest.
 
@@ -102,7 +108,8 @@ def fetch_spaces(
     kept (the start part of a read, ``read.py``). ``vanished``: a space that answers 404 goes there
     instead of raising (a key known from a file name that the policy may not manage). ``stop``: checked
     before each space; when it says so, the reads end with ``ReadStoppedError``. ``tally``: the count of
-    a phase these reads are part of (else they are a phase of their own, "reading N spaces")."""
+    a phase these reads are part of (else they are a phase of their own, "reading N spaces"). ``noted``:
+    told of each space as soon as it is read."""
     lock = threading.Lock()
     if tally is None:
         say(f"reading {len(infos)} spaces")
@@ -125,6 +132,8 @@ def fetch_spaces(
         if into is not None:
             with lock:
                 into[info.key] = space
+        if noted is not None:
+            noted(space)
         counted.tick()
         return space
 

@@ -3,8 +3,9 @@
 - ``split_rows``: one principal's permission rows in one space -> grants (one id per permission, the
   lowest), the other rows of a permission held more than once, and the companion rows a v1 grant brought
   with it (``reconciler.vocabulary.COMPANIONS``), which are part of that grant, never grants of their own;
-- ``fetch_accounts``: ``GET /wiki/rest/api/user/bulk`` in batches of 100 (the documented maximum) for the
-  account ids seen and named: which are apps' users (``accountType: app``) and which the site does not have;
+- ``fetch_accounts`` (``AccountBook``): ``GET /wiki/rest/api/user/bulk`` in batches of 100 (the documented
+  maximum), side by side, for the account ids seen and named: which are apps' users (``accountType: app``)
+  and which the site does not have;
 - ``fetch_users``: display name and guest flag of the accounts a report names (same call, same batches);
   ``fetch_current_account``: the account id the client runs as;
 - ``fetch_caller``: the account the tool runs as (``GET /user/current?expand=operations``): product admin
@@ -13,6 +14,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 
 from reconciler.backend import SiteUser
@@ -46,20 +48,69 @@ def split_rows(
 
 
 def fetch_accounts(client: Reader, account_ids: Iterable[str]) -> Accounts:
-    """Apps' users and missing accounts among ``account_ids`` (one request per 100 ids)."""
-    wanted = sorted(set(account_ids))
-    apps: set[str] = set()
-    found: set[str] = set()
-    for start in range(0, len(wanted), USERS_BATCH):
-        batch = wanted[start:start + USERS_BATCH]
-        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
-        for item in data.get("results", []) if isinstance(data, dict) else []:
-            account = item.get("accountId") if isinstance(item, dict) else None
-            if isinstance(account, str):
-                found.add(account)
-                if item.get("accountType") == APP_ACCOUNT_TYPE:
-                    apps.add(account)
-    return Accounts(apps=frozenset(apps), missing=frozenset(set(wanted) - found))
+    """Apps' users and missing accounts among ``account_ids`` (one request per 100 ids, side by side)."""
+    return AccountBook().accounts(client, account_ids)
+
+
+class AccountBook:
+    """What the site said of each account looked up in one run: an app's user, a user, or missing.
+
+    The plan's read looks up the policy's accounts once the policy loaded, while the spaces are still
+    being read (``look_up_ahead``, from ``flows/overlap.py``), so the finish asks only for the accounts
+    seen live that the policy does not name, usually none: the lookup's round trip is off the end of the
+    read (docs/performance.md). Thread-safe; an account is asked for once per book."""
+
+    def __init__(self) -> None:
+        self._kinds: dict[str, str] = {}  # account id -> "app" | "user" | "missing"
+        self._seen: set[str] = set()  # accounts the reads found in spaces so far (``saw``)
+        self._lock = threading.Lock()
+
+    def saw(self, account_ids: Iterable[str]) -> None:
+        """Accounts a space read found (the reads note each space as it arrives)."""
+        with self._lock:
+            self._seen.update(account_ids)
+
+    def look_up_ahead(self, client: Reader, account_ids: Iterable[str]) -> None:
+        """Look up ``account_ids`` (the policy's) and the accounts seen so far, before the finish needs
+        them; not when the spaces read so far hold an account outside ``account_ids``: that site has
+        accounts the policy does not name (access granted by hand, an additive policy), the finish asks
+        for them anyway, and asking for all at once then costs no call more than asking at the end."""
+        wanted = set(account_ids)
+        with self._lock:
+            if not self._seen <= wanted:
+                return
+        self.look_up(client, wanted)
+
+    def look_up(self, client: Reader, account_ids: Iterable[str]) -> None:
+        """Ask the site about the accounts not known yet (``user/bulk``, 100 a call, side by side)."""
+        with self._lock:
+            wanted = sorted(set(account_ids).difference(self._kinds))
+        batches = [wanted[start:start + USERS_BATCH] for start in range(0, len(wanted), USERS_BATCH)]
+        for batch, kinds in zip(batches, client.map_concurrently(lambda b: _kinds(client, b), batches),
+                                strict=True):
+            with self._lock:
+                self._kinds.update(dict.fromkeys(batch, "missing"))
+                self._kinds.update(kinds)
+
+    def accounts(self, client: Reader, account_ids: Iterable[str]) -> Accounts:
+        """Apps' users and missing accounts among ``account_ids`` (those not known yet are looked up)."""
+        wanted = set(account_ids)
+        self.look_up(client, wanted)
+        with self._lock:
+            kinds = {ident: self._kinds[ident] for ident in wanted}
+        return Accounts(apps=frozenset(i for i, kind in kinds.items() if kind == "app"),
+                        missing=frozenset(i for i, kind in kinds.items() if kind == "missing"))
+
+
+def _kinds(client: Reader, batch: Sequence[str]) -> dict[str, str]:
+    """One ``user/bulk`` call: account id -> "app" or "user" for the accounts the site has."""
+    data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
+    kinds: dict[str, str] = {}
+    for item in data.get("results", []) if isinstance(data, dict) else []:
+        account = item.get("accountId") if isinstance(item, dict) else None
+        if isinstance(account, str):
+            kinds[account] = "app" if item.get("accountType") == APP_ACCOUNT_TYPE else "user"
+    return kinds
 
 
 def fetch_caller(client: Reader) -> Caller | None:
@@ -79,17 +130,23 @@ def fetch_caller(client: Reader) -> Caller | None:
 
 
 def fetch_users(client: Reader, account_ids: Sequence[str]) -> dict[str, SiteUser]:
-    """Display name and guest flag of each account (``GET /wiki/rest/api/user/bulk``; missing accounts are
-    left out)."""
+    """Display name and guest flag of each account (``GET /wiki/rest/api/user/bulk``, 100 a call, side by
+    side; missing accounts are left out)."""
+    batches = [account_ids[start : start + USERS_BATCH] for start in range(0, len(account_ids), USERS_BATCH)]
     users: dict[str, SiteUser] = {}
-    for start in range(0, len(account_ids), USERS_BATCH):
-        batch = account_ids[start : start + USERS_BATCH]
-        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
-        for item in data.get("results", []) if isinstance(data, dict) else []:
-            account = item.get("accountId")
-            if isinstance(account, str) and account:
-                name = item.get("displayName") or item.get("publicName") or ""
-                users[account] = SiteUser(account, str(name), _is_guest(item))
+    for found in client.map_concurrently(lambda batch: _users(client, batch), batches):
+        users.update(found)
+    return users
+
+
+def _users(client: Reader, batch: Sequence[str]) -> dict[str, SiteUser]:
+    data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
+    users: dict[str, SiteUser] = {}
+    for item in data.get("results", []) if isinstance(data, dict) else []:
+        account = item.get("accountId")
+        if isinstance(account, str) and account:
+            name = item.get("displayName") or item.get("publicName") or ""
+            users[account] = SiteUser(account, str(name), _is_guest(item))
     return users
 
 

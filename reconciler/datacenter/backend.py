@@ -76,7 +76,8 @@ class DataCenterBackend:
         return self._live_state(request, infos, in_scope, access, missing)
 
     def read_start(
-        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None
+        self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None,
+        spaces_begun: Callable[[], None] | None = None,
     ) -> StartedDcRead:
         """The start part of a read (``backend.SplitRead``): who the tool runs as and the version (their
         failure raises here), the space list, and with ``start.spaces`` the permissions of the spaces of
@@ -91,6 +92,8 @@ class DataCenterBackend:
                 known = [i.key for i in started.infos
                          if i.key in start.keys and (not start.only or i.key in start.only)]
                 say(f"reading the permissions of {len(known)} spaces")
+                if spaces_begun is not None:
+                    spaces_begun()
                 started.read(known, stop)
         except Exception as err:  # noqa: BLE001 - kept whole and raised by finish (all or nothing)
             started.failure = err

@@ -16,7 +16,11 @@ What does not change:
 - any failure still means no plan, and nothing read for a key the loaded policy does not manage is
   planned (``StartedRead.finish`` drops it);
 - the calls: the start part makes the calls the whole read would have made first, so a policy whose keys
-  are all file names costs the same calls in the same number;
+  are all file names costs the same calls in the same number; the one exception is the accounts lookup
+  (``user/bulk``): an exact policy's accounts are looked up as soon as it loaded, while the spaces are
+  still read (not when the spaces read so far hold an account the policy does not name), so a site whose
+  later spaces hold accounts the policy does not name (access granted by hand) costs one more call for
+  those, at the end;
 - a loaded policy whose site differs from the outline's (``site:`` edited while loading, a ``--space``
   scope the start did not fit) is read from the start, as before, and the head start is dropped;
 - a backend that is not a ``SplitRead`` is read after the policy loads, as before (Cloud and Data Center
@@ -27,18 +31,25 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 from collections.abc import Callable
 
-from reconciler.backend import Progress, ReadRequest, ReadStart, SplitRead, StartedRead
+from reconciler.backend import AccountsAhead, Progress, ReadRequest, ReadStart, SplitRead, StartedRead
 from reconciler.flows.connect import Connection
 from reconciler.live_state import LiveState
-from reconciler.model import DesiredState
+from reconciler.model import Authority, DesiredState
 from reconciler.policy.outline import PolicyOutline
 
 ABANDON_WAIT = 1.0  # seconds a stopped start part gets to end before the policy's error is raised
 # seconds the loader waits for the start part to open the site (imports, the HTTP client, TLS settings:
 # CPU that, shared with the loader's parsing under the GIL, took twice as long) before it goes on loading
 OPEN_WAIT = 1.0
+# seconds from the outline the loader waits, once the site is open, for the per-space reads to start: the
+# site-wide reads before them (role mode, then roles, groups, key batches) are a chain of round trips, and
+# each answer's reader waited for the GIL the loader held, so the first space read went out 176 ms after the
+# first request instead of 121 ms (docs/performance.md, "Latest"). The load is off the critical path when
+# the read it waits for is the longer; on a slow site it goes on after this long.
+BEGUN_WAIT = 0.5
 LOADING_SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005 (``sys.setswitchinterval``)
 
 # start parts stopped while still running (each one's "ended" event): their reads (read-only) may be waiting
@@ -65,9 +76,11 @@ class ReadAhead:
         self._outline: PolicyOutline | None = None
         self._start: ReadStart | None = None
         self._started: StartedRead | None = None
+        self._site: object = None  # the backend the start part opened
         self._error: BaseException | None = None
         self._stop = threading.Event()
         self._opened = threading.Event()  # the start part opened the site (or failed to)
+        self._begun = threading.Event()  # its per-space reads started (or it ended)
         self._ended = threading.Event()  # the start part returned (its reader threads ended with it)
         self._thread: threading.Thread | None = None
         self._interval: float | None = None  # the switch interval to restore (``_loading_switches``)
@@ -99,7 +112,9 @@ class ReadAhead:
         self._thread = threading.Thread(target=self._run, args=(outline, self._start),
                                         name="reconciler-read-ahead", daemon=True)
         self._thread.start()
+        began = time.monotonic()
         self._opened.wait(OPEN_WAIT)  # the first request goes out sooner; the load waits a moment for it
+        self._begun.wait(max(0.0, BEGUN_WAIT - (time.monotonic() - began)))  # and the reads it leads to
 
     def _run(self, outline: PolicyOutline, start: ReadStart) -> None:
         try:
@@ -108,13 +123,16 @@ class ReadAhead:
                                              jsonrpc=outline.allow_jsonrpc, detect=outline.platform_auto)
             finally:
                 self._opened.set()
+            self._site = site
             if not isinstance(site, SplitRead):
                 return
             site.on_wait(getattr(self._progress, "waiting", None))
-            self._started = site.read_start(start, self._progress, stop=self._stop.is_set)
+            self._started = site.read_start(start, self._progress, stop=self._stop.is_set,
+                                            spaces_begun=self._begun.set)
         except BaseException as err:  # noqa: BLE001 - raised by finish, once the policy loaded cleanly
             self._error = err
         finally:
+            self._begun.set()
             self._ended.set()
 
     def abandon(self, *, wait: bool = True) -> None:
@@ -141,10 +159,12 @@ class ReadAhead:
             self._switches_restored()
             return None
         try:
+            looked_up = self._accounts_ahead(desired, request)
             if meanwhile is not None and not self._ended.is_set():
                 meanwhile()  # beside the read, like the load: the readers still get the GIL every 0.5 ms
             self._switches_restored()
             self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
+            looked_up.wait()
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)
             raise
@@ -158,6 +178,44 @@ class ReadAhead:
         if self._started is None:
             return None
         return self._started.finish(request, self._progress)
+
+
+    def _accounts_ahead(self, desired: DesiredState, request: ReadRequest) -> threading.Event:
+        """Look the policy's accounts up now, while the spaces are still being read, when the backend can
+        (``AccountsAhead``) and the policy is exact (``_whole_truth``): the finish then asks only for the
+        accounts seen live that the policy does not name, usually none, and the lookup's round trip is not
+        added after the last space's (docs/performance.md). Set when done (at once when not started); a
+        failure is left to the finish."""
+        done = threading.Event()
+        site = self._site
+        if (self._ended.is_set() or self._error is not None or not request.accounts
+                or not _whole_truth(desired) or not isinstance(site, AccountsAhead)
+                or not _same_site_started(self._outline, desired)):
+            done.set()
+            return done
+
+        def look_up() -> None:
+            try:
+                site.look_up_accounts(request.accounts)
+            except Exception:  # noqa: BLE001, S110 - the finish asks again, and raises its own failure
+                pass
+            finally:
+                done.set()
+
+        threading.Thread(target=look_up, name="reconciler-accounts-ahead", daemon=True).start()
+        return done
+
+
+def _whole_truth(desired: DesiredState) -> bool:
+    """Whether the policy is the whole truth of every space it manages (``exact`` authority): the accounts
+    its spaces hold are then the policy's, but for drift. Under an additive policy they are mostly not,
+    the finish must ask for those anyway, and a lookup ahead would only add a call."""
+    return desired.site.default_authority is Authority.EXACT and all(
+        space.authority is Authority.EXACT for space in desired.spaces.values())
+
+
+def _same_site_started(outline: PolicyOutline | None, desired: DesiredState) -> bool:
+    return outline is not None and _same_site(outline, desired)
 
 
 def _same_site(outline: PolicyOutline, desired: DesiredState) -> bool:

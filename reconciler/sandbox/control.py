@@ -1,7 +1,8 @@
 """Out-of-band test endpoints under ``/_sandbox/``: no auth, no faults, not counted.
 
 GET  /_sandbox/counters         {"counters": {"GET /wiki/api/v2/spaces": 3, ...}, "total": 3, "throttled": 0,
-                                 "first_at": 1796212345.678}  (time.time() of the first counted request)
+                                 "first_at": 1796212345.678, "last_at": 1796212352.012}
+                                (time.time() of the first and the last counted request)
 POST /_sandbox/reset-counters   204
 GET  /_sandbox/knobs            the current knobs
 POST /_sandbox/knobs            change some knobs ({"fault_rate": 0.1, ...}); answers the new knobs
@@ -42,7 +43,8 @@ def handle(site: Site, request: Request) -> Response:
 
 def _counters(site: Site, request: Request) -> Response:
     return Response.json(200, {"counters": site.counters, "total": site.request_count,
-                               "throttled": site.throttled, "first_at": site.first_at})
+                               "throttled": site.throttled, "first_at": site.first_at,
+                               "last_at": site.last_at})
 
 
 def _reset_counters(site: Site, request: Request) -> Response:

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 from reconciler.errors import UsageError
@@ -21,11 +23,36 @@ class _Server(ThreadingHTTPServer):
     request_queue_size = 256
 
     def __init__(
-        self, address: tuple[str, int], site: Any, handler: Callable[[Any, Request], Response] | None
+        self, address: tuple[str, int], site: Any, handler: Callable[[Any, Request], Response] | None,
+        request_log: RequestLog | None = None,
     ) -> None:
         self.site = site
         self.handle_api = handler
+        self.request_log = request_log
         super().__init__(address, _Handler)
+
+
+class RequestLog:
+    """``sandbox serve --request-log FILE``: one line per API request (not ``/_sandbox/``), appended as it
+    is answered: ``ARRIVED ANSWERED METHOD PATH STATUS``, the times in ``time.time()`` seconds (comparable
+    with another process's clock on the same machine), the path without its query (status 0: the
+    connection was dropped). ``benchmarks/process_bench.py`` reads it to show how many of the concurrency
+    slots were idle in each phase of a run (docs/performance.md)."""
+
+    def __init__(self, path: Path) -> None:
+        try:
+            self._file = path.open("a", encoding="utf-8", buffering=1)
+        except OSError as err:
+            raise UsageError(f"--request-log {path}: cannot open it: {err.strerror or err}") from None
+        self._lock = threading.Lock()
+
+    def write(self, arrived: float, answered: float, method: str, path: str, status: int) -> None:
+        with self._lock:
+            self._file.write(f"{arrived:.6f} {answered:.6f} {method} {path} {status}\n")
+
+    def close(self) -> None:
+        with self._lock:
+            self._file.close()
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -34,6 +61,14 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def _serve(self) -> None:
+        arrived = time.time()
+        status = self._answer()
+        log = self.server.request_log
+        if log is not None and not self.path.startswith("/_sandbox/"):
+            log.write(arrived, time.time(), self.command, self.path.partition("?")[0], status)
+
+    def _answer(self) -> int:
+        """Answer the request; its status (0: the connection was dropped)."""
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length > 0 else b""
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
@@ -47,7 +82,7 @@ class _Handler(BaseHTTPRequestHandler):
             response = v2_error(HttpError(500, f"sandbox internal error: {type(err).__name__}: {err}"))
         if response.drop:
             self.close_connection = True  # no status line at all: the client sees a broken connection
-            return
+            return 0
         self.send_response(response.status)
         for name, value in response.headers.items():
             self.send_header(name, value)
@@ -55,6 +90,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if response.body:
             self.wfile.write(response.body)
+        return response.status
 
     def do_GET(self) -> None:
         self._serve()
@@ -92,6 +128,8 @@ class RunningServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=10)
+        if self._server.request_log is not None:
+            self._server.request_log.close()
 
     def wait(self) -> None:
         """Block until the server stops (used by ``reconciler sandbox serve``)."""
@@ -104,12 +142,17 @@ def start_server(
     port: int = 0,
     *,
     handler: Callable[[Any, Request], Response] | None = None,
+    request_log: Path | None = None,
 ) -> RunningServer:
     """Serve ``site`` on ``host:port`` (0 = a free port) from a background thread; ``handler`` is the API
-    (``api.handle`` for Cloud sites, ``sandbox.datacenter.handle`` for Data Center sites)."""
+    (``api.handle`` for Cloud sites, ``sandbox.datacenter.handle`` for Data Center sites); ``request_log``:
+    a file to append a line to per API request answered (``RequestLog``)."""
+    log = RequestLog(request_log) if request_log is not None else None
     try:
-        server = _Server((host, port), site, handler)
+        server = _Server((host, port), site, handler, log)
     except OSError as err:  # a busy port is the user's to fix: one line, not a traceback
+        if log is not None:
+            log.close()
         raise UsageError(f"cannot serve on {host}:{port}: {err.strerror or err}; choose another --port "
                          "(--port 0 picks a free one)") from None
     thread = threading.Thread(

@@ -35,6 +35,7 @@ class Site:
         self._counters: Counter[str] = Counter()
         self._throttled = 0
         self._first_at: float | None = None  # wall-clock time of the first request counted since a reset
+        self._last_at: float | None = None  # ... and of the last one
         self._history: deque[tuple[float, SiteState]] = deque()  # (write time, state just before it)
         self.knobs = Knobs()
         self.limiter: RateLimiter | None = None
@@ -84,17 +85,25 @@ class Site:
         with self.lock:
             return self._first_at
 
+    @property
+    def last_at(self) -> float | None:
+        """When the last request counted since the last reset arrived (``time.time()``, as ``first_at``):
+        a benchmark splits a process's time into before the first request, the reads, and after the last."""
+        with self.lock:
+            return self._last_at
+
     def count(self, key: str) -> None:
         with self.lock:
+            self._last_at = time.time()
             if self._first_at is None:
-                self._first_at = time.time()
+                self._first_at = self._last_at
             self._counters[key] += 1
 
     def reset_counters(self) -> None:
         with self.lock:
             self._counters.clear()
             self._throttled = 0
-            self._first_at = None
+            self._first_at = self._last_at = None
 
     # ------------------------------------------------------------------------------ state access
     @contextmanager

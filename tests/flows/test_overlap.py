@@ -19,6 +19,7 @@ import pytest
 
 from reconciler import cli
 from reconciler.errors import ApiError, PolicyError
+from reconciler.flows import overlap
 from reconciler.flows.connect import Connection
 from reconciler.flows.live import request_for
 from reconciler.flows.overlap import LOADING_SWITCH_INTERVAL, ReadAhead, abandoned_reads_running
@@ -34,6 +35,7 @@ from tests.kit.sites import connection
 SPACES = 300  # two /spaces?keys= batches of 250
 NAME = f"synthetic:spaces={SPACES},per_space=3,seed=1"
 ASSIGNMENTS = "/role-assignments"
+BULK = "GET /wiki/rest/api/user/bulk"
 
 
 class Recorder(httpx.BaseTransport):
@@ -294,6 +296,8 @@ def test_a_policy_with_selectors_makes_the_calls_of_the_read_after_the_load(tmp_
 
     assert live is not None
     assert "GET /wiki/api/v2/spaces" in overlapped.calls  # every current space listed: selectors
+    # the same calls, the accounts lookup too: the demo policy is additive, so its accounts are not looked
+    # up ahead (its spaces hold accounts it does not name, which the finish asks for anyway)
     assert overlapped.counts() == sequential.counts()
     assert plan.changes == before.changes
     assert plan.fingerprint == before.fingerprint
@@ -467,3 +471,117 @@ def test_the_garbage_collector_is_off_while_the_policy_loads_and_on_again_after_
     with pytest.raises(PolicyError):
         run_plan(policy, _site(tmp_path / "again")[0])
     assert gc.isenabled()
+
+
+def test_the_spaces_files_load_once_the_per_space_reads_can_begin(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The site-wide reads before the per-space ones are a chain of round trips (role mode, then roles and
+    key batches); the loader does not hold the GIL they need: it reads the first ``spaces/`` file only
+    once the reads the first space's read needs were answered."""
+    monkeypatch.setattr(overlap, "BEGUN_WAIT", 30.0)  # a slow machine must not pass it by timing out
+    site, recorder = _site(tmp_path)
+    asked_before_first_file: list[Counter[str]] = []
+    read_file = loader._read_file
+
+    def note_the_first_spaces_file(root: Path, rel: Path, *args: Any) -> Any:
+        if rel.parts[0] == "spaces" and not asked_before_first_file:
+            asked_before_first_file.append(recorder.counts())
+        return read_file(root, rel, *args)
+
+    monkeypatch.setattr(loader, "_read_file", note_the_first_spaces_file)
+    run_plan(policy, site)
+    [asked] = asked_before_first_file
+    assert asked["GET /wiki/api/v2/space-role-mode"] == 1
+    assert asked["GET /wiki/api/v2/space-roles"] == 1
+    assert asked["GET /wiki/api/v2/spaces"] >= 1  # a batch of keys, whose spaces are read next
+
+
+def test_a_start_part_that_reads_no_space_does_not_hold_the_load_back(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The role mode fails: no per-space read ever begins, and the loader goes on at once (the start
+    part ended), not after ``BEGUN_WAIT``; the policy loads and the site's failure is raised after it."""
+    monkeypatch.setattr(overlap, "BEGUN_WAIT", 300.0)
+    monkeypatch.setattr(overlap, "OPEN_WAIT", 300.0)
+    site, _recorder = _site(tmp_path, fail=lambda r: 403 if r.url.path.endswith("space-role-mode") else None)
+    with pytest.raises(ApiError, match="space-role-mode"):
+        run_plan(policy, site)
+
+
+def test_the_loaded_policy_is_kept_from_the_collector_while_the_site_is_read_and_handed_back_after(
+    tmp_path: Path, policy: Path
+) -> None:
+    """Collections after the load walked the whole policy while the readers waited for the GIL; it is
+    frozen (``gc.freeze``) from the end of the load to the end of the plan, and unfrozen after."""
+    site, recorder = _site(tmp_path)
+    frozen_while_reading: list[int] = []
+    handle = recorder.handle_request
+
+    def note_frozen(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/user/bulk"):  # asked after the policy loaded
+            frozen_while_reading.append(gc.get_freeze_count())
+        return handle(request)
+
+    recorder.handle_request = note_frozen  # type: ignore[method-assign]
+    assert gc.get_freeze_count() == 0
+    run_plan(policy, site)
+    assert len(frozen_while_reading) == 1
+    assert frozen_while_reading[0] > 1000  # the policy's objects (300 spaces) and what was made before
+    assert gc.get_freeze_count() == 0
+
+    (policy / "spaces" / "S00150.yaml").write_text("spaces:\n  S00150:\n    asign: {}\n", encoding="utf-8")
+    with pytest.raises(PolicyError):
+        run_plan(policy, _site(tmp_path / "again")[0])
+    assert gc.get_freeze_count() == 0
+
+
+def test_the_policys_accounts_are_looked_up_while_the_spaces_are_still_read_and_not_again_at_the_end(
+    tmp_path: Path, policy: Path
+) -> None:
+    """The lookup's round trip is not added after the last space's: it is made once the policy loaded,
+    beside the space reads, and the finish asks for nothing more (every account seen is the policy's)."""
+    asked = threading.Event()
+    last_key_id = f"/spaces/{2000000 + SPACES}{ASSIGNMENTS}"  # the synthetic site's ids follow its keys
+    order: list[str] = []
+
+    def last_space_waits_for_the_lookup(request: httpx.Request) -> None:
+        if request.url.path.endswith("/user/bulk"):
+            order.append("lookup")
+            asked.set()
+        elif request.url.path.endswith(last_key_id):
+            asked.wait(timeout=30)  # on a broken implementation: 30 s, then the order below is wrong
+            order.append("last space")
+
+    site, recorder = _site(tmp_path, fail=last_space_waits_for_the_lookup)
+    _desired, live, plan = run_plan(policy, site)
+
+    assert live is not None
+    assert order == ["lookup", "last space"]
+    assert recorder.counts()[BULK] == 1
+    before, _sequential_recorder = _sequential(tmp_path / "again", policy)
+    assert plan.changes == before.changes
+    assert plan.fingerprint == before.fingerprint
+
+
+def test_a_failed_lookup_ahead_is_asked_again_by_the_finish(tmp_path: Path, policy: Path) -> None:
+    """The lookup made ahead keeps no failure: the finish asks again (and would raise its own)."""
+    bulk_calls: list[int] = []
+    asked = threading.Event()
+
+    def first_lookup_fails(request: httpx.Request) -> int | None:
+        if request.url.path.endswith("/user/bulk"):
+            bulk_calls.append(1)
+            asked.set()
+            return 400 if len(bulk_calls) == 1 else None
+        if request.url.path.endswith(f"/spaces/{2000000 + SPACES}{ASSIGNMENTS}"):
+            asked.wait(timeout=30)  # the read is still running when the policy loaded: the lookup is ahead
+        return None
+
+    site, recorder = _site(tmp_path, fail=first_lookup_fails)
+    _desired, live, plan = run_plan(policy, site)
+
+    assert live is not None
+    assert recorder.counts()[BULK] == 2
+    before, _sequential_recorder = _sequential(tmp_path / "again", policy)
+    assert plan.fingerprint == before.fingerprint

@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import threading
+import time
+from pathlib import Path
 
 import httpx
 import pytest
 
+from reconciler.errors import UsageError
 from reconciler.sandbox import server as server_module
 from reconciler.sandbox.http import Request, Response
-from reconciler.sandbox.server import RunningServer
+from reconciler.sandbox.seeds import seed_state
+from reconciler.sandbox.server import RunningServer, start_server
 from reconciler.sandbox.site import Site
 
 pytestmark = pytest.mark.e2e
@@ -55,3 +59,35 @@ def test_a_sandbox_bug_is_a_500_not_a_dropped_connection(
     response = httpx.get(f"{sandbox_server.url}/wiki/api/v2/spaces", auth=sandbox_admin)
     assert response.status_code == 500
     assert response.json()["errors"][0]["detail"] == "sandbox internal error: KeyError: 'boom'"
+
+
+def test_the_request_log_has_a_line_per_api_request_with_its_arrival_answer_and_status(
+    tmp_path: Path, sandbox_admin: tuple[str, str]
+) -> None:
+    """``sandbox serve --request-log``: what the benchmark's slot accounting reads; the control endpoints
+    are not API requests, and a query (account ids, cursors) is not kept."""
+    log = tmp_path / "requests.log"
+    running = start_server(Site(seed_state("demo")), request_log=log)
+    try:
+        before = time.time()
+        with httpx.Client(base_url=running.url, auth=sandbox_admin) as client:
+            assert client.get("/wiki/api/v2/spaces", params={"limit": 1}).status_code == 200
+            assert client.get("/wiki/api/v2/spaces/999/role-assignments").status_code == 404
+            assert client.get("/_sandbox/counters").status_code == 200
+        after = time.time()
+    finally:
+        running.stop()
+    lines = [line.split() for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [parts[2:] for parts in lines] == [
+        ["GET", "/wiki/api/v2/spaces", "200"],
+        ["GET", "/wiki/api/v2/spaces/999/role-assignments", "404"],
+    ]
+    for parts in lines:
+        assert before <= float(parts[0]) <= float(parts[1]) <= after
+
+
+def test_a_request_log_that_cannot_be_opened_is_one_line_naming_it(tmp_path: Path) -> None:
+    with pytest.raises(UsageError) as exc:
+        start_server(Site(seed_state("demo")), request_log=tmp_path / "no-such-dir" / "requests.log")
+    assert str(exc.value) == (f"--request-log {tmp_path / 'no-such-dir' / 'requests.log'}: cannot open it: "
+                              "No such file or directory")

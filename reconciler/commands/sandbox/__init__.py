@@ -89,6 +89,9 @@ def _add_serve(actions: Any) -> None:
         metavar="NAME=VALUE",
         help="set any knob by name, VALUE in JSON (e.g. last_admin_guard=false, role_task_lag=0); repeatable",
     )
+    serve.add_argument("--request-log", type=Path, default=None, metavar="FILE",
+                       help="append a line per API request answered: arrival and answer times (time.time()), "
+                       "method, path without the query, status (benchmarks/process_bench.py reads it)")
     dc = serve.add_argument_group("Data Center sites (--seed dc-demo or dc-synthetic:...)")
     dc.add_argument("--dc-version", help="version the site reports; below 9.1 there is no REST "
                     "space-permission API, only JSON-RPC (default 9.2.5)")

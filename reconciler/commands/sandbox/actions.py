@@ -130,7 +130,7 @@ def _serve(args: argparse.Namespace) -> int:
         admin.email = args.admin_email
     if args.admin_token:
         admin.api_token = args.admin_token
-    server = start_server(site, args.host, args.port)
+    server = start_server(site, args.host, args.port, request_log=args.request_log)
     return _serve_until_stopped(server, [
         f"sandbox '{site.name}' serving at {server.url}  (Ctrl-C to stop)",
         f"  CONFLUENCE_URL={server.url}",
@@ -191,7 +191,7 @@ def _serve_dc(args: argparse.Namespace) -> int:
         admin = state.user_by_name(ADMIN_USERNAME)
         context, version = state.context_path, state.version
     assert admin is not None
-    server = start_server(site, args.host, args.port, handler=handle)
+    server = start_server(site, args.host, args.port, handler=handle, request_log=args.request_log)
     url = f"{server.url}{context}"
     basic = f"CONFLUENCE_USERNAME={admin.username} CONFLUENCE_PASSWORD={admin.password}"
     return _serve_until_stopped(server, [
