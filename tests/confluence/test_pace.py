@@ -123,3 +123,33 @@ def test_requests_refused_together_are_told_as_one_wait(
     client.map_concurrently(lambda n: client.get_json(f"/wiki/api/v2/spaces/{n}"), range(4))
     assert client.request_count == 8
     assert waits == [(2.0, "rate limited (429)")]  # one line on the display, not four
+
+
+def test_a_slot_freed_while_a_thread_waits_is_taken_by_it_before_release_returns() -> None:
+    """The thread whose answer arrived does not keep the GIL for its decoding while a slot stands free:
+    ``release`` returns once the waiting thread took the slot (its request goes out first)."""
+    limit = AdaptiveLimit(cap=1, start=1, handoff=30.0)  # a hand-over never times out in this test
+    token = limit.acquire()
+    done = threading.Event()
+
+    def wait_for_the_slot() -> None:
+        held = limit.acquire()
+        done.wait()
+        limit.release(held, seconds=0.05)
+
+    waiter = threading.Thread(target=wait_for_the_slot)
+    waiter.start()
+    while limit.waiting == 0:  # the waiter is inside acquire, blocked on the full limit
+        threading.Event().wait(0.001)
+    limit.release(token, seconds=0.05)
+    taken = limit.in_flight  # right as release returned: the waiter holds the slot it freed
+    done.set()
+    waiter.join()
+    assert taken == 1
+    assert limit.in_flight == 0
+
+
+def test_release_without_a_waiting_thread_does_not_wait() -> None:
+    limit = AdaptiveLimit(cap=2, start=2, handoff=30.0)
+    limit.release(limit.acquire(), seconds=0.05)  # would take 30 s if it waited for a hand-over
+    assert limit.limit == 2
