@@ -52,6 +52,7 @@ from reconciler.confluence.read_spaces import (
     group_ids,
     name_groups,
     to_live_spaces,
+    users_of,
 )
 from reconciler.confluence.vocabulary_read import AccountBook, fetch_caller
 from reconciler.errors import ApiError, UsageError
@@ -302,7 +303,7 @@ class StartedCloudRead:
 
     def _live_state(self, request: ReadRequest, mode: RoleMode, scope: _Scope, raw: list[RawSpace],
                     say: Progress) -> LiveState:
-        seen = {ident for space in raw for ident in space.users()}
+        seen = users_of(raw)
         accounts: Accounts | None = None
         live_spaces: dict[str, LiveSpace] = {}
         ids: dict[str, str] = {}

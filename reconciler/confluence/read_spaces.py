@@ -61,8 +61,19 @@ class RawSpace:
 
     def users(self) -> set[str]:
         """The account ids of the users this space's assignments and permissions name."""
-        return {ident for (kind, ident) in [*self.assignments, *self.grants, *self.companions]
-                if kind is PrincipalKind.USER}
+        return users_of([self])
+
+
+def users_of(spaces: Iterable[RawSpace]) -> set[str]:
+    """The account ids of the users the assignments and permissions of ``spaces`` name (one set)."""
+    found: set[str] = set()
+    user = PrincipalKind.USER
+    for space in spaces:
+        found.update(ident for (kind, ident) in space.assignments if kind is user)
+        for refs in (space.grants, space.companions):
+            if refs:  # most spaces of a roles site have none
+                found.update(ident for (kind, ident) in refs if kind is user)
+    return found
 
 
 class Tally:
@@ -236,9 +247,13 @@ def to_live_spaces(
     return {space.info.key: LiveSpace(
         info=space.info,
         assignments=_by_principal((principal(ref), role) for ref, role in space.assignments.items()),
-        grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in space.grants.items()),
-        duplicates=_by_principal((principal(ref), d) for ref, d in space.duplicates.items()),
-        companions=_by_principal((principal(ref), c) for ref, c in space.companions.items()),
+        # most spaces of a roles site have no individual permissions: no sort, no generator, for those
+        grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in space.grants.items())
+        if space.grants else {},
+        duplicates=_by_principal((principal(ref), d) for ref, d in space.duplicates.items())
+        if space.duplicates else {},
+        companions=_by_principal((principal(ref), c) for ref, c in space.companions.items())
+        if space.companions else {},
     ) for space in raw}
 
 
