@@ -125,12 +125,13 @@ class StartedRead(Protocol):
 
 
 @runtime_checkable
-class AccountsAhead(Protocol):
-    """An optional part of a ``Backend``: look accounts up before a read's finish needs them (the policy's,
-    once it loaded, while the spaces are still read: ``flows/overlap.py``); the finish then asks only for
-    the others. A failure here is not kept: the finish asks again, and its failure is the one raised."""
+class FinishAhead(Protocol):
+    """An optional part of a ``SplitRead``: begin a read's finish while its start part still reads, once
+    the policy loaded (``flows/overlap.py``): convert the spaces read so far and those read after with the
+    request's labels, and (``look_up_accounts``) look the request's accounts up; the finish then does only
+    what is left. A failure here is not kept: the finish does that part again and raises its own."""
 
-    def look_up_accounts(self, account_ids: Iterable[str]) -> None: ...
+    def finish_ahead(self, request: ReadRequest, *, look_up_accounts: bool) -> None: ...
 
 
 @runtime_checkable

@@ -39,7 +39,8 @@ class CloudBackend:
         self._admin: ConfluenceClient | None = None
         self._lookup = SiteLookup(client, cloud_id)
         self._orgs: dict[str, CloudDataSecurity] = {}
-        self._accounts = AccountBook()  # what this run's reads learnt of each account (``look_up_accounts``)
+        self._accounts = AccountBook()  # what this run's reads learnt of each account (``finish_ahead``)
+        self._running: StartedCloudRead | None = None  # the start part under way (``read_start``)
 
     def on_wait(self, waiting: Callable[[float, str], None] | None) -> None:
         """Say each wait before a retry (seconds, why): the progress display."""
@@ -48,9 +49,15 @@ class CloudBackend:
     def read(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
         return read_live(self.client, request, progress, book=self._accounts)
 
-    def look_up_accounts(self, account_ids: Iterable[str]) -> None:
-        """Ask the site about these accounts now, for a read's finish to come (``backend.AccountsAhead``)."""
-        self._accounts.look_up_ahead(self.client, account_ids)
+    def finish_ahead(self, request: ReadRequest, *, look_up_accounts: bool) -> None:
+        """Begin the finish's work while the start part still reads (``backend.FinishAhead``): convert the
+        spaces read so far and each one read after with the request's labels, then (``look_up_accounts``)
+        look the request's accounts up (``AccountBook.look_up_ahead``)."""
+        running = self._running
+        if running is not None:
+            running.convert_ahead(request.people)
+        if look_up_accounts:
+            self._accounts.look_up_ahead(self.client, request.accounts)
 
     def read_start(
         self, start: ReadStart, progress: Progress | None = None, *, stop: Callable[[], bool] | None = None,
@@ -58,7 +65,10 @@ class CloudBackend:
     ) -> StartedCloudRead:
         """The start part of a read (``backend.SplitRead``; ``read.py``)."""
         return start_read(self.client, start, progress, stop=stop, spaces_begun=spaces_begun,
-                          book=self._accounts)
+                          book=self._accounts, running=self._run)
+
+    def _run(self, started: StartedCloudRead) -> None:
+        self._running = started
 
     def read_roles(self) -> Mapping[str, LiveRole]:
         return fetch_roles(self.client)

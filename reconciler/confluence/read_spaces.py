@@ -226,35 +226,55 @@ def _group_by_id(client: Reader, ident: str) -> str | None:
 def to_live_spaces(
     raw: Iterable[RawSpace], groups: Mapping[str, str | None], labels: Mapping[str, str]
 ) -> dict[str, LiveSpace]:
-    """Each space as ``LiveSpace``, by key: group ids named, users labelled. A principal held in many
-    spaces is built once and shared (it is immutable): 100,000 assignments name far fewer principals."""
-    made: dict[_Ref, Principal] = {}
+    """Each space as ``LiveSpace``, by key: group ids named, users labelled (``Converter``)."""
+    convert = Converter(groups, labels)
+    return {space.info.key: convert(space) for space in raw}
 
-    def principal(ref: _Ref) -> Principal:
-        found = made.get(ref)
+
+class Converter:
+    """Raw spaces as ``LiveSpace``: group ids named by ``groups`` (None or missing: the site cannot name
+    it), users labelled by ``labels`` (account id -> the policy's handle). A principal held in many spaces
+    is built once and shared (it is immutable): 100,000 assignments name far fewer principals. Safe to call
+    from several threads (a principal built twice is built equal)."""
+
+    def __init__(self, groups: Mapping[str, str | None], labels: Mapping[str, str]) -> None:
+        self.groups = groups
+        self.labels = labels
+        self._made: dict[_Ref, Principal] = {}
+
+    def names_every_group(self, space: RawSpace) -> bool:
+        """Whether ``groups`` names every group ``space`` holds (then converting it now gives what the
+        finish would, once the groups the site list left out were looked up)."""
+        return all(self.groups.get(ident) for refs in (space.assignments, space.grants, space.companions)
+                   for (kind, ident) in refs if kind is PrincipalKind.GROUP)
+
+    def __call__(self, space: RawSpace) -> LiveSpace:
+        principal = self._principal
+        return LiveSpace(
+            info=space.info,
+            assignments=_by_principal((principal(ref), role) for ref, role in space.assignments.items()),
+            # most spaces of a roles site have no individual permissions: no sort, no generator, for those
+            grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in space.grants.items())
+            if space.grants else {},
+            duplicates=_by_principal((principal(ref), d) for ref, d in space.duplicates.items())
+            if space.duplicates else {},
+            companions=_by_principal((principal(ref), c) for ref, c in space.companions.items())
+            if space.companions else {},
+        )
+
+    def _principal(self, ref: _Ref) -> Principal:
+        found = self._made.get(ref)
         if found is None:
             kind, ident = ref
             if kind is PrincipalKind.GROUP:
-                name = groups.get(ident)
+                name = self.groups.get(ident)
                 found = Principal(kind, name) if name else Principal(kind, ident, unknown=True)
             elif kind is PrincipalKind.USER:
-                found = Principal(kind, ident, label=labels.get(ident))
+                found = Principal(kind, ident, label=self.labels.get(ident))
             else:
                 found = Principal(kind, ident)
-            made[ref] = found
+            self._made[ref] = found
         return found
-
-    return {space.info.key: LiveSpace(
-        info=space.info,
-        assignments=_by_principal((principal(ref), role) for ref, role in space.assignments.items()),
-        # most spaces of a roles site have no individual permissions: no sort, no generator, for those
-        grants=_by_principal((principal(ref), dict(sorted(h.items()))) for ref, h in space.grants.items())
-        if space.grants else {},
-        duplicates=_by_principal((principal(ref), d) for ref, d in space.duplicates.items())
-        if space.duplicates else {},
-        companions=_by_principal((principal(ref), c) for ref, c in space.companions.items())
-        if space.companions else {},
-    ) for space in raw}
 
 
 def _by_principal(pairs: Iterable[tuple[Principal, V]]) -> dict[Principal, V]:

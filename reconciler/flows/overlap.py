@@ -34,7 +34,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from reconciler.backend import AccountsAhead, Progress, ReadRequest, ReadStart, SplitRead, StartedRead
+from reconciler.backend import FinishAhead, Progress, ReadRequest, ReadStart, SplitRead, StartedRead
 from reconciler.flows.connect import Connection
 from reconciler.live_state import LiveState
 from reconciler.model import Authority, DesiredState
@@ -159,12 +159,12 @@ class ReadAhead:
             self._switches_restored()
             return None
         try:
-            looked_up = self._accounts_ahead(desired, request)
+            begun = self._finish_ahead(desired, request)
             if meanwhile is not None and not self._ended.is_set():
                 meanwhile()  # beside the read, like the load: the readers still get the GIL every 0.5 ms
             self._switches_restored()
             self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
-            looked_up.wait()
+            begun.wait()
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)
             raise
@@ -180,29 +180,31 @@ class ReadAhead:
         return self._started.finish(request, self._progress)
 
 
-    def _accounts_ahead(self, desired: DesiredState, request: ReadRequest) -> threading.Event:
-        """Look the policy's accounts up now, while the spaces are still being read, when the backend can
-        (``AccountsAhead``) and the policy is exact (``_whole_truth``): the finish then asks only for the
-        accounts seen live that the policy does not name, usually none, and the lookup's round trip is not
-        added after the last space's (docs/performance.md). Set when done (at once when not started); a
-        failure is left to the finish."""
+    def _finish_ahead(self, desired: DesiredState, request: ReadRequest) -> threading.Event:
+        """Begin the finish while the spaces are still being read, when the backend can (``FinishAhead``):
+        the spaces are converted as they arrive, not all after the last answer, and, when the policy is
+        exact (``_whole_truth``), its accounts are looked up now, so the finish asks only for accounts seen
+        live that the policy does not name, usually none, and the lookup's round trip does not follow the
+        last space's (docs/performance.md). Set when done (at once when not begun); a failure is left to
+        the finish, which does that part again."""
         done = threading.Event()
-        site = self._site
-        if (self._ended.is_set() or self._error is not None or not request.accounts
-                or not _whole_truth(desired) or not isinstance(site, AccountsAhead)
+        site, start = self._site, self._start
+        if (self._ended.is_set() or self._error is not None or not isinstance(site, FinishAhead)
+                or start is None or not start.fits(request)
                 or not _same_site_started(self._outline, desired)):
             done.set()
             return done
+        look_up = bool(request.accounts) and _whole_truth(desired)
 
-        def look_up() -> None:
+        def begin() -> None:
             try:
-                site.look_up_accounts(request.accounts)
-            except Exception:  # noqa: BLE001, S110 - the finish asks again, and raises its own failure
+                site.finish_ahead(request, look_up_accounts=look_up)
+            except Exception:  # noqa: BLE001, S110 - the finish does it again, and raises its own failure
                 pass
             finally:
                 done.set()
 
-        threading.Thread(target=look_up, name="reconciler-accounts-ahead", daemon=True).start()
+        threading.Thread(target=begin, name="reconciler-finish-ahead", daemon=True).start()
         return done
 
 

@@ -18,6 +18,7 @@ import httpx
 import pytest
 
 from reconciler import cli
+from reconciler.confluence import read as cloud_read
 from reconciler.errors import ApiError, PolicyError
 from reconciler.flows import overlap
 from reconciler.flows.connect import Connection
@@ -585,3 +586,34 @@ def test_a_failed_lookup_ahead_is_asked_again_by_the_finish(tmp_path: Path, poli
     assert recorder.counts()[BULK] == 2
     before, _sequential_recorder = _sequential(tmp_path / "again", policy)
     assert plan.fingerprint == before.fingerprint
+
+
+def test_once_the_policy_loaded_each_space_is_converted_as_it_is_read_not_all_after_the_last_answer(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The finish converts only what the read did not convert ahead: here nothing (every group of the
+    synthetic site is in its group list), and the live state is the one the read after the load makes."""
+    asked = threading.Event()
+
+    def last_space_waits_for_the_lookup(request: httpx.Request) -> None:
+        if request.url.path.endswith("/user/bulk"):
+            asked.set()  # made by the finish begun ahead, after it converted the spaces read so far
+        elif request.url.path.endswith(f"/spaces/{2000000 + SPACES}{ASSIGNMENTS}"):
+            asked.wait(timeout=30)
+
+    converted_by_the_finish: list[int] = []
+    to_live_spaces = cloud_read.to_live_spaces
+
+    def note_the_finish(raw: Any, *args: Any) -> Any:
+        converted_by_the_finish.append(len(raw))
+        return to_live_spaces(raw, *args)
+
+    monkeypatch.setattr(cloud_read, "to_live_spaces", note_the_finish)
+    site, _recorder = _site(tmp_path, fail=last_space_waits_for_the_lookup)
+    desired, live, _plan = run_plan(policy, site)
+
+    assert converted_by_the_finish == [0]
+    assert live is not None
+    again, _again_recorder = _site(tmp_path / "again")
+    backend = again.open(desired.site.url, read_only=True, platform=desired.site.platform)
+    assert live == backend.read(request_for(desired))
