@@ -58,7 +58,10 @@ def register(sub: Any) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from reconciler.flows.plan import run_plan  # noqa: PLC0415 - keeps `plan --help` light
+    from reconciler.confluence import tls  # noqa: PLC0415 - keeps `plan --help` light
+
+    tls.prepare()  # the clients' TLS context, made on a thread beside the imports below (confluence/tls.py)
+    from reconciler.flows.plan import run_plan  # noqa: PLC0415
 
     spaces = space_keys(args.space)
     # the progress line goes (closed) before the report is written

@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import httpx
 
 from reconciler import __version__
+from reconciler.confluence import tls
 from reconciler.confluence.answers import SetCookieOnlyJar, decode
 from reconciler.confluence.failures import status_error, transport_error
 from reconciler.confluence.fanout import map_concurrently
@@ -126,11 +127,13 @@ class ConfluenceClient:
         self._run_limit = run_deadline
         self._run_ends = clock() + run_deadline  # no request starts (and no retry waits) past this
         self._lock = threading.Lock()
+        verify = tls.context()  # made ahead (``tls.prepare``), or None: httpx makes the same one itself
         try:
             self._http = httpx.Client(
                 base_url=self._base_url,
                 auth=auth,
                 transport=transport,
+                verify=True if verify is None else verify,
                 headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
                 timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
                 limits=httpx.Limits(max_connections=self._concurrency + 4),
@@ -144,6 +147,10 @@ class ConfluenceClient:
             raise UsageError(f"cannot open a connection to {urlsplit(self._base_url).hostname}: the proxy "
                              f"settings (HTTPS_PROXY, HTTP_PROXY, ALL_PROXY) cannot be used "
                              f"({type(err).__name__}); fix or unset them") from None
+        except OSError as err:  # the CA bundle SSL_CERT_FILE / SSL_CERT_DIR names (ssl.SSLError is one)
+            raise UsageError(f"cannot open a connection to {urlsplit(self._base_url).hostname}: the TLS "
+                             f"settings (SSL_CERT_FILE, SSL_CERT_DIR) cannot be used ({type(err).__name__}: "
+                             f"{err.strerror or err}); fix or unset them") from None
 
     # ------------------------------------------------------------------------------------ properties
 
