@@ -8,26 +8,30 @@ import subprocess
 import sys
 import textwrap
 
+# what each client of the run is given as httpx's ``verify``: in ``given``, in order
+CAPTURE = """
+import httpx
+given = []
+real = httpx.Client
+def client(*args, **kwargs):
+    given.append(kwargs.get("verify"))
+    return real(*args, **kwargs)
+httpx.Client = client
+"""
 
-def _run(code: str) -> str:
-    done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
-                          check=False)
+
+def _run(*parts: str) -> str:
+    code = "".join(textwrap.dedent(part) for part in parts)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     return done.stdout.strip()
 
 
 def test_a_prepared_context_is_the_one_every_client_of_the_run_uses() -> None:
-    out = _run("""
+    out = _run(CAPTURE, """
         import ssl
-        import httpx
         from reconciler.confluence import tls
         from reconciler.confluence.client import ConfluenceClient
-        given = []
-        real = httpx.Client
-        def client(*args, **kwargs):
-            given.append(kwargs.get("verify"))
-            return real(*args, **kwargs)
-        httpx.Client = client
         tls.prepare()
         tls.prepare()  # once per process
         made = tls.context()
@@ -40,16 +44,9 @@ def test_a_prepared_context_is_the_one_every_client_of_the_run_uses() -> None:
 
 
 def test_without_prepare_each_client_makes_its_own_as_httpx_does() -> None:
-    out = _run("""
-        import httpx
+    out = _run(CAPTURE, """
         from reconciler.confluence import tls
         from reconciler.confluence.client import ConfluenceClient
-        given = []
-        real = httpx.Client
-        def client(*args, **kwargs):
-            given.append(kwargs.get("verify"))
-            return real(*args, **kwargs)
-        httpx.Client = client
         ConfluenceClient("https://acme.atlassian.net").close()
         print(tls.context(), given)
     """)
