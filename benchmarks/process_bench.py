@@ -107,7 +107,7 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
             env = {**os.environ, **{k: server[k] for k in ("CONFLUENCE_URL", "CONFLUENCE_EMAIL",
                                                            "CONFLUENCE_API_TOKEN")},
                    "RECONCILER_CONCURRENCY": str(args.concurrency),
-                   "PYTHONPATH": str(args.reconciler.resolve()) + os.environ.get("EXTRA_PYTHONPATH", "")}
+                   "PYTHONPATH": str(args.reconciler.resolve())}
             env.pop("CI", None)
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
             with _polled(url) as samples:

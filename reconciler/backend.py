@@ -146,7 +146,7 @@ class SplitRead(Protocol):
         """Read what ``start`` names; only the role mode's own failure raises here, any later one is
         kept for ``finish``. ``stop``: asked between reads; when it says so, the start ends early.
         ``spaces_begun``: called when the per-space reads start, the site-wide reads they need answered
-        (maybe more than once; not at all when the start reads no space or ends before)."""
+        (maybe more than once; maybe with no space to read; not at all when the start ends before)."""
         ...
 
 

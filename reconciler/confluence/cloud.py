@@ -56,7 +56,7 @@ class CloudBackend:
         running = self._running
         if running is not None:
             running.convert_ahead(request.people)
-        if look_up_accounts:
+        if look_up_accounts and (running is None or running.failure is None):  # not for a failed read
             self._accounts.look_up_ahead(self.client, request.accounts)
 
     def read_start(

@@ -16,8 +16,9 @@ Slow answers do not grow it: a site that answers slower as we push harder is alr
 ``peak`` and ``cuts`` are reported by the benchmarks.
 
 A slot freed while another thread waits for one is handed over at once: the thread that freed it (its
-answer read) waits up to ``HANDOFF_WAIT`` for the waiting thread to take it before it goes on to decode
-and convert that answer. Without this, Python's GIL stayed with the thread that freed the slot for the
+answer read, and the pacer told about it) waits up to ``HANDOFF_WAIT`` for the waiting thread to take it
+before it goes on to decode and convert that answer; not after a 429, whose wait the pacer must hold
+first. Without this, Python's GIL stayed with the thread that freed the slot for the
 0.5-1 ms of that work (the waiting thread gets it only after 5 ms, ``sys.getswitchinterval``, or when
 the holder blocks), so the next request went out that much later and a slot stood idle each time: at
 1,000 spaces and 8 slots, 6% of the steady read idle instead of 5% (docs/performance.md, "Latest").
@@ -78,9 +79,10 @@ class AdaptiveLimit:
             self._taken.set()
             return self._epoch
 
-    def release(self, token: int, *, seconds: float | None, throttled: bool = False) -> None:
-        """A request ended: ``seconds`` it took (None: no answer, e.g. a dropped connection). When a thread
-        waits for a slot, returns once it took the one freed (``HANDOFF_WAIT`` at most)."""
+    def release(self, token: int, *, seconds: float | None, throttled: bool = False) -> bool:
+        """A request ended: ``seconds`` it took (None: no answer, e.g. a dropped connection). True when a
+        waiting thread was woken for the slot freed: the caller then ``hand_over``s, once it has told the
+        pacer about the answer (``throttle.Throttle.send``)."""
         with self._cond:
             self._in_flight -= 1
             if throttled:
@@ -105,5 +107,9 @@ class AdaptiveLimit:
                 self._taken.clear()
             if free > 0:  # wake as many waiters as may start, not every waiting thread (there can be dozens)
                 self._cond.notify(free)
-        if handing_over:  # a blocking wait gives the GIL up: the woken thread sends its request first
-            self._taken.wait(self._handoff)
+        return handing_over
+
+    def hand_over(self) -> None:
+        """Wait until a woken thread took the slot ``release`` freed (``HANDOFF_WAIT`` at most): a blocking
+        wait gives the GIL up, so that thread sends its request before this one decodes its answer."""
+        self._taken.wait(self._handoff)

@@ -367,10 +367,14 @@ class StartedCloudRead:
             self._convert_ahead(convert, space)
 
     def _convert_ahead(self, convert: Converter, space: RawSpace) -> None:
-        if convert.names_every_group(space):
+        try:
+            if not convert.names_every_group(space):
+                return
             live = convert(space)
-            with self._lock:
-                self._converted[space.info.key] = live
+        except Exception:  # noqa: BLE001 - never a read failure: the finish converts it, and raises its own
+            return
+        with self._lock:
+            self._converted[space.info.key] = live
 
     def _role_names(self) -> dict[str, str]:
         return {role.id: role.name for role in self.roles.values()}

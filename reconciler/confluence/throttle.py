@@ -86,13 +86,15 @@ class Throttle:
             return response
         finally:
             throttled = response is not None and response.status_code == 429
-            self.limit.release(ticket.slot, seconds=seconds, throttled=throttled)
+            woken = self.limit.release(ticket.slot, seconds=seconds, throttled=throttled)
             if response is not None and throttled:
                 after = parse_retry_after(response.headers.get("Retry-After"))
                 self.pacer.refused(ticket.turn, after if after is not None and after <= self._longest_hold
                                    else None)
             elif response is not None:
                 self.pacer.accepted(ticket.turn, budget_of(response.headers))
+            if woken and not throttled:  # the pacer knows the answer: the next request may go first
+                self.limit.hand_over()
 
     def hold(self, seconds: float) -> bool:
         """The site said when to come back (``Retry-After``): no request starts before then. True when

@@ -58,7 +58,8 @@ class AccountBook:
     The plan's read looks up the policy's accounts once the policy loaded, while the spaces are still
     being read (``look_up_ahead``, from ``flows/overlap.py``), so the finish asks only for the accounts
     seen live that the policy does not name, usually none: the lookup's round trip is off the end of the
-    read (docs/performance.md). Thread-safe; an account is asked for once per book."""
+    read (docs/performance.md). Thread-safe; an account the book knows is not asked for again (one that a
+    failed lookup left unknown is, and two lookups running at once may both ask)."""
 
     def __init__(self) -> None:
         self._kinds: dict[str, str] = {}  # account id -> "app" | "user" | "missing"

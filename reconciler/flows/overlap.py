@@ -48,7 +48,9 @@ OPEN_WAIT = 1.0
 # site-wide reads before them (role mode, then roles, groups, key batches) are a chain of round trips, and
 # each answer's reader waited for the GIL the loader held, so the first space read went out 176 ms after the
 # first request instead of 121 ms (docs/performance.md, "Latest"). The load is off the critical path when
-# the read it waits for is the longer; on a slow site it goes on after this long.
+# the read it waits for is the longer; on a slow site it goes on after this long. Not with --space or
+# selectors: those reads list or look up every space first, and the load would only wait (with --space on
+# a large policy, the load is the longer part).
 BEGUN_WAIT = 0.5
 LOADING_SWITCH_INTERVAL = 0.0005  # seconds; Python's default is 0.005 (``sys.setswitchinterval``)
 
@@ -114,7 +116,8 @@ class ReadAhead:
         self._thread.start()
         began = time.monotonic()
         self._opened.wait(OPEN_WAIT)  # the first request goes out sooner; the load waits a moment for it
-        self._begun.wait(max(0.0, BEGUN_WAIT - (time.monotonic() - began)))  # and the reads it leads to
+        if not (self._only or outline.selectors):  # the space reads follow the key batches at once
+            self._begun.wait(max(0.0, BEGUN_WAIT - (time.monotonic() - began)))  # and the reads it leads to
 
     def _run(self, outline: PolicyOutline, start: ReadStart) -> None:
         try:
@@ -164,7 +167,8 @@ class ReadAhead:
                 meanwhile()  # beside the read, like the load: the readers still get the GIL every 0.5 ms
             self._switches_restored()
             self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
-            begun.wait()
+            if self._error is None and not getattr(self._started, "failure", None):
+                begun.wait()  # the finish uses what it did; a failed read is raised without waiting for it
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)
             raise

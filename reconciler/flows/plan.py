@@ -249,12 +249,13 @@ def collector_paused() -> Iterator[None]:
 @contextmanager
 def loaded_objects_frozen() -> Iterator[Callable[[], None]]:
     """Yields ``freeze``: called once the policy loaded, it keeps the cyclic garbage collector off every
-    object that exists then (the policy, which lives as long as the run) until the block ends. Without it,
-    the first collections after the load walked the whole policy while the site was still being read:
+    object that exists then (the policy, which lives as long as the run) while the site is read. Without
+    it, the first collections after the load walked the whole policy while the site was still being read:
     46 ms, then 35 ms, then a full collection of 95 ms at 1,000 spaces, each holding the GIL the reader
-    threads needed (docs/performance.md). What the block froze is handed back at its end (``gc.unfreeze``),
-    so a long-running caller still frees it; the few cycles the load left (the collector was paused) are
-    freed then too."""
+    threads needed (docs/performance.md). Everything frozen is handed back (``gc.unfreeze``) once the plan
+    is built (``existing_objects_frozen`` does it for the plan's own objects too), or here when the run
+    ends before that, so a long-running caller's collector can still free it, and the few cycles the load
+    left (the collector was paused) with it."""
     frozen = False
 
     def freeze() -> None:

@@ -48,7 +48,8 @@ class RequestLog:
 
     def write(self, arrived: float, answered: float, method: str, path: str, status: int) -> None:
         with self._lock:
-            self._file.write(f"{arrived:.6f} {answered:.6f} {method} {path} {status}\n")
+            if not self._file.closed:  # a request still answered while the server stops is not logged
+                self._file.write(f"{arrived:.6f} {answered:.6f} {method} {path} {status}\n")
 
     def close(self) -> None:
         with self._lock:

@@ -127,7 +127,7 @@ def test_requests_refused_together_are_told_as_one_wait(
 
 def test_a_slot_freed_while_a_thread_waits_is_taken_by_it_before_release_returns() -> None:
     """The thread whose answer arrived does not keep the GIL for its decoding while a slot stands free:
-    ``release`` returns once the waiting thread took the slot (its request goes out first)."""
+    ``hand_over`` returns once the waiting thread took the slot (its request goes out first)."""
     limit = AdaptiveLimit(cap=1, start=1, handoff=30.0)  # a hand-over never times out in this test
     token = limit.acquire()
     done = threading.Event()
@@ -141,15 +141,16 @@ def test_a_slot_freed_while_a_thread_waits_is_taken_by_it_before_release_returns
     waiter.start()
     while limit.waiting == 0:  # the waiter is inside acquire, blocked on the full limit
         threading.Event().wait(0.001)
-    limit.release(token, seconds=0.05)
-    taken = limit.in_flight  # right as release returned: the waiter holds the slot it freed
+    assert limit.release(token, seconds=0.05)  # a waiting thread was woken for the slot
+    limit.hand_over()
+    taken = limit.in_flight  # right as the hand-over ended: the waiter holds the slot it freed
     done.set()
     waiter.join()
     assert taken == 1
     assert limit.in_flight == 0
 
 
-def test_release_without_a_waiting_thread_does_not_wait() -> None:
+def test_release_without_a_waiting_thread_wakes_none() -> None:
     limit = AdaptiveLimit(cap=2, start=2, handoff=30.0)
-    limit.release(limit.acquire(), seconds=0.05)  # would take 30 s if it waited for a hand-over
+    assert not limit.release(limit.acquire(), seconds=0.05)
     assert limit.limit == 2

@@ -617,3 +617,56 @@ def test_once_the_policy_loaded_each_space_is_converted_as_it_is_read_not_all_af
     again, _again_recorder = _site(tmp_path / "again")
     backend = again.open(desired.site.url, read_only=True, platform=desired.site.platform)
     assert live == backend.read(request_for(desired))
+
+
+def test_with_space_the_loader_does_not_wait_for_the_space_reads_to_begin(
+    tmp_path: Path, policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--space`` (and selectors) read every space by key (or list them) first: the loader goes on at once,
+    so a large policy loads while those reads run (the load is then the longer part)."""
+    monkeypatch.setattr(overlap, "BEGUN_WAIT", 300.0)
+    file_read = threading.Event()
+    read_file = loader._read_file
+
+    def note_a_spaces_file(root: Path, rel: Path, *args: Any) -> Any:
+        if rel.parts[0] == "spaces":
+            file_read.set()
+        return read_file(root, rel, *args)
+
+    def keys_wait_for_the_loader(request: httpx.Request) -> int | None:
+        if request.url.path == "/wiki/api/v2/spaces":  # before the space reads (and spaces_begun)
+            return None if file_read.wait(timeout=30) else 504
+        return None
+
+    monkeypatch.setattr(loader, "_read_file", note_a_spaces_file)
+    site, _recorder = _site(tmp_path, fail=keys_wait_for_the_loader)
+    _desired, live, _plan = run_plan(policy, site, spaces=["S00001"])
+    assert live is not None
+    assert list(live.spaces) == ["S00001"]
+
+
+def test_a_failed_read_is_raised_without_waiting_for_the_accounts_lookup_begun_ahead(
+    tmp_path: Path, policy: Path
+) -> None:
+    """The lookup begun ahead is slow (a site that takes its time); a space read fails meanwhile: the
+    failure is shown as soon as the read ended, not after the lookup."""
+    asked, release = threading.Event(), threading.Event()
+    waited_out: list[bool] = []
+
+    def slow_lookup_then_a_failed_space(request: httpx.Request) -> int | None:
+        if request.url.path.endswith("/user/bulk"):
+            asked.set()
+            waited_out.append(not release.wait(timeout=30))  # True: nothing released it (finish waited)
+            return None
+        if request.url.path.endswith(f"/spaces/{2000000 + SPACES}{ASSIGNMENTS}"):
+            asked.wait(timeout=30)
+            return 403
+        return None
+
+    site, _recorder = _site(tmp_path, fail=slow_lookup_then_a_failed_space)
+    with pytest.raises(ApiError) as failed:
+        run_plan(policy, site)
+    release.set()
+    assert failed.value.space == f"S{SPACES:05d}"
+    assert asked.is_set()
+    assert waited_out in ([], [False])  # the lookup was still waiting (or had not ended) when it was raised
