@@ -117,6 +117,8 @@ class ReadStart:
 class StartedRead(Protocol):
     """A read whose start part ran (``SplitRead.read_start``)."""
 
+    failure: Exception | None  # what the start part failed with, kept for ``finish`` to raise
+
     def finish(self, request: ReadRequest, progress: Progress | None = None) -> LiveState:
         """The live state of ``request``, all or nothing: the model check, the spaces the start did not
         read, names and accounts; a failure of the start is raised here. Spaces the start read that

@@ -3,9 +3,9 @@
 - ``split_rows``: one principal's permission rows in one space -> grants (one id per permission, the
   lowest), the other rows of a permission held more than once, and the companion rows a v1 grant brought
   with it (``reconciler.vocabulary.COMPANIONS``), which are part of that grant, never grants of their own;
-- ``fetch_accounts`` (``AccountBook``): ``GET /wiki/rest/api/user/bulk`` in batches of 100 (the documented
-  maximum), side by side, for the account ids seen and named: which are apps' users (``accountType: app``)
-  and which the site does not have;
+- ``AccountBook``: ``GET /wiki/rest/api/user/bulk`` in batches of 100 (the documented maximum), side by
+  side (``_bulk``), for the account ids seen and named, each asked for once per run: which are apps'
+  users (``accountType: app``) and which the site does not have;
 - ``fetch_users``: display name and guest flag of the accounts a report names (same call, same batches);
   ``fetch_current_account``: the account id the client runs as;
 - ``fetch_caller``: the account the tool runs as (``GET /user/current?expand=operations``): product admin
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from reconciler.backend import SiteUser
 from reconciler.confluence.read_protocol import Reader
@@ -45,11 +46,6 @@ def split_rows(
         if others:
             duplicates[permission] = tuple(others)
     return grants, duplicates, found
-
-
-def fetch_accounts(client: Reader, account_ids: Iterable[str]) -> Accounts:
-    """Apps' users and missing accounts among ``account_ids`` (one request per 100 ids, side by side)."""
-    return AccountBook().accounts(client, account_ids)
 
 
 class AccountBook:
@@ -86,9 +82,9 @@ class AccountBook:
         """Ask the site about the accounts not known yet (``user/bulk``, 100 a call, side by side)."""
         with self._lock:
             wanted = sorted(set(account_ids).difference(self._kinds))
-        batches = [wanted[start:start + USERS_BATCH] for start in range(0, len(wanted), USERS_BATCH)]
-        for batch, kinds in zip(batches, client.map_concurrently(lambda b: _kinds(client, b), batches),
-                                strict=True):
+        for batch, items in _bulk(client, wanted):
+            kinds = {item["accountId"]: "app" if item.get("accountType") == APP_ACCOUNT_TYPE else "user"
+                     for item in items}
             with self._lock:
                 self._kinds.update(dict.fromkeys(batch, "missing"))
                 self._kinds.update(kinds)
@@ -103,15 +99,18 @@ class AccountBook:
                         missing=frozenset(i for i, kind in kinds.items() if kind == "missing"))
 
 
-def _kinds(client: Reader, batch: Sequence[str]) -> dict[str, str]:
-    """One ``user/bulk`` call: account id -> "app" or "user" for the accounts the site has."""
-    data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
-    kinds: dict[str, str] = {}
-    for item in data.get("results", []) if isinstance(data, dict) else []:
-        account = item.get("accountId") if isinstance(item, dict) else None
-        if isinstance(account, str):
-            kinds[account] = "app" if item.get("accountType") == APP_ACCOUNT_TYPE else "user"
-    return kinds
+def _bulk(client: Reader, account_ids: Sequence[str]) -> list[tuple[Sequence[str], list[dict[str, Any]]]]:
+    """``GET user/bulk`` for ``account_ids``, 100 a call, the calls side by side: (the ids asked, the
+    accounts the site answered with, those with a non-empty ``accountId`` string) per call, in order."""
+    batches = [account_ids[start:start + USERS_BATCH] for start in range(0, len(account_ids), USERS_BATCH)]
+
+    def ask(batch: Sequence[str]) -> list[dict[str, Any]]:
+        data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
+        results = data.get("results", []) if isinstance(data, dict) else []
+        return [item for item in results
+                if isinstance(item, dict) and isinstance(item.get("accountId"), str) and item["accountId"]]
+
+    return list(zip(batches, client.map_concurrently(ask, batches), strict=True))
 
 
 def fetch_caller(client: Reader) -> Caller | None:
@@ -133,22 +132,10 @@ def fetch_caller(client: Reader) -> Caller | None:
 def fetch_users(client: Reader, account_ids: Sequence[str]) -> dict[str, SiteUser]:
     """Display name and guest flag of each account (``GET /wiki/rest/api/user/bulk``, 100 a call, side by
     side; missing accounts are left out)."""
-    batches = [account_ids[start : start + USERS_BATCH] for start in range(0, len(account_ids), USERS_BATCH)]
-    users: dict[str, SiteUser] = {}
-    for found in client.map_concurrently(lambda batch: _users(client, batch), batches):
-        users.update(found)
-    return users
-
-
-def _users(client: Reader, batch: Sequence[str]) -> dict[str, SiteUser]:
-    data = client.get_json(f"{V1}/user/bulk", {"accountId": ",".join(batch)})
-    users: dict[str, SiteUser] = {}
-    for item in data.get("results", []) if isinstance(data, dict) else []:
-        account = item.get("accountId")
-        if isinstance(account, str) and account:
-            name = item.get("displayName") or item.get("publicName") or ""
-            users[account] = SiteUser(account, str(name), _is_guest(item))
-    return users
+    return {item["accountId"]: SiteUser(item["accountId"],
+                                        str(item.get("displayName") or item.get("publicName") or ""),
+                                        _is_guest(item))
+            for _batch, items in _bulk(client, account_ids) for item in items}
 
 
 def _is_guest(item: dict[str, object]) -> bool:

@@ -167,7 +167,7 @@ class ReadAhead:
                 meanwhile()  # beside the read, like the load: the readers still get the GIL every 0.5 ms
             self._switches_restored()
             self._ended.wait()  # an event, not join: an interrupted join can mark a running thread stopped
-            if self._error is None and not getattr(self._started, "failure", None):
+            if self._error is None and (self._started is None or self._started.failure is None):
                 begun.wait()  # the finish uses what it did; a failed read is raised without waiting for it
         except BaseException:  # Ctrl-C while waiting: the reads stop
             self.abandon(wait=False)
@@ -195,7 +195,7 @@ class ReadAhead:
         site, start = self._site, self._start
         if (self._ended.is_set() or self._error is not None or not isinstance(site, FinishAhead)
                 or start is None or not start.fits(request)
-                or not _same_site_started(self._outline, desired)):
+                or self._outline is None or not _same_site(self._outline, desired)):
             done.set()
             return done
         look_up = bool(request.accounts) and _whole_truth(desired)
@@ -218,10 +218,6 @@ def _whole_truth(desired: DesiredState) -> bool:
     the finish must ask for those anyway, and a lookup ahead would only add a call."""
     return desired.site.default_authority is Authority.EXACT and all(
         space.authority is Authority.EXACT for space in desired.spaces.values())
-
-
-def _same_site_started(outline: PolicyOutline | None, desired: DesiredState) -> bool:
-    return outline is not None and _same_site(outline, desired)
 
 
 def _same_site(outline: PolicyOutline, desired: DesiredState) -> bool:

@@ -9,7 +9,7 @@ from urllib.parse import parse_qs
 import httpx
 
 from reconciler.confluence.client import ConfluenceClient
-from reconciler.confluence.vocabulary_read import AccountBook, fetch_accounts, fetch_users
+from reconciler.confluence.vocabulary_read import AccountBook, fetch_users
 from reconciler.live_state import Accounts
 
 APP = "557058:app-0001"
@@ -51,7 +51,7 @@ def test_the_batches_of_a_large_lookup_are_asked_side_by_side_not_one_after_anot
     wanted = [*_ids(248), APP, "gone-1"]  # 250 ids: 3 calls, none waiting for the one before
 
     with _client(site) as client:
-        accounts = fetch_accounts(client, wanted)
+        accounts = AccountBook().accounts(client, wanted)
 
     assert accounts == Accounts(apps=frozenset({APP}), missing=frozenset({"gone-1"}))
     assert sorted(len(batch) for batch in site.asked) == [50, 100, 100]
