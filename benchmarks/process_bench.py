@@ -49,6 +49,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.machine import CpuSample, probe, share  # noqa: E402
 from benchmarks.slots import Logged, idle_by_phase, parse_log, phase_marks  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
@@ -110,8 +111,13 @@ def run_size(args: argparse.Namespace, spaces: int) -> None:
                    "PYTHONPATH": str(args.reconciler.resolve())}
             env.pop("CI", None)
             httpx.post(url + "/_sandbox/reset-counters", timeout=10)
+            result_probe = probe()
+            cpu_before = CpuSample.now()
             with _polled(url) as samples:
                 result = _run_plan(policy, Path(tmp), env, absolute=args.absolute_path)
+            cpu_after = CpuSample.now()
+            result["probe"] = (result_probe, probe())
+            result["machine"] = share(cpu_before, cpu_after) if cpu_before and cpu_after else None
             counters = httpx.get(url + "/_sandbox/counters", timeout=10).json()
             calls = int(counters["total"])
             result["throttled"] = int(counters.get("throttled", 0))
@@ -211,6 +217,7 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
           + (f", calls without 429s / rate {by_rate:.1f} s" if by_rate else "") + ")")
     print(f"  whole process (start to exit): {wall:.2f} s; ratio {wall / bound:.3f}; load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    _report_machine(result)
     print(f"  CPU {float(str(result['cpu'])):.1f} s, peak RSS {float(str(result['rss_mib'])):.0f} MiB; "
           f"Markdown {result['markdown']:,} characters, JSON plan {result['json']:,} bytes")
     first, last = result.get("first_request"), result.get("last_request")
@@ -235,6 +242,17 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
         name, seconds = peer
         print(f"  sequential peer ({name}), the same reads one after another: {seconds:.1f} s; "
               f"reconciler is {seconds / wall:.1f}x faster")
+
+
+def _report_machine(result: dict[str, object]) -> None:
+    """The machine's own state beside the figure (benchmarks/machine.py): a slow phase of a shared machine
+    moves the whole figure, and these say whether one was under way."""
+    before, after = result["probe"]  # type: ignore[misc]
+    machine = result.get("machine")
+    shares = (f"; machine during the run: {machine[0]:.0%} of CPU time stolen, {machine[1]:.0%} busy"
+              if isinstance(machine, tuple) else "")
+    print(f"  CPU probe {before * 1000:.0f} ms before, {after * 1000:.0f} ms after (benchmarks/machine.py: "
+          f"larger in a slow phase){shares}")
 
 
 def _report_slots(requests: list[Logged], cap: int, loaded_at: float | None) -> None:
