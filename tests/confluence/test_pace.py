@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import httpx
 
@@ -154,3 +155,28 @@ def test_release_without_a_waiting_thread_wakes_none() -> None:
     limit = AdaptiveLimit(cap=2, start=2, handoff=30.0)
     assert not limit.release(limit.acquire(), seconds=0.05)
     assert limit.limit == 2
+
+
+def test_a_request_is_made_before_its_thread_waits_for_a_slot(
+    make_client: Callable[..., ConfluenceClient],
+) -> None:
+    """A slot handed over is used at once: the waiting thread parsed the URL and built the request
+    before it began to wait, so none of that stands between the freed slot and the next request."""
+    client = make_client(transport=httpx.MockTransport(lambda _r: httpx.Response(200, json={})),
+                         concurrency=1)
+    events: list[str] = []
+    build, acquire = client._http.build_request, client._throttle.limit.acquire
+
+    def built(*args: Any, **kwargs: Any) -> httpx.Request:
+        request = build(*args, **kwargs)
+        events.append(f"built {request.url.path}")
+        return request
+
+    def acquired() -> int:
+        events.append("waited for a slot")
+        return acquire()
+
+    client._http.build_request = built  # type: ignore[method-assign]
+    client._throttle.limit.acquire = acquired  # type: ignore[method-assign]
+    client.get_json("/wiki/api/v2/spaces/7")
+    assert events == ["built /wiki/api/v2/spaces/7", "waited for a slot"]
