@@ -50,7 +50,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.machine import CpuSample, probe, share  # noqa: E402
-from benchmarks.slots import Logged, idle_by_phase, parse_log, phase_marks  # noqa: E402
+from benchmarks.slots import Logged, idle_by_phase, overshoot, parse_log, phase_marks  # noqa: E402
 from reconciler.sandbox.spawn import spawned_server  # noqa: E402
 from reconciler.sandbox.synthetic_policy import write_synthetic_policy  # noqa: E402
 
@@ -237,7 +237,7 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
             loaded_at = float(str(result["epoch"])) + at
     requests = result.get("requests")
     if isinstance(requests, list) and requests and not args.rate_limit:
-        _report_slots(requests, args.concurrency, loaded_at)
+        _report_slots(requests, args.concurrency, loaded_at, args.latency_ms / 1000)
     if peer is not None:
         name, seconds = peer
         print(f"  sequential peer ({name}), the same reads one after another: {seconds:.1f} s; "
@@ -255,9 +255,13 @@ def _report_machine(result: dict[str, object]) -> None:
           f"larger in a slow phase){shares}")
 
 
-def _report_slots(requests: list[Logged], cap: int, loaded_at: float | None) -> None:
+def _report_slots(requests: list[Logged], cap: int, loaded_at: float | None, latency: float) -> None:
     """The time from the first request to the last answer over calls x latency / cap, phase by phase:
-    the seconds lost to idle concurrency slots (benchmarks/slots.py, the sandbox's request log)."""
+    the seconds lost to idle concurrency slots, and to the sandbox's own time beyond the latency
+    (benchmarks/slots.py, the sandbox's request log)."""
+    mean, added = overshoot(requests, latency, cap)
+    print(f"  the sandbox took {mean * 1000:.2f} ms beyond the {latency * 1000:g} ms latency per request on "
+          f"average (its request line read to its answer written): {added:.3f} s of the read")
     phases = idle_by_phase(requests, cap, phase_marks(requests, loaded_at))
     print(f"  idle concurrency slots, from the sandbox's request log (seconds lost of {cap} slots):")
     for name, length, lost in phases:

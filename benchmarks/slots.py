@@ -78,3 +78,13 @@ def phase_marks(requests: Sequence[Logged], loaded_at: float | None) -> list[tup
     if loaded_at is not None:
         marks.append(("while the policy loads (to its end)", loaded_at))
     return marks
+
+
+def overshoot(requests: Sequence[Logged], latency: float, cap: int) -> tuple[float, float]:
+    """(mean seconds each request took the sandbox beyond ``latency``, from its arrival to its answer
+    written; the seconds that adds to a read of ``cap`` slots): time no client can win back, since a slot
+    is busy until its answer is out. The lower bound counts ``latency`` per call."""
+    if not requests:
+        return 0.0, 0.0
+    over = [r.answered - r.arrived - latency for r in requests]
+    return sum(over) / len(over), sum(over) / cap

@@ -360,7 +360,7 @@ class ConfluenceClient:
         """One attempt, on its turn of the pace and holding a slot of the concurrency limit (throttle.py).
         The request is made before the slot is waited for: a slot handed over (``pace.hand_over``) is
         used at once, not after the URL is parsed and the request built (about a sixth of the client's
-        CPU per space read, py-spy at 1,000 spaces; docs/performance.md), so the slot is not idle meanwhile."""
+        CPU per space read, py-spy at 1,000 spaces; docs/performance.md): no slot stands idle meanwhile."""
         request = self._http.build_request(method, self.url_of(path, params), json=body, headers=headers)
         return self._throttle.send(lambda: self._send_once(request))
 

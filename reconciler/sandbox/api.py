@@ -44,7 +44,7 @@ class _Target:
 
 
 def handle(site: Site, request: Request) -> Response:
-    arrived = time.monotonic()
+    arrived = request.arrived if request.arrived is not None else time.monotonic()
     if site.before_request is not None:
         site.before_request()
     if request.path.startswith("/_sandbox/"):

@@ -40,10 +40,14 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes = b""
     origin: str = "http://sandbox.localhost"  # scheme://host[:port], for absolute links
+    # ``time.monotonic()`` when its request line was read (the HTTP front door); None: when it is handled.
+    # The latency is counted from here, so parsing its headers is inside it (``faults.answer_at``).
+    arrived: float | None = None
 
     @classmethod
     def from_target(
-        cls, method: str, target: str, headers: Mapping[str, str], body: bytes, origin: str
+        cls, method: str, target: str, headers: Mapping[str, str], body: bytes, origin: str, *,
+        arrived: float | None = None,
     ) -> Request:
         path, _, query = target.partition("?")
         return cls(
@@ -53,6 +57,7 @@ class Request:
             {k.lower(): v for k, v in headers.items()},
             body,
             origin,
+            arrived,
         )
 
     def param(self, name: str) -> str | None:

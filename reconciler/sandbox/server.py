@@ -60,9 +60,16 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: clients reuse connections
     disable_nagle_algorithm = True  # headers and body go out in separate writes
     server: _Server
+    _arrived = 0.0  # time.monotonic() when the request line was read (``parse_request``)
+
+    def parse_request(self) -> bool:
+        """The request line was just read (``handle_one_request``): the request arrived. Its headers are
+        parsed next, inside the latency, as a real site's parsing is inside the latency its clients see."""
+        self._arrived = time.monotonic()
+        return super().parse_request()
 
     def _serve(self) -> None:
-        arrived = time.time()
+        arrived = time.time() - (time.monotonic() - self._arrived)  # the log's clock (across processes)
         status = self._answer()
         log = self.server.request_log
         if log is not None and not self.path.startswith("/_sandbox/"):
@@ -74,7 +81,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length > 0 else b""
         host = self.headers.get("Host") or f"127.0.0.1:{self.server.server_address[1]}"
         request = Request.from_target(
-            self.command, self.path, dict(self.headers.items()), body, f"http://{host}"
+            self.command, self.path, dict(self.headers.items()), body, f"http://{host}",
+            arrived=self._arrived,
         )
         try:
             api = self.server.handle_api or handle  # None: the Cloud API, looked up per request

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from benchmarks.slots import Logged, idle_by_phase, parse_log, phase_marks
+from benchmarks.slots import Logged, idle_by_phase, overshoot, parse_log, phase_marks
 
 
 def _req(arrived: float, answered: float, path: str = "/wiki/api/v2/spaces/1/role-assignments") -> Logged:
@@ -54,3 +54,11 @@ def test_the_phases_add_up_to_the_time_over_the_bound(spans: list[tuple[float, f
     busy = sum(r.answered - r.arrived for r in requests)
     assert sum(length for _n, length, _lost in phases) == pytest.approx(span)
     assert sum(lost for _n, _length, lost in phases) == pytest.approx(span - busy / cap, abs=1e-9)
+
+
+def test_the_sandbox_overshoot_is_its_time_past_the_latency_averaged_and_spread_over_the_slots() -> None:
+    # two requests answered 52 ms and 54 ms after arrival, latency 50 ms: 3 ms each on average, 6 ms in
+    # all, which 2 slots spread to 3 ms of the read
+    mean, added = overshoot([_req(0.0, 0.052), _req(0.01, 0.064)], 0.05, 2)
+    assert (round(mean, 6), round(added, 6)) == (0.003, 0.003)
+    assert overshoot([], 0.05, 8) == (0.0, 0.0)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import time
 from pathlib import Path
@@ -84,6 +85,33 @@ def test_the_request_log_has_a_line_per_api_request_with_its_arrival_answer_and_
     ]
     for parts in lines:
         assert before <= float(parts[0]) <= float(parts[1]) <= after
+
+
+def test_a_request_arrives_when_its_request_line_is_read_not_once_its_headers_are(tmp_path: Path) -> None:
+    """The latency (``faults.answer_at``) and the request log count from the request line: parsing the
+    headers is inside the latency a client observes, as on a real site (docs/sandbox.md, "One request")."""
+    seen: list[float | None] = []
+
+    def record(site: Site, request: Request) -> Response:
+        seen.append(request.arrived)
+        return Response(200, b"{}")
+
+    log = tmp_path / "requests.log"
+    running = start_server(Site(seed_state("demo")), handler=record, request_log=log)
+    try:
+        with socket.create_connection((running.url.split("//")[1].split(":")[0], running.port)) as conn:
+            line_sent = time.monotonic()
+            conn.sendall(b"GET /wiki/api/v2/spaces HTTP/1.1\r\n")
+            time.sleep(0.5)  # the headers come much later (a slow client, or a busy server parsing them)
+            headers_sent, headers_sent_wall = time.monotonic(), time.time()
+            conn.sendall(b"Host: sandbox\r\nConnection: close\r\n\r\n")
+            assert conn.recv(1024).startswith(b"HTTP/1.1 200")
+    finally:
+        running.stop()
+    assert len(seen) == 1
+    assert seen[0] is not None
+    assert line_sent <= seen[0] < headers_sent
+    assert float(log.read_text(encoding="utf-8").split()[0]) < headers_sent_wall
 
 
 def test_a_request_log_that_cannot_be_opened_is_one_line_naming_it(tmp_path: Path) -> None:

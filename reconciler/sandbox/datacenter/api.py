@@ -90,7 +90,7 @@ def not_a_route() -> Response:
 
 # ------------------------------------------------------------------------------------- pipeline
 def handle(site: DcSite, request: Request) -> Response:  # noqa: PLR0911 - one exit per stage
-    arrived = time.monotonic()
+    arrived = request.arrived if request.arrived is not None else time.monotonic()
     if site.before_request is not None:
         site.before_request()
     if request.path.startswith("/_sandbox/"):
