@@ -3,9 +3,10 @@
 Order of work for one request: ``/_sandbox/`` control endpoints (no auth, no faults, not counted) ->
 gateway prefix ``/ex/confluence/{cloudId}`` -> route match and counter -> rate limit (429) -> injected
 fault before the work (500, 503) -> ``/admin/`` to the Admin API module, or authentication (401) and the
-route handler -> the answer waits until the latency (+ "slow" fault) has passed since the request arrived
-(``faults.answer_at``) -> injected fault after the work (502, dropped connection: the write may have
-happened, the caller cannot know).
+route handler -> injected fault after the work (502, dropped connection: the write may have happened,
+the caller cannot know) -> the answer carries when it is due (``Response.not_before``: the latency, + a
+"slow" fault, since the request arrived; ``faults.answer_time``), and the front door sends it then
+(``faults.wait_until``), its head formatted first.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 
 from reconciler.sandbox import admin_api, control, routes_members, routes_v1, routes_v2, rules
 from reconciler.sandbox.failures import HttpError, not_found
-from reconciler.sandbox.faults import answer_at, rate_limit_reset, retry_after_seconds
+from reconciler.sandbox.faults import answer_time, rate_limit_reset, retry_after_seconds
 from reconciler.sandbox.http import Request, Response, unauthorized, v1_error, v2_error
 from reconciler.sandbox.routes import ROUTES, Ctx, Route
 from reconciler.sandbox.site import Site
@@ -59,13 +60,14 @@ def handle(site: Site, request: Request) -> Response:
     if isinstance(fault, Response):
         return fault
     response = _dispatch(site, request, target, error)
-    answer_at(arrived, site.knobs.latency_ms + (site.knobs.slow_ms if fault == "slow" else 0.0))
     if fault == "502":
-        return error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
-    if fault == "drop":
-        return Response(0, drop=True)
-    if site.limiter is not None and site.knobs.budget_headers:
+        response = error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
+    elif fault == "drop":
+        response = Response(0, drop=True)
+    elif site.limiter is not None and site.knobs.budget_headers:
         response.headers.update(_budget_headers(site))
+    response.not_before = answer_time(arrived, site.knobs.latency_ms
+                                      + (site.knobs.slow_ms if fault == "slow" else 0.0))
     return response
 
 

@@ -24,7 +24,7 @@ Clock = Callable[[], float]
 class Knobs:
     """Per-site behaviour settings (not persisted: they belong to the running site, not its data)."""
 
-    latency_ms: float = 0.0  # how long every API request takes to be answered (``answer_at``)
+    latency_ms: float = 0.0  # how long every API request takes to be answered (``answer_time``)
     rate_limit: float = 0.0  # requests per second (token bucket); 0 = unlimited
     burst: int | None = None  # bucket capacity; default max(1, rate_limit)
     retry_after_s: int | None = None  # override the Retry-After seconds of 429 and 503 (0 allowed)
@@ -144,13 +144,22 @@ def rate_limit_reset(seconds: int) -> str:
     return (datetime.now(UTC) + timedelta(seconds=seconds)).strftime("%Y-%m-%dT%H:%MZ")
 
 
-def answer_at(arrived: float, delay_ms: float) -> None:
-    """Wait until ``delay_ms`` after ``arrived`` (``time.monotonic()`` when the request came in): the
-    latency knob is the time a request takes to be answered, as a client observes a site's latency. The
-    sandbox's own work for the answer (a Python server sharing the machine with the client under test) is
-    done inside that time, not added to it; an answer that took longer to make is sent at once. Before
-    2026-12-02 the whole latency was slept before the work, so every answer took ``latency_ms`` plus the
-    sandbox's ~0.5-1 ms (docs/performance.md)."""
-    remaining = delay_ms / 1000.0 - (time.monotonic() - arrived)
+def answer_time(arrived: float, delay_ms: float) -> float:
+    """When the answer to a request that arrived at ``arrived`` (``time.monotonic()``) is due: the latency
+    knob is the time a request takes to be answered, as a client observes a site's latency. The sandbox's
+    own work for the answer (a Python server sharing the machine with the client under test), and since
+    2026-12-03 the formatting of its status line and headers, are done inside that time, not added to it;
+    an answer that took longer to make is sent at once (``wait_until``). Before 2026-12-02 the whole
+    latency was slept before the work, so every answer took ``latency_ms`` plus the sandbox's ~0.5-1 ms
+    (docs/performance.md)."""
+    return arrived + delay_ms / 1000.0
+
+
+def wait_until(when: float | None) -> None:
+    """Sleep until ``when`` (``time.monotonic()``; ``Response.not_before``); at once when it is None or past.
+    Called by the front doors, once the answer is ready to go out."""
+    if when is None:
+        return
+    remaining = when - time.monotonic()
     if remaining > 0:
         time.sleep(remaining)

@@ -41,7 +41,7 @@ class Request:
     body: bytes = b""
     origin: str = "http://sandbox.localhost"  # scheme://host[:port], for absolute links
     # ``time.monotonic()`` when its request line was read (the HTTP front door); None: when it is handled.
-    # The latency is counted from here, so parsing its headers is inside it (``faults.answer_at``).
+    # The latency is counted from here, so parsing its headers is inside it (``faults.answer_time``).
     arrived: float | None = None
 
     @classmethod
@@ -81,6 +81,9 @@ class Response:
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False  # close the connection without any response (a dropped connection)
+    # ``time.monotonic()`` before which the front door does not send it (the latency; ``faults.wait_until``):
+    # the answer is made, and its head formatted, first, so that work is inside the latency
+    not_before: float | None = None
 
     @classmethod
     def json(cls, status: int, data: Any, headers: Mapping[str, str] | None = None) -> Response:

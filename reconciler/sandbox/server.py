@@ -13,6 +13,7 @@ from typing import Any
 from reconciler.errors import UsageError
 from reconciler.sandbox.api import handle
 from reconciler.sandbox.failures import HttpError
+from reconciler.sandbox.faults import wait_until
 from reconciler.sandbox.http import Request, Response, v2_error
 from reconciler.sandbox.site import Site
 
@@ -90,12 +91,14 @@ class _Handler(BaseHTTPRequestHandler):
         except Exception as err:  # noqa: BLE001 - a sandbox bug must not kill the connection silently
             response = v2_error(HttpError(500, f"sandbox internal error: {type(err).__name__}: {err}"))
         if response.drop:
+            wait_until(response.not_before)
             self.close_connection = True  # no status line at all: the client sees a broken connection
             return 0
-        self.send_response(response.status)
+        self.send_response(response.status)  # the head is formatted into a buffer, before the latency ends
         for name, value in response.headers.items():
             self.send_header(name, value)
         self.send_header("Content-Length", str(len(response.body)))
+        wait_until(response.not_before)
         self.end_headers()
         if response.body:
             self.wfile.write(response.body)

@@ -15,7 +15,7 @@ from urllib.parse import parse_qs, unquote
 import httpx
 
 from reconciler.sandbox.api import handle
-from reconciler.sandbox.faults import Knobs
+from reconciler.sandbox.faults import Knobs, wait_until
 from reconciler.sandbox.http import Request, Response
 from reconciler.sandbox.store import DEFAULT_STATE_DIR, FileSync, open_site
 
@@ -46,6 +46,7 @@ class SandboxTransport(httpx.BaseTransport):
             f"{url.scheme}://{url.netloc.decode('ascii')}",
         )
         response = self._handle(self.site, sandbox_request)
+        wait_until(response.not_before)
         if response.drop:
             raise httpx.RemoteProtocolError(
                 "Server disconnected without sending a response.", request=request

@@ -153,9 +153,10 @@ def test_latency_is_the_time_to_the_answer_with_the_sandboxs_own_work_inside_it(
     monkeypatch.setattr(faults.time, "sleep", slept.append)
 
     now[0] = 100.030
-    faults.answer_at(100.0, 50.0)
+    faults.wait_until(faults.answer_time(100.0, 50.0))
     now[0] = 100.080
-    faults.answer_at(100.0, 50.0)
-    faults.answer_at(100.0, 0.0)
+    faults.wait_until(faults.answer_time(100.0, 50.0))
+    faults.wait_until(faults.answer_time(100.0, 0.0))
+    faults.wait_until(None)
 
     assert slept == [pytest.approx(0.020)]

@@ -114,6 +114,47 @@ def test_a_request_arrives_when_its_request_line_is_read_not_once_its_headers_ar
     assert float(log.read_text(encoding="utf-8").split()[0]) < headers_sent_wall
 
 
+def test_an_answer_goes_out_when_it_is_due_its_head_formatted_before_the_wait(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The latency is waited for once the answer is ready: formatting its status line and headers is
+    inside it, not after it (docs/sandbox.md, "One request")."""
+    due = [0.0]
+    at_wait: list[tuple[float | None, bytes]] = []
+    wait = server_module.wait_until
+
+    def answer(site: Site, request: Request) -> Response:
+        due[0] = time.monotonic() + 0.3
+        return Response(200, b"{}", {"Content-Type": "application/json"}, not_before=due[0])
+
+    def recording_wait(when: float | None) -> None:
+        handler = next(h for h in handlers if h.command == "GET")
+        at_wait.append((when, b"".join(handler._headers_buffer)))
+        wait(when)
+
+    handlers: list[server_module._Handler] = []
+    init = server_module._Handler.parse_request
+
+    def tracked(self: server_module._Handler) -> bool:
+        handlers.append(self)
+        return init(self)
+
+    monkeypatch.setattr(server_module._Handler, "parse_request", tracked)
+    monkeypatch.setattr(server_module, "wait_until", recording_wait)
+    running = start_server(Site(seed_state("demo")), handler=answer)
+    try:
+        response = httpx.get(f"{running.url}/wiki/api/v2/spaces")
+        received = time.monotonic()
+    finally:
+        running.stop()
+    assert response.status_code == 200
+    assert received >= due[0]
+    [(when, head)] = at_wait
+    assert when == due[0]
+    assert head.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert b"Content-Type: application/json\r\nContent-Length: 2\r\n" in head
+
+
 def test_a_request_log_that_cannot_be_opened_is_one_line_naming_it(tmp_path: Path) -> None:
     with pytest.raises(UsageError) as exc:
         start_server(Site(seed_state("demo")), request_log=tmp_path / "no-such-dir" / "requests.log")

@@ -3,8 +3,8 @@
 One request: ``/_sandbox/`` control (no auth, not recorded) -> the context path (a path outside it is an
 HTML 404) -> route match, recorded as ``METHOD /template`` and in the request log -> authentication
 (Basic, Bearer PAT; a wrong PAT is anonymous, CS-98199) -> the per-user rate limiter (RL-DC) -> an
-injected fault -> the handler, its answer sent once the latency has passed since the request arrived
-(``faults.answer_at``) -> the JSON error envelope (A.9 #3), or an HTML page for routes that do not exist
+injected fault -> the handler, its answer due once the latency has passed since the request arrived
+(``Response.not_before``; the front door waits for it) -> the JSON error envelope (A.9 #3), or an HTML page for routes that do not exist
 (A.9 #2: missing routes are not JSON).
 """
 
@@ -23,7 +23,7 @@ from reconciler.sandbox.datacenter import control
 from reconciler.sandbox.datacenter.site import BLOCKED_RETRY_AFTER, DcSite
 from reconciler.sandbox.datacenter.state import DcState, DcUser, has_rest_space_permissions
 from reconciler.sandbox.failures import HttpError
-from reconciler.sandbox.faults import answer_at
+from reconciler.sandbox.faults import answer_time
 from reconciler.sandbox.http import REASONS, Request, Response
 
 RPC_PATH = "/rpc/json-rpc/confluenceservice-v2"
@@ -89,7 +89,7 @@ def not_a_route() -> Response:
 
 
 # ------------------------------------------------------------------------------------- pipeline
-def handle(site: DcSite, request: Request) -> Response:  # noqa: PLR0911 - one exit per stage
+def handle(site: DcSite, request: Request) -> Response:
     arrived = request.arrived if request.arrived is not None else time.monotonic()
     if site.before_request is not None:
         site.before_request()
@@ -113,12 +113,14 @@ def handle(site: DcSite, request: Request) -> Response:  # noqa: PLR0911 - one e
     if fault in ("500", "503"):
         return _with(error(HttpError(int(fault), "Injected fault (sandbox)")), budget)
     response = _dispatch(site, request, found, user, context)
-    answer_at(arrived, site.knobs.latency_ms)
     if fault == "502":
-        return error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
-    if fault == "drop":
-        return Response(0, drop=True)
-    return _with(response, budget)
+        response = error(HttpError(502, "Injected fault after the request was processed (sandbox)"))
+    elif fault == "drop":
+        response = Response(0, drop=True)
+    else:
+        response = _with(response, budget)
+    response.not_before = answer_time(arrived, site.knobs.latency_ms)
+    return response
 
 
 def _inside(path: str, context: str) -> str | None:
