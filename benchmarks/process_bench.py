@@ -236,7 +236,7 @@ def _report(args: argparse.Namespace, spaces: int, calls: int, result: dict[str,
         if line.strip().startswith("loaded the policy"):
             loaded_at = float(str(result["epoch"])) + at
     requests = result.get("requests")
-    if isinstance(requests, list) and requests and not args.rate_limit:
+    if isinstance(requests, list) and requests and not (args.rate_limit or args.knob):  # no 429s, no faults
         _report_slots(requests, args.concurrency, loaded_at, args.latency_ms / 1000)
     if peer is not None:
         name, seconds = peer
@@ -249,10 +249,11 @@ def _report_machine(result: dict[str, object]) -> None:
     moves the whole figure, and these say whether one was under way."""
     before, after = result["probe"]  # type: ignore[misc]
     machine = result.get("machine")
-    shares = (f"; machine during the run: {machine[0]:.0%} of CPU time stolen, {machine[1]:.0%} busy"
-              if isinstance(machine, tuple) else "")
-    print(f"  CPU probe {before * 1000:.0f} ms before, {after * 1000:.0f} ms after (benchmarks/machine.py: "
-          f"larger in a slow phase){shares}")
+    shares = (f"; the whole machine during the run: {machine[0]:.1%} of its CPU time stolen by the "
+              f"hypervisor, {machine[1]:.0%} busy" if isinstance(machine, tuple) else "")
+    print(f"  probe (benchmarks/machine.py; larger in a slow phase): {before[0] * 1000:.0f} ms wall / "
+          f"{before[1] * 1000:.0f} ms CPU before, {after[0] * 1000:.0f} / {after[1] * 1000:.0f} ms after"
+          f"{shares}")
 
 
 def _report_slots(requests: list[Logged], cap: int, loaded_at: float | None, latency: float) -> None:

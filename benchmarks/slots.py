@@ -21,6 +21,7 @@ class Logged:
     answered: float
     method: str
     path: str
+    status: int = 200
 
     @property
     def space_read(self) -> bool:
@@ -33,7 +34,8 @@ def parse_log(lines: Iterable[str]) -> list[Logged]:
     for line in lines:
         parts = line.split()
         if len(parts) >= 4:
-            found.append(Logged(float(parts[0]), float(parts[1]), parts[2], parts[3]))
+            status = int(parts[4]) if len(parts) >= 5 and parts[4].isdigit() else 200
+            found.append(Logged(float(parts[0]), float(parts[1]), parts[2], parts[3], status))
     return sorted(found, key=lambda r: r.arrived)
 
 
@@ -83,8 +85,9 @@ def phase_marks(requests: Sequence[Logged], loaded_at: float | None) -> list[tup
 def overshoot(requests: Sequence[Logged], latency: float, cap: int) -> tuple[float, float]:
     """(mean seconds each request took the sandbox beyond ``latency``, from its arrival to its answer
     written; the seconds that adds to a read of ``cap`` slots): time no client can win back, since a slot
-    is busy until its answer is out. The lower bound counts ``latency`` per call."""
-    if not requests:
+    is busy until its answer is out. The lower bound counts ``latency`` per call. Only answers 2xx: a 401, a
+    429 or an injected 500/503 is answered without the latency."""
+    over = [r.answered - r.arrived - latency for r in requests if 200 <= r.status < 300]
+    if not over:
         return 0.0, 0.0
-    over = [r.answered - r.arrived - latency for r in requests]
     return sum(over) / len(over), sum(over) / cap

@@ -360,7 +360,9 @@ class ConfluenceClient:
         """One attempt, on its turn of the pace and holding a slot of the concurrency limit (throttle.py).
         The request is made before the slot is waited for: a slot handed over (``pace.hand_over``) is
         used at once, not after the URL is parsed and the request built (about a sixth of the client's
-        CPU per space read, py-spy at 1,000 spaces; docs/performance.md): no slot stands idle meanwhile."""
+        CPU per space read, py-spy at 1,000 spaces; docs/performance.md): no slot stands idle meanwhile.
+        The request carries the cookies the jar held when it was made, not a cookie an answer sets while
+        it waits for its turn (every request authenticates itself; no read depends on a session cookie)."""
         request = self._http.build_request(method, self.url_of(path, params), json=body, headers=headers)
         return self._throttle.send(lambda: self._send_once(request))
 

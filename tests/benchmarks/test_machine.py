@@ -31,5 +31,14 @@ def test_a_line_other_than_the_cpu_total_is_refused() -> None:
         CpuSample.parse("cpu0 1 2 3")
 
 
-def test_the_probe_measures_cpu_seconds_of_real_work() -> None:
-    assert 0.0 < probe(rounds=1) < 60.0
+def test_the_probe_measures_wall_and_cpu_seconds_of_real_work() -> None:
+    wall, cpu = probe(rounds=1)
+    assert 0.0 < wall < 60.0
+    assert 0.0 < cpu < 60.0
+
+
+def test_a_counter_that_went_backwards_counts_as_no_time() -> None:
+    # iowait may go backwards between two readings (proc(5)): it must not shrink the total
+    before = CpuSample.parse("cpu  100 0 0 100 50 0 0 0")
+    after = CpuSample.parse("cpu  150 0 0 150 40 0 0 0")
+    assert share(before, after) == (0.0, 0.5)

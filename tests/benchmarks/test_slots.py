@@ -62,3 +62,15 @@ def test_the_sandbox_overshoot_is_its_time_past_the_latency_averaged_and_spread_
     mean, added = overshoot([_req(0.0, 0.052), _req(0.01, 0.064)], 0.05, 2)
     assert (round(mean, 6), round(added, 6)) == (0.003, 0.003)
     assert overshoot([], 0.05, 8) == (0.0, 0.0)
+
+
+def test_answers_made_without_the_latency_are_left_out_of_the_overshoot() -> None:
+    # a 429 answered at once would pull the mean down by the whole latency
+    refused = Logged(0.0, 0.001, "GET", "/wiki/api/v2/spaces/1/role-assignments", 429)
+    mean, _added = overshoot([_req(0.0, 0.052), refused], 0.05, 2)
+    assert round(mean, 6) == 0.002
+
+
+def test_the_status_is_read_from_the_log() -> None:
+    [logged] = parse_log(["10.0 10.05 GET /wiki/api/v2/space-role-mode 429"])
+    assert logged.status == 429

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 import httpx
 import pytest
 
-from reconciler.sandbox import faults
+from reconciler.sandbox import api, faults
+from reconciler.sandbox.datacenter import DcKnobs, DcSite
+from reconciler.sandbox.datacenter import handle as dc_handle
+from reconciler.sandbox.datacenter import seed_state as dc_seed_state
 from reconciler.sandbox.faults import Knobs
-from reconciler.sandbox.seeds import seed_state
+from reconciler.sandbox.http import Request
+from reconciler.sandbox.seeds import SVC_ACCOUNT_ID, seed_state
 from reconciler.sandbox.site import Site
 from tests.sandbox.doors import Door
 
@@ -160,3 +165,21 @@ def test_latency_is_the_time_to_the_answer_with_the_sandboxs_own_work_inside_it(
     faults.wait_until(None)
 
     assert slept == [pytest.approx(0.020)]
+
+
+def test_the_latency_counts_from_when_the_request_arrived_at_the_front_door() -> None:
+    """``Request.arrived`` (the HTTP front door: its request line read) is where the latency starts, on
+    Cloud and Data Center sites alike: the answer is due that long after it (``Response.not_before``)."""
+    cloud = _site(Knobs(latency_ms=50))
+    admin = cloud.state.users[SVC_ACCOUNT_ID]
+    basic = base64.b64encode(f"{admin.email}:{admin.api_token}".encode()).decode()
+    answer = api.handle(cloud, Request("GET", SPACES, headers={"authorization": f"Basic {basic}"},
+                                       arrived=123.0))
+    assert answer.status == 200
+    assert answer.not_before == pytest.approx(123.05)
+
+    dc = DcSite(dc_seed_state("dc-demo"), DcKnobs(latency_ms=80))
+    answer = dc_handle(dc, Request("GET", "/confluence/rest/api/space",
+                                   headers={"authorization": "Bearer sandbox-dc-pat-demo"}, arrived=7.0))
+    assert answer.status == 200
+    assert answer.not_before == pytest.approx(7.08)

@@ -106,6 +106,10 @@ def test_a_request_arrives_when_its_request_line_is_read_not_once_its_headers_ar
             headers_sent, headers_sent_wall = time.monotonic(), time.time()
             conn.sendall(b"Host: sandbox\r\nConnection: close\r\n\r\n")
             assert conn.recv(1024).startswith(b"HTTP/1.1 200")
+        # the log's line is written once the answer is out: wait for it before the server (and log) close
+        deadline = time.monotonic() + 10
+        while not log.read_text(encoding="utf-8") and time.monotonic() < deadline:
+            time.sleep(0.01)
     finally:
         running.stop()
     assert len(seen) == 1

@@ -4,8 +4,8 @@ One request: ``/_sandbox/`` control (no auth, not recorded) -> the context path 
 HTML 404) -> route match, recorded as ``METHOD /template`` and in the request log -> authentication
 (Basic, Bearer PAT; a wrong PAT is anonymous, CS-98199) -> the per-user rate limiter (RL-DC) -> an
 injected fault -> the handler, its answer due once the latency has passed since the request arrived
-(``Response.not_before``; the front door waits for it) -> the JSON error envelope (A.9 #3), or an HTML page for routes that do not exist
-(A.9 #2: missing routes are not JSON).
+(``Response.not_before``; the front door waits for it) -> the JSON error envelope (A.9 #3), or an HTML
+page for routes that do not exist (A.9 #2: missing routes are not JSON).
 """
 
 from __future__ import annotations
